@@ -1,0 +1,221 @@
+//! CSRF defence for every state-changing request, in one middleware so no handler can forget it:
+//! 1. requests the browser marks as cross-site (`Sec-Fetch-Site`) or whose `Origin` is another site are
+//!    refused;
+//! 2. the request must carry the session's token — the `csrf_token` form field, the `X-CSRF-Token`
+//!    header, or (for multipart uploads, whose body is not buffered here) the `csrf_token` query
+//!    parameter — compared in constant time.
+//!
+//! Either failure is a 403 page, and the handler never runs, so nothing changes.
+
+use std::future::{Ready, ready};
+use std::rc::Rc;
+
+use actix_web::body::EitherBody;
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::{Method, header};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use subtle::ConstantTimeEq;
+
+use crate::auth::AppSession;
+use crate::error::AppError;
+
+/// Largest form body buffered for the token check; bigger url-encoded bodies are refused.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+pub const FIELD: &str = "csrf_token";
+pub const HEADER: &str = "x-csrf-token";
+
+#[derive(Clone)]
+pub struct CsrfGuard {
+    /// `scheme://host[:port]` of BASE_URL; a request's `Origin` must be this or the origin of its own Host.
+    base_origin: Rc<Option<String>>,
+}
+
+impl CsrfGuard {
+    pub fn new(base_url: Option<&url::Url>) -> Self {
+        Self {
+            base_origin: Rc::new(base_url.map(|u| u.origin().ascii_serialization())),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for CsrfGuard
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = CsrfMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(CsrfMiddleware {
+            service: Rc::new(service),
+            base_origin: self.base_origin.clone(),
+        }))
+    }
+}
+
+pub struct CsrfMiddleware<S> {
+    service: Rc<S>,
+    base_origin: Rc<Option<String>>,
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Why a request is refused as cross-site, if it is.
+fn cross_site(req: &ServiceRequest, base_origin: Option<&str>) -> Option<&'static str> {
+    if let Some(site) = req.headers().get("sec-fetch-site") {
+        match site.to_str().unwrap_or("") {
+            "same-origin" | "none" => {}
+            _ => return Some("sec-fetch-site"),
+        }
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("null");
+        let info = req.connection_info();
+        let own = format!("{}://{}", info.scheme(), info.host());
+        let matches_base = base_origin.is_some_and(|b| b.eq_ignore_ascii_case(origin));
+        if !(matches_base || own.eq_ignore_ascii_case(origin)) {
+            return Some("origin");
+        }
+    }
+    None
+}
+
+fn tokens_match(given: &str, expected: &str) -> bool {
+    given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+fn token_from_form(body: &[u8]) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v)
+}
+
+fn token_from_query(query: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v)
+}
+
+impl<S, B> Service<ServiceRequest> for CsrfMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let base_origin = self.base_origin.clone();
+        Box::pin(async move {
+            if is_safe(req.method()) {
+                return service
+                    .call(req)
+                    .await
+                    .map(ServiceResponse::map_into_left_body);
+            }
+            let refuse = |req: ServiceRequest, why: &'static str| {
+                let res: HttpResponse = AppError::Csrf(why).error_response();
+                Ok(req.into_response(res).map_into_right_body())
+            };
+            if let Some(why) = cross_site(&req, base_origin.as_deref()) {
+                return refuse(req, why);
+            }
+
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let mut given = req
+                .headers()
+                .get(HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if given.is_none() && content_type.starts_with("multipart/form-data") {
+                given = token_from_query(req.query_string());
+            }
+            if given.is_none() && content_type.starts_with("application/x-www-form-urlencoded") {
+                // Read the body to find the field, then hand the same bytes on to the handler.
+                let mut payload = req.take_payload();
+                let mut body = web_bytes::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk?;
+                    if body.len() + chunk.len() > MAX_FORM_BYTES {
+                        return Ok(req
+                            .into_response(
+                                AppError::Unprocessable("errors.unprocessable.too_large")
+                                    .error_response(),
+                            )
+                            .map_into_right_body());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                let body = body.freeze();
+                given = token_from_form(&body);
+                req.set_payload(Payload::from(body));
+            }
+
+            let expected = AppSession::of(req.request()).existing_csrf_token();
+            match (given, expected) {
+                (Some(given), Some(expected)) if tokens_match(&given, &expected) => {
+                    req.extensions_mut().insert(CsrfChecked);
+                    service
+                        .call(req)
+                        .await
+                        .map(ServiceResponse::map_into_left_body)
+                }
+                (None, _) => refuse(req, "token missing"),
+                (_, None) => refuse(req, "no session token"),
+                _ => refuse(req, "token mismatch"),
+            }
+        })
+    }
+}
+
+/// Marks a request that passed the check (useful in tests and debugging).
+#[derive(Clone, Copy, Debug)]
+pub struct CsrfChecked;
+
+mod web_bytes {
+    pub use actix_web::web::BytesMut;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_is_found_in_a_form_body() {
+        assert_eq!(
+            token_from_form(b"a=1&csrf_token=abc%2Bdef&b=2").as_deref(),
+            Some("abc+def")
+        );
+        assert_eq!(token_from_form(b"a=1"), None);
+        assert_eq!(token_from_query("csrf_token=xyz").as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn tokens_compare_exactly() {
+        assert!(tokens_match("abc", "abc"));
+        assert!(!tokens_match("abc", "abd"));
+        assert!(!tokens_match("abc", "abcd"));
+    }
+}

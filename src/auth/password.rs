@@ -1,0 +1,108 @@
+//! Passwords: argon2id hashes (PHC strings), the length rule, and temporary passwords from the OS CSPRNG.
+
+use anyhow::Context;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 256;
+pub const TEMPORARY_LENGTH: usize = 20;
+
+fn hasher() -> Argon2<'static> {
+    // OWASP's recommended argon2id settings: 19 MiB, 2 iterations, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("cannot hash a password")?;
+    Ok(hash.to_string())
+}
+
+pub fn verify(stored_hash: &str, password: &str) -> bool {
+    match PasswordHash::new(stored_hash) {
+        Ok(parsed) => hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the same time as a real check, so a sign-in for an unknown account is not told apart by timing.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let stored = DUMMY.get_or_init(|| hash("dummy password for timing").unwrap_or_default());
+    let _ = verify(stored, password);
+}
+
+/// The rule for a password a person chooses: the message key when it is not acceptable.
+pub fn check_new(password: &str) -> Result<(), &'static str> {
+    let chars = password.chars().count();
+    if chars == 0 {
+        Err("validation.required")
+    } else if chars < MIN_LENGTH {
+        Err("validation.password_too_short")
+    } else if chars > MAX_LENGTH {
+        Err("validation.password_too_long")
+    } else {
+        Ok(())
+    }
+}
+
+/// A temporary password: 20 characters from a 56-letter alphabet without look-alikes (~116 bits).
+pub fn temporary() -> anyhow::Result<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut out = String::with_capacity(TEMPORARY_LENGTH);
+    while out.len() < TEMPORARY_LENGTH {
+        let mut buf = [0u8; 32];
+        getrandom::fill(&mut buf)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("no random source")?;
+        for b in buf {
+            // Rejection sampling keeps every letter equally likely.
+            let limit = 256 - (256 % ALPHABET.len());
+            if (b as usize) < limit && out.len() < TEMPORARY_LENGTH {
+                out.push(ALPHABET[b as usize % ALPHABET.len()] as char);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_verifies_only_the_right_password() {
+        let h = hash("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify(&h, "correct horse battery"));
+        assert!(!verify(&h, "wrong horse battery"));
+        assert!(!verify("not a hash", "anything"));
+    }
+
+    #[test]
+    fn new_passwords_need_twelve_characters() {
+        assert_eq!(check_new(""), Err("validation.required"));
+        assert_eq!(check_new("short"), Err("validation.password_too_short"));
+        assert_eq!(check_new("twelve chars"), Ok(()));
+        // Characters, not bytes: twelve Chinese characters are enough.
+        assert_eq!(check_new("一二三四五六七八九十百千"), Ok(()));
+    }
+
+    #[test]
+    fn temporary_passwords_are_long_and_different() {
+        let a = temporary().unwrap();
+        let b = temporary().unwrap();
+        assert_eq!(a.chars().count(), TEMPORARY_LENGTH);
+        assert_ne!(a, b);
+        assert!(check_new(&a).is_ok());
+    }
+}

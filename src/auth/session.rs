@@ -1,0 +1,183 @@
+//! A typed wrapper over the session, so handlers never use string keys: who is signed in, the CSRF
+//! token, the chosen language, flash messages, and small per-session secrets.
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use serde::{Deserialize, Serialize};
+use std::future::{Ready, ready};
+
+use crate::auth::session_store::USER_ID_KEY;
+use crate::error::AppError;
+use crate::i18n::Locale;
+
+const CSRF_KEY: &str = "csrf";
+const LOCALE_KEY: &str = "locale";
+const FLASH_KEY: &str = "flash";
+const SEEN_KEY: &str = "seen";
+
+/// A one-time message shown on the next page ("Password changed.").
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flash {
+    pub kind: FlashKind,
+    /// A locale key, or pre-rendered text when `text` is set.
+    pub key: String,
+    #[serde(default)]
+    pub args: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    Success,
+    Info,
+    Error,
+}
+
+impl FlashKind {
+    pub fn css(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Info => "info",
+            Self::Error => "error",
+        }
+    }
+}
+
+pub struct AppSession(Session);
+
+impl FromRequest for AppSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(req.get_session())))
+    }
+}
+
+impl AppSession {
+    pub fn of(req: &HttpRequest) -> Self {
+        Self(req.get_session())
+    }
+
+    pub fn user_id(&self) -> Result<Option<i64>, AppError> {
+        Ok(self.0.get::<i64>(USER_ID_KEY)?)
+    }
+
+    /// Starts a signed-in session: a new session key (the old cookie dies), a new CSRF token, and
+    /// nothing carried over from before sign-in except the language.
+    pub fn sign_in(&self, user_id: i64, locale: Option<Locale>) -> Result<(), AppError> {
+        let keep_locale = locale.or(self.locale());
+        self.0.renew();
+        self.0.clear();
+        self.0.insert(USER_ID_KEY, user_id)?;
+        self.0.insert(CSRF_KEY, new_token()?)?;
+        self.0.insert(SEEN_KEY, chrono::Utc::now().timestamp())?;
+        if let Some(locale) = keep_locale {
+            self.0.insert(LOCALE_KEY, locale.code())?;
+        }
+        Ok(())
+    }
+
+    /// Ends the session: the row is deleted and the cookie removed.
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    /// Gives the session a fresh key after something sensitive (a password change), keeping its state.
+    pub fn renew(&self) {
+        self.0.renew();
+    }
+
+    /// The session's CSRF token, created on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Some(token) = self.0.get::<String>(CSRF_KEY)? {
+            return Ok(token);
+        }
+        let token = new_token()?;
+        self.0.insert(CSRF_KEY, &token)?;
+        Ok(token)
+    }
+
+    /// The token stored, without creating one.
+    pub fn existing_csrf_token(&self) -> Option<String> {
+        self.0.get::<String>(CSRF_KEY).ok().flatten()
+    }
+
+    pub fn locale(&self) -> Option<Locale> {
+        self.0
+            .get::<String>(LOCALE_KEY)
+            .ok()
+            .flatten()
+            .and_then(|code| Locale::from_code(&code))
+    }
+
+    pub fn set_locale(&self, locale: Locale) -> Result<(), AppError> {
+        Ok(self.0.insert(LOCALE_KEY, locale.code())?)
+    }
+
+    pub fn flash(&self, kind: FlashKind, key: &str) -> Result<(), AppError> {
+        self.flash_with(kind, key, &[])
+    }
+
+    pub fn flash_with(
+        &self,
+        kind: FlashKind,
+        key: &str,
+        args: &[(&str, &str)],
+    ) -> Result<(), AppError> {
+        let mut flashes: Vec<Flash> = self.0.get(FLASH_KEY)?.unwrap_or_default();
+        flashes.push(Flash {
+            kind,
+            key: key.to_owned(),
+            args: args
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        });
+        Ok(self.0.insert(FLASH_KEY, flashes)?)
+    }
+
+    /// The flash messages to show now; they are gone afterwards.
+    pub fn take_flashes(&self) -> Vec<Flash> {
+        match self.0.remove_as::<Vec<Flash>>(FLASH_KEY) {
+            Some(Ok(flashes)) => flashes,
+            _ => Vec::new(),
+        }
+    }
+
+    /// Marks the session as in use. The store's expiry moves only when the state changes, so the
+    /// "last seen" stamp is refreshed once a minute: enough for the idle timeout, cheap for the database.
+    pub fn touch(&self) -> Result<(), AppError> {
+        let now = chrono::Utc::now().timestamp();
+        let seen = self.0.get::<i64>(SEEN_KEY)?.unwrap_or(0);
+        if now - seen >= 60 {
+            self.0.insert(SEEN_KEY, now)?;
+        }
+        Ok(())
+    }
+
+    /// A small secret kept for this session only (e.g. a link shown on a draft page until Done).
+    pub fn put_secret(&self, name: &str, value: &str) -> Result<(), AppError> {
+        Ok(self.0.insert(format!("secret:{name}"), value)?)
+    }
+
+    pub fn secret(&self, name: &str) -> Option<String> {
+        self.0
+            .get::<String>(&format!("secret:{name}"))
+            .ok()
+            .flatten()
+    }
+
+    pub fn forget_secret(&self, name: &str) {
+        self.0.remove(&format!("secret:{name}"));
+    }
+}
+
+/// 256 random bits, URL-safe base64.
+pub fn new_token() -> Result<String, AppError> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}

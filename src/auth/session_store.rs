@@ -1,0 +1,132 @@
+//! actix-session's `SessionStore` over the `sessions` table: sessions live server-side, so signing out,
+//! a password change or an operator can end them. Rows are keyed by the SHA-256 of the cookie's key.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use anyhow::Context;
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+use crate::db::Db;
+use crate::db::models::session::SessionRow;
+
+/// The session-state key that holds the signed-in user's id; copied to its own column so all sessions
+/// of a user can be found and ended.
+pub const USER_ID_KEY: &str = "uid";
+
+#[derive(Clone)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn new_key() -> Result<SessionKey, anyhow::Error> {
+    let key: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    SessionKey::try_from(key).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn user_id_of(state: &HashMap<String, String>) -> Option<i64> {
+    state
+        .get(USER_ID_KEY)
+        .and_then(|v| serde_json::from_str(v).ok())
+}
+
+fn expires_in(ttl: &Duration) -> chrono::NaiveDateTime {
+    crate::db::now() + chrono::Duration::seconds(ttl.whole_seconds())
+}
+
+impl SessionStore for DbSessionStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let id = SessionRow::hash_key(key.as_ref());
+        let state = self
+            .db
+            .read(move |conn| Ok(SessionRow::load_live(conn, &id)?))
+            .await
+            .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?;
+        match state {
+            None => Ok(None),
+            Some(json) => serde_json::from_str(&json)
+                .map(Some)
+                .map_err(|e| LoadError::Deserialization(e.into())),
+        }
+    }
+
+    async fn save(
+        &self,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, SaveError> {
+        let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        let key = new_key().map_err(SaveError::Other)?;
+        let id = SessionRow::hash_key(key.as_ref());
+        let user_id = user_id_of(&state);
+        let expires_at = expires_in(ttl);
+        self.db
+            .write(move |conn| Ok(SessionRow::insert(conn, &id, user_id, &json, expires_at)?))
+            .await
+            .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?;
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        key: SessionKey,
+        state: HashMap<String, String>,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let json =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let id = SessionRow::hash_key(key.as_ref());
+        let user_id = user_id_of(&state);
+        let expires_at = expires_in(ttl);
+        let updated = self
+            .db
+            .write(move |conn| {
+                Ok(SessionRow::update_live(
+                    conn, &id, user_id, &json, expires_at,
+                )?)
+            })
+            .await
+            .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
+        if updated {
+            Ok(key)
+        } else {
+            // The row expired or was revoked while the request ran: start a fresh session rather than
+            // resurrect the old key.
+            self.save(state, ttl).await.map_err(|e| match e {
+                SaveError::Serialization(e) => UpdateError::Serialization(e),
+                SaveError::Other(e) => UpdateError::Other(e),
+            })
+        }
+    }
+
+    async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let id = SessionRow::hash_key(key.as_ref());
+        let expires_at = expires_in(ttl);
+        self.db
+            .write(move |conn| Ok(SessionRow::extend(conn, &id, expires_at)?))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("cannot extend a session")
+    }
+
+    async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+        let id = SessionRow::hash_key(key.as_ref());
+        self.db
+            .write(move |conn| Ok(SessionRow::delete(conn, &id)?))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("cannot delete a session")
+    }
+}

@@ -1,0 +1,273 @@
+//! The commands of the binary (SPEC.md §4). Settings come from flags or the environment; a bad one stops
+//! the command with one line naming it.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::auth::{Role, password};
+use crate::config::{Config, Settings};
+use crate::db::models::activity::NewActivity;
+use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
+use crate::db::models::user::{NewUser, User};
+use crate::db::{Db, transaction};
+use crate::domain::{Country, Email};
+use crate::startup::Application;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "partner-dashboard",
+    version,
+    about = "Partner Dashboard for indirect providers"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (migrations are applied first).
+    Serve {
+        /// Load demo data into an empty database and print its sign-ins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage operator accounts.
+    Operator {
+        #[command(subcommand)]
+        action: OperatorCommand,
+    },
+    /// Manage indirect provider organisations.
+    Provider {
+        #[command(subcommand)]
+        action: ProviderCommand,
+    },
+    /// Load demo data (an operator, two providers, resellers, an offer catalog) and print the sign-ins.
+    DemoData,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OperatorCommand {
+    /// Create an operator; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Operator")]
+        name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProviderCommand {
+    /// Create a provider organisation and its first user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// ISO 3166-1 alpha-2 country of the provider.
+        #[arg(long, default_value = "US")]
+        country: String,
+        /// Name of the first user (default: the organisation's name).
+        #[arg(long)]
+        user_name: Option<String>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs a command; errors print as one line (with causes) and a failing exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    crate::telemetry::init();
+    let config = match Config::from_settings(&cli.settings) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Serve { demo } => serve(config, demo),
+        Command::Migrate => Db::connect(&config.database_url).map(|_| {
+            println!("migrations applied to {}", config.database_url.redacted());
+        }),
+        Command::Operator {
+            action:
+                OperatorCommand::Create {
+                    email,
+                    name,
+                    password_stdin: _,
+                },
+        } => read_password().and_then(|pw| create_operator(&config, &email, &name, &pw)),
+        Command::Provider {
+            action:
+                ProviderCommand::Create {
+                    name,
+                    email,
+                    country,
+                    user_name,
+                    password_stdin: _,
+                },
+        } => read_password().and_then(|pw| {
+            create_provider(&config, &name, &email, &country, user_name.as_deref(), &pw)
+        }),
+        Command::DemoData => demo_data(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        if demo {
+            let db_url = config.database_url.clone();
+            let loaded = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
+                let db = Db::connect(&db_url)?;
+                crate::demo::load_if_empty(&db)
+            })
+            .await
+            .context("demo data task failed")??;
+            match loaded {
+                Some(sign_ins) => println!("{sign_ins}"),
+                None => tracing::info!("database is not empty; demo data not loaded"),
+            }
+        }
+        let app = Application::build(config).await?;
+        println!("Partner Dashboard is running at {}", app.state().base_url);
+        app.run_until_stopped()
+            .await
+            .context("server stopped with an error")
+    })
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    if let Err(key) = password::check_new(&pw) {
+        anyhow::bail!("{}", crate::i18n::t(crate::i18n::Locale::En, key));
+    }
+    Ok(pw)
+}
+
+fn create_operator(config: &Config, email: &str, name: &str, pw: &str) -> anyhow::Result<()> {
+    let email =
+        Email::parse(email).map_err(|_| anyhow::anyhow!("--email is not a valid email address"))?;
+    let db = Db::connect(&config.database_url)?;
+    let hash = password::hash(pw)?;
+    let mut conn = db.write_conn()?;
+    let id = transaction(&mut conn, |conn| -> anyhow::Result<i64> {
+        if User::email_taken(conn, &email)? {
+            anyhow::bail!("a user with email {email} already exists");
+        }
+        let id = User::create(
+            conn,
+            NewUser {
+                email: &email,
+                password_hash: &hash,
+                role: Role::Operator,
+                partner_id: None,
+                customer_id: None,
+                display_name: name,
+                locale: None,
+                must_change_password: false,
+            },
+        )?;
+        NewActivity::new("operator.created", "user", Some(id))
+            .change(None, Some(email.to_string()))
+            .record(conn)?;
+        Ok(id)
+    })?;
+    println!("operator {email} created (user id {id})");
+    Ok(())
+}
+
+fn create_provider(
+    config: &Config,
+    name: &str,
+    email: &str,
+    country: &str,
+    user_name: Option<&str>,
+    pw: &str,
+) -> anyhow::Result<()> {
+    let email =
+        Email::parse(email).map_err(|_| anyhow::anyhow!("--email is not a valid email address"))?;
+    let country = Country::parse(country)
+        .map_err(|_| anyhow::anyhow!("--country must be an ISO 3166-1 alpha-2 code like TW"))?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        anyhow::bail!("--name must be 1 to 200 characters");
+    }
+    let db = Db::connect(&config.database_url)?;
+    let hash = password::hash(pw)?;
+    let mut conn = db.write_conn()?;
+    let provider_id = transaction(&mut conn, |conn| -> anyhow::Result<i64> {
+        if User::email_taken(conn, &email)? {
+            anyhow::bail!("a user with email {email} already exists");
+        }
+        let provider_id = Partner::create(
+            conn,
+            NewPartner {
+                kind: PartnerKind::Provider,
+                name,
+                partner_number: None,
+                country: country.code(),
+                contact_name: user_name.unwrap_or(name),
+                contact_email: email.as_str(),
+                enrollment_status: EnrollmentStatus::Verified,
+            },
+        )?;
+        User::create(
+            conn,
+            NewUser {
+                email: &email,
+                password_hash: &hash,
+                role: Role::Provider,
+                partner_id: Some(provider_id),
+                customer_id: None,
+                display_name: user_name.unwrap_or(name),
+                locale: None,
+                must_change_password: false,
+            },
+        )?;
+        NewActivity::new("provider.created", "partner", Some(provider_id))
+            .provider(Some(provider_id))
+            .change(None, Some(name.to_owned()))
+            .record(conn)?;
+        Ok(provider_id)
+    })?;
+    println!("provider {name} created (id {provider_id}); first user {email}");
+    Ok(())
+}
+
+fn demo_data(config: &Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url)?;
+    match crate::demo::load_if_empty(&db)? {
+        Some(sign_ins) => {
+            println!("{sign_ins}");
+            Ok(())
+        }
+        None => anyhow::bail!(
+            "the database already holds data; demo data is only loaded into an empty database"
+        ),
+    }
+}

@@ -1,0 +1,457 @@
+//! Typed settings from flags or the environment, checked once at start-up: a bad setting stops the
+//! binary with one line naming it. Secrets (the session key, SMTP credentials) are never logged.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::cookie::Key;
+use base64::Engine;
+use clap::Args;
+use lettre::message::Mailbox;
+use url::Url;
+
+use crate::db::DatabaseUrl;
+
+/// The settings every command shares. Each flag can also come from the environment variable named.
+#[derive(Args, Clone, Debug, Default)]
+pub struct Settings {
+    /// Database: postgres://… selects PostgreSQL; anything else is a SQLite file.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Directory for the SQLite file, mail files and the generated session key.
+    #[arg(long, env = "DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "BIND", global = true)]
+    pub bind: Option<String>,
+    /// Public address of the dashboard, used in links sent by email.
+    #[arg(long, env = "BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// smtps://user:pass@host (TLS), smtp://host:587?tls=required (STARTTLS) or smtp://host:25 (plain,
+    /// local relays only); without it, mail is written to files in the data directory.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of every email, e.g. "Partner Dashboard <no-reply@example.com>".
+    #[arg(long, env = "MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// At least 64 bytes, base64; without it, one is generated once and kept in the data directory.
+    #[arg(long, env = "SESSION_KEY", global = true, hide_env_values = true)]
+    pub session_key: Option<String>,
+    /// Domain under which customer tenants are created: <prefix>.<suffix>.
+    #[arg(long, env = "TENANT_DOMAIN_SUFFIX", global = true)]
+    pub tenant_domain_suffix: Option<String>,
+    /// Days a partnership or invitation link stays valid.
+    #[arg(long, env = "LINK_TTL_DAYS", global = true)]
+    pub link_ttl_days: Option<String>,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "SESSION_IDLE_MINUTES", global = true)]
+    pub session_idle_minutes: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum MailTransport {
+    /// An SMTP server (lettre URL syntax).
+    Smtp(String),
+    /// One `.eml` file per message in this directory: the embedded default.
+    Files(PathBuf),
+    /// Kept in memory: unit tests.
+    Memory,
+}
+
+/// How the outbox worker paces itself.
+#[derive(Clone, Debug)]
+pub struct OutboxSettings {
+    pub poll_interval: Duration,
+    pub first_retry: Duration,
+    pub max_retry: Duration,
+    pub max_attempts: i32,
+    /// How long a claimed message is reserved for the worker that claimed it.
+    pub lease: Duration,
+    pub smtp_timeout: Duration,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(5),
+            first_retry: Duration::from_secs(30),
+            max_retry: Duration::from_secs(3600),
+            max_attempts: 12,
+            lease: Duration::from_secs(120),
+            smtp_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Limits on failed sign-ins, per account and per client address.
+#[derive(Clone, Debug)]
+pub struct ThrottleSettings {
+    pub per_account_burst: u32,
+    pub per_account_every: Duration,
+    pub per_address_burst: u32,
+    pub per_address_every: Duration,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            per_account_burst: 5,
+            per_account_every: Duration::from_secs(60),
+            per_address_burst: 30,
+            per_address_every: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub data_dir: PathBuf,
+    /// `None`: derived from the bound address once the listener is up.
+    pub base_url: Option<Url>,
+    pub mail: MailTransport,
+    pub mail_from: Mailbox,
+    pub session_key: Key,
+    pub tenant_domain_suffix: String,
+    pub link_ttl: chrono::Duration,
+    pub session_idle: Duration,
+    pub outbox: OutboxSettings,
+    pub throttle: ThrottleSettings,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &self.database_url.redacted())
+            .field("data_dir", &self.data_dir)
+            .field("base_url", &self.base_url.as_ref().map(Url::as_str))
+            .field(
+                "mail",
+                &matches!(self.mail, MailTransport::Smtp(_)).then_some("smtp"),
+            )
+            .field("tenant_domain_suffix", &self.tenant_domain_suffix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting that cannot be used, with the name of the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+fn bad(name: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the settings; with none at all: SQLite at `data/partner-dashboard.db`, mail to `data/mail/`,
+    /// a session key generated once and kept in `data/session.key`.
+    pub fn from_settings(s: &Settings) -> Result<Self, ConfigError> {
+        let data_dir = s.data_dir.clone().unwrap_or_else(|| PathBuf::from("data"));
+        let bind: SocketAddr = s
+            .bind
+            .as_deref()
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .map_err(|_| bad("BIND", "must be an address like 127.0.0.1:8080"))?;
+        let database_url = match &s.database_url {
+            Some(raw) => DatabaseUrl::parse(raw).map_err(|m| bad("DATABASE_URL", m))?,
+            None => DatabaseUrl::Sqlite(data_dir.join("partner-dashboard.db")),
+        };
+        let base_url = s.base_url.as_deref().map(parse_base_url).transpose()?;
+        let mail = match s.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => {
+                lettre::SmtpTransport::from_url(url).map_err(|_| {
+                    bad(
+                        "SMTP_URL",
+                        "must look like smtp://user:pass@host:587 or smtps://host",
+                    )
+                })?;
+                MailTransport::Smtp(url.to_owned())
+            }
+            None => MailTransport::Files(data_dir.join("mail")),
+        };
+        let mail_from = s
+            .mail_from
+            .as_deref()
+            .unwrap_or("Partner Dashboard <no-reply@partner-dashboard.localhost>")
+            .parse::<Mailbox>()
+            .map_err(|_| {
+                bad(
+                    "MAIL_FROM",
+                    "must be an address like \"Name <no-reply@example.com>\"",
+                )
+            })?;
+        let session_key = match s.session_key.as_deref() {
+            Some(raw) => parse_session_key(raw)?,
+            None => load_or_create_session_key(&data_dir)?,
+        };
+        let tenant_domain_suffix = s
+            .tenant_domain_suffix
+            .clone()
+            .unwrap_or_else(|| "onmicrosoft.com".into())
+            .to_ascii_lowercase();
+        if !is_domain_name(&tenant_domain_suffix) {
+            return Err(bad(
+                "TENANT_DOMAIN_SUFFIX",
+                "must be a domain name like onmicrosoft.com",
+            ));
+        }
+        let link_ttl_days = parse_number(s.link_ttl_days.as_deref(), 30, "LINK_TTL_DAYS", 1, 365)?;
+        let idle_minutes = parse_number(
+            s.session_idle_minutes.as_deref(),
+            30,
+            "SESSION_IDLE_MINUTES",
+            1,
+            24 * 60,
+        )?;
+        Ok(Self {
+            bind,
+            database_url,
+            data_dir,
+            base_url,
+            mail,
+            mail_from,
+            session_key,
+            tenant_domain_suffix,
+            link_ttl: chrono::Duration::days(link_ttl_days),
+            session_idle: Duration::from_secs(idle_minutes as u64 * 60),
+            outbox: OutboxSettings::default(),
+            throttle: ThrottleSettings::default(),
+        })
+    }
+
+    /// Whether cookies must be `Secure`: the dashboard is served over https.
+    pub fn is_https(&self) -> bool {
+        self.base_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
+    }
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw).map_err(|_| {
+        bad(
+            "BASE_URL",
+            "must be a URL like https://partners.example.com",
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad(
+            "BASE_URL",
+            "must be an http:// or https:// URL with a host",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("BASE_URL", "must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn parse_number(
+    raw: Option<&str>,
+    default: i64,
+    name: &'static str,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(bad(
+            name,
+            format!("must be a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+fn parse_session_key(raw: &str) -> Result<Key, ConfigError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .map_err(|_| bad("SESSION_KEY", "must be base64"))?;
+    if bytes.len() < 64 {
+        return Err(bad(
+            "SESSION_KEY",
+            "must hold at least 64 bytes (base64 of 64 random bytes)",
+        ));
+    }
+    Ok(Key::from(&bytes))
+}
+
+fn load_or_create_session_key(data_dir: &Path) -> Result<Key, ConfigError> {
+    let path = data_dir.join("session.key");
+    match std::fs::read_to_string(&path) {
+        Ok(raw) => parse_session_key(&raw).map_err(|e| {
+            bad(
+                "SESSION_KEY",
+                format!("{} in {}", e.message, path.display()),
+            )
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 64];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| bad("SESSION_KEY", format!("no random source: {e}")))?;
+            std::fs::create_dir_all(data_dir).map_err(|e| {
+                bad(
+                    "DATA_DIR",
+                    format!("cannot create {}: {e}", data_dir.display()),
+                )
+            })?;
+            write_private(
+                &path,
+                &base64::engine::general_purpose::STANDARD.encode(bytes),
+            )
+            .map_err(|e| {
+                bad(
+                    "SESSION_KEY",
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?;
+            Ok(Key::from(&bytes))
+        }
+        Err(err) => Err(bad(
+            "SESSION_KEY",
+            format!("cannot read {}: {err}", path.display()),
+        )),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+fn is_domain_name(s: &str) -> bool {
+    s.contains('.')
+        && s.len() <= 200
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(dir: &Path) -> Settings {
+        Settings {
+            data_dir: Some(dir.to_path_buf()),
+            ..Settings::default()
+        }
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pd-config-{name}-{}", crate::db::new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn no_settings_means_the_embedded_default() {
+        let dir = temp_dir("default");
+        let config = Config::from_settings(&settings(&dir)).unwrap();
+        assert_eq!(
+            config.database_url,
+            DatabaseUrl::Sqlite(dir.join("partner-dashboard.db"))
+        );
+        assert!(matches!(config.mail, MailTransport::Files(ref p) if p == &dir.join("mail")));
+        assert_eq!(config.tenant_domain_suffix, "onmicrosoft.com");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        // The generated key is kept and reused.
+        let again = Config::from_settings(&settings(&dir)).unwrap();
+        assert_eq!(config.session_key.master(), again.session_key.master());
+    }
+
+    #[test]
+    fn bad_settings_name_the_variable() {
+        let dir = temp_dir("bad");
+        let cases: Vec<(Settings, &str)> = vec![
+            (
+                Settings {
+                    bind: Some("nowhere".into()),
+                    ..settings(&dir)
+                },
+                "BIND",
+            ),
+            (
+                Settings {
+                    base_url: Some("ftp://x".into()),
+                    ..settings(&dir)
+                },
+                "BASE_URL",
+            ),
+            (
+                Settings {
+                    database_url: Some("mysql://x".into()),
+                    ..settings(&dir)
+                },
+                "DATABASE_URL",
+            ),
+            (
+                Settings {
+                    session_key: Some("c2hvcnQ=".into()),
+                    ..settings(&dir)
+                },
+                "SESSION_KEY",
+            ),
+            (
+                Settings {
+                    smtp_url: Some("http://x".into()),
+                    ..settings(&dir)
+                },
+                "SMTP_URL",
+            ),
+            (
+                Settings {
+                    mail_from: Some("not an address".into()),
+                    ..settings(&dir)
+                },
+                "MAIL_FROM",
+            ),
+            (
+                Settings {
+                    tenant_domain_suffix: Some("no spaces.com x".into()),
+                    ..settings(&dir)
+                },
+                "TENANT_DOMAIN_SUFFIX",
+            ),
+            (
+                Settings {
+                    link_ttl_days: Some("0".into()),
+                    ..settings(&dir)
+                },
+                "LINK_TTL_DAYS",
+            ),
+        ];
+        for (s, name) in cases {
+            let err = Config::from_settings(&s).unwrap_err();
+            assert_eq!(err.name, name);
+            assert!(err.to_string().starts_with(name));
+        }
+    }
+}

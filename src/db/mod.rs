@@ -1,0 +1,319 @@
+//! The database: one connection type over SQLite and PostgreSQL, chosen by the URL scheme, r2d2 pools,
+//! embedded migrations, and the helpers that run every query off the async executor.
+
+pub mod id;
+pub mod models;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+pub use id::new_id;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Queries written in diesel's DSL run on both; the rare
+/// backend-specific query matches on this enum in its model file.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+
+/// Where the data lives, parsed from `DATABASE_URL`: `postgres://` or `postgresql://` selects PostgreSQL,
+/// anything else is a SQLite file (`sqlite://path`, `sqlite:path` or a bare path).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("is empty".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        if raw.contains("://") && !raw.starts_with("sqlite://") {
+            return Err("must start with postgres://, postgresql:// or sqlite://".into());
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() || path == ":memory:" {
+            return Err(
+                "needs a file path (an in-memory SQLite database cannot be shared by the pool)"
+                    .into(),
+            );
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+
+    /// The URL without credentials, for logs and error messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(raw) => match url::Url::parse(raw) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    url.to_string()
+                }
+                Err(_) => "postgres://…".into(),
+            },
+        }
+    }
+
+    fn connection_string(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.to_string_lossy().into_owned(),
+            Self::Postgres(raw) => raw.clone(),
+        }
+    }
+}
+
+/// Per-connection SQLite settings. WAL lets readers run beside the single writer; foreign keys are off
+/// by default in SQLite and must be switched on for every connection.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(_) = conn {
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000;
+                 PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA temp_store = MEMORY;
+                 PRAGMA cache_size = -16000;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The application's pools. On SQLite every write goes through one writer connection (SQLite allows one
+/// writer at a time; queuing in the app beats spinning on `SQLITE_BUSY`), while reads share a larger pool.
+/// On PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub struct Db {
+    read: DbPool,
+    write: DbPool,
+    url: DatabaseUrl,
+}
+
+impl Db {
+    /// Connects (failing at once with a clear error when the database cannot be reached — a PostgreSQL
+    /// URL never falls back to SQLite), applies the embedded migrations, and builds the pools.
+    pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            create_parent_dir(path)?;
+        }
+        let mut first = DbConnection::establish(&url.connection_string())
+            .with_context(|| format!("cannot connect to the database at {}", url.redacted()))?;
+        if let DbConnection::Sqlite(_) = first {
+            SqlitePragmas
+                .on_acquire(&mut first)
+                .context("cannot configure the SQLite database")?;
+        }
+        run_migrations(&mut first)?;
+        drop(first);
+
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let build = |max_size: u32| -> anyhow::Result<DbPool> {
+            Pool::builder()
+                .max_size(max_size)
+                .min_idle(Some(1))
+                .connection_timeout(Duration::from_secs(10))
+                .connection_customizer(Box::new(SqlitePragmas))
+                .build(ConnectionManager::new(url.connection_string()))
+                .with_context(|| format!("cannot open a connection pool to {}", url.redacted()))
+        };
+        let (read, write) = match url {
+            DatabaseUrl::Sqlite(_) => (build((workers * 2).max(4) as u32)?, build(1)?),
+            DatabaseUrl::Postgres(_) => {
+                let pool = build((workers * 4).max(8) as u32)?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Self {
+            read,
+            write,
+            url: url.clone(),
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Runs `f` with a read connection on the blocking thread pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        run_blocking(self.read.clone(), f).await
+    }
+
+    /// Runs `f` inside one write transaction on the blocking thread pool: everything it writes is
+    /// committed together, or nothing is.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        run_blocking(self.write.clone(), move |conn| transaction(conn, f)).await
+    }
+
+    /// A connection for synchronous callers (CLI commands, the outbox worker's blocking half).
+    pub fn write_conn(&self) -> anyhow::Result<PooledConn> {
+        self.write.get().context("no database connection available")
+    }
+
+    pub fn read_conn(&self) -> anyhow::Result<PooledConn> {
+        self.read.get().context("no database connection available")
+    }
+}
+
+async fn run_blocking<T, F>(pool: DbPool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(move || {
+        let mut conn = pool.get().context("no database connection available")?;
+        f(&mut conn)
+    })
+    .await
+    .context("database task was cancelled")?
+}
+
+/// One transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the write lock up front, so a
+/// transaction that reads before it writes can never fail half-way on a lock upgrade.
+pub fn transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The caller's error is the one worth reporting; a failed rollback leaves the connection
+            // marked broken and r2d2 discards it.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(err)
+        }
+    }
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
+    let applied = match conn {
+        DbConnection::Sqlite(inner) => inner
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len()),
+        DbConnection::Postgresql(inner) => inner
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context("cannot apply database migrations")?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(())
+}
+
+fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The current time as stored: UTC, to the millisecond (both backends keep that much exactly).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    now.with_nanosecond_ms()
+}
+
+trait TruncateMs {
+    fn with_nanosecond_ms(self) -> Self;
+}
+
+impl TruncateMs for chrono::NaiveDateTime {
+    fn with_nanosecond_ms(self) -> Self {
+        use chrono::Timelike;
+        let ns = self.nanosecond() / 1_000_000 * 1_000_000;
+        self.with_nanosecond(ns).unwrap_or(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_picks_the_backend_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://u@h/db".into())
+        );
+        assert!(
+            DatabaseUrl::parse("postgresql://h/db")
+                .unwrap()
+                .is_postgres()
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("x.db").unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn redacted_url_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://bob:secret@db:5432/pd").unwrap();
+        assert!(!url.redacted().contains("secret"));
+        assert!(url.redacted().contains("bob"));
+    }
+}

@@ -1,0 +1,70 @@
+//! The vendor's offer catalog.
+
+use diesel::prelude::*;
+
+use crate::db::schema::offers;
+use crate::db::{DbConnection, new_id, now};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = offers)]
+pub struct Offer {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub unit_price_minor: i64,
+    pub currency: String,
+    pub billing: String,
+    pub min_licenses: i32,
+    pub max_licenses: i32,
+    pub retired_at: Option<chrono::NaiveDateTime>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+pub struct NewOffer<'a> {
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub unit_price_minor: i64,
+    pub currency: &'a str,
+    pub billing: &'a str,
+    pub min_licenses: i32,
+    pub max_licenses: i32,
+}
+
+impl Offer {
+    pub fn create(conn: &mut DbConnection, new: NewOffer<'_>) -> QueryResult<i64> {
+        let id = new_id();
+        let at = now();
+        diesel::insert_into(offers::table)
+            .values((
+                offers::id.eq(id),
+                offers::sku.eq(new.sku),
+                offers::name.eq(new.name),
+                offers::description.eq(new.description),
+                offers::unit_price_minor.eq(new.unit_price_minor),
+                offers::currency.eq(new.currency),
+                offers::billing.eq(new.billing),
+                offers::min_licenses.eq(new.min_licenses),
+                offers::max_licenses.eq(new.max_licenses),
+                offers::created_at.eq(at),
+                offers::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        Ok(id)
+    }
+
+    /// Offers that can be ordered, in catalog order.
+    pub fn orderable(conn: &mut DbConnection) -> QueryResult<Vec<Offer>> {
+        offers::table
+            .filter(offers::retired_at.is_null())
+            .order((offers::name.asc(), offers::id.asc()))
+            .select(Offer::as_select())
+            .load(conn)
+    }
+
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+        offers::table.count().get_result(conn)
+    }
+}

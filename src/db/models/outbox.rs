@@ -1,0 +1,208 @@
+//! The email outbox: messages written in the transaction of the change that caused them, delivered by
+//! the worker in `email::worker`. A message is claimed with a lease before it is sent, so two workers
+//! (two instances) never send the same one.
+
+use diesel::prelude::*;
+
+use crate::db::schema::email_outbox;
+use crate::db::{DbConnection, new_id, now};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = email_outbox)]
+pub struct OutboxEmail {
+    pub id: i64,
+    pub to_address: String,
+    pub template: String,
+    pub locale: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub sensitive: bool,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: chrono::NaiveDateTime,
+    pub locked_until: Option<chrono::NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub sent_at: Option<chrono::NaiveDateTime>,
+}
+
+/// A rendered message ready to queue.
+#[derive(Clone, Debug)]
+pub struct NewEmail {
+    pub to: String,
+    pub template: &'static str,
+    pub locale: &'static str,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Carries a secret (a personal link): the bodies are blanked once delivered.
+    pub sensitive: bool,
+}
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+impl OutboxEmail {
+    pub fn enqueue(conn: &mut DbConnection, email: NewEmail) -> QueryResult<i64> {
+        let id = new_id();
+        let at = now();
+        diesel::insert_into(email_outbox::table)
+            .values((
+                email_outbox::id.eq(id),
+                email_outbox::to_address.eq(email.to),
+                email_outbox::template.eq(email.template),
+                email_outbox::locale.eq(email.locale),
+                email_outbox::subject.eq(email.subject),
+                email_outbox::body_text.eq(email.text),
+                email_outbox::body_html.eq(email.html),
+                email_outbox::sensitive.eq(email.sensitive),
+                email_outbox::status.eq(PENDING),
+                email_outbox::attempts.eq(0),
+                email_outbox::next_attempt_at.eq(at),
+                email_outbox::created_at.eq(at),
+            ))
+            .execute(conn)?;
+        Ok(id)
+    }
+
+    /// Ids of pending messages whose time has come and that nobody holds.
+    pub fn due(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<i64>> {
+        let at = now();
+        email_outbox::table
+            .filter(email_outbox::status.eq(PENDING))
+            .filter(email_outbox::next_attempt_at.le(at))
+            .filter(
+                email_outbox::locked_until
+                    .is_null()
+                    .or(email_outbox::locked_until.lt(at)),
+            )
+            .order(email_outbox::next_attempt_at.asc())
+            .limit(limit)
+            .select(email_outbox::id)
+            .load(conn)
+    }
+
+    /// Takes a message for one delivery attempt; false when another worker got it first.
+    pub fn claim(
+        conn: &mut DbConnection,
+        id: i64,
+        lease_until: chrono::NaiveDateTime,
+    ) -> QueryResult<Option<OutboxEmail>> {
+        let at = now();
+        let claimed = diesel::update(
+            email_outbox::table
+                .filter(email_outbox::id.eq(id))
+                .filter(email_outbox::status.eq(PENDING))
+                .filter(
+                    email_outbox::locked_until
+                        .is_null()
+                        .or(email_outbox::locked_until.lt(at)),
+                ),
+        )
+        .set(email_outbox::locked_until.eq(Some(lease_until)))
+        .execute(conn)?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        email_outbox::table
+            .find(id)
+            .select(OutboxEmail::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn mark_sent(conn: &mut DbConnection, id: i64, sensitive: bool) -> QueryResult<()> {
+        let at = now();
+        let target = email_outbox::table.filter(email_outbox::id.eq(id));
+        if sensitive {
+            diesel::update(target)
+                .set((
+                    email_outbox::status.eq(SENT),
+                    email_outbox::sent_at.eq(Some(at)),
+                    email_outbox::attempts.eq(email_outbox::attempts + 1),
+                    email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+                    email_outbox::last_error.eq(None::<String>),
+                    email_outbox::body_text.eq(""),
+                    email_outbox::body_html.eq(""),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::update(target)
+                .set((
+                    email_outbox::status.eq(SENT),
+                    email_outbox::sent_at.eq(Some(at)),
+                    email_outbox::attempts.eq(email_outbox::attempts + 1),
+                    email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+                    email_outbox::last_error.eq(None::<String>),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt: try again at `next_attempt_at`, or give up (`failed`) when `None`.
+    pub fn mark_attempt_failed(
+        conn: &mut DbConnection,
+        id: i64,
+        error: &str,
+        next_attempt_at: Option<chrono::NaiveDateTime>,
+    ) -> QueryResult<()> {
+        let error: String = error.chars().take(1000).collect();
+        let target = email_outbox::table.filter(email_outbox::id.eq(id));
+        match next_attempt_at {
+            Some(next) => diesel::update(target)
+                .set((
+                    email_outbox::attempts.eq(email_outbox::attempts + 1),
+                    email_outbox::next_attempt_at.eq(next),
+                    email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+                    email_outbox::last_error.eq(Some(error)),
+                ))
+                .execute(conn)?,
+            None => diesel::update(target)
+                .set((
+                    email_outbox::status.eq(FAILED),
+                    email_outbox::attempts.eq(email_outbox::attempts + 1),
+                    email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+                    email_outbox::last_error.eq(Some(error)),
+                ))
+                .execute(conn)?,
+        };
+        Ok(())
+    }
+
+    /// Puts a failed message back in the queue (operator's Retry); a sent one is never sent again.
+    pub fn retry(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+        diesel::update(
+            email_outbox::table
+                .filter(email_outbox::id.eq(id))
+                .filter(email_outbox::status.eq(FAILED)),
+        )
+        .set((
+            email_outbox::status.eq(PENDING),
+            email_outbox::attempts.eq(0),
+            email_outbox::next_attempt_at.eq(now()),
+            email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(|n| n > 0)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<OutboxEmail> {
+        email_outbox::table
+            .find(id)
+            .select(OutboxEmail::as_select())
+            .first(conn)
+    }
+
+    /// Messages to an address, newest first (tests, the console).
+    pub fn to_address(conn: &mut DbConnection, to: &str) -> QueryResult<Vec<OutboxEmail>> {
+        email_outbox::table
+            .filter(email_outbox::to_address.eq(to))
+            .order(email_outbox::id.desc())
+            .limit(100)
+            .select(OutboxEmail::as_select())
+            .load(conn)
+    }
+}

@@ -1,0 +1,180 @@
+//! People who sign in: provider and reseller staff, customer admins, operators.
+
+use diesel::prelude::*;
+
+use crate::auth::Role;
+use crate::db::schema::{partners, users};
+use crate::db::{DbConnection, new_id, now};
+use crate::domain::Email;
+use crate::i18n::Locale;
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub partner_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub display_name: String,
+    pub locale: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+    pub last_sign_in_at: Option<chrono::NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow<'a> {
+    id: i64,
+    email: &'a str,
+    password_hash: &'a str,
+    role: &'a str,
+    partner_id: Option<i64>,
+    customer_id: Option<i64>,
+    display_name: &'a str,
+    locale: Option<&'a str>,
+    must_change_password: bool,
+    disabled: bool,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// What it takes to create a user. The password arrives already hashed.
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub partner_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub display_name: &'a str,
+    pub locale: Option<Locale>,
+    pub must_change_password: bool,
+}
+
+/// The organisation a signed-in user belongs to, as the layout and the role checks need it.
+#[derive(Queryable, Clone, Debug)]
+pub struct PartnerSummary {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub enrollment_status: String,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Customer)
+    }
+
+    pub fn locale(&self) -> Option<Locale> {
+        self.locale.as_deref().and_then(Locale::from_code)
+    }
+
+    pub fn create(conn: &mut DbConnection, new: NewUser<'_>) -> QueryResult<i64> {
+        let id = new_id();
+        let at = now();
+        diesel::insert_into(users::table)
+            .values(NewUserRow {
+                id,
+                email: new.email.as_str(),
+                password_hash: new.password_hash,
+                role: new.role.as_str(),
+                partner_id: new.partner_id,
+                customer_id: new.customer_id,
+                display_name: new.display_name,
+                locale: new.locale.map(Locale::code),
+                must_change_password: new.must_change_password,
+                disabled: false,
+                created_at: at,
+                updated_at: at,
+            })
+            .execute(conn)?;
+        Ok(id)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<User> {
+        users::table.find(id).select(User::as_select()).first(conn)
+    }
+
+    pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email.eq(email.as_str()))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn email_taken(conn: &mut DbConnection, email: &Email) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            users::table.filter(users::email.eq(email.as_str())),
+        ))
+        .get_result(conn)
+    }
+
+    /// The user and their organisation, for the request's signed-in identity. Disabled users are absent.
+    pub fn load_signed_in(
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> QueryResult<Option<(User, Option<PartnerSummary>)>> {
+        users::table
+            .left_join(partners::table)
+            .filter(users::id.eq(id))
+            .filter(users::disabled.eq(false))
+            .select((
+                User::as_select(),
+                (
+                    partners::id,
+                    partners::kind,
+                    partners::name,
+                    partners::enrollment_status,
+                )
+                    .nullable(),
+            ))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn set_password(
+        conn: &mut DbConnection,
+        id: i64,
+        password_hash: &str,
+        must_change: bool,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::must_change_password.eq(must_change),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn record_sign_in(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::last_sign_in_at.eq(Some(now())))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn set_locale(conn: &mut DbConnection, id: i64, locale: Locale) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::locale.eq(Some(locale.code())))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// The users of an organisation, for notifications to it (in each one's language).
+    pub fn of_partner(conn: &mut DbConnection, partner_id: i64) -> QueryResult<Vec<User>> {
+        users::table
+            .filter(users::partner_id.eq(partner_id))
+            .filter(users::disabled.eq(false))
+            .order(users::id.asc())
+            .limit(50)
+            .select(User::as_select())
+            .load(conn)
+    }
+}

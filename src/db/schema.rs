@@ -1,0 +1,315 @@
+//! Diesel's view of the tables in `migrations/`. Written by hand with the SQL types both backends
+//! share (BigInt, Integer, Text, Bool, Timestamp, Binary), so one schema serves SQLite and PostgreSQL.
+
+diesel::table! {
+    partners (id) {
+        id -> BigInt,
+        kind -> Text,
+        name -> Text,
+        partner_number -> Nullable<Text>,
+        country -> Text,
+        contact_name -> Text,
+        contact_email -> Text,
+        enrollment_status -> Text,
+        rejection_reason -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        company_name -> Text,
+        domain_prefix -> Text,
+        address_line1 -> Text,
+        address_line2 -> Text,
+        city -> Text,
+        state -> Text,
+        postal_code -> Text,
+        country -> Text,
+        contact_first_name -> Text,
+        contact_last_name -> Text,
+        contact_email -> Text,
+        contact_phone -> Text,
+        language -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        partner_id -> Nullable<BigInt>,
+        customer_id -> Nullable<BigInt>,
+        display_name -> Text,
+        locale -> Nullable<Text>,
+        must_change_password -> Bool,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    relationship_requests (id) {
+        id -> BigInt,
+        kind -> Text,
+        provider_id -> BigInt,
+        token_hash -> Text,
+        recipient_email -> Nullable<Text>,
+        reseller_id -> Nullable<BigInt>,
+        include_delegated_admin -> Bool,
+        status -> Text,
+        superseded_by -> Nullable<BigInt>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        responded_at -> Nullable<Timestamp>,
+        responded_by -> Nullable<BigInt>,
+        accepted_partner_id -> Nullable<BigInt>,
+        accepted_customer_id -> Nullable<BigInt>,
+        delegation_accepted -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    partnerships (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        reseller_id -> BigInt,
+        status -> Text,
+        request_id -> Nullable<BigInt>,
+        customer_count -> BigInt,
+        license_count -> BigInt,
+        created_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+        removed_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    provider_customers (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        customer_id -> BigInt,
+        reseller_id -> Nullable<BigInt>,
+        delegated_admin -> Bool,
+        azure_tenant_owner -> Bool,
+        origin -> Text,
+        company_name -> Text,
+        domain_prefix -> Text,
+        subscription_count -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    drafts (id) {
+        id -> BigInt,
+        kind -> Text,
+        user_id -> BigInt,
+        provider_id -> BigInt,
+        data -> Text,
+        status -> Text,
+        result_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offers (id) {
+        id -> BigInt,
+        sku -> Text,
+        name -> Text,
+        description -> Text,
+        unit_price_minor -> BigInt,
+        currency -> Text,
+        billing -> Text,
+        min_licenses -> Integer,
+        max_licenses -> Integer,
+        retired_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        customer_id -> BigInt,
+        offer_id -> BigInt,
+        quantity -> Integer,
+        status -> Text,
+        reseller_of_record_id -> Nullable<BigInt>,
+        support_contact_id -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        customer_id -> BigInt,
+        reseller_id -> Nullable<BigInt>,
+        placed_by_user_id -> BigInt,
+        placed_by_partner_id -> Nullable<BigInt>,
+        kind -> Text,
+        currency -> Text,
+        total_minor -> BigInt,
+        idempotency_key -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_lines (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        offer_id -> BigInt,
+        subscription_id -> Nullable<BigInt>,
+        quantity -> Integer,
+        previous_quantity -> Nullable<Integer>,
+        unit_price_minor -> BigInt,
+        line_total_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    logos (id) {
+        id -> BigInt,
+        owner_partner_id -> BigInt,
+        content_type -> Text,
+        bytes -> Binary,
+        sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    provider_profiles (provider_id) {
+        provider_id -> BigInt,
+        company_name -> Text,
+        logo_id -> Nullable<BigInt>,
+        published -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    provider_profile_locations (provider_id, country) {
+        provider_id -> BigInt,
+        country -> Text,
+        url -> Text,
+    }
+}
+
+diesel::table! {
+    profile_change_requests (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        status -> Text,
+        company_name -> Text,
+        logo_id -> Nullable<BigInt>,
+        locations -> Text,
+        submitted_by -> BigInt,
+        submitted_at -> Timestamp,
+        expected_by -> Timestamp,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        rejection_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    activity_log (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        actor_user_id -> Nullable<BigInt>,
+        actor_partner_id -> Nullable<BigInt>,
+        provider_id -> Nullable<BigInt>,
+        reseller_id -> Nullable<BigInt>,
+        customer_id -> Nullable<BigInt>,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Nullable<BigInt>,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    email_outbox (id) {
+        id -> BigInt,
+        to_address -> Text,
+        template -> Text,
+        locale -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        sensitive -> Bool,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> partners (partner_id));
+diesel::joinable!(users -> customers (customer_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(provider_customers -> customers (customer_id));
+diesel::joinable!(subscriptions -> offers (offer_id));
+diesel::joinable!(subscriptions -> customers (customer_id));
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(order_lines -> offers (offer_id));
+diesel::joinable!(orders -> customers (customer_id));
+diesel::joinable!(drafts -> users (user_id));
+diesel::joinable!(provider_profiles -> logos (logo_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    partners,
+    customers,
+    users,
+    sessions,
+    relationship_requests,
+    partnerships,
+    provider_customers,
+    drafts,
+    offers,
+    subscriptions,
+    orders,
+    order_lines,
+    logos,
+    provider_profiles,
+    provider_profile_locations,
+    profile_change_requests,
+    activity_log,
+    email_outbox,
+);

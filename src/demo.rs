@@ -1,0 +1,359 @@
+//! Demo data for looking around: an operator, two providers, a few enrolled resellers (one still waiting
+//! for verification), and a catalog of realistic cloud offers. Loaded only into an empty database.
+//! Every demo account shares one password, printed with the sign-ins; it is for demos only.
+
+use std::fmt::Write;
+
+use diesel::prelude::*;
+
+use crate::auth::{Role, password};
+use crate::db::models::offer::{NewOffer, Offer};
+use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
+use crate::db::models::user::{NewUser, User};
+use crate::db::schema::users;
+use crate::db::{Db, DbConnection, transaction};
+use crate::domain::Email;
+use crate::i18n::Locale;
+
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+
+struct DemoUser {
+    email: &'static str,
+    name: &'static str,
+    role: Role,
+    /// Index into the organisations below.
+    org: Option<usize>,
+    locale: Option<Locale>,
+}
+
+struct DemoOrg {
+    kind: PartnerKind,
+    name: &'static str,
+    partner_number: Option<&'static str>,
+    country: &'static str,
+    status: EnrollmentStatus,
+}
+
+const ORGS: &[DemoOrg] = &[
+    DemoOrg {
+        kind: PartnerKind::Provider,
+        name: "Contoso Distribution",
+        partner_number: Some("1000001"),
+        country: "TW",
+        status: EnrollmentStatus::Verified,
+    },
+    DemoOrg {
+        kind: PartnerKind::Provider,
+        name: "Fabrikam Cloud Supply",
+        partner_number: Some("1000002"),
+        country: "US",
+        status: EnrollmentStatus::Verified,
+    },
+    DemoOrg {
+        kind: PartnerKind::Reseller,
+        name: "Northwind Traders",
+        partner_number: Some("4812345"),
+        country: "TW",
+        status: EnrollmentStatus::Verified,
+    },
+    DemoOrg {
+        kind: PartnerKind::Reseller,
+        name: "Tailspin IT Services",
+        partner_number: Some("4823456"),
+        country: "US",
+        status: EnrollmentStatus::Verified,
+    },
+    DemoOrg {
+        kind: PartnerKind::Reseller,
+        name: "Adatum Solutions",
+        partner_number: Some("4834567"),
+        country: "HK",
+        status: EnrollmentStatus::Verified,
+    },
+    DemoOrg {
+        kind: PartnerKind::Reseller,
+        name: "Litware Systems",
+        partner_number: Some("4845678"),
+        country: "JP",
+        status: EnrollmentStatus::Pending,
+    },
+];
+
+const USERS: &[DemoUser] = &[
+    DemoUser {
+        email: "operator@demo.example",
+        name: "Olivia Operator",
+        role: Role::Operator,
+        org: None,
+        locale: None,
+    },
+    DemoUser {
+        email: "alice@contoso-distribution.example",
+        name: "Alice Chen",
+        role: Role::Provider,
+        org: Some(0),
+        locale: Some(Locale::En),
+    },
+    DemoUser {
+        email: "meihua@contoso-distribution.example",
+        name: "林美華",
+        role: Role::Provider,
+        org: Some(0),
+        locale: Some(Locale::ZhTw),
+    },
+    DemoUser {
+        email: "bob@fabrikam-supply.example",
+        name: "Bob Miller",
+        role: Role::Provider,
+        org: Some(1),
+        locale: Some(Locale::En),
+    },
+    DemoUser {
+        email: "wei@northwind.example",
+        name: "王偉",
+        role: Role::Reseller,
+        org: Some(2),
+        locale: Some(Locale::ZhTw),
+    },
+    DemoUser {
+        email: "tom@tailspin.example",
+        name: "Tom Baker",
+        role: Role::Reseller,
+        org: Some(3),
+        locale: Some(Locale::En),
+    },
+    DemoUser {
+        email: "grace@adatum.example",
+        name: "Grace Wong",
+        role: Role::Reseller,
+        org: Some(4),
+        locale: Some(Locale::En),
+    },
+    DemoUser {
+        email: "ken@litware.example",
+        name: "Ken Sato",
+        role: Role::Reseller,
+        org: Some(5),
+        locale: Some(Locale::En),
+    },
+];
+
+/// (sku, name, description, unit price in cents, billing, min, max)
+const OFFERS: &[(&str, &str, &str, i64, &str, i32, i32)] = &[
+    (
+        "M365-BB",
+        "Microsoft 365 Business Basic",
+        "Web and mobile Office apps, Teams, 1 TB OneDrive and business email.",
+        600,
+        "monthly",
+        1,
+        300,
+    ),
+    (
+        "M365-BS",
+        "Microsoft 365 Business Standard",
+        "Everything in Business Basic plus desktop Office apps and webinars.",
+        1250,
+        "monthly",
+        1,
+        300,
+    ),
+    (
+        "M365-BP",
+        "Microsoft 365 Business Premium",
+        "Business Standard plus advanced security and device management.",
+        2200,
+        "monthly",
+        1,
+        300,
+    ),
+    (
+        "M365-E3",
+        "Microsoft 365 E3",
+        "Enterprise Office apps, Windows Enterprise, identity and device management.",
+        3600,
+        "annual",
+        1,
+        100_000,
+    ),
+    (
+        "M365-E5",
+        "Microsoft 365 E5",
+        "E3 plus advanced security, compliance, Teams Phone and Power BI Pro.",
+        5700,
+        "annual",
+        1,
+        100_000,
+    ),
+    (
+        "EXO-P1",
+        "Exchange Online (Plan 1)",
+        "Business email with a 50 GB mailbox per user.",
+        400,
+        "monthly",
+        1,
+        100_000,
+    ),
+    (
+        "TEAMS-ESS",
+        "Microsoft Teams Essentials",
+        "Unlimited group meetings for up to 30 hours, 10 GB cloud storage per user.",
+        400,
+        "monthly",
+        1,
+        300,
+    ),
+    (
+        "DEF-BIZ",
+        "Microsoft Defender for Business",
+        "Endpoint security for businesses with up to 300 employees.",
+        300,
+        "monthly",
+        1,
+        300,
+    ),
+    (
+        "PBI-PRO",
+        "Power BI Pro",
+        "Self-service analytics: publish and share reports.",
+        1000,
+        "monthly",
+        1,
+        100_000,
+    ),
+    (
+        "VISIO-P2",
+        "Visio Plan 2",
+        "Professional diagramming with the Visio desktop app.",
+        1500,
+        "monthly",
+        1,
+        10_000,
+    ),
+    (
+        "PROJ-P3",
+        "Project Plan 3",
+        "Project management with the Project desktop client.",
+        3000,
+        "monthly",
+        1,
+        10_000,
+    ),
+    (
+        "D365-SP",
+        "Dynamics 365 Sales Professional",
+        "Sales force automation for growing teams.",
+        6500,
+        "annual",
+        1,
+        10_000,
+    ),
+];
+
+/// Loads the demo into an empty database and returns the sign-ins to print; `None` when there is data.
+pub fn load_if_empty(db: &Db) -> anyhow::Result<Option<String>> {
+    let hash = password::hash(DEMO_PASSWORD)?;
+    let mut conn = db.write_conn()?;
+    transaction(&mut conn, |conn| -> anyhow::Result<Option<String>> {
+        let existing: i64 = users::table.count().get_result(conn)?;
+        if existing > 0 || Offer::count(conn)? > 0 {
+            return Ok(None);
+        }
+        load(conn, &hash)?;
+        Ok(Some(sign_ins()))
+    })
+}
+
+fn load(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
+    let mut org_ids = Vec::with_capacity(ORGS.len());
+    for org in ORGS {
+        let contact = USERS
+            .iter()
+            .find(|u| u.org == Some(org_ids.len()))
+            .map_or(("", ""), |u| (u.name, u.email));
+        let id = Partner::create(
+            conn,
+            NewPartner {
+                kind: org.kind,
+                name: org.name,
+                partner_number: org.partner_number,
+                country: org.country,
+                contact_name: contact.0,
+                contact_email: contact.1,
+                enrollment_status: org.status,
+            },
+        )?;
+        org_ids.push(id);
+    }
+    for user in USERS {
+        let email = Email::parse(user.email)
+            .map_err(|e| anyhow::anyhow!("demo email {}: {e}", user.email))?;
+        User::create(
+            conn,
+            NewUser {
+                email: &email,
+                password_hash: hash,
+                role: user.role,
+                partner_id: user.org.map(|i| org_ids[i]),
+                customer_id: None,
+                display_name: user.name,
+                locale: user.locale,
+                must_change_password: false,
+            },
+        )?;
+    }
+    for (sku, name, description, price, billing, min, max) in OFFERS {
+        Offer::create(
+            conn,
+            NewOffer {
+                sku,
+                name,
+                description,
+                unit_price_minor: *price,
+                currency: "USD",
+                billing,
+                min_licenses: *min,
+                max_licenses: *max,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn sign_ins() -> String {
+    let mut out = String::from("Demo data loaded. Sign in with any of these (password for all: ");
+    out.push_str(DEMO_PASSWORD);
+    out.push_str("):\n");
+    for user in USERS {
+        let org = user.org.map_or("the platform", |i| ORGS[i].name);
+        let note = match user.org.map(|i| ORGS[i].status) {
+            Some(EnrollmentStatus::Pending) => ", enrollment not yet verified",
+            _ => "",
+        };
+        let _ = writeln!(
+            out,
+            "  {:<40} {:<9} {org}{note}",
+            user.email,
+            user.role.as_str()
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_user_belongs_where_its_role_says() {
+        for user in USERS {
+            match user.role {
+                Role::Operator => assert!(user.org.is_none()),
+                Role::Provider => assert_eq!(ORGS[user.org.unwrap()].kind, PartnerKind::Provider),
+                Role::Reseller => assert_eq!(ORGS[user.org.unwrap()].kind, PartnerKind::Reseller),
+                Role::Customer => panic!("no demo customers yet"),
+            }
+        }
+        assert!(password::check_new(DEMO_PASSWORD).is_ok());
+    }
+}

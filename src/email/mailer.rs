@@ -1,0 +1,118 @@
+//! Delivery over lettre: SMTP in production, `.eml` files for the embedded default, memory for unit tests.
+//! `send` is blocking; the outbox worker calls it off the async executor.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{Message, SmtpTransport, Transport};
+
+use crate::config::MailTransport;
+use crate::db::models::outbox::OutboxEmail;
+
+/// A message as the in-memory backend keeps it.
+#[derive(Clone, Debug)]
+pub struct SentEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(Arc<SmtpTransport>),
+    Files(PathBuf),
+    Memory(Arc<Mutex<Vec<SentEmail>>>),
+}
+
+/// Why a delivery failed: worth retrying later, or never going to work.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+impl Mailer {
+    pub fn from_config(transport: &MailTransport, timeout: Duration) -> anyhow::Result<Self> {
+        Ok(match transport {
+            MailTransport::Smtp(url) => {
+                let smtp = SmtpTransport::from_url(url)
+                    .context("SMTP_URL is not a valid SMTP URL")?
+                    .timeout(Some(timeout))
+                    .build();
+                Self::Smtp(Arc::new(smtp))
+            }
+            MailTransport::Files(dir) => {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the mail directory {}", dir.display())
+                })?;
+                Self::Files(dir.clone())
+            }
+            MailTransport::Memory => Self::Memory(Arc::default()),
+        })
+    }
+
+    /// Messages kept by the in-memory backend.
+    pub fn sent(&self) -> Vec<SentEmail> {
+        match self {
+            Self::Memory(sent) => sent.lock().map(|v| v.clone()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn send(&self, from: &Mailbox, email: &OutboxEmail) -> Result<(), SendError> {
+        let to: Mailbox = email
+            .to_address
+            .parse()
+            .map_err(|e| SendError::Permanent(format!("bad recipient address: {e}")))?;
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            // The outbox id makes the Message-ID stable, so a receiver can tell a repeat.
+            .message_id(Some(format!("<outbox-{}@partner-dashboard>", email.id)))
+            .multipart(MultiPart::alternative_plain_html(
+                email.body_text.clone(),
+                email.body_html.clone(),
+            ))
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
+        match self {
+            Self::Smtp(smtp) => smtp.send(&message).map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Transient(e.to_string())
+                }
+            }),
+            Self::Files(dir) => {
+                let name = format!(
+                    "{}-{}.eml",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
+                    email.id
+                );
+                let tmp = dir.join(format!(".{name}.tmp"));
+                std::fs::write(&tmp, message.formatted())
+                    .and_then(|()| std::fs::rename(&tmp, dir.join(&name)))
+                    .map_err(|e| {
+                        SendError::Transient(format!("cannot write {}: {e}", dir.display()))
+                    })
+            }
+            Self::Memory(sent) => {
+                sent.lock()
+                    .map_err(|_| SendError::Transient("mailbox lock poisoned".into()))?
+                    .push(SentEmail {
+                        to: email.to_address.clone(),
+                        subject: email.subject.clone(),
+                        text: email.body_text.clone(),
+                        html: email.body_html.clone(),
+                    });
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The two languages of the UI. Every visible string lives in `locales/en.toml` and `locales/zh-TW.toml`
+//! (compiled in); keys are dotted paths of the TOML tables, placeholders are `{name}`.
+//! Both files must hold exactly the same keys: checked at start-up and by the tests.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+const EN_SOURCE: &str = include_str!("../locales/en.toml");
+const ZH_TW_SOURCE: &str = include_str!("../locales/zh-TW.toml");
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    #[serde(rename = "zh-TW")]
+    ZhTw,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhTw];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::ZhTw => "zh-TW",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "en" => Some(Self::En),
+            "zh-TW" => Some(Self::ZhTw),
+            _ => None,
+        }
+    }
+
+    /// The best supported language for an `Accept-Language` header; English when nothing matches.
+    /// Any Chinese preference maps to Traditional Chinese, the only Chinese the UI ships.
+    pub fn from_accept_language(header: &str) -> Self {
+        let mut best: Option<(f32, usize, Locale)> = None;
+        for (index, item) in header.split(',').enumerate() {
+            let mut parts = item.trim().split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let locale = if tag == "zh" || tag.starts_with("zh-") {
+                Some(Locale::ZhTw)
+            } else if tag == "en" || tag.starts_with("en-") {
+                Some(Locale::En)
+            } else {
+                None
+            };
+            if let Some(locale) = locale.filter(|_| q > 0.0) {
+                // Highest q wins; among equals, the one listed first.
+                if best.is_none_or(|(bq, bi, _)| q > bq || (q == bq && index < bi)) {
+                    best = Some((q, index, locale));
+                }
+            }
+        }
+        best.map_or(Locale::En, |(_, _, l)| l)
+    }
+
+    /// The name of the language in itself, for the switcher.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::ZhTw => "繁體中文",
+        }
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+struct Catalogs {
+    en: HashMap<String, String>,
+    zh_tw: HashMap<String, String>,
+}
+
+static CATALOGS: OnceLock<Catalogs> = OnceLock::new();
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>) {
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => flatten(&path, inner, out),
+            toml::Value::String(s) => {
+                out.insert(path, s.clone());
+            }
+            other => {
+                out.insert(path, other.to_string());
+            }
+        }
+    }
+}
+
+fn parse(source: &str, name: &str) -> Result<HashMap<String, String>, String> {
+    let table: toml::Table = source
+        .parse()
+        .map_err(|e| format!("locale file {name} is not valid TOML: {e}"))?;
+    let mut out = HashMap::new();
+    flatten("", &table, &mut out);
+    Ok(out)
+}
+
+fn load() -> Result<Catalogs, String> {
+    let en = parse(EN_SOURCE, "en.toml")?;
+    let zh_tw = parse(ZH_TW_SOURCE, "zh-TW.toml")?;
+    let en_keys: BTreeSet<&String> = en.keys().collect();
+    let zh_keys: BTreeSet<&String> = zh_tw.keys().collect();
+    let missing_zh: Vec<_> = en_keys.difference(&zh_keys).collect();
+    let missing_en: Vec<_> = zh_keys.difference(&en_keys).collect();
+    if !missing_zh.is_empty() || !missing_en.is_empty() {
+        return Err(format!(
+            "locale files differ: missing in zh-TW.toml {missing_zh:?}; missing in en.toml {missing_en:?}"
+        ));
+    }
+    Ok(Catalogs { en, zh_tw })
+}
+
+/// Loads and checks the catalogs; called once at start-up so a broken locale file stops the binary.
+pub fn init() -> Result<(), String> {
+    if CATALOGS.get().is_none() {
+        let catalogs = load()?;
+        let _ = CATALOGS.set(catalogs);
+    }
+    Ok(())
+}
+
+fn catalogs() -> &'static Catalogs {
+    CATALOGS.get_or_init(|| match load() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{e}");
+            Catalogs {
+                en: HashMap::new(),
+                zh_tw: HashMap::new(),
+            }
+        }
+    })
+}
+
+/// The text for `key` in `locale`. A missing key shows itself (and is logged), so it is noticed.
+pub fn t(locale: Locale, key: &str) -> &'static str {
+    let c = catalogs();
+    let map = match locale {
+        Locale::En => &c.en,
+        Locale::ZhTw => &c.zh_tw,
+    };
+    match map.get(key) {
+        Some(s) => s.as_str(),
+        None => {
+            tracing::warn!(key, %locale, "missing translation");
+            // Leak-free fallback: the key itself, borrowed from the static catalog when English has it.
+            c.en.get(key).map_or("??", |s| s.as_str())
+        }
+    }
+}
+
+/// `t` with `{name}` placeholders filled in.
+pub fn t_args(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
+    let mut text = t(locale, key).to_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+/// Whether a key exists in both catalogs (used by tests that check templates only use known keys).
+pub fn has_key(key: &str) -> bool {
+    let c = catalogs();
+    c.en.contains_key(key) && c.zh_tw.contains_key(key)
+}
+
+/// All keys, for tests.
+pub fn keys() -> Vec<String> {
+    let mut keys: Vec<String> = catalogs().en.keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_locale_files_hold_the_same_keys() {
+        load().unwrap();
+    }
+
+    #[test]
+    fn accept_language_prefers_the_highest_weight() {
+        assert_eq!(
+            Locale::from_accept_language("zh-TW,zh;q=0.9,en;q=0.8"),
+            Locale::ZhTw
+        );
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9,zh-TW;q=0.8"),
+            Locale::En
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr-FR, zh-Hant;q=0.5"),
+            Locale::ZhTw
+        );
+        assert_eq!(Locale::from_accept_language("de"), Locale::En);
+        assert_eq!(Locale::from_accept_language(""), Locale::En);
+        assert_eq!(
+            Locale::from_accept_language("en;q=0.2, zh;q=0.7"),
+            Locale::ZhTw
+        );
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let text = t_args(Locale::En, "flash.signed_in_as", &[("name", "Ada")]);
+        assert!(text.contains("Ada"), "{text}");
+    }
+}
+
+/// A translator bound to one language, for templates: `{{ tr.t("key") }}`, `{{ tr.t1("key", "name", value) }}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tr(pub Locale);
+
+impl Tr {
+    pub fn locale(&self) -> Locale {
+        self.0
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        t(self.0, key)
+    }
+
+    pub fn t1(&self, key: &str, name: &str, value: impl fmt::Display) -> String {
+        t_args(self.0, key, &[(name, &value.to_string())])
+    }
+
+    pub fn t2(
+        &self,
+        key: &str,
+        name1: &str,
+        value1: impl fmt::Display,
+        name2: &str,
+        value2: impl fmt::Display,
+    ) -> String {
+        t_args(
+            self.0,
+            key,
+            &[(name1, &value1.to_string()), (name2, &value2.to_string())],
+        )
+    }
+
+    /// A UTC time in this language's format.
+    pub fn datetime(&self, at: &chrono::NaiveDateTime) -> String {
+        at.format(t(self.0, "format.datetime")).to_string()
+    }
+
+    pub fn date(&self, at: &chrono::NaiveDateTime) -> String {
+        at.format(t(self.0, "format.date")).to_string()
+    }
+
+    /// Integer minor units as money, e.g. "USD 1,234.50".
+    pub fn money(&self, minor: i64, currency: &str) -> String {
+        let negative = minor < 0;
+        let abs = minor.unsigned_abs();
+        let (units, cents) = (abs / 100, abs % 100);
+        let digits = units.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!(
+            "{}{currency} {grouped}.{cents:02}",
+            if negative { "-" } else { "" }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tr_tests {
+    use super::*;
+
+    #[test]
+    fn money_is_grouped_with_two_decimals() {
+        let tr = Tr(Locale::En);
+        assert_eq!(tr.money(0, "USD"), "USD 0.00");
+        assert_eq!(tr.money(123_456_789, "USD"), "USD 1,234,567.89");
+        assert_eq!(tr.money(-1050, "TWD"), "-TWD 10.50");
+    }
+}

@@ -1,0 +1,16 @@
+//! Partner Dashboard: a server-rendered dashboard for indirect providers in a two-tier cloud reseller
+//! program. `startup::Application` is the running app; `cli` the commands of the binary.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod email;
+pub mod error;
+pub mod i18n;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+pub mod view;

@@ -1,0 +1,96 @@
+//! Every route, wired in one place. Each page has its handlers in `src/routes/<page>/` and its templates
+//! in `templates/<page>/`.
+
+pub mod account;
+pub mod assets;
+pub mod errors;
+pub mod health;
+pub mod home;
+pub mod language;
+pub mod placeholder;
+pub mod sign_in;
+
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/static/{file:.*}", web::get().to(assets::serve))
+        .route("/", web::get().to(home::show))
+        .service(
+            web::resource("/sign-in")
+                .route(web::get().to(sign_in::form))
+                .route(web::post().to(sign_in::submit)),
+        )
+        .route("/sign-out", web::post().to(sign_in::sign_out))
+        .service(
+            web::resource("/account/password")
+                .route(web::get().to(account::password_form))
+                .route(web::post().to(account::change_password)),
+        )
+        .route("/language", web::post().to(language::switch));
+    placeholder::configure(cfg);
+}
+
+/// A redirect after a POST (303, so the browser follows with GET).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// A form body that cannot be read at all is a 422 page; fields that fail their checks are handled by
+/// each form, which re-renders with the values typed.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(256 * 1024)
+        .error_handler(|err, _| {
+            tracing::debug!(%err, "unreadable form");
+            AppError::Unprocessable("errors.unprocessable.body").into()
+        })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        tracing::debug!(%err, "unreadable query string");
+        AppError::Unprocessable("errors.unprocessable.body").into()
+    })
+}
+
+/// A path segment that does not parse (`/customers/abc`) names nothing: 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
+}
+
+/// The headers of SPEC.md §5 on every response: a strict CSP with no inline script, no sniffing, no
+/// referrer (partnership links must not leak), no framing. Pages are not cached unless a handler says so.
+pub fn security_headers(https: bool) -> DefaultHeaders {
+    let mut headers = DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'",
+        ))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Cross-Origin-Resource-Policy", "same-origin"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
+        .add((header::CACHE_CONTROL, "no-store"));
+    if https {
+        headers = headers.add((
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ));
+    }
+    headers
+}

@@ -1,0 +1,207 @@
+//! `Application::build` wires everything: database, mail, background tasks, middleware and routes, and
+//! binds the listener (port 0 in tests). The binary and the tests start the app the same way.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
+use actix_web::cookie::SameSite;
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tokio::sync::Notify;
+use url::Url;
+
+use crate::auth::csrf::CsrfGuard;
+use crate::auth::session_store::DbSessionStore;
+use crate::auth::throttle::SignInThrottle;
+use crate::config::Config;
+use crate::db::Db;
+use crate::email::mailer::Mailer;
+use crate::email::worker::OutboxWorker;
+
+pub const SESSION_COOKIE: &str = "pd_session";
+
+/// Shared by every request.
+pub struct AppState {
+    pub db: Db,
+    pub config: Config,
+    /// Public address, with no trailing slash: links in emails start with it.
+    pub base_url: String,
+    pub mailer: Mailer,
+    pub throttle: SignInThrottle,
+    outbox_wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// Tells the outbox worker that mail was queued (call after the transaction commits).
+    pub fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
+    }
+
+    /// An absolute URL on this dashboard.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// How many HTTP worker threads; tests use one to keep many apps light.
+#[derive(Clone, Copy, Debug)]
+pub struct Workers(pub usize);
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, None).await
+    }
+
+    pub async fn build_with(config: Config, workers: Option<Workers>) -> anyhow::Result<Self> {
+        crate::i18n::init().map_err(|e| anyhow::anyhow!(e))?;
+        let db_url = config.database_url.clone();
+        let db = tokio::task::spawn_blocking(move || Db::connect(&db_url))
+            .await
+            .context("database start-up task failed")??;
+
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let address = listener.local_addr().context("listener has no address")?;
+        let base_url = match &config.base_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => {
+                let host = if address.ip().is_unspecified() {
+                    "localhost".to_owned()
+                } else {
+                    address.ip().to_string()
+                };
+                format!("http://{host}:{}", address.port())
+            }
+        };
+        let mut config = config;
+        if config.base_url.is_none() {
+            config.base_url = Some(Url::parse(&base_url).context("derived base URL is invalid")?);
+        }
+
+        let mailer = Mailer::from_config(&config.mail, config.outbox.smtp_timeout)?;
+        let outbox_wake = Arc::new(Notify::new());
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            throttle: SignInThrottle::new(&config.throttle),
+            base_url,
+            mailer: mailer.clone(),
+            outbox_wake: outbox_wake.clone(),
+            config,
+        });
+
+        let worker = OutboxWorker::new(
+            db.clone(),
+            mailer,
+            state.config.mail_from.clone(),
+            state.config.outbox.clone(),
+            outbox_wake,
+        );
+        let mut tasks = vec![tokio::spawn(worker.run())];
+        tasks.push(tokio::spawn(housekeeping(state.clone())));
+
+        let server = Self::server(listener, state.clone(), workers)?;
+        tracing::info!(address = %address, base_url = %state.base_url, database = %state.db.url().redacted(), "listening");
+        Ok(Self {
+            port: address.port(),
+            server,
+            state,
+            tasks,
+        })
+    }
+
+    fn server(
+        listener: TcpListener,
+        state: web::Data<AppState>,
+        workers: Option<Workers>,
+    ) -> anyhow::Result<Server> {
+        let session_key = state.config.session_key.clone();
+        let secure = state.config.is_https();
+        let idle =
+            actix_web::cookie::time::Duration::seconds(state.config.session_idle.as_secs() as i64);
+        let base_url = state.config.base_url.clone();
+        let store = DbSessionStore::new(state.db.clone());
+        let mut server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
+                .cookie_name(SESSION_COOKIE.to_owned())
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_secure(secure)
+                .cookie_content_security(CookieContentSecurity::Private)
+                .session_lifecycle(
+                    BrowserSession::default()
+                        .state_ttl(idle)
+                        .state_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+                )
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(crate::routes::form_config())
+                .app_data(crate::routes::query_config())
+                .app_data(crate::routes::path_config())
+                .configure(crate::routes::configure)
+                .default_service(web::to(crate::routes::errors::not_found))
+                // Innermost first: CSRF check, then error pages (which need the session), then sessions.
+                .wrap(CsrfGuard::new(base_url.as_ref()))
+                .wrap(crate::routes::errors::ErrorPages)
+                .wrap(sessions)
+                .wrap(crate::routes::security_headers(secure))
+                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+        })
+        .shutdown_timeout(5);
+        if let Some(Workers(n)) = workers {
+            server = server.workers(n.max(1));
+        }
+        Ok(server
+            .listen(listener)
+            .context("cannot start the HTTP server")?
+            .run())
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        for task in self.tasks {
+            task.abort();
+        }
+        result
+    }
+}
+
+/// Clears expired sessions and drafts and forgets idle throttle buckets, every few minutes.
+async fn housekeeping(state: web::Data<AppState>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        state.throttle.forget_idle();
+        let db = state.db.clone();
+        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = db.write_conn()?;
+            Ok(crate::db::models::session::SessionRow::delete_expired(
+                &mut conn,
+            )?)
+        })
+        .await;
+        match result {
+            Ok(Ok(n)) if n > 0 => tracing::debug!(removed = n, "expired sessions removed"),
+            Ok(Err(err)) => tracing::warn!(error = ?err, "housekeeping failed"),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! What every page template receives: the language, the signed-in user (for the Dashboard menu), the CSRF
+//! token for its forms, flash messages, and the form-error collection used by every form.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::auth::{AppSession, CurrentUser, Role};
+use crate::error::AppError;
+use crate::i18n::{Locale, Tr};
+
+/// A flash message ready to show.
+#[derive(Clone, Debug)]
+pub struct ShownFlash {
+    pub css: &'static str,
+    pub text: String,
+}
+
+/// The page context. Templates reach everything through `ctx`: `{{ ctx.t("menu.customers") }}`.
+pub struct Ctx {
+    pub tr: Tr,
+    pub csrf_token: String,
+    pub user: Option<Rc<CurrentUser>>,
+    pub flashes: Vec<ShownFlash>,
+    /// Path and query of this page, where the language switcher returns to.
+    pub path: String,
+}
+
+impl Ctx {
+    pub async fn build(req: &HttpRequest) -> Result<Ctx, AppError> {
+        let user = CurrentUser::load(req).await?;
+        let session = AppSession::of(req);
+        let locale = resolve_locale(req, &session, user.as_deref());
+        let tr = Tr(locale);
+        let flashes = session
+            .take_flashes()
+            .into_iter()
+            .map(|f| {
+                let args: Vec<(&str, &str)> = f
+                    .args
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                ShownFlash {
+                    css: f.kind.css(),
+                    text: crate::i18n::t_args(locale, &f.key, &args),
+                }
+            })
+            .collect();
+        Ok(Ctx {
+            tr,
+            csrf_token: session.csrf_token()?,
+            user,
+            flashes,
+            path: req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| "/".into(), |pq| pq.as_str().to_owned()),
+        })
+    }
+
+    pub fn locale(&self) -> Locale {
+        self.tr.locale()
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.tr.locale().code()
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        self.tr.t(key)
+    }
+
+    pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.tr.t1(key, name, value)
+    }
+
+    pub fn t2(
+        &self,
+        key: &str,
+        name1: &str,
+        value1: impl std::fmt::Display,
+        name2: &str,
+        value2: impl std::fmt::Display,
+    ) -> String {
+        self.tr.t2(key, name1, value1, name2, value2)
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.user.as_ref().map(|u| u.role)
+    }
+
+    pub fn is_provider(&self) -> bool {
+        self.role() == Some(Role::Provider)
+    }
+
+    pub fn is_reseller(&self) -> bool {
+        self.role() == Some(Role::Reseller)
+    }
+
+    pub fn is_operator(&self) -> bool {
+        self.role() == Some(Role::Operator)
+    }
+
+    pub fn is_customer(&self) -> bool {
+        self.role() == Some(Role::Customer)
+    }
+
+    /// Whether the menu item for `prefix` is the current page ("/" only matches itself).
+    pub fn active(&self, prefix: &str) -> bool {
+        let path = self.path.split('?').next().unwrap_or("/");
+        if prefix == "/" {
+            path == "/"
+        } else {
+            path == prefix || path.starts_with(&format!("{prefix}/"))
+        }
+    }
+
+    /// `aria-current` for a menu link.
+    pub fn current(&self, prefix: &str) -> &'static str {
+        if self.active(prefix) { "page" } else { "false" }
+    }
+
+    pub fn datetime(&self, at: &chrono::NaiveDateTime) -> String {
+        self.tr.datetime(at)
+    }
+
+    pub fn date(&self, at: &chrono::NaiveDateTime) -> String {
+        self.tr.date(at)
+    }
+
+    pub fn money(&self, minor: &i64, currency: &str) -> String {
+        self.tr.money(*minor, currency)
+    }
+
+    pub fn country(&self, code: &str) -> String {
+        crate::domain::country_name(code, self.locale()).to_owned()
+    }
+
+    pub fn other_locales(&self) -> Vec<Locale> {
+        Locale::ALL
+            .into_iter()
+            .filter(|l| *l != self.locale())
+            .collect()
+    }
+}
+
+/// The session's choice, else the user's saved choice, else the browser's `Accept-Language`.
+fn resolve_locale(req: &HttpRequest, session: &AppSession, user: Option<&CurrentUser>) -> Locale {
+    session
+        .locale()
+        .or_else(|| user.and_then(|u| u.locale))
+        .unwrap_or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map_or(Locale::En, Locale::from_accept_language)
+        })
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ctx::build(&req).await })
+    }
+}
+
+/// Per-field messages of a form that did not pass: field name → locale key.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors(Vec<(&'static str, &'static str)>);
+
+impl FormErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the first message for a field; later ones for the same field are dropped.
+    pub fn add(&mut self, field: &'static str, key: &'static str) {
+        if !self.0.iter().any(|(f, _)| *f == field) {
+            self.0.push((field, key));
+        }
+    }
+
+    /// Runs a parse and records its message under `field` on failure.
+    pub fn check<T>(&mut self, field: &'static str, result: Result<T, &'static str>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(key) => {
+                self.add(field, key);
+                None
+            }
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.get(field).is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter().map(|(f, _)| *f)
+    }
+
+    /// Adds the messages of `validator`'s derive, using each error's code as `validation.<code>`.
+    pub fn extend_from(&mut self, errors: &validator::ValidationErrors) {
+        for (field, list) in errors.field_errors() {
+            if let Some(first) = list.first() {
+                let key = validation_key(&first.code);
+                let field: &'static str = leak_field(field.as_ref());
+                self.add(field, key);
+            }
+        }
+    }
+}
+
+/// Field names come from struct fields, a small fixed set; interning them avoids lifetimes in templates.
+fn leak_field(field: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static FIELDS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = FIELDS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(f) = set.get(field) {
+        return f;
+    }
+    let leaked: &'static str = Box::leak(field.to_owned().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+fn validation_key(code: &str) -> &'static str {
+    match code {
+        "required" => "validation.required",
+        "email" => "validation.email",
+        "too_long" => "validation.too_long",
+        "length" => "validation.too_long",
+        "digits" => "validation.digits",
+        "url" => "validation.url",
+        _ => "validation.invalid",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_message_per_field_wins() {
+        let mut e = FormErrors::new();
+        e.add("email", "validation.required");
+        e.add("email", "validation.email");
+        assert_eq!(e.get("email"), Some("validation.required"));
+        assert!(!e.has("password"));
+    }
+}

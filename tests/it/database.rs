@@ -1,0 +1,143 @@
+use std::time::Duration;
+
+use diesel::prelude::*;
+use partner_dashboard::config::{Config, MailTransport, OutboxSettings, ThrottleSettings};
+use partner_dashboard::db::{DatabaseUrl, transaction};
+use partner_dashboard::startup::Application;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn an_unreachable_postgres_url_stops_start_up_and_never_falls_back_to_sqlite() {
+    let data_dir = std::env::temp_dir().join(format!(
+        "pd-unreachable-{}",
+        partner_dashboard::db::new_id()
+    ));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let port = free_port();
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: DatabaseUrl::Postgres(format!(
+            "postgres://postgres:hunter2@127.0.0.1:{port}/pd"
+        )),
+        data_dir: data_dir.clone(),
+        base_url: None,
+        mail: MailTransport::Memory,
+        mail_from: "x <x@example.com>".parse().unwrap(),
+        session_key: actix_web::cookie::Key::from(&[7u8; 64]),
+        tenant_domain_suffix: "onmicrosoft.com".into(),
+        link_ttl: chrono::Duration::days(30),
+        session_idle: Duration::from_secs(60),
+        outbox: OutboxSettings::default(),
+        throttle: ThrottleSettings::default(),
+    };
+    let err = match Application::build(config).await {
+        Ok(_) => panic!("start-up must fail"),
+        Err(err) => format!("{err:#}"),
+    };
+    assert!(
+        err.starts_with("cannot connect to the database at postgres://postgres:***@127.0.0.1"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"));
+    // Nothing was created on disk in its place.
+    assert_eq!(std::fs::read_dir(&data_dir).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn migrations_create_the_whole_data_model() {
+    let app = spawn_app().await;
+    let tables = [
+        "partners",
+        "customers",
+        "users",
+        "sessions",
+        "relationship_requests",
+        "partnerships",
+        "provider_customers",
+        "drafts",
+        "offers",
+        "subscriptions",
+        "orders",
+        "order_lines",
+        "logos",
+        "provider_profiles",
+        "provider_profile_locations",
+        "profile_change_requests",
+        "activity_log",
+        "email_outbox",
+    ];
+    for table in tables {
+        let n = app.with_conn(|conn| {
+            diesel::sql_query(format!("SELECT * FROM {table} LIMIT 1")).execute(conn)
+        });
+        assert!(n.is_ok(), "table {table}: {n:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_transaction_writes_nothing() {
+    use partner_dashboard::db::models::partner::{
+        EnrollmentStatus, NewPartner, Partner, PartnerKind,
+    };
+    use partner_dashboard::db::schema::partners;
+    let app = spawn_app().await;
+    let result: Result<(), diesel::result::Error> = app.with_conn(|conn| {
+        transaction(conn, |conn| {
+            Partner::create(
+                conn,
+                NewPartner {
+                    kind: PartnerKind::Reseller,
+                    name: "Half Written Ltd",
+                    partner_number: Some("123"),
+                    country: "TW",
+                    contact_name: "",
+                    contact_email: "x@example.com",
+                    enrollment_status: EnrollmentStatus::Pending,
+                },
+            )?;
+            // The same Partner ID again breaks a unique constraint half-way through.
+            Partner::create(
+                conn,
+                NewPartner {
+                    kind: PartnerKind::Reseller,
+                    name: "Second",
+                    partner_number: Some("123"),
+                    country: "TW",
+                    contact_name: "",
+                    contact_email: "y@example.com",
+                    enrollment_status: EnrollmentStatus::Pending,
+                },
+            )?;
+            Ok(())
+        })
+    });
+    assert!(result.is_err());
+    let count: i64 = app.with_conn(|conn| partners::table.count().get_result(conn).unwrap());
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn foreign_keys_are_enforced() {
+    use partner_dashboard::db::schema::users;
+    let app = spawn_app().await;
+    let at = partner_dashboard::db::now();
+    let result = app.with_conn(|conn| {
+        diesel::insert_into(users::table)
+            .values((
+                users::id.eq(1),
+                users::email.eq("orphan@example.com"),
+                users::password_hash.eq("x"),
+                users::role.eq("provider"),
+                users::partner_id.eq(Some(424242_i64)),
+                users::display_name.eq("Orphan"),
+                users::created_at.eq(at),
+                users::updated_at.eq(at),
+            ))
+            .execute(conn)
+    });
+    assert!(
+        result.is_err(),
+        "a user of a partner that does not exist must be refused"
+    );
+}

@@ -1,0 +1,559 @@
+//! The test harness: `spawn_app()` starts the real application on port 0 with a fresh database (SQLite
+//! by default; PostgreSQL when `TEST_BACKEND=postgres`, using `TEST_POSTGRES_URL`), a real SMTP listener
+//! (mailcrab, in-process) for its mail, and a cookie-keeping HTTP client that does not follow redirects.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::cookie::Key;
+use actix_web::web;
+use diesel::prelude::*;
+use partner_dashboard::auth::{Role, password};
+use partner_dashboard::config::{Config, MailTransport, OutboxSettings, ThrottleSettings};
+use partner_dashboard::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
+use partner_dashboard::db::models::user::{NewUser, User};
+use partner_dashboard::db::{DatabaseUrl, DbConnection};
+use partner_dashboard::domain::Email;
+use partner_dashboard::i18n::Locale;
+use partner_dashboard::startup::{AppState, Application, Workers};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use scraper::{Html, Selector};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Options for `spawn_app_with`.
+#[derive(Clone)]
+pub struct AppOptions {
+    /// Start the SMTP listener (otherwise the app points at a port where nothing listens yet).
+    pub smtp_up: bool,
+    pub throttle: ThrottleSettings,
+    pub session_idle: Duration,
+    pub base_url: Option<String>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            smtp_up: true,
+            throttle: ThrottleSettings::default(),
+            session_idle: Duration::from_secs(30 * 60),
+            base_url: None,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: web::Data<AppState>,
+    pub mail: MailServer,
+    pub data_dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    init_logging();
+    let data_dir =
+        std::env::temp_dir().join(format!("pd-test-{}", partner_dashboard::db::new_id()));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let smtp_port = free_port();
+    let mail = MailServer::new(smtp_port);
+    if options.smtp_up {
+        mail.start().await;
+    }
+    let config = test_config(&data_dir, smtp_port, &options);
+    let app = Application::build_with(config, Some(Workers(1)))
+        .await
+        .expect("the application starts");
+    let port = app.port();
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: new_client(),
+        state,
+        mail,
+        data_dir,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions) -> Config {
+    let mut key = [0u8; 64];
+    getrandom::fill(&mut key).unwrap();
+    Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: test_database(data_dir),
+        data_dir: data_dir.to_path_buf(),
+        base_url: options
+            .base_url
+            .as_deref()
+            .map(|u| url::Url::parse(u).unwrap()),
+        mail: MailTransport::Smtp(format!("smtp://127.0.0.1:{smtp_port}")),
+        mail_from: "Partner Dashboard <no-reply@partner-dashboard.test>"
+            .parse()
+            .unwrap(),
+        session_key: Key::from(&key),
+        tenant_domain_suffix: "onmicrosoft.com".into(),
+        link_ttl: chrono::Duration::days(30),
+        session_idle: options.session_idle,
+        outbox: OutboxSettings {
+            poll_interval: Duration::from_millis(100),
+            first_retry: Duration::from_millis(200),
+            max_retry: Duration::from_millis(500),
+            max_attempts: 1000,
+            lease: Duration::from_secs(30),
+            smtp_timeout: Duration::from_secs(5),
+        },
+        throttle: options.throttle.clone(),
+    }
+}
+
+/// Which database this run of the suite uses: `TEST_BACKEND=postgres` selects PostgreSQL.
+pub fn backend_is_postgres() -> bool {
+    std::env::var("TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+fn test_database(data_dir: &std::path::Path) -> DatabaseUrl {
+    if !backend_is_postgres() {
+        return DatabaseUrl::Sqlite(data_dir.join("test.db"));
+    }
+    let admin_url = std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_BACKEND=postgres needs TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)");
+    let mut admin = diesel::PgConnection::establish(&admin_url)
+        .unwrap_or_else(|e| panic!("PostgreSQL at TEST_POSTGRES_URL cannot be reached: {e}"));
+    let name = format!("pd_test_{}", partner_dashboard::db::new_id());
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let mut url = url::Url::parse(&admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    DatabaseUrl::Postgres(url.to_string())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn init_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            partner_dashboard::telemetry::init();
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail
+
+/// A message as the SMTP listener received it.
+#[derive(Clone, Debug)]
+pub struct ReceivedEmail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The in-process SMTP listener, which can be stopped and started again on the same port.
+pub struct MailServer {
+    pub port: u16,
+    received: Arc<Mutex<Vec<ReceivedEmail>>>,
+    handle: Mutex<Option<mailcrab::TestMailServerHandle>>,
+}
+
+impl MailServer {
+    fn new(port: u16) -> Self {
+        Self {
+            port,
+            received: Arc::default(),
+            handle: Mutex::new(None),
+        }
+    }
+
+    /// Starts listening and waits until the port accepts connections.
+    pub async fn start(&self) {
+        let mut handle = mailcrab::development_mail_server([127, 0, 0, 1], self.port).await;
+        let mut rx = handle.rx.resubscribe();
+        let received = self.received.clone();
+        tokio::spawn(async move {
+            while let Ok(message) = rx.recv().await {
+                let value = serde_json::to_value(&message).unwrap();
+                let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
+                received.lock().unwrap().push(ReceivedEmail {
+                    to: message.envelope_recipients.clone(),
+                    subject: field("subject"),
+                    text: field("text"),
+                    html: field("html"),
+                });
+            }
+        });
+        // Drain the handle's own receiver so the channel never fills up.
+        let mut own = std::mem::replace(&mut handle.rx, tokio::sync::broadcast::channel(1).1);
+        tokio::spawn(async move { while own.recv().await.is_ok() {} });
+        *self.handle.lock().unwrap() = Some(handle);
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the SMTP listener did not start on port {}", self.port);
+    }
+
+    pub async fn stop(&self) {
+        if let Some(handle) = self.handle.lock().unwrap().take() {
+            handle.token.cancel();
+        }
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn received(&self) -> Vec<ReceivedEmail> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn received_by(&self, to: &str) -> Vec<ReceivedEmail> {
+        self.received()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+            .collect()
+    }
+
+    /// Waits up to ten seconds for a message to `to` and returns it.
+    pub async fn wait_for(&self, to: &str) -> ReceivedEmail {
+        for _ in 0..200 {
+            if let Some(m) = self.received_by(to).into_iter().next() {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no email to {to} arrived; received: {:?}", self.received());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_with(&self.client, path).await
+    }
+
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let res = self.get(path).await;
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    }
+
+    /// The CSRF token of the client's session, read from a page's form the way a browser gets it.
+    pub async fn csrf_token_with(&self, client: &reqwest::Client) -> String {
+        let body = self
+            .get_with(client, "/sign-in")
+            .await
+            .text()
+            .await
+            .unwrap();
+        if let Some(token) = csrf_in(&body) {
+            return token;
+        }
+        // Signed in: /sign-in redirects; the account page has the same token.
+        let body = self
+            .get_with(client, "/account/password")
+            .await
+            .text()
+            .await
+            .unwrap();
+        csrf_in(&body).expect("a page with a CSRF token")
+    }
+
+    pub async fn csrf_token(&self) -> String {
+        self.csrf_token_with(&self.client).await
+    }
+
+    /// Posts a form as a browser on this site would: with the session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form_with(&self.client, path, fields).await
+    }
+
+    pub async fn post_form_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token_with(client).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        client
+            .post(self.url(path))
+            .header("Origin", &self.address)
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a form exactly as given (no token added) — for testing the CSRF defence itself.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: HeaderMap,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .headers(headers)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.sign_in_with(&self.client, email, password).await
+    }
+
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.post_form_with(
+            client,
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Signs in and checks it worked.
+    pub async fn signed_in(&self, email: &str) {
+        let res = self.sign_in(email, PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {email} failed"
+        );
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Data
+
+    pub fn conn(&self) -> partner_dashboard::db::PooledConn {
+        self.state.db.write_conn().unwrap()
+    }
+
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let mut conn = self.conn();
+        f(&mut conn)
+    }
+
+    pub fn create_partner(&self, kind: PartnerKind, name: &str, status: EnrollmentStatus) -> i64 {
+        self.with_conn(|conn| {
+            Partner::create(
+                conn,
+                NewPartner {
+                    kind,
+                    name,
+                    partner_number: None,
+                    country: "TW",
+                    contact_name: name,
+                    contact_email: "contact@example.com",
+                    enrollment_status: status,
+                },
+            )
+            .unwrap()
+        })
+    }
+
+    pub fn create_user(
+        &self,
+        email: &str,
+        role: Role,
+        partner_id: Option<i64>,
+        must_change: bool,
+    ) -> i64 {
+        let hash = password::hash(PASSWORD).unwrap();
+        let email = Email::parse(email).unwrap();
+        self.with_conn(|conn| {
+            User::create(
+                conn,
+                NewUser {
+                    email: &email,
+                    password_hash: &hash,
+                    role,
+                    partner_id,
+                    customer_id: None,
+                    display_name: "Test User",
+                    locale: None,
+                    must_change_password: must_change,
+                },
+            )
+            .unwrap()
+        })
+    }
+
+    /// A provider organisation with one user; returns (provider id, user id).
+    pub fn create_provider(&self, email: &str) -> (i64, i64) {
+        let provider = self.create_partner(
+            PartnerKind::Provider,
+            "Contoso Distribution",
+            EnrollmentStatus::Verified,
+        );
+        let user = self.create_user(email, Role::Provider, Some(provider), false);
+        (provider, user)
+    }
+
+    pub fn create_reseller(&self, email: &str, status: EnrollmentStatus) -> (i64, i64) {
+        let reseller = self.create_partner(PartnerKind::Reseller, "Northwind Traders", status);
+        let user = self.create_user(email, Role::Reseller, Some(reseller), false);
+        (reseller, user)
+    }
+
+    pub fn create_operator(&self, email: &str) -> i64 {
+        self.create_user(email, Role::Operator, None, false)
+    }
+
+    /// A customer organisation with its admin; returns (customer id, user id).
+    pub fn create_customer_admin(&self, email: &str, must_change: bool) -> (i64, i64) {
+        use partner_dashboard::db::schema::customers;
+        let customer_id = partner_dashboard::db::new_id();
+        let at = partner_dashboard::db::now();
+        self.with_conn(|conn| {
+            diesel::insert_into(customers::table)
+                .values((
+                    customers::id.eq(customer_id),
+                    customers::company_name.eq("Wingtip Toys"),
+                    customers::domain_prefix.eq(format!("wingtip{customer_id}")),
+                    customers::country.eq("TW"),
+                    customers::language.eq("en"),
+                    customers::created_at.eq(at),
+                    customers::updated_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+        });
+        let hash = password::hash(PASSWORD).unwrap();
+        let email = Email::parse(email).unwrap();
+        let user = self.with_conn(|conn| {
+            User::create(
+                conn,
+                NewUser {
+                    email: &email,
+                    password_hash: &hash,
+                    role: Role::Customer,
+                    partner_id: None,
+                    customer_id: Some(customer_id),
+                    display_name: "Wingtip Admin",
+                    locale: Some(Locale::En),
+                    must_change_password: must_change,
+                },
+            )
+            .unwrap()
+        });
+        (customer_id, user)
+    }
+
+    pub fn user(&self, id: i64) -> User {
+        self.with_conn(|conn| User::find(conn, id).unwrap())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(r#"input[name="csrf_token"]"#).unwrap();
+    doc.select(&sel)
+        .next()
+        .and_then(|e| e.value().attr("value"))
+        .map(str::to_owned)
+}
+
+/// The texts of the elements matching a CSS selector.
+pub fn texts(html: &str, selector: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+pub fn assert_redirect(res: &reqwest::Response, to: &str) {
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "expected a redirect to {to}"
+    );
+    assert_eq!(location(res), to);
+}
+
+/// Polls `check` for up to ten seconds.
+pub async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) {
+    for _ in 0..200 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}

@@ -1,0 +1,17 @@
+//! The integration suite: one binary, the real app on port 0, a fresh database per test, a real SMTP
+//! listener. `TEST_BACKEND=postgres` runs it all on PostgreSQL (see `scripts/test`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod account;
+mod cli;
+mod database;
+mod demo;
+mod health;
+mod i18n;
+mod language;
+mod outbox;
+mod security;
+mod sessions;
+mod sign_in;

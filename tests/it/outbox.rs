@@ -1,0 +1,176 @@
+use std::time::Duration;
+
+use partner_dashboard::db::models::outbox::{NewEmail, OutboxEmail};
+use partner_dashboard::db::transaction;
+use partner_dashboard::email::mailer::Mailer;
+use partner_dashboard::email::messages::PasswordChanged;
+use partner_dashboard::email::worker::OutboxWorker;
+use partner_dashboard::email::{self};
+use partner_dashboard::i18n::{Locale, Tr};
+
+use crate::helpers::*;
+
+fn queue_plain(app: &TestApp, to: &str, sensitive: bool) -> i64 {
+    let id = app.with_conn(|conn| {
+        transaction(conn, |conn| {
+            OutboxEmail::enqueue(
+                conn,
+                NewEmail {
+                    to: to.to_owned(),
+                    template: "test",
+                    locale: "en",
+                    subject: format!("Hello {to}"),
+                    text: "secret link https://example.test/x".into(),
+                    html: "<p>secret link</p>".into(),
+                    sensitive,
+                },
+            )
+        })
+        .unwrap()
+    });
+    app.state.wake_outbox();
+    id
+}
+
+fn row(app: &TestApp, id: i64) -> OutboxEmail {
+    app.with_conn(|conn| OutboxEmail::find(conn, id).unwrap())
+}
+
+#[tokio::test]
+async fn queued_mail_reaches_the_smtp_listener_as_text_and_html_in_the_recipients_language() {
+    let app = spawn_app().await;
+    let message = PasswordChanged {
+        tr: Tr(Locale::ZhTw),
+        name: "林美華".into(),
+        when: "2026年11月23日 10:00 (UTC)".into(),
+        sign_in_url: app.url("/sign-in"),
+    };
+    let id = app.with_conn(|conn| {
+        transaction(conn, |conn| {
+            email::queue(conn, "meihua@contoso.example", &message)
+        })
+        .unwrap()
+    });
+    app.state.wake_outbox();
+
+    let received = app.mail.wait_for("meihua@contoso.example").await;
+    assert_eq!(received.subject, "您的合作夥伴儀表板密碼已變更");
+    assert!(received.text.contains("林美華 您好"));
+    assert!(received.html.contains(r#"<html lang="zh-TW">"#));
+    eventually("the row is marked sent", || row(&app, id).status == "sent").await;
+    assert_eq!(row(&app, id).attempts, 1);
+}
+
+#[tokio::test]
+async fn mail_waits_while_the_smtp_server_is_down_and_goes_out_once_when_it_is_back() {
+    let app = spawn_app_with(AppOptions {
+        smtp_up: false,
+        ..AppOptions::default()
+    })
+    .await;
+    let id = queue_plain(&app, "waiting@example.com", false);
+
+    eventually("a failed attempt is recorded", || {
+        let r = row(&app, id);
+        r.status == "pending" && r.attempts >= 2 && r.last_error.is_some()
+    })
+    .await;
+    assert!(app.mail.received().is_empty());
+
+    app.mail.start().await;
+    app.mail.wait_for("waiting@example.com").await;
+    eventually("the row is marked sent", || row(&app, id).status == "sent").await;
+    // Give any duplicate a chance to show up: there must be none.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.mail.received_by("waiting@example.com").len(), 1);
+    assert!(row(&app, id).last_error.is_none());
+
+    // Down again: the next message waits, then goes out when the server returns.
+    app.mail.stop().await;
+    let id = queue_plain(&app, "second@example.com", false);
+    eventually("a failed attempt is recorded", || {
+        row(&app, id).attempts >= 1
+    })
+    .await;
+    assert_eq!(row(&app, id).status, "pending");
+    app.mail.start().await;
+    app.mail.wait_for("second@example.com").await;
+    eventually("the row is marked sent", || row(&app, id).status == "sent").await;
+    assert_eq!(app.mail.received_by("second@example.com").len(), 1);
+}
+
+#[tokio::test]
+async fn several_workers_at_once_never_send_a_message_twice() {
+    let app = spawn_app().await;
+    let ids: Vec<i64> = (0..20)
+        .map(|i| queue_plain(&app, &format!("racer{i}@example.com"), false))
+        .collect();
+    // Three more workers, as if three more instances shared the database, all draining at once.
+    let mut handles = Vec::new();
+    for _ in 0..3 {
+        let worker = OutboxWorker::new(
+            app.state.db.clone(),
+            Mailer::from_config(&app.state.config.mail, Duration::from_secs(5)).unwrap(),
+            app.state.config.mail_from.clone(),
+            app.state.config.outbox.clone(),
+            Default::default(),
+        );
+        handles.push(tokio::task::spawn_blocking(move || {
+            worker.deliver_due().unwrap()
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    eventually("all are sent", || {
+        ids.iter().all(|id| row(&app, *id).status == "sent")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..20 {
+        assert_eq!(
+            app.mail.received_by(&format!("racer{i}@example.com")).len(),
+            1,
+            "racer{i}"
+        );
+    }
+    assert!(ids.iter().all(|id| row(&app, *id).attempts == 1));
+}
+
+#[tokio::test]
+async fn a_message_that_can_never_be_delivered_is_marked_failed() {
+    let app = spawn_app().await;
+    let id = queue_plain(&app, "not an address", false);
+    eventually("the row is marked failed", || {
+        row(&app, id).status == "failed"
+    })
+    .await;
+    let r = row(&app, id);
+    assert_eq!(r.attempts, 1);
+    assert!(r.last_error.unwrap().contains("recipient"));
+}
+
+#[tokio::test]
+async fn a_retried_failed_message_goes_out_once() {
+    let app = spawn_app().await;
+    let id = queue_plain(&app, "retry@example.com", false);
+    app.mail.wait_for("retry@example.com").await;
+    eventually("sent", || row(&app, id).status == "sent").await;
+    // Retrying a sent message does nothing: it is never sent again.
+    assert!(!app.with_conn(|conn| OutboxEmail::retry(conn, id).unwrap()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.mail.received_by("retry@example.com").len(), 1);
+}
+
+#[tokio::test]
+async fn a_message_carrying_a_secret_is_blanked_once_delivered() {
+    let app = spawn_app().await;
+    let id = queue_plain(&app, "secret@example.com", true);
+    let received = app.mail.wait_for("secret@example.com").await;
+    assert!(received.text.contains("https://example.test/x"));
+    eventually("sent", || row(&app, id).status == "sent").await;
+    let r = row(&app, id);
+    assert_eq!(r.body_text, "");
+    assert_eq!(r.body_html, "");
+    assert_eq!(r.subject, "Hello secret@example.com");
+}

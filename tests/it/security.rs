@@ -1,0 +1,238 @@
+use partner_dashboard::db::models::user::User;
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue};
+
+use crate::helpers::*;
+
+fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (k, v) in pairs {
+        map.insert(*k, HeaderValue::from_str(v).unwrap());
+    }
+    map
+}
+
+/// A signed-in provider whose language is English; returns the user id.
+async fn signed_in_provider(app: &TestApp) -> i64 {
+    let (_, user) = app.create_provider("alice@contoso.example");
+    app.signed_in("alice@contoso.example").await;
+    user
+}
+
+fn locale_of(app: &TestApp, user: i64) -> Option<String> {
+    app.with_conn(|conn| User::find(conn, user).unwrap().locale)
+}
+
+#[tokio::test]
+async fn a_post_without_a_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let user = signed_in_provider(&app).await;
+
+    let res = app
+        .post_raw(
+            "/language",
+            &[("locale", "zh-TW"), ("next", "/")],
+            headers(&[("Origin", &app.address)]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("This form has expired or was sent from another site."));
+    assert_eq!(locale_of(&app, user), None);
+}
+
+#[tokio::test]
+async fn a_post_with_a_wrong_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let user = signed_in_provider(&app).await;
+    let res = app
+        .post_raw(
+            "/language",
+            &[
+                ("csrf_token", "forged-token-forged-token-forged-token-xx"),
+                ("locale", "zh-TW"),
+            ],
+            headers(&[("Origin", &app.address)]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(locale_of(&app, user), None);
+
+    // Another session's token is just as wrong.
+    let other = new_client();
+    let their_token = app.csrf_token_with(&other).await;
+    let res = app
+        .post_raw(
+            "/language",
+            &[("csrf_token", &their_token), ("locale", "zh-TW")],
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(locale_of(&app, user), None);
+}
+
+#[tokio::test]
+async fn a_post_from_another_site_is_refused_even_with_the_right_token() {
+    let app = spawn_app().await;
+    let user = signed_in_provider(&app).await;
+    let token = app.csrf_token().await;
+    let fields = [
+        ("csrf_token", token.as_str()),
+        ("locale", "zh-TW"),
+        ("next", "/"),
+    ];
+
+    let res = app
+        .post_raw(
+            "/language",
+            &fields,
+            headers(&[("Origin", "https://evil.example")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post_raw(
+            "/language",
+            &fields,
+            headers(&[("Sec-Fetch-Site", "cross-site")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post_raw("/language", &fields, headers(&[("Origin", "null")]))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(locale_of(&app, user), None);
+
+    // The same request from the dashboard's own pages goes through.
+    let res = app
+        .post_raw(
+            "/language",
+            &fields,
+            headers(&[("Origin", &app.address), ("Sec-Fetch-Site", "same-origin")]),
+        )
+        .await;
+    assert_redirect(&res, "/");
+    assert_eq!(locale_of(&app, user).as_deref(), Some("zh-TW"));
+}
+
+#[tokio::test]
+async fn the_token_may_also_come_in_a_header() {
+    let app = spawn_app().await;
+    let user = signed_in_provider(&app).await;
+    let token = app.csrf_token().await;
+    let res = app
+        .post_raw(
+            "/language",
+            &[("locale", "zh-TW")],
+            headers(&[("X-CSRF-Token", &token)]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(locale_of(&app, user).as_deref(), Some("zh-TW"));
+}
+
+#[tokio::test]
+async fn sign_in_itself_needs_the_token() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    let res = app
+        .post_raw(
+            "/sign-in",
+            &[("email", "alice@contoso.example"), ("password", PASSWORD)],
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_redirect(&app.get("/").await, "/sign-in?next=%2F");
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    let mut responses = vec![
+        app.get("/sign-in").await,
+        app.get("/no-such-page").await,
+        app.get("/static/css/app.css").await,
+        app.get("/healthz").await,
+        app.post_raw("/language", &[], HeaderMap::new()).await,
+    ];
+    app.signed_in("alice@contoso.example").await;
+    responses.push(app.get("/").await);
+    for res in responses {
+        let h = res.headers();
+        let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("default-src 'none'"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
+    }
+}
+
+#[tokio::test]
+async fn pages_are_utf8_html_that_is_not_cached() {
+    let app = spawn_app().await;
+    let res = app.get("/sign-in").await;
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"<meta charset="utf-8">"#));
+    // No inline script anywhere: scripts come from files.
+    assert!(!html.contains("<script>"));
+    assert!(!html.contains(" onclick="));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_in_the_layout() {
+    let app = spawn_app().await;
+    let res = app.get("/no-such-page").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "h1"), vec!["Page not found"]);
+    // A path segment that is not an id names nothing.
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn static_assets_are_served_from_the_binary_with_an_etag() {
+    let app = spawn_app().await;
+    let res = app.get("/static/js/app.js").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "text/javascript; charset=utf-8"
+    );
+    let etag = res
+        .headers()
+        .get("etag")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let again = app
+        .client
+        .get(app.url("/static/js/app.js"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let css = app.get("/static/css/app.css").await.text().await.unwrap();
+    assert!(
+        css.contains("PingFang TC")
+            && css.contains("Microsoft JhengHei")
+            && css.contains("Noto Sans TC")
+    );
+}
