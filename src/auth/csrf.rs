@@ -71,14 +71,22 @@ fn is_safe(method: &Method) -> bool {
 
 /// Why a request is refused as cross-site, if it is.
 fn cross_site(req: &ServiceRequest, base_origin: Option<&str>) -> Option<&'static str> {
-    if let Some(site) = req.headers().get("sec-fetch-site") {
-        match site.to_str().unwrap_or("") {
-            "same-origin" | "none" => {}
-            _ => return Some("sec-fetch-site"),
-        }
+    let fetch_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    if let Some(site) = fetch_site.as_deref()
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Some("sec-fetch-site");
     }
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("null");
+        if origin == "null" {
+            // Browsers send `Origin: null` for a form posted from a page whose Referrer-Policy is
+            // no-referrer, as every page here is. Then Sec-Fetch-Site must vouch for the request.
+            return (fetch_site.as_deref() != Some("same-origin")).then_some("origin null");
+        }
         let info = req.connection_info();
         let own = format!("{}://{}", info.scheme(), info.host());
         let matches_base = base_origin.is_some_and(|b| b.eq_ignore_ascii_case(origin));

@@ -79,9 +79,17 @@ impl AppSession {
         Ok(())
     }
 
-    /// Ends the session: the row is deleted and the cookie removed.
+    /// Ends the session: its row is deleted, so the cookie is worthless. A language chosen during the
+    /// session carries over to a fresh anonymous session, so the sign-in page stays in that language.
     pub fn sign_out(&self) {
-        self.0.purge();
+        match self.locale() {
+            Some(locale) => {
+                self.0.renew();
+                self.0.clear();
+                let _ = self.0.insert(LOCALE_KEY, locale.code());
+            }
+            None => self.0.purge(),
+        }
     }
 
     /// Gives the session a fresh key after something sensitive (a password change), keeping its state.

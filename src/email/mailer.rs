@@ -116,3 +116,84 @@ impl Mailer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(id: i64, to: &str) -> OutboxEmail {
+        let at = chrono::Utc::now().naive_utc();
+        OutboxEmail {
+            id,
+            to_address: to.into(),
+            template: "test".into(),
+            locale: "zh-TW".into(),
+            subject: "密碼已變更".into(),
+            body_text: "純文字".into(),
+            body_html: "<p>HTML</p>".into(),
+            sensitive: false,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            locked_until: None,
+            last_error: None,
+            created_at: at,
+            sent_at: None,
+        }
+    }
+
+    fn from() -> Mailbox {
+        "Partner Dashboard <no-reply@example.com>".parse().unwrap()
+    }
+
+    #[test]
+    fn file_backend_writes_one_eml_per_message() {
+        let dir = std::env::temp_dir().join(format!("pd-mail-{}", crate::db::new_id()));
+        let mailer =
+            Mailer::from_config(&MailTransport::Files(dir.clone()), Duration::from_secs(1))
+                .unwrap();
+        mailer.send(&from(), &email(42, "a@example.com")).unwrap();
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert!(files[0].to_string_lossy().ends_with("-42.eml"));
+        let raw = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(raw.contains("To: a@example.com"));
+        assert!(raw.contains("Message-ID: <outbox-42@partner-dashboard>"));
+        assert!(raw.contains("multipart/alternative"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn memory_backend_keeps_messages_and_bad_addresses_fail_for_good() {
+        let mailer = Mailer::from_config(&MailTransport::Memory, Duration::from_secs(1)).unwrap();
+        mailer.send(&from(), &email(1, "b@example.com")).unwrap();
+        let sent = mailer.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].subject, "密碼已變更");
+        assert!(matches!(
+            mailer.send(&from(), &email(2, "not an address")),
+            Err(SendError::Permanent(_))
+        ));
+    }
+
+    #[test]
+    fn an_smtp_server_that_is_not_there_is_a_temporary_failure() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mailer = Mailer::from_config(
+            &MailTransport::Smtp(format!("smtp://127.0.0.1:{port}")),
+            Duration::from_secs(2),
+        )
+        .unwrap();
+        assert!(matches!(
+            mailer.send(&from(), &email(3, "c@example.com")),
+            Err(SendError::Transient(_))
+        ));
+    }
+}

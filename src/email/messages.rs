@@ -64,21 +64,3 @@ email!(
     "email/password_changed/body.txt",
     "email/password_changed/body.html"
 );
-
-/// Sent to the first user of a provider organisation created by an operator.
-pub struct ProviderWelcome {
-    pub tr: Tr,
-    pub name: String,
-    pub provider_name: String,
-    pub email: String,
-    pub sign_in_url: String,
-}
-
-email!(
-    ProviderWelcome,
-    "provider_welcome",
-    sensitive = false,
-    "email/provider_welcome/subject.txt",
-    "email/provider_welcome/body.txt",
-    "email/provider_welcome/body.html"
-);

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod account;
+mod browser;
 mod cli;
 mod database;
 mod demo;

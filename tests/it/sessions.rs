@@ -136,3 +136,23 @@ async fn an_idle_session_ends() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_redirect(&app.get("/").await, "/sign-in?next=%2F");
 }
+
+#[tokio::test]
+async fn signing_out_keeps_the_chosen_language_but_not_the_session() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    let cookie = session_cookie(&app.sign_in("alice@contoso.example", PASSWORD).await).unwrap();
+    app.post_form("/language", &[("locale", "zh-TW"), ("next", "/")])
+        .await;
+
+    let res = app.post_form("/sign-out", &[]).await;
+    assert_redirect(&res, "/sign-in?signed_out=1");
+    let html = app.get("/sign-in?signed_out=1").await.text().await.unwrap();
+    assert_eq!(texts(&html, "h1"), vec!["登入"]);
+    assert!(html.contains("您已登出。"));
+    assert_redirect(&app.get("/").await, "/sign-in?next=%2F");
+    assert_redirect(
+        &get_with_cookie(&app, "/", &cookie).await,
+        "/sign-in?next=%2F",
+    );
+}

@@ -1,0 +1,249 @@
+//! The browser harness: real headless Chromium driven through Debian's chromedriver (thirtyfour),
+//! against the same `spawn_app()` as the rest of the suite. Each test gets its own chromedriver and
+//! browser profile; the browser is quit even when the test fails, and a failing test leaves a
+//! screenshot and the page's HTML in `target/e2e-artifacts/`.
+
+mod sign_in;
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use thirtyfour::prelude::*;
+
+use crate::helpers::{TestApp, free_port};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub struct Browser {
+    pub driver: WebDriver,
+    base: String,
+}
+
+struct Driver {
+    process: tokio::process::Child,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.start_kill();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+async fn start_chromedriver() -> (Driver, String) {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "browser tests need Debian's chromium and chromium-driver; scripts/test installs them"
+    );
+    let port = free_port();
+    let process = tokio::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver starts");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            let profile =
+                std::env::temp_dir().join(format!("pd-chrome-{}", partner_dashboard::db::new_id()));
+            return (
+                Driver { process, profile },
+                format!("http://127.0.0.1:{port}"),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+/// The browser's preferred language, as its `Accept-Language` says.
+#[derive(Clone, Copy)]
+pub enum Lang {
+    En,
+    ZhTw,
+}
+
+/// Runs `journey` in a fresh browser. On failure: screenshot and HTML saved, browser quit, panic resumed.
+pub async fn journey<F, Fut>(app: &TestApp, name: &str, lang: Lang, journey: F)
+where
+    F: FnOnce(Arc<Browser>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let (driver_process, driver_url) = start_chromedriver().await;
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(CHROMIUM).unwrap();
+    let lang_code = match lang {
+        Lang::En => "en-US",
+        Lang::ZhTw => "zh-TW",
+    };
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+        &format!("--lang={lang_code}"),
+        &format!("--user-data-dir={}", driver_process.profile.display()),
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    caps.add_experimental_option(
+        "prefs",
+        serde_json::json!({ "intl.accept_languages": lang_code }),
+    )
+    .unwrap();
+    let driver = WebDriver::new(driver_url, caps)
+        .await
+        .expect("chromium starts");
+    let browser = Arc::new(Browser {
+        driver: driver.clone(),
+        base: app.address.clone(),
+    });
+
+    let outcome = AssertUnwindSafe(journey(browser.clone()))
+        .catch_unwind()
+        .await;
+    if outcome.is_err() {
+        save_artifacts(&browser, name).await;
+    }
+    drop(browser);
+    let _ = driver.quit().await;
+    drop(driver_process);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn save_artifacts(browser: &Browser, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-artifacts");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = browser.driver.screenshot_as_png().await {
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+    if let Ok(html) = browser.driver.source().await {
+        let _ = std::fs::write(dir.join(format!("{name}.html")), html);
+    }
+    eprintln!(
+        "browser artifacts saved to {}/{name}.{{png,html}}",
+        dir.display()
+    );
+}
+
+/// XPath string literal for any text (handles both quote kinds).
+fn xpath_literal(text: &str) -> String {
+    if !text.contains('\'') {
+        format!("'{text}'")
+    } else if !text.contains('"') {
+        format!("\"{text}\"")
+    } else {
+        let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+impl Browser {
+    pub async fn goto(&self, path: &str) {
+        self.driver
+            .goto(format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    /// The current path and query.
+    pub async fn path(&self) -> String {
+        let url = self.driver.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Clicks the link or button whose visible text is exactly `label`, as a user would.
+    pub async fn click(&self, label: &str) {
+        let lit = xpath_literal(label);
+        let xpath = format!(
+            "//a[normalize-space(.)={lit}] | //button[normalize-space(.)={lit}] | //input[@type='submit' and @value={lit}]"
+        );
+        let element = self
+            .driver
+            .query(By::XPath(xpath))
+            .wait(Duration::from_secs(5), Duration::from_millis(50))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no link or button labelled {label:?}: {e}"));
+        element.scroll_into_view().await.unwrap();
+        element.click().await.unwrap();
+    }
+
+    /// Types into the field whose label text is `label`.
+    pub async fn fill(&self, label: &str, value: &str) {
+        let lit = xpath_literal(label);
+        let label_el = self
+            .driver
+            .query(By::XPath(format!("//label[normalize-space(.)={lit}]")))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"));
+        let id = label_el
+            .attr("for")
+            .await
+            .unwrap()
+            .expect("label has a for=");
+        let input = self.driver.find(By::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+
+    /// Texts of all elements matching a CSS selector, read in one go (no stale elements while a page
+    /// is being replaced).
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.split(/\\s+/).filter(Boolean).join(' '));";
+        let ret = self
+            .driver
+            .execute(script, vec![serde_json::json!(css)])
+            .await
+            .unwrap();
+        serde_json::from_value(ret.json().clone()).unwrap_or_default()
+    }
+
+    pub async fn heading(&self) -> String {
+        self.texts("h1")
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// Waits until the page's main heading is `text` (after a click that navigates).
+    pub async fn wait_for_heading(&self, text: &str) {
+        for _ in 0..100 {
+            if self.heading().await == text {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "heading never became {text:?}; it is {:?}",
+            self.heading().await
+        );
+    }
+
+    pub async fn page_text(&self) -> String {
+        self.texts("body").await.join(" ")
+    }
+}
