@@ -156,7 +156,17 @@ impl Application {
                 .wrap(crate::routes::errors::ErrorPages)
                 .wrap(sessions)
                 .wrap(crate::routes::security_headers(secure))
-                .wrap(actix_web::middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+                .wrap(
+                    actix_web::middleware::Logger::new("%{line}xi %s %Dms")
+                        .custom_request_replace("line", |req| {
+                            format!(
+                                "{} {}",
+                                req.method(),
+                                crate::routes::loggable_path(req.path())
+                            )
+                        })
+                        .exclude("/healthz"),
+                )
         })
         .shutdown_timeout(5);
         if let Some(Workers(n)) = workers {

@@ -141,12 +141,23 @@ impl Ctx {
         crate::domain::country_name(code, self.locale()).to_owned()
     }
 
+    /// Countries sorted by name in the page's language, for a select list.
+    pub fn countries(&self) -> Vec<(&'static str, &'static str)> {
+        crate::domain::countries_by_name(self.locale())
+    }
+
     pub fn other_locales(&self) -> Vec<Locale> {
         Locale::ALL
             .into_iter()
             .filter(|l| *l != self.locale())
             .collect()
     }
+}
+
+/// The language of this request's pages, for handlers that render no page (they queue email, say).
+pub async fn request_locale(req: &HttpRequest) -> Result<Locale, AppError> {
+    let user = CurrentUser::load(req).await?;
+    Ok(resolve_locale(req, &AppSession::of(req), user.as_deref()))
 }
 
 /// The session's choice, else the user's saved choice, else the browser's `Accept-Language`.
@@ -252,6 +263,7 @@ fn validation_key(code: &str) -> &'static str {
         "length" => "validation.too_long",
         "digits" => "validation.digits",
         "url" => "validation.url",
+        "country" => "validation.country",
         _ => "validation.invalid",
     }
 }

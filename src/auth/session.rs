@@ -2,6 +2,7 @@
 //! token, the chosen language, flash messages, and small per-session secrets.
 
 use actix_session::{Session, SessionExt};
+use actix_web::cookie::{Cookie, CookieJar, Key};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
@@ -165,16 +166,28 @@ impl AppSession {
         Ok(())
     }
 
-    /// A small secret kept for this session only (e.g. a link shown on a draft page until Done).
-    pub fn put_secret(&self, name: &str, value: &str) -> Result<(), AppError> {
-        Ok(self.0.insert(format!("secret:{name}"), value)?)
+    /// A small secret kept for this session only (a personal link shown on a draft page until Done).
+    /// Session state is stored in the database, so the secret is sealed (AES-256-GCM under the server's
+    /// key) first: the database never holds it in clear.
+    pub fn put_secret(&self, key: &Key, name: &str, value: &str) -> Result<(), AppError> {
+        let name = format!("secret:{name}");
+        let mut jar = CookieJar::new();
+        jar.private_mut(key)
+            .add(Cookie::new(name.clone(), value.to_owned()));
+        let sealed = jar
+            .get(&name)
+            .map(|c| c.value().to_owned())
+            .ok_or_else(|| anyhow::anyhow!("cannot seal a session secret"))?;
+        Ok(self.0.insert(name, sealed)?)
     }
 
-    pub fn secret(&self, name: &str) -> Option<String> {
-        self.0
-            .get::<String>(&format!("secret:{name}"))
-            .ok()
-            .flatten()
+    pub fn secret(&self, key: &Key, name: &str) -> Option<String> {
+        let name = format!("secret:{name}");
+        let sealed = self.0.get::<String>(&name).ok().flatten()?;
+        let jar = CookieJar::new();
+        jar.private(key)
+            .decrypt(Cookie::new(name, sealed))
+            .map(|c| c.value().to_owned())
     }
 
     pub fn forget_secret(&self, name: &str) {

@@ -264,6 +264,29 @@ fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// `lower(text)`: both backends have it (SQLite's folds ASCII only, which is what names need).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// A LIKE pattern matching `term` literally (its `%`, `_` and `\` escaped; use `.escape('\\')`):
+/// anywhere in the text when `contains`, else at its start.
+pub fn like_pattern(term: &str, contains: bool) -> String {
+    let mut escaped = String::with_capacity(term.len() + 2);
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    if contains {
+        format!("%{escaped}%")
+    } else {
+        format!("{escaped}%")
+    }
+}
+
 /// The current time as stored: UTC, to the millisecond (both backends keep that much exactly).
 pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
@@ -308,6 +331,12 @@ mod tests {
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
         assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(like_pattern("50%_off", true), "%50\\%\\_off%");
+        assert_eq!(like_pattern("abc", false), "abc%");
     }
 
     #[test]

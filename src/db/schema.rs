@@ -103,6 +103,7 @@ diesel::table! {
         created_at -> Timestamp,
         removed_at -> Nullable<Timestamp>,
         removed_by -> Nullable<BigInt>,
+        reseller_name -> Text,
     }
 }
 

@@ -107,3 +107,52 @@ mod tests {
         assert!(countries_by_name(Locale::En).len() > 240);
     }
 }
+
+/// Field rules for `validator`'s derive (`#[validate(custom(function = "crate::domain::checks::required"))]`).
+/// Each failure's code names its message: `validation.<code>`.
+pub mod checks {
+    use validator::ValidationError;
+
+    pub fn required(value: &str) -> Result<(), ValidationError> {
+        if value.trim().is_empty() {
+            Err(ValidationError::new("required"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A Partner ID: digits only (spaces around are ignored).
+    pub fn digits(value: &str) -> Result<(), ValidationError> {
+        let v = value.trim();
+        if !v.is_empty() && !v.chars().all(|c| c.is_ascii_digit()) {
+            Err(ValidationError::new("digits"))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Empty, or an email address.
+    pub fn optional_email(value: &str) -> Result<(), ValidationError> {
+        if value.trim().is_empty() || super::Email::parse(value).is_ok() {
+            Ok(())
+        } else {
+            Err(ValidationError::new("email"))
+        }
+    }
+
+    pub fn email(value: &str) -> Result<(), ValidationError> {
+        match super::Email::parse(value) {
+            Ok(_) => Ok(()),
+            Err("validation.required") => Err(ValidationError::new("required")),
+            Err(_) => Err(ValidationError::new("email")),
+        }
+    }
+
+    pub fn country(value: &str) -> Result<(), ValidationError> {
+        match super::Country::parse(value) {
+            Ok(_) => Ok(()),
+            Err("validation.required") => Err(ValidationError::new("required")),
+            Err(_) => Err(ValidationError::new("country")),
+        }
+    }
+}

@@ -64,3 +64,149 @@ email!(
     "email/password_changed/body.txt",
     "email/password_changed/body.html"
 );
+
+/// A line of a message someone typed, split so the one link we vouch for becomes clickable in HTML.
+pub type Line = Vec<(bool, String)>;
+
+/// Splits typed text into lines, marking each occurrence of `link`.
+pub fn lines_with_link(text: &str, link: &str) -> Vec<Line> {
+    text.lines()
+        .map(|line| {
+            let mut parts = Vec::new();
+            let mut rest = line;
+            while let Some(pos) = rest.find(link).filter(|_| !link.is_empty()) {
+                if pos > 0 {
+                    parts.push((false, rest[..pos].to_owned()));
+                }
+                parts.push((true, link.to_owned()));
+                rest = &rest[pos + link.len()..];
+            }
+            if !rest.is_empty() {
+                parts.push((false, rest.to_owned()));
+            }
+            parts
+        })
+        .collect()
+}
+
+/// The partnership request a provider wrote (or left as drafted), sent to a reseller. Carries the
+/// personal link, so its body is blanked from the outbox once delivered.
+pub struct PartnershipRequest {
+    pub tr: Tr,
+    pub subject: String,
+    pub body: String,
+    pub lines: Vec<Line>,
+}
+
+email!(
+    PartnershipRequest,
+    "partnership_request",
+    sensitive = true,
+    "email/partnership_request/subject.txt",
+    "email/partnership_request/body.txt",
+    "email/partnership_request/body.html"
+);
+
+/// To a reseller that just enrolled.
+pub struct EnrollmentReceived {
+    pub tr: Tr,
+    pub name: String,
+    pub company: String,
+}
+
+email!(
+    EnrollmentReceived,
+    "enrollment_received",
+    sensitive = false,
+    "email/enrollment_received/subject.txt",
+    "email/enrollment_received/body.txt",
+    "email/enrollment_received/body.html"
+);
+
+/// To a reseller whose enrollment an operator verified.
+pub struct EnrollmentVerified {
+    pub tr: Tr,
+    pub name: String,
+    pub company: String,
+    pub sign_in_url: String,
+}
+
+email!(
+    EnrollmentVerified,
+    "enrollment_verified",
+    sensitive = false,
+    "email/enrollment_verified/subject.txt",
+    "email/enrollment_verified/body.txt",
+    "email/enrollment_verified/body.html"
+);
+
+/// To a reseller whose enrollment an operator rejected, with the reason.
+pub struct EnrollmentRejected {
+    pub tr: Tr,
+    pub name: String,
+    pub company: String,
+    pub reason: String,
+}
+
+email!(
+    EnrollmentRejected,
+    "enrollment_rejected",
+    sensitive = false,
+    "email/enrollment_rejected/subject.txt",
+    "email/enrollment_rejected/body.txt",
+    "email/enrollment_rejected/body.html"
+);
+
+/// To the provider user who sent a partnership request, when the reseller answers it.
+pub struct PartnershipAnswered {
+    pub tr: Tr,
+    pub name: String,
+    pub reseller: String,
+    pub accepted: bool,
+    pub list_url: String,
+}
+
+email!(
+    PartnershipAnswered,
+    "partnership_answered",
+    sensitive = false,
+    "email/partnership_answered/subject.txt",
+    "email/partnership_answered/body.txt",
+    "email/partnership_answered/body.html"
+);
+
+/// To a reseller's users when a provider ends the partnership.
+pub struct PartnershipRemoved {
+    pub tr: Tr,
+    pub name: String,
+    pub provider: String,
+}
+
+email!(
+    PartnershipRemoved,
+    "partnership_removed",
+    sensitive = false,
+    "email/partnership_removed/subject.txt",
+    "email/partnership_removed/body.txt",
+    "email/partnership_removed/body.html"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_link_is_marked_wherever_it_stands() {
+        let lines = lines_with_link("Hi\nopen https://x/a/T now\nhttps://x/a/T", "https://x/a/T");
+        assert_eq!(lines[0], vec![(false, "Hi".to_owned())]);
+        assert_eq!(
+            lines[1],
+            vec![
+                (false, "open ".to_owned()),
+                (true, "https://x/a/T".to_owned()),
+                (false, " now".to_owned())
+            ]
+        );
+        assert_eq!(lines[2], vec![(true, "https://x/a/T".to_owned())]);
+    }
+}

@@ -3,10 +3,16 @@
 
 pub mod account;
 pub mod assets;
+pub mod enroll;
 pub mod errors;
 pub mod health;
 pub mod home;
+pub mod indirect_providers;
+pub mod indirect_resellers;
 pub mod language;
+pub mod link_draft;
+pub mod operations;
+pub mod partnerships;
 pub mod placeholder;
 pub mod sign_in;
 
@@ -32,8 +38,84 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(account::password_form))
                 .route(web::post().to(account::change_password)),
         )
-        .route("/language", web::post().to(language::switch));
+        .route("/language", web::post().to(language::switch))
+        .service(
+            web::resource("/enroll")
+                .route(web::get().to(enroll::form))
+                .route(web::post().to(enroll::submit)),
+        )
+        // Provider: Indirect resellers
+        .route(
+            "/indirect-resellers",
+            web::get().to(indirect_resellers::list),
+        )
+        .route(
+            "/indirect-resellers/requests",
+            web::post().to(indirect_resellers::requests::create),
+        )
+        .route(
+            "/indirect-resellers/requests/{id}",
+            web::get().to(indirect_resellers::requests::draft),
+        )
+        .route(
+            "/indirect-resellers/requests/{id}/send",
+            web::post().to(indirect_resellers::requests::send),
+        )
+        .route(
+            "/indirect-resellers/requests/{id}/done",
+            web::post().to(indirect_resellers::requests::done),
+        )
+        .route(
+            "/indirect-resellers/requests/{id}/resend",
+            web::post().to(indirect_resellers::requests::resend),
+        )
+        .route(
+            "/indirect-resellers/requests/{id}/revoke",
+            web::post().to(indirect_resellers::requests::revoke),
+        )
+        .service(
+            web::resource("/indirect-resellers/{reseller_id}/remove")
+                .route(web::get().to(indirect_resellers::remove::confirm))
+                .route(web::post().to(indirect_resellers::remove::remove)),
+        )
+        // Reseller: accepting a partnership, Indirect providers
+        .service(
+            web::resource("/partnerships/accept/{token}")
+                .route(web::get().to(partnerships::show))
+                .route(web::post().to(partnerships::answer)),
+        )
+        .route(
+            "/indirect-providers",
+            web::get().to(indirect_providers::list),
+        )
+        // Operator: the console
+        .route("/operations", web::get().to(operations::home))
+        .route(
+            "/operations/enrollments",
+            web::get().to(operations::enrollments::list),
+        )
+        .route(
+            "/operations/enrollments/{id}/verify",
+            web::post().to(operations::enrollments::verify),
+        )
+        .service(
+            web::resource("/operations/enrollments/{id}/reject")
+                .route(web::get().to(operations::enrollments::reject_form))
+                .route(web::post().to(operations::enrollments::reject)),
+        );
     placeholder::configure(cfg);
+}
+
+/// The request line for the access log, with personal link tokens masked: a log is no place for a
+/// credential.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/partnerships/accept/", "/customer-invitations/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let tail = rest.find('/').map_or("", |i| &rest[i..]);
+            return format!("{prefix}…{tail}");
+        }
+    }
+    path.to_owned()
 }
 
 /// A redirect after a POST (303, so the browser follows with GET).

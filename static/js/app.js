@@ -1,4 +1,5 @@
-// Progressive enhancements only: every page works without this file.
+// Progressive enhancements only: every page works without this file, except Copy to clipboard,
+// which needs it (the button stays hidden without it).
 (function () {
   "use strict";
 
@@ -14,4 +15,56 @@
     form.dataset.submitting = "1";
     window.setTimeout(function () { form.dataset.submitting = ""; }, 5000);
   });
+
+  // Percent-encoding as RFC 6068 wants for mailto: (the server encodes the same way).
+  function encode(text) {
+    return encodeURIComponent(text).replace(/[!'()*]/g, function (c) {
+      return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+    });
+  }
+
+  // Drafts of messages with a personal link (partnership requests, customer invitations): Open in email
+  // and Copy to clipboard take the message as edited, and warn when its link was removed or changed.
+  function setUpDraft(draft) {
+    var link = draft.dataset.link;
+    var subject = draft.querySelector('[name="subject"]');
+    var body = draft.querySelector('[name="body"]');
+    var email = draft.querySelector('[name="email"]');
+    var status = draft.querySelector(".copy-status");
+    var open = draft.querySelector(".open-in-email");
+    var copy = draft.querySelector(".copy-to-clipboard");
+
+    function keepsLinkOrConfirmed() {
+      return body.value.indexOf(link) !== -1 || window.confirm(draft.dataset.linkWarning);
+    }
+
+    open.addEventListener("click", function (event) {
+      if (!keepsLinkOrConfirmed()) {
+        event.preventDefault();
+        return;
+      }
+      open.href = "mailto:" + encode(email.value.trim()) +
+        "?subject=" + encode(subject.value) +
+        "&body=" + encode(body.value.replace(/\r?\n/g, "\r\n"));
+    });
+
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      if (!keepsLinkOrConfirmed()) return;
+      function selectInstead() {
+        body.focus();
+        body.select();
+        status.textContent = draft.dataset.copyFallback;
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(body.value).then(function () {
+          status.textContent = draft.dataset.copied;
+        }, selectInstead);
+      } else {
+        selectInstead();
+      }
+    });
+  }
+
+  document.querySelectorAll("form.draft[data-link]").forEach(setUpDraft);
 })();

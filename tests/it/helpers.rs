@@ -395,12 +395,14 @@ impl TestApp {
 
     pub fn create_partner(&self, kind: PartnerKind, name: &str, status: EnrollmentStatus) -> i64 {
         self.with_conn(|conn| {
+            let number = (kind == PartnerKind::Reseller)
+                .then(|| (partner_dashboard::db::new_id() % 1_000_000_000).to_string());
             Partner::create(
                 conn,
                 NewPartner {
                     kind,
                     name,
-                    partner_number: None,
+                    partner_number: number.as_deref(),
                     country: "TW",
                     contact_name: name,
                     contact_email: "contact@example.com",
@@ -450,7 +452,16 @@ impl TestApp {
     }
 
     pub fn create_reseller(&self, email: &str, status: EnrollmentStatus) -> (i64, i64) {
-        let reseller = self.create_partner(PartnerKind::Reseller, "Northwind Traders", status);
+        self.create_named_reseller("Northwind Traders", email, status)
+    }
+
+    pub fn create_named_reseller(
+        &self,
+        name: &str,
+        email: &str,
+        status: EnrollmentStatus,
+    ) -> (i64, i64) {
+        let reseller = self.create_partner(PartnerKind::Reseller, name, status);
         let user = self.create_user(email, Role::Reseller, Some(reseller), false);
         (reseller, user)
     }
@@ -497,6 +508,47 @@ impl TestApp {
             .unwrap()
         });
         (customer_id, user)
+    }
+
+    /// An active partnership made directly in the database.
+    pub fn partner(&self, provider_id: i64, reseller_id: i64) {
+        let name = self.with_conn(|conn| Partner::find(conn, reseller_id).unwrap().name);
+        self.with_conn(|conn| {
+            partner_dashboard::db::models::partnership::Partnership::activate(
+                conn,
+                provider_id,
+                reseller_id,
+                &name,
+                None,
+            )
+            .unwrap()
+        });
+    }
+
+    /// As the signed-in provider: Request a partnership; returns the request id and its personal link.
+    pub async fn request_partnership_with(&self, client: &reqwest::Client) -> (i64, String) {
+        let res = self
+            .post_form_with(client, "/indirect-resellers/requests", &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let draft = location(&res);
+        let id = draft.rsplit('/').next().unwrap().parse().unwrap();
+        let html = self.get_with(client, &draft).await.text().await.unwrap();
+        let link = texts(&html, "#personal-link")
+            .pop()
+            .expect("the draft shows the link");
+        (id, link)
+    }
+
+    pub async fn request_partnership(&self) -> (i64, String) {
+        self.request_partnership_with(&self.client).await
+    }
+
+    /// The path part of an absolute link on this app.
+    pub fn path_of(&self, link: &str) -> String {
+        link.strip_prefix(&self.address)
+            .expect("a link to this app")
+            .to_owned()
     }
 
     pub fn user(&self, id: i64) -> User {

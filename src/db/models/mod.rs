@@ -4,5 +4,7 @@ pub mod activity;
 pub mod offer;
 pub mod outbox;
 pub mod partner;
+pub mod partnership;
+pub mod relationship_request;
 pub mod session;
 pub mod user;

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::partners;
 use crate::db::{DbConnection, new_id, now};
+use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = partners)]
@@ -124,6 +125,81 @@ impl Partner {
     pub fn count_by_kind(conn: &mut DbConnection, kind: PartnerKind) -> QueryResult<i64> {
         partners::table
             .filter(partners::kind.eq(kind.as_str()))
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn partner_number_taken(conn: &mut DbConnection, number: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            partners::table.filter(partners::partner_number.eq(number)),
+        ))
+        .get_result(conn)
+    }
+
+    /// A reseller organisation by id.
+    pub fn find_reseller(conn: &mut DbConnection, id: i64) -> QueryResult<Partner> {
+        partners::table
+            .filter(partners::id.eq(id))
+            .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
+            .select(Partner::as_select())
+            .first(conn)
+    }
+
+    /// Records an operator's decision on a pending enrollment; false when it was not pending.
+    pub fn review_enrollment(
+        conn: &mut DbConnection,
+        id: i64,
+        decision: EnrollmentStatus,
+        reason: Option<&str>,
+        reviewer: i64,
+    ) -> QueryResult<bool> {
+        let at = now();
+        diesel::update(
+            partners::table
+                .filter(partners::id.eq(id))
+                .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
+                .filter(partners::enrollment_status.eq(EnrollmentStatus::Pending.as_str())),
+        )
+        .set((
+            partners::enrollment_status.eq(decision.as_str()),
+            partners::rejection_reason.eq(reason),
+            partners::reviewed_at.eq(Some(at)),
+            partners::reviewed_by.eq(Some(reviewer)),
+            partners::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Resellers in an enrollment state, oldest first (the review queue).
+    pub fn enrollments_page(
+        conn: &mut DbConnection,
+        status: EnrollmentStatus,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<Partner>> {
+        let mut query = partners::table
+            .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
+            .filter(partners::enrollment_status.eq(status.as_str()))
+            .select(Partner::as_select())
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = match seek {
+            Seek::First => query.order(partners::id.asc()),
+            Seek::After(id) => query.filter(partners::id.gt(*id)).order(partners::id.asc()),
+            Seek::Before(id) => query
+                .filter(partners::id.lt(*id))
+                .order(partners::id.desc()),
+        };
+        let rows = query.load(conn)?;
+        Ok(Page::from_rows(rows, seek, per_page, |p: &Partner| p.id))
+    }
+
+    /// How many enrollments wait for review (a small number: the review queue).
+    pub fn count_pending_enrollments(conn: &mut DbConnection) -> QueryResult<i64> {
+        partners::table
+            .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
+            .filter(partners::enrollment_status.eq(EnrollmentStatus::Pending.as_str()))
             .count()
             .get_result(conn)
     }

@@ -5,7 +5,7 @@ use actix_web::web;
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::auth::{CustomerAdmin, OperatorStaff, ProviderStaff, ResellerStaff, Signed};
+use crate::auth::{CustomerAdmin, ProviderStaff, ResellerStaff, Signed};
 use crate::view::Ctx;
 
 #[derive(Template, WebTemplate)]
@@ -37,6 +37,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "menu.indirect_resellers"
     );
     not_yet!(cfg, "/customers", ProviderStaff, "menu.customers");
+    not_yet!(
+        cfg,
+        "/customers/new",
+        ProviderStaff,
+        "indirect_resellers.add_customer"
+    );
     not_yet!(cfg, "/orders", ProviderStaff, "menu.orders");
     not_yet!(cfg, "/profile", ProviderStaff, "menu.profile");
     not_yet!(cfg, "/activity-log", ProviderStaff, "menu.activity_log");
@@ -53,7 +59,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ResellerStaff,
         "menu.subscriptions"
     );
-    not_yet!(cfg, "/operations", OperatorStaff, "menu.operations");
     not_yet!(
         cfg,
         "/my/subscriptions",

@@ -1,0 +1,288 @@
+//! Partnerships between an indirect provider and an indirect reseller. A removed partnership keeps its
+//! row (and the customers and subscriptions made under it); accepting a new request reactivates it.
+
+use diesel::prelude::*;
+
+use crate::auth::{ProviderId, ResellerId};
+use crate::db::schema::{partners, partnerships};
+use crate::db::{DbConnection, like_pattern, lower, new_id, now};
+use crate::pagination::{Page, Seek};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = partnerships)]
+pub struct Partnership {
+    pub id: i64,
+    pub provider_id: i64,
+    pub reseller_id: i64,
+    pub status: String,
+    pub request_id: Option<i64>,
+    pub customer_count: i64,
+    pub license_count: i64,
+    pub created_at: chrono::NaiveDateTime,
+    pub removed_at: Option<chrono::NaiveDateTime>,
+    pub removed_by: Option<i64>,
+    pub reseller_name: String,
+}
+
+/// A row of the provider's Indirect resellers list.
+#[derive(Clone, Debug)]
+pub struct PartneredReseller {
+    pub partnership: Partnership,
+    pub partner_number: Option<String>,
+    pub country: String,
+}
+
+/// A row of the reseller's Indirect providers list.
+#[derive(Clone, Debug, Queryable)]
+pub struct ProviderOfReseller {
+    pub provider_id: i64,
+    pub name: String,
+    pub country: String,
+    pub since: chrono::NaiveDateTime,
+}
+
+/// What accepting a partnership request did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// A new partnership.
+    Created(i64),
+    /// A removed partnership is active again.
+    Reactivated(i64),
+}
+
+pub const ACTIVE: &str = "active";
+pub const REMOVED: &str = "removed";
+
+impl Partnership {
+    /// The active partnership of this provider with this reseller, if there is one.
+    pub fn active(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        reseller_id: i64,
+    ) -> QueryResult<Option<Partnership>> {
+        partnerships::table
+            .filter(partnerships::provider_id.eq(provider_id))
+            .filter(partnerships::reseller_id.eq(reseller_id))
+            .filter(partnerships::status.eq(ACTIVE))
+            .select(Partnership::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Makes the partnership active (new, or again after a removal). The caller has checked that it is
+    /// not active already, in the same transaction; the unique (provider, reseller) pair backs that up.
+    pub fn activate(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        reseller_id: i64,
+        reseller_name: &str,
+        request_id: Option<i64>,
+    ) -> QueryResult<Accepted> {
+        let at = now();
+        let reactivated = diesel::update(
+            partnerships::table
+                .filter(partnerships::provider_id.eq(provider_id))
+                .filter(partnerships::reseller_id.eq(reseller_id))
+                .filter(partnerships::status.eq(REMOVED)),
+        )
+        .set((
+            partnerships::status.eq(ACTIVE),
+            partnerships::request_id.eq(request_id),
+            partnerships::created_at.eq(at),
+            partnerships::removed_at.eq(None::<chrono::NaiveDateTime>),
+            partnerships::removed_by.eq(None::<i64>),
+            partnerships::reseller_name.eq(reseller_name),
+        ))
+        .execute(conn)?;
+        if reactivated == 1 {
+            let id = partnerships::table
+                .filter(partnerships::provider_id.eq(provider_id))
+                .filter(partnerships::reseller_id.eq(reseller_id))
+                .select(partnerships::id)
+                .first(conn)?;
+            return Ok(Accepted::Reactivated(id));
+        }
+        let id = new_id();
+        diesel::insert_into(partnerships::table)
+            .values((
+                partnerships::id.eq(id),
+                partnerships::provider_id.eq(provider_id),
+                partnerships::reseller_id.eq(reseller_id),
+                partnerships::status.eq(ACTIVE),
+                partnerships::request_id.eq(request_id),
+                partnerships::created_at.eq(at),
+                partnerships::reseller_name.eq(reseller_name),
+            ))
+            .execute(conn)?;
+        Ok(Accepted::Created(id))
+    }
+
+    /// Ends a partnership. Customers and subscriptions stay as they are; the reseller can no longer be
+    /// chosen for new ones. False when there was no active partnership.
+    pub fn remove(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        reseller_id: i64,
+        removed_by: i64,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            partnerships::table
+                .filter(partnerships::provider_id.eq(provider.get()))
+                .filter(partnerships::reseller_id.eq(reseller_id))
+                .filter(partnerships::status.eq(ACTIVE)),
+        )
+        .set((
+            partnerships::status.eq(REMOVED),
+            partnerships::removed_at.eq(Some(now())),
+            partnerships::removed_by.eq(Some(removed_by)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// One of the provider's partnered resellers, for its row actions; anyone else's is not found.
+    pub fn find_active_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        reseller_id: i64,
+    ) -> QueryResult<PartneredReseller> {
+        partnerships::table
+            .inner_join(partners::table.on(partners::id.eq(partnerships::reseller_id)))
+            .filter(partnerships::provider_id.eq(provider.get()))
+            .filter(partnerships::reseller_id.eq(reseller_id))
+            .filter(partnerships::status.eq(ACTIVE))
+            .select((
+                Partnership::as_select(),
+                partners::partner_number,
+                partners::country,
+            ))
+            .first::<(Partnership, Option<String>, String)>(conn)
+            .map(|(partnership, partner_number, country)| PartneredReseller {
+                partnership,
+                partner_number,
+                country,
+            })
+    }
+
+    /// The provider's partnered resellers by name, a page at a time; `search` matches the name
+    /// (anywhere, any case) or the start of the Partner ID.
+    pub fn page_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        search: Option<&str>,
+        seek: &Seek<(String, i64)>,
+        per_page: usize,
+    ) -> QueryResult<Page<PartneredReseller>> {
+        let mut query = partnerships::table
+            .inner_join(partners::table.on(partners::id.eq(partnerships::reseller_id)))
+            .filter(partnerships::provider_id.eq(provider.get()))
+            .filter(partnerships::status.eq(ACTIVE))
+            .select((
+                Partnership::as_select(),
+                partners::partner_number,
+                partners::country,
+            ))
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        if let Some(term) = search {
+            query = query.filter(
+                lower(partnerships::reseller_name)
+                    .like(like_pattern(&term.to_lowercase(), true))
+                    .escape('\\')
+                    .or(partners::partner_number
+                        .like(like_pattern(term, false))
+                        .escape('\\')),
+            );
+        }
+        query = match seek {
+            Seek::First => query.order((
+                partnerships::reseller_name.asc(),
+                partnerships::reseller_id.asc(),
+            )),
+            Seek::After((name, id)) => query
+                .filter(
+                    partnerships::reseller_name
+                        .gt(name.clone())
+                        .or(partnerships::reseller_name
+                            .eq(name.clone())
+                            .and(partnerships::reseller_id.gt(*id))),
+                )
+                .order((
+                    partnerships::reseller_name.asc(),
+                    partnerships::reseller_id.asc(),
+                )),
+            Seek::Before((name, id)) => query
+                .filter(
+                    partnerships::reseller_name
+                        .lt(name.clone())
+                        .or(partnerships::reseller_name
+                            .eq(name.clone())
+                            .and(partnerships::reseller_id.lt(*id))),
+                )
+                .order((
+                    partnerships::reseller_name.desc(),
+                    partnerships::reseller_id.desc(),
+                )),
+        };
+        let rows: Vec<(Partnership, Option<String>, String)> = query.load(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(|(partnership, partner_number, country)| PartneredReseller {
+                partnership,
+                partner_number,
+                country,
+            })
+            .collect();
+        Ok(Page::from_rows(
+            rows,
+            seek,
+            per_page,
+            |r: &PartneredReseller| {
+                (
+                    r.partnership.reseller_name.clone(),
+                    r.partnership.reseller_id,
+                )
+            },
+        ))
+    }
+
+    /// The providers a reseller has authorized, newest partnership first.
+    pub fn providers_of(
+        conn: &mut DbConnection,
+        reseller: ResellerId,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<(i64, ProviderOfReseller)>> {
+        let mut query = partnerships::table
+            .inner_join(partners::table.on(partners::id.eq(partnerships::provider_id)))
+            .filter(partnerships::reseller_id.eq(reseller.get()))
+            .filter(partnerships::status.eq(ACTIVE))
+            .select((
+                partnerships::id,
+                (
+                    partners::id,
+                    partners::name,
+                    partners::country,
+                    partnerships::created_at,
+                ),
+            ))
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = match seek {
+            Seek::First => query.order(partnerships::id.desc()),
+            Seek::After(id) => query
+                .filter(partnerships::id.lt(*id))
+                .order(partnerships::id.desc()),
+            Seek::Before(id) => query
+                .filter(partnerships::id.gt(*id))
+                .order(partnerships::id.asc()),
+        };
+        let rows: Vec<(i64, ProviderOfReseller)> = query.load(conn)?;
+        Ok(Page::from_rows(
+            rows,
+            seek,
+            per_page,
+            |r: &(i64, ProviderOfReseller)| r.0,
+        ))
+    }
+}

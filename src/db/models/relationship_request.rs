@@ -1,0 +1,350 @@
+//! Personalised links a provider sends: partnership requests to resellers, and (later) invitations to
+//! existing customers. One mechanism for both: a token of 256 random bits, kept only as its SHA-256,
+//! single-use, expiring, revocable; a resend makes a new link and retires the old one.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::ProviderId;
+use crate::auth::session::new_token;
+use crate::db::models::session::hex;
+use crate::db::schema::{relationship_requests, users};
+use crate::db::{DbConnection, new_id, now};
+use crate::error::AppError;
+use crate::pagination::{Page, Seek};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestKind {
+    Partnership,
+    CustomerInvitation,
+}
+
+impl RequestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Partnership => "partnership",
+            Self::CustomerInvitation => "customer_invitation",
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = relationship_requests)]
+pub struct RelationshipRequest {
+    pub id: i64,
+    pub kind: String,
+    pub provider_id: i64,
+    pub token_hash: String,
+    pub recipient_email: Option<String>,
+    pub reseller_id: Option<i64>,
+    pub include_delegated_admin: bool,
+    pub status: String,
+    pub superseded_by: Option<i64>,
+    pub created_by: i64,
+    pub created_at: chrono::NaiveDateTime,
+    pub expires_at: chrono::NaiveDateTime,
+    pub sent_at: Option<chrono::NaiveDateTime>,
+    pub responded_at: Option<chrono::NaiveDateTime>,
+    pub responded_by: Option<i64>,
+    pub accepted_partner_id: Option<i64>,
+    pub accepted_customer_id: Option<i64>,
+    pub delegation_accepted: Option<bool>,
+}
+
+/// What a link can still do, as its holder sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    Pending,
+    Expired,
+    Accepted,
+    Declined,
+    Revoked,
+    /// Replaced by a newer link ("Resend").
+    Superseded,
+}
+
+impl LinkState {
+    /// The key of the status label shown in lists (`status.*`).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Pending => "status.pending",
+            Self::Expired => "status.expired",
+            Self::Accepted => "status.accepted",
+            Self::Declined => "status.declined",
+            Self::Revoked => "status.revoked",
+            Self::Superseded => "status.superseded",
+        }
+    }
+
+    pub fn badge(self) -> &'static str {
+        match self {
+            Self::Pending => "badge-warn",
+            Self::Accepted => "badge-ok",
+            Self::Expired | Self::Declined | Self::Revoked | Self::Superseded => "badge-bad",
+        }
+    }
+}
+
+/// A request as the provider's list shows it, with the name of who made it.
+#[derive(Clone, Debug)]
+pub struct SentRequest {
+    pub request: RelationshipRequest,
+    pub created_by_name: String,
+}
+
+impl SentRequest {
+    pub fn state(&self) -> LinkState {
+        self.request.state()
+    }
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// The hash of a token as it arrives in a URL; anything that is not a token we issued is no token.
+fn hash_if_plausible(token: &str) -> Option<String> {
+    let plausible = (40..=64).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plausible.then(|| hash_token(token))
+}
+
+pub struct NewRequest<'a> {
+    pub kind: RequestKind,
+    pub provider: ProviderId,
+    pub created_by: i64,
+    pub ttl: chrono::Duration,
+    pub recipient_email: Option<&'a str>,
+    pub reseller_id: Option<i64>,
+    pub include_delegated_admin: bool,
+}
+
+impl RelationshipRequest {
+    pub fn state(&self) -> LinkState {
+        match self.status.as_str() {
+            "accepted" => LinkState::Accepted,
+            "declined" => LinkState::Declined,
+            "revoked" => LinkState::Revoked,
+            "superseded" => LinkState::Superseded,
+            _ if self.expires_at <= now() => LinkState::Expired,
+            _ => LinkState::Pending,
+        }
+    }
+
+    /// Makes a request and returns it with its token: the only time the token exists in clear.
+    pub fn create(
+        conn: &mut DbConnection,
+        new: NewRequest<'_>,
+    ) -> Result<(RelationshipRequest, String), AppError> {
+        let token = new_token()?;
+        let at = now();
+        let id = new_id();
+        diesel::insert_into(relationship_requests::table)
+            .values((
+                relationship_requests::id.eq(id),
+                relationship_requests::kind.eq(new.kind.as_str()),
+                relationship_requests::provider_id.eq(new.provider.get()),
+                relationship_requests::token_hash.eq(hash_token(&token)),
+                relationship_requests::recipient_email.eq(new.recipient_email),
+                relationship_requests::reseller_id.eq(new.reseller_id),
+                relationship_requests::include_delegated_admin.eq(new.include_delegated_admin),
+                relationship_requests::status.eq("pending"),
+                relationship_requests::created_by.eq(new.created_by),
+                relationship_requests::created_at.eq(at),
+                relationship_requests::expires_at.eq(at + new.ttl),
+            ))
+            .execute(conn)?;
+        let request = relationship_requests::table
+            .find(id)
+            .select(RelationshipRequest::as_select())
+            .first(conn)?;
+        Ok((request, token))
+    }
+
+    /// The request a link's token belongs to, whatever its state.
+    pub fn find_by_token(
+        conn: &mut DbConnection,
+        kind: RequestKind,
+        token: &str,
+    ) -> QueryResult<Option<RelationshipRequest>> {
+        let Some(hash) = hash_if_plausible(token) else {
+            return Ok(None);
+        };
+        relationship_requests::table
+            .filter(relationship_requests::token_hash.eq(hash))
+            .filter(relationship_requests::kind.eq(kind.as_str()))
+            .select(RelationshipRequest::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// One of the provider's requests; another provider's is not found.
+    pub fn find_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        kind: RequestKind,
+        id: i64,
+    ) -> QueryResult<RelationshipRequest> {
+        relationship_requests::table
+            .filter(relationship_requests::id.eq(id))
+            .filter(relationship_requests::provider_id.eq(provider.get()))
+            .filter(relationship_requests::kind.eq(kind.as_str()))
+            .select(RelationshipRequest::as_select())
+            .first(conn)
+    }
+
+    /// The provider's requests, newest first, without the ones a resend replaced.
+    pub fn page_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        kind: RequestKind,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<SentRequest>> {
+        let mut query = relationship_requests::table
+            .inner_join(users::table.on(users::id.eq(relationship_requests::created_by)))
+            .filter(relationship_requests::provider_id.eq(provider.get()))
+            .filter(relationship_requests::kind.eq(kind.as_str()))
+            .filter(relationship_requests::status.ne("superseded"))
+            .select((RelationshipRequest::as_select(), users::display_name))
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = match seek {
+            Seek::First => query.order(relationship_requests::id.desc()),
+            Seek::After(id) => query
+                .filter(relationship_requests::id.lt(*id))
+                .order(relationship_requests::id.desc()),
+            Seek::Before(id) => query
+                .filter(relationship_requests::id.gt(*id))
+                .order(relationship_requests::id.asc()),
+        };
+        let rows: Vec<(RelationshipRequest, String)> = query.load(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(|(request, created_by_name)| SentRequest {
+                request,
+                created_by_name,
+            })
+            .collect();
+        Ok(Page::from_rows(rows, seek, per_page, |r: &SentRequest| {
+            r.request.id
+        }))
+    }
+
+    /// Records that the link was emailed to `to`.
+    pub fn mark_sent(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()> {
+        diesel::update(relationship_requests::table.find(id))
+            .set((
+                relationship_requests::recipient_email.eq(Some(to)),
+                relationship_requests::sent_at.eq(Some(now())),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Moves a pending request to a final state; false when it was not pending any more (someone else
+    /// got there first), so exactly one caller wins.
+    pub fn respond(
+        conn: &mut DbConnection,
+        id: i64,
+        status: &'static str,
+        responded_by: Option<i64>,
+        accepted_partner_id: Option<i64>,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            relationship_requests::table
+                .filter(relationship_requests::id.eq(id))
+                .filter(relationship_requests::status.eq("pending")),
+        )
+        .set((
+            relationship_requests::status.eq(status),
+            relationship_requests::responded_at.eq(Some(now())),
+            relationship_requests::responded_by.eq(responded_by),
+            relationship_requests::accepted_partner_id.eq(accepted_partner_id),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Revokes a pending request's link; false when it was not pending.
+    pub fn revoke(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+        diesel::update(
+            relationship_requests::table
+                .filter(relationship_requests::id.eq(id))
+                .filter(relationship_requests::status.eq("pending")),
+        )
+        .set(relationship_requests::status.eq("revoked"))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+
+    /// Retires this request's link in favour of a new one.
+    pub fn supersede(conn: &mut DbConnection, id: i64, by: i64) -> QueryResult<bool> {
+        diesel::update(
+            relationship_requests::table
+                .filter(relationship_requests::id.eq(id))
+                .filter(relationship_requests::status.eq_any(["pending", "revoked", "declined"])),
+        )
+        .set((
+            relationship_requests::status.eq("superseded"),
+            relationship_requests::superseded_by.eq(Some(by)),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_token_shaped_strings_are_looked_up() {
+        assert!(hash_if_plausible("short").is_none());
+        assert!(hash_if_plausible(&"a".repeat(43)).is_some());
+        assert!(hash_if_plausible(&format!("{}'--", "a".repeat(43))).is_none());
+        assert_eq!(hash_token("x").len(), 64);
+    }
+}
+
+/// A partnership request still open, addressed to one of a reseller's people (its Indirect providers page).
+#[derive(Clone, Debug, Queryable)]
+pub struct OpenRequest {
+    pub provider_name: String,
+    pub recipient_email: String,
+    pub sent_at: chrono::NaiveDateTime,
+    pub expires_at: chrono::NaiveDateTime,
+}
+
+impl RelationshipRequest {
+    /// Open partnership requests emailed to any user of this reseller, newest first.
+    pub fn open_for_reseller(
+        conn: &mut DbConnection,
+        reseller: crate::auth::ResellerId,
+        limit: i64,
+    ) -> QueryResult<Vec<OpenRequest>> {
+        use crate::db::schema::partners;
+        let emails = users::table
+            .filter(users::partner_id.eq(reseller.get()))
+            .select(users::email);
+        relationship_requests::table
+            .inner_join(partners::table.on(partners::id.eq(relationship_requests::provider_id)))
+            .filter(relationship_requests::kind.eq(RequestKind::Partnership.as_str()))
+            .filter(relationship_requests::status.eq("pending"))
+            .filter(relationship_requests::expires_at.gt(now()))
+            .filter(relationship_requests::recipient_email.eq_any(emails.nullable()))
+            .filter(relationship_requests::sent_at.is_not_null())
+            .order(relationship_requests::id.desc())
+            .limit(limit)
+            .select((
+                partners::name,
+                relationship_requests::recipient_email.assume_not_null(),
+                relationship_requests::sent_at.assume_not_null(),
+                relationship_requests::expires_at,
+            ))
+            .load(conn)
+    }
+}

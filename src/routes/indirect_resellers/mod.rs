@@ -1,0 +1,89 @@
+//! The provider's Indirect resellers page: partnered resellers (searchable, a page at a time) with their
+//! row actions, and below them the partnership requests sent, with Resend and Revoke.
+
+pub mod remove;
+pub mod requests;
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::auth::{ProviderStaff, Signed};
+use crate::db::models::partnership::{PartneredReseller, Partnership};
+use crate::db::models::relationship_request::{RelationshipRequest, RequestKind, SentRequest};
+use crate::error::AppResult;
+use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::startup::AppState;
+use crate::view::Ctx;
+
+const REQUESTS_PER_PAGE: usize = 20;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    after: Option<String>,
+    before: Option<String>,
+    /// Cursors of the requests list.
+    rafter: Option<String>,
+    rbefore: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "indirect_resellers/list.html")]
+pub struct ListPage {
+    pub ctx: Ctx,
+    pub q: String,
+    pub resellers: Page<PartneredReseller>,
+    pub requests: Page<SentRequest>,
+}
+
+/// A search term worth searching for: trimmed, at most 100 characters, or none.
+pub fn search_term(raw: &str) -> Option<String> {
+    let term: String = raw.trim().chars().take(100).collect();
+    (!term.is_empty()).then_some(term)
+}
+
+pub async fn list(
+    ctx: Ctx,
+    user: Signed<ProviderStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<ListPage> {
+    let query = query.into_inner();
+    let provider = user.provider_id();
+    let search = search_term(&query.q);
+    let seek = PageQuery {
+        after: query.after,
+        before: query.before,
+    }
+    .seek::<(String, i64)>();
+    let request_seek = PageQuery {
+        after: query.rafter,
+        before: query.rbefore,
+    }
+    .seek::<i64>();
+    let term = search.clone();
+    let (resellers, requests) = state
+        .db
+        .read(move |conn| {
+            let resellers =
+                Partnership::page_for_provider(conn, provider, term.as_deref(), &seek, PER_PAGE)?;
+            let requests = RelationshipRequest::page_for_provider(
+                conn,
+                provider,
+                RequestKind::Partnership,
+                &request_seek,
+                REQUESTS_PER_PAGE,
+            )?;
+            Ok((resellers, requests))
+        })
+        .await?;
+    Ok(ListPage {
+        ctx,
+        q: search.unwrap_or_default(),
+        resellers,
+        requests,
+    })
+}

@@ -1,0 +1,172 @@
+use partner_dashboard::db::models::partner::{EnrollmentStatus, Partner};
+use partner_dashboard::db::models::user::User;
+use partner_dashboard::domain::Email;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+fn fields<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut base = vec![
+        ("company_name", "Wide World Importers"),
+        ("partner_number", "5123456"),
+        ("country", "TW"),
+        ("contact_name", "Lin Mei"),
+        ("email", "mei@wwi.example"),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+    ];
+    for (k, v) in overrides {
+        base.retain(|(bk, _)| bk != k);
+        base.push((k, v));
+    }
+    base
+}
+
+#[tokio::test]
+async fn enrolling_makes_a_pending_reseller_signs_it_in_and_emails_it() {
+    let app = spawn_app().await;
+    let res = app.post_form("/enroll", &fields(&[])).await;
+    assert_redirect(&res, "/indirect-providers");
+
+    let html = app.get("/indirect-providers").await.text().await.unwrap();
+    assert!(html.contains("Thank you for enrolling."));
+    assert!(html.contains("Your enrollment is awaiting verification by an operator."));
+
+    let user = app
+        .with_conn(|conn| {
+            User::find_by_email(conn, &Email::parse("mei@wwi.example").unwrap()).unwrap()
+        })
+        .unwrap();
+    assert_eq!(user.role, "reseller");
+    let partner = app.with_conn(|conn| Partner::find(conn, user.partner_id.unwrap()).unwrap());
+    assert_eq!(partner.enrollment_status(), EnrollmentStatus::Pending);
+    assert_eq!(partner.partner_number.as_deref(), Some("5123456"));
+    assert_eq!(partner.country, "TW");
+
+    let email = app.mail.wait_for("mei@wwi.example").await;
+    assert_eq!(
+        email.subject,
+        "Your indirect reseller enrollment was received"
+    );
+}
+
+#[tokio::test]
+async fn bad_enrollments_come_back_with_a_message_per_field_and_the_values_kept() {
+    let app = spawn_app().await;
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            fields(&[("company_name", " ")]),
+            "company_name",
+            "This field is required.",
+        ),
+        (
+            fields(&[("partner_number", "12a4")]),
+            "partner_number",
+            "Use digits only.",
+        ),
+        (
+            fields(&[("country", "XX")]),
+            "country",
+            "Choose a country from the list.",
+        ),
+        (
+            fields(&[("contact_name", "")]),
+            "contact_name",
+            "This field is required.",
+        ),
+        (
+            fields(&[("email", "mei-at-wwi")]),
+            "email",
+            "Enter an email address like name@example.com.",
+        ),
+        (
+            fields(&[("password", "short"), ("confirm_password", "short")]),
+            "password",
+            "Use at least 12 characters.",
+        ),
+        (
+            fields(&[("confirm_password", "something else entirely")]),
+            "confirm_password",
+            "The two new passwords do not match.",
+        ),
+    ];
+    let long_name = "x".repeat(201);
+    let mut cases = cases;
+    cases.push((
+        fields(&[("company_name", long_name.as_str())]),
+        "company_name",
+        "This is too long.",
+    ));
+    for (form, field, message) in cases {
+        let res = app.post_form("/enroll", &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = res.text().await.unwrap();
+        assert_eq!(
+            texts(&html, &format!("#f-{field}-error")),
+            vec![message],
+            "{field}"
+        );
+        if field != "contact_name" {
+            assert!(
+                html.contains(r#"value="Lin Mei""#),
+                "values are kept ({field})"
+            );
+        }
+        assert!(!html.contains(PASSWORD), "passwords are not echoed");
+    }
+    let count = app.with_conn(|conn| Partner::count_pending_enrollments(conn).unwrap());
+    assert_eq!(count, 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn an_email_or_partner_id_already_enrolled_is_refused() {
+    let app = spawn_app().await;
+    assert_redirect(
+        &app.post_form("/enroll", &fields(&[])).await,
+        "/indirect-providers",
+    );
+
+    let other = new_client();
+    let res = app
+        .post_form_with(&other, "/enroll", &fields(&[("partner_number", "999")]))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-email-error"),
+        vec!["An account with this email already exists. Sign in instead."]
+    );
+
+    let res = app
+        .post_form_with(
+            &other,
+            "/enroll",
+            &fields(&[("email", "other@wwi.example")]),
+        )
+        .await;
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-partner_number-error"),
+        vec!["A company with this Partner ID is already enrolled."]
+    );
+}
+
+#[tokio::test]
+async fn enrolling_from_a_partnership_link_comes_back_to_it() {
+    let app = spawn_app().await;
+    let next = "/partnerships/accept/abc";
+    let html = app
+        .get(&format!(
+            "/enroll?next={}",
+            "%2Fpartnerships%2Faccept%2Fabc"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"name="next" value="/partnerships/accept/abc""#));
+    let mut form = fields(&[]);
+    form.push(("next", next));
+    assert_redirect(&app.post_form("/enroll", &form).await, next);
+}
