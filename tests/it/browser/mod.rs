@@ -3,6 +3,8 @@
 //! browser profile; the browser is quit even when the test fails, and a failing test leaves a
 //! screenshot and the page's HTML in `target/e2e-artifacts/`.
 
+mod partnership;
+mod screenshots;
 mod sign_in;
 
 use std::future::Future;
@@ -192,21 +194,31 @@ impl Browser {
 
     /// Types into the field whose label text is `label`.
     pub async fn fill(&self, label: &str, value: &str) {
-        let lit = xpath_literal(label);
-        let label_el = self
-            .driver
-            .query(By::XPath(format!("//label[normalize-space(.)={lit}]")))
-            .first()
-            .await
-            .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"));
-        let id = label_el
-            .attr("for")
-            .await
-            .unwrap()
-            .expect("label has a for=");
-        let input = self.driver.find(By::Id(id)).await.unwrap();
+        let input = self.field(label).await;
         input.clear().await.unwrap();
         input.send_keys(value).await.unwrap();
+    }
+
+    /// Types into the field with this `name` (for helpers that work in any language).
+    pub async fn fill_by_name(&self, name: &str, value: &str) {
+        let input = self
+            .driver
+            .find(By::Css(format!("main [name=\"{name}\"]")))
+            .await
+            .unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+
+    /// Submits the first form of the page's main content and waits for the next page.
+    pub async fn submit_first_form_in_main(&self) {
+        let button = self
+            .driver
+            .find(By::Css("main form button[type=submit]"))
+            .await
+            .unwrap();
+        button.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     /// Texts of all elements matching a CSS selector, read in one go (no stale elements while a page
@@ -241,6 +253,91 @@ impl Browser {
             "heading never became {text:?}; it is {:?}",
             self.heading().await
         );
+    }
+
+    /// The field element whose label text is `label`.
+    async fn field(&self, label: &str) -> WebElement {
+        let lit = xpath_literal(label);
+        let label_el = self
+            .driver
+            .query(By::XPath(format!("//label[normalize-space(.)={lit}]")))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"));
+        let id = label_el
+            .attr("for")
+            .await
+            .unwrap()
+            .expect("label has a for=");
+        self.driver.find(By::Id(id)).await.unwrap()
+    }
+
+    /// Chooses the option with value `value` in the select labelled `label`.
+    pub async fn choose(&self, label: &str, value: &str) {
+        let select = self.field(label).await;
+        self.driver
+            .execute(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'));",
+                vec![select.to_json().unwrap(), serde_json::json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Ticks the checkbox whose label text is `label` (by clicking the label, as a user would).
+    pub async fn tick(&self, label: &str) {
+        let lit = xpath_literal(label);
+        self.driver
+            .find(By::XPath(format!("//label[normalize-space(.)={lit}]")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The current value of the field labelled `label`.
+    pub async fn value(&self, label: &str) -> String {
+        let field = self.field(label).await;
+        let ret = self
+            .driver
+            .execute("return arguments[0].value;", vec![field.to_json().unwrap()])
+            .await
+            .unwrap();
+        ret.json().as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Replaces the value of the field labelled `label` in one go (long texts type slowly).
+    pub async fn set_value(&self, label: &str, value: &str) {
+        let field = self.field(label).await;
+        self.driver
+            .execute(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));",
+                vec![field.to_json().unwrap(), serde_json::json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Runs a script and returns what it returns (promises are awaited).
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.driver
+            .execute(script, Vec::new())
+            .await
+            .unwrap()
+            .json()
+            .clone()
+    }
+
+    /// Waits until the page shows `text` somewhere.
+    pub async fn wait_for_text(&self, text: &str) {
+        for _ in 0..100 {
+            if self.page_text().await.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page never showed {text:?}");
     }
 
     pub async fn page_text(&self) -> String {

@@ -1,0 +1,119 @@
+//! Every main page, in both languages, opened in the browser: each must render its heading with no
+//! missing translation. A PNG of each is saved to `target/screenshots/` (`scripts/screenshots` copies
+//! them for the README).
+
+use std::path::PathBuf;
+
+use partner_dashboard::demo::DEMO_PASSWORD;
+
+use super::{Browser, Lang, journey};
+use crate::helpers::*;
+
+async fn shoot(b: &Browser, lang: &str, name: &str) {
+    let text = b.page_text().await;
+    assert!(
+        !text.contains("??"),
+        "{name} ({lang}) shows a missing translation"
+    );
+    assert!(
+        !b.heading().await.is_empty(),
+        "{name} ({lang}) has no heading"
+    );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = b.driver.screenshot_as_png().await.unwrap();
+    std::fs::write(dir.join(format!("{lang}-{name}.png")), png).unwrap();
+}
+
+async fn sign_in(b: &Browser, email: &str) {
+    b.goto("/sign-in").await;
+    b.fill_by_name("email", email).await;
+    b.fill_by_name("password", DEMO_PASSWORD).await;
+    b.submit_first_form_in_main().await;
+}
+
+async fn sign_out(b: &Browser) {
+    b.eval("document.querySelector('form.sign-out').submit();")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
+async fn run(lang: Lang, code: &'static str) {
+    // Demo users whose saved language is the one photographed.
+    let (provider_user, reseller_user) = match lang {
+        Lang::En => ("alice@contoso-distribution.example", "tom@tailspin.example"),
+        Lang::ZhTw => (
+            "meihua@contoso-distribution.example",
+            "wei@northwind.example",
+        ),
+    };
+    let app = spawn_app().await;
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || partner_dashboard::demo::load_if_empty(&db).unwrap())
+        .await
+        .unwrap();
+    // Give the demo provider a partner and an open request, so the lists have rows.
+    let provider = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::partners;
+        partners::table
+            .filter(partners::name.eq("Contoso Distribution"))
+            .select(partners::id)
+            .first::<i64>(conn)
+            .unwrap()
+    });
+    let reseller = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::partners;
+        partners::table
+            .filter(partners::name.eq("Adatum Solutions"))
+            .select(partners::id)
+            .first::<i64>(conn)
+            .unwrap()
+    });
+    app.partner(provider, reseller);
+
+    journey(&app, &format!("screenshots_{code}"), lang, |b| async move {
+        b.goto("/sign-in").await;
+        shoot(&b, code, "sign-in").await;
+        b.goto("/enroll").await;
+        shoot(&b, code, "enroll").await;
+
+        sign_in(&b, provider_user).await;
+        b.goto("/").await;
+        shoot(&b, code, "dashboard").await;
+        b.goto("/indirect-resellers").await;
+        b.eval("document.querySelector('form[action=\"/indirect-resellers/requests\"]').submit();")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        shoot(&b, code, "request-a-partnership").await;
+        let link = b.texts("#personal-link").await.pop().unwrap();
+        b.goto("/indirect-resellers").await;
+        shoot(&b, code, "indirect-resellers").await;
+        sign_out(&b).await;
+
+        b.driver.goto(&link).await.unwrap();
+        shoot(&b, code, "accept-signed-out").await;
+        sign_in(&b, reseller_user).await;
+        b.driver.goto(&link).await.unwrap();
+        shoot(&b, code, "accept").await;
+        b.goto("/indirect-providers").await;
+        shoot(&b, code, "indirect-providers").await;
+        sign_out(&b).await;
+
+        sign_in(&b, "operator@demo.example").await;
+        b.goto("/operations/enrollments").await;
+        shoot(&b, code, "enrollment-reviews").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn main_pages_render_in_english() {
+    run(Lang::En, "en").await;
+}
+
+#[tokio::test]
+async fn main_pages_render_in_traditional_chinese() {
+    run(Lang::ZhTw, "zh-TW").await;
+}
