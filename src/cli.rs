@@ -137,9 +137,10 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     system.block_on(async move {
         if demo {
             let db_url = config.database_url.clone();
+            let suffix = config.tenant_domain_suffix.clone();
             let loaded = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
                 let db = Db::connect(&db_url)?;
-                crate::demo::load_if_empty(&db)
+                crate::demo::load_if_empty(&db, &suffix)
             })
             .await
             .context("demo data task failed")??;
@@ -261,7 +262,7 @@ fn create_provider(
 
 fn demo_data(config: &Config) -> anyhow::Result<()> {
     let db = Db::connect(&config.database_url)?;
-    match crate::demo::load_if_empty(&db)? {
+    match crate::demo::load_if_empty(&db, &config.tenant_domain_suffix)? {
         Some(sign_ins) => {
             println!("{sign_ins}");
             Ok(())

@@ -1,19 +1,25 @@
 //! Demo data for looking around: an operator, two providers, a few enrolled resellers (one still waiting
-//! for verification), and a catalog of realistic cloud offers. Loaded only into an empty database.
+//! for verification), partnerships, a catalog of realistic cloud offers, and customers with orders made
+//! through the same code as the New customer wizard. Loaded only into an empty database.
 //! Every demo account shares one password, printed with the sign-ins; it is for demos only.
 
 use std::fmt::Write;
 
 use diesel::prelude::*;
 
-use crate::auth::{Role, password};
+use crate::auth::{ProviderId, Role, password};
 use crate::db::models::offer::{NewOffer, Offer};
 use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
+use crate::db::models::partnership::Partnership;
+use crate::db::models::stats::{Delta, ProviderStats};
 use crate::db::models::user::{NewUser, User};
 use crate::db::schema::users;
 use crate::db::{Db, DbConnection, transaction};
 use crate::domain::Email;
 use crate::i18n::Locale;
+use crate::routes::customers::wizard::{
+    AccountForm, Line, NewCustomerOrder, check_account, write_new_customer,
+};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
@@ -251,7 +257,7 @@ const OFFERS: &[(&str, &str, &str, i64, &str, i32, i32)] = &[
 ];
 
 /// Loads the demo into an empty database and returns the sign-ins to print; `None` when there is data.
-pub fn load_if_empty(db: &Db) -> anyhow::Result<Option<String>> {
+pub fn load_if_empty(db: &Db, tenant_domain_suffix: &str) -> anyhow::Result<Option<String>> {
     let hash = password::hash(DEMO_PASSWORD)?;
     let mut conn = db.write_conn()?;
     transaction(&mut conn, |conn| -> anyhow::Result<Option<String>> {
@@ -259,12 +265,12 @@ pub fn load_if_empty(db: &Db) -> anyhow::Result<Option<String>> {
         if existing > 0 || Offer::count(conn)? > 0 {
             return Ok(None);
         }
-        load(conn, &hash)?;
-        Ok(Some(sign_ins()))
+        load(conn, &hash, tenant_domain_suffix)?;
+        Ok(Some(sign_ins(tenant_domain_suffix)))
     })
 }
 
-fn load(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
+fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()> {
     let mut org_ids = Vec::with_capacity(ORGS.len());
     for org in ORGS {
         let contact = USERS
@@ -285,10 +291,11 @@ fn load(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
         )?;
         org_ids.push(id);
     }
+    let mut user_ids = Vec::with_capacity(USERS.len());
     for user in USERS {
         let email = Email::parse(user.email)
             .map_err(|e| anyhow::anyhow!("demo email {}: {e}", user.email))?;
-        User::create(
+        let id = User::create(
             conn,
             NewUser {
                 email: &email,
@@ -301,6 +308,7 @@ fn load(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
                 must_change_password: false,
             },
         )?;
+        user_ids.push(id);
     }
     for (sku, name, description, price, billing, min, max) in OFFERS {
         Offer::create(
@@ -317,10 +325,185 @@ fn load(conn: &mut DbConnection, hash: &str) -> anyhow::Result<()> {
             },
         )?;
     }
+    for (provider, reseller) in PARTNERSHIPS {
+        let (provider, reseller) = (org_ids[*provider], org_ids[*reseller]);
+        let name = Partner::find(conn, reseller)?.name;
+        Partnership::activate(conn, provider, reseller, &name, None)?;
+        ProviderStats::bump(
+            conn,
+            provider,
+            Delta {
+                resellers: 1,
+                ..Delta::default()
+            },
+        )?;
+    }
+    let offers = Offer::orderable(conn)?;
+    for customer in CUSTOMERS {
+        let provider = ProviderId::trusted(org_ids[customer.provider]);
+        let reseller = customer
+            .reseller
+            .map(|i| org_ids[i].to_string())
+            .unwrap_or_default();
+        let form = AccountForm {
+            reseller,
+            company_name: customer.company.into(),
+            domain_prefix: customer.prefix.into(),
+            address_line1: customer.address.into(),
+            city: customer.city.into(),
+            country: customer.country.into(),
+            contact_first_name: customer.contact.0.into(),
+            contact_last_name: customer.contact.1.into(),
+            contact_email: format!(
+                "{}@{}.example",
+                customer.contact.0.to_lowercase(),
+                customer.prefix
+            ),
+            language: customer.language.into(),
+            tenant_owner: customer.tenant_owner.then(|| "yes".to_owned()),
+            ..AccountForm::default()
+        };
+        let (errors, account) =
+            check_account(conn, provider, &form).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let account = account.ok_or_else(|| {
+            anyhow::anyhow!("demo customer {} is invalid: {errors:?}", customer.company)
+        })?;
+        let lines: Vec<Line> = customer
+            .lines
+            .iter()
+            .map(|(sku, quantity)| {
+                let offer = offers.iter().find(|o| o.sku == *sku).cloned();
+                offer
+                    .map(|offer| Line {
+                        offer,
+                        quantity: *quantity,
+                    })
+                    .ok_or_else(|| anyhow::anyhow!("demo offer {sku} missing"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let placed_by = user_ids[USERS
+            .iter()
+            .position(|u| u.org == Some(customer.provider))
+            .unwrap_or(0)];
+        let provider_name = ORGS[customer.provider].name;
+        write_new_customer(
+            conn,
+            &NewCustomerOrder {
+                provider,
+                placed_by,
+                provider_name,
+                suffix,
+                form: &form,
+                account: &account,
+                lines: &lines,
+                admin_hash: hash,
+                draft: None,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     Ok(())
 }
 
-fn sign_ins() -> String {
+/// (provider, reseller) by index into `ORGS`.
+const PARTNERSHIPS: &[(usize, usize)] = &[(0, 2), (0, 3), (1, 4)];
+
+struct DemoCustomer {
+    provider: usize,
+    reseller: Option<usize>,
+    company: &'static str,
+    prefix: &'static str,
+    address: &'static str,
+    city: &'static str,
+    country: &'static str,
+    contact: (&'static str, &'static str),
+    language: &'static str,
+    tenant_owner: bool,
+    lines: &'static [(&'static str, i32)],
+}
+
+const CUSTOMERS: &[DemoCustomer] = &[
+    DemoCustomer {
+        provider: 0,
+        reseller: Some(2),
+        company: "Wingtip Toys",
+        prefix: "wingtiptoys",
+        address: "1 Harbour Road",
+        city: "Taipei",
+        country: "TW",
+        contact: ("Mei", "Lin"),
+        language: "zh-TW",
+        tenant_owner: true,
+        lines: &[("M365-BS", 25), ("DEF-BIZ", 25)],
+    },
+    DemoCustomer {
+        provider: 0,
+        reseller: Some(2),
+        company: "台灣茶葉股份有限公司",
+        prefix: "taiwantea",
+        address: "No. 8, Section 2, Zhongshan N. Rd.",
+        city: "Taipei",
+        country: "TW",
+        contact: ("Chen", "Hao"),
+        language: "zh-TW",
+        tenant_owner: false,
+        lines: &[("M365-BB", 40)],
+    },
+    DemoCustomer {
+        provider: 0,
+        reseller: Some(3),
+        company: "Coho Winery",
+        prefix: "cohowinery",
+        address: "500 Vineyard Way",
+        city: "Napa",
+        country: "US",
+        contact: ("Ann", "Beebe"),
+        language: "en",
+        tenant_owner: false,
+        lines: &[("M365-BP", 12), ("PBI-PRO", 4), ("TEAMS-ESS", 3)],
+    },
+    DemoCustomer {
+        provider: 0,
+        reseller: Some(3),
+        company: "Alpine Ski House",
+        prefix: "alpineskihouse",
+        address: "2 Summit Road",
+        city: "Denver",
+        country: "US",
+        contact: ("Nils", "Berg"),
+        language: "en",
+        tenant_owner: false,
+        lines: &[("M365-E3", 150)],
+    },
+    DemoCustomer {
+        provider: 0,
+        reseller: None,
+        company: "Fourth Coffee",
+        prefix: "fourthcoffee",
+        address: "77 Roast Street",
+        city: "Seattle",
+        country: "US",
+        contact: ("Ivy", "Park"),
+        language: "en",
+        tenant_owner: false,
+        lines: &[("EXO-P1", 18)],
+    },
+    DemoCustomer {
+        provider: 1,
+        reseller: Some(4),
+        company: "Lucerne Publishing",
+        prefix: "lucernepublishing",
+        address: "3 Queen's Road",
+        city: "Hong Kong",
+        country: "HK",
+        contact: ("May", "Chan"),
+        language: "en",
+        tenant_owner: false,
+        lines: &[("M365-E5", 60), ("VISIO-P2", 5)],
+    },
+];
+
+fn sign_ins(suffix: &str) -> String {
     let mut out = String::from("Demo data loaded. Sign in with any of these (password for all: ");
     out.push_str(DEMO_PASSWORD);
     out.push_str("):\n");
@@ -337,6 +520,13 @@ fn sign_ins() -> String {
             user.role.as_str()
         );
     }
+    let _ = writeln!(
+        out,
+        "  {:<40} {:<9} {} (chooses its own password at first sign-in)",
+        format!("admin@{}.{suffix}", CUSTOMERS[0].prefix),
+        "customer",
+        CUSTOMERS[0].company
+    );
     out
 }
 

@@ -209,7 +209,9 @@ async fn housekeeping(state: web::Data<AppState>) {
         })
         .await;
         match result {
-            Ok(Ok(n)) if n > 0 => tracing::debug!(removed = n, "expired sessions removed"),
+            Ok(Ok(n)) if n > 0 => {
+                tracing::debug!(removed = n, "expired sessions and drafts removed")
+            }
             Ok(Err(err)) => tracing::warn!(error = ?err, "housekeeping failed"),
             _ => {}
         }

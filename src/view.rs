@@ -133,8 +133,8 @@ impl Ctx {
         self.tr.date(at)
     }
 
-    pub fn money(&self, minor: &i64, currency: &str) -> String {
-        self.tr.money(*minor, currency)
+    pub fn money(&self, minor: impl std::borrow::Borrow<i64>, currency: &str) -> String {
+        self.tr.money(*minor.borrow(), currency)
     }
 
     pub fn country(&self, code: &str) -> String {
@@ -208,6 +208,11 @@ impl FormErrors {
                 None
             }
         }
+    }
+
+    /// Records a message for a field whose name is made at run time (`qty_<offer id>`).
+    pub fn add_named(&mut self, field: &str, key: &'static str) {
+        self.add(leak_field(field), key);
     }
 
     pub fn get(&self, field: &str) -> Option<&'static str> {

@@ -4,6 +4,7 @@
 
 pub mod csrf;
 pub mod password;
+pub mod seal;
 pub mod session;
 pub mod session_store;
 pub mod throttle;

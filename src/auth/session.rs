@@ -2,7 +2,7 @@
 //! token, the chosen language, flash messages, and small per-session secrets.
 
 use actix_session::{Session, SessionExt};
-use actix_web::cookie::{Cookie, CookieJar, Key};
+use actix_web::cookie::Key;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
@@ -171,23 +171,14 @@ impl AppSession {
     /// key) first: the database never holds it in clear.
     pub fn put_secret(&self, key: &Key, name: &str, value: &str) -> Result<(), AppError> {
         let name = format!("secret:{name}");
-        let mut jar = CookieJar::new();
-        jar.private_mut(key)
-            .add(Cookie::new(name.clone(), value.to_owned()));
-        let sealed = jar
-            .get(&name)
-            .map(|c| c.value().to_owned())
-            .ok_or_else(|| anyhow::anyhow!("cannot seal a session secret"))?;
+        let sealed = crate::auth::seal::seal(key, &name, value)?;
         Ok(self.0.insert(name, sealed)?)
     }
 
     pub fn secret(&self, key: &Key, name: &str) -> Option<String> {
         let name = format!("secret:{name}");
         let sealed = self.0.get::<String>(&name).ok().flatten()?;
-        let jar = CookieJar::new();
-        jar.private(key)
-            .decrypt(Cookie::new(name, sealed))
-            .map(|c| c.value().to_owned())
+        crate::auth::seal::open(key, &name, &sealed)
     }
 
     pub fn forget_secret(&self, name: &str) {

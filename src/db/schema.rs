@@ -135,6 +135,25 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         expires_at -> Timestamp,
+        sealed_secret -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    provider_stats (provider_id) {
+        provider_id -> BigInt,
+        resellers -> BigInt,
+        customers -> BigInt,
+        subscriptions -> BigInt,
+        licenses -> BigInt,
+    }
+}
+
+diesel::table! {
+    provider_monthly_stats (provider_id, month) {
+        provider_id -> BigInt,
+        month -> Text,
+        new_customers -> BigInt,
     }
 }
 
@@ -313,4 +332,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     profile_change_requests,
     activity_log,
     email_outbox,
+    provider_stats,
+    provider_monthly_stats,
 );

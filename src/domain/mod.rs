@@ -63,6 +63,64 @@ impl Country {
     }
 }
 
+/// The first label of a customer's tenant domain, `<prefix>.<TENANT_DOMAIN_SUFFIX>`: 3 to 27 of a-z,
+/// 0-9 and hyphen, not starting or ending with a hyphen. Typed capitals are lowered.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DomainPrefix(String);
+
+impl DomainPrefix {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let s = raw.trim().to_ascii_lowercase();
+        if s.is_empty() {
+            return Err("validation.required");
+        }
+        let ok = (3..=27).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err("validation.domain_prefix")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A telephone number as people write them: digits with spaces, dashes, dots, brackets and a leading +.
+pub fn check_phone(raw: &str) -> Result<(), &'static str> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(());
+    }
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let ok = s
+        .chars()
+        .all(|c| c.is_ascii_digit() || " -.()+".contains(c))
+        && !s.chars().skip(1).any(|c| c == '+')
+        && (5..=20).contains(&digits);
+    if ok { Ok(()) } else { Err("validation.phone") }
+}
+
+/// A number of licenses for an offer with these limits.
+pub fn parse_quantity(raw: &str, min: i32, max: i32) -> Result<i32, &'static str> {
+    let n: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| "validation.quantity_number")?;
+    if n < i64::from(min) {
+        Err("validation.quantity_below_min")
+    } else if n > i64::from(max) {
+        Err("validation.quantity_above_max")
+    } else {
+        Ok(n as i32)
+    }
+}
+
 /// The name of a country in the given language; the code itself when unknown.
 pub fn country_name(code: &str, locale: Locale) -> &str {
     match countries::COUNTRIES.iter().find(|(c, _, _)| *c == code) {
@@ -96,6 +154,60 @@ mod tests {
         );
         assert_eq!(Email::parse(""), Err("validation.required"));
         assert_eq!(Email::parse("no-at-sign"), Err("validation.email"));
+    }
+
+    #[test]
+    fn domain_prefixes_follow_the_rule() {
+        assert_eq!(
+            DomainPrefix::parse(" Wingtip-Toys ").unwrap().as_str(),
+            "wingtip-toys"
+        );
+        assert_eq!(DomainPrefix::parse(""), Err("validation.required"));
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "a_bc",
+            "abc.def",
+            &"a".repeat(28),
+            "中文名稱",
+        ] {
+            assert_eq!(
+                DomainPrefix::parse(bad),
+                Err("validation.domain_prefix"),
+                "{bad}"
+            );
+        }
+        assert!(DomainPrefix::parse(&"a".repeat(27)).is_ok());
+    }
+
+    #[test]
+    fn phones_and_quantities() {
+        assert!(check_phone("").is_ok());
+        assert!(check_phone("+886 2 1234-5678").is_ok());
+        assert!(check_phone("call me").is_err());
+        assert!(check_phone("12+34567").is_err());
+        assert_eq!(parse_quantity(" 12 ", 1, 300), Ok(12));
+        assert_eq!(
+            parse_quantity("0", 1, 300),
+            Err("validation.quantity_below_min")
+        );
+        assert_eq!(
+            parse_quantity("301", 1, 300),
+            Err("validation.quantity_above_max")
+        );
+        assert_eq!(
+            parse_quantity("ten", 1, 300),
+            Err("validation.quantity_number")
+        );
+        assert_eq!(
+            parse_quantity("1.5", 1, 300),
+            Err("validation.quantity_number")
+        );
+        assert_eq!(
+            parse_quantity("99999999999", 1, 300),
+            Err("validation.quantity_above_max")
+        );
     }
 
     #[test]

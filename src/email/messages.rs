@@ -210,3 +210,39 @@ mod tests {
         assert_eq!(lines[2], vec![(true, "https://x/a/T".to_owned())]);
     }
 }
+
+/// To a reseller's users when a provider adds a customer on their behalf (never with the password).
+pub struct CustomerAddedForReseller {
+    pub tr: Tr,
+    pub name: String,
+    pub provider: String,
+    pub company: String,
+    pub domain: String,
+}
+
+email!(
+    CustomerAddedForReseller,
+    "customer_added_for_reseller",
+    sensitive = false,
+    "email/customer_added_for_reseller/subject.txt",
+    "email/customer_added_for_reseller/body.txt",
+    "email/customer_added_for_reseller/body.html"
+);
+
+/// To a reseller's users when a provider gives it, or takes away, administration of a customer.
+pub struct DelegationChanged {
+    pub tr: Tr,
+    pub name: String,
+    pub provider: String,
+    pub company: String,
+    pub gained: bool,
+}
+
+email!(
+    DelegationChanged,
+    "delegation_changed",
+    sensitive = false,
+    "email/delegation_changed/subject.txt",
+    "email/delegation_changed/body.txt",
+    "email/delegation_changed/body.html"
+);

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod customers;
 pub mod enroll;
 pub mod errors;
 pub mod health;
@@ -12,6 +13,7 @@ pub mod indirect_resellers;
 pub mod language;
 pub mod link_draft;
 pub mod operations;
+pub mod orders;
 pub mod partnerships;
 pub mod placeholder;
 pub mod sign_in;
@@ -78,6 +80,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(indirect_resellers::remove::confirm))
                 .route(web::post().to(indirect_resellers::remove::remove)),
         )
+        // Provider: Customers, the new customer wizard, Orders
+        .route("/customers", web::get().to(customers::list))
+        .route("/customers.csv", web::get().to(customers::export::export))
+        .service(
+            web::resource("/customers/new")
+                .route(web::get().to(customers::wizard::account::start_form))
+                .route(web::post().to(customers::wizard::account::start_submit)),
+        )
+        .service(
+            web::resource("/customers/new/{draft:\\d+}")
+                .route(web::get().to(customers::wizard::account::edit_form))
+                .route(web::post().to(customers::wizard::account::edit_submit)),
+        )
+        .service(
+            web::resource("/customers/new/{draft:\\d+}/subscriptions")
+                .route(web::get().to(customers::wizard::subscriptions::form))
+                .route(web::post().to(customers::wizard::subscriptions::submit)),
+        )
+        .route(
+            "/customers/new/{draft:\\d+}/review",
+            web::get().to(customers::wizard::review::review),
+        )
+        .route(
+            "/customers/new/{draft:\\d+}/submit",
+            web::post().to(customers::wizard::review::submit),
+        )
+        .route(
+            "/customers/new/{draft:\\d+}/cancel",
+            web::post().to(customers::wizard::review::cancel),
+        )
+        .route(
+            "/customers/new/{draft:\\d+}/confirmation",
+            web::get().to(customers::wizard::review::confirmation),
+        )
+        .route("/customers/{id:\\d+}", web::get().to(customers::show::show))
+        .route(
+            "/customers/{id:\\d+}/reseller",
+            web::post().to(customers::show::change_reseller),
+        )
+        .route(
+            "/customers/{id:\\d+}/reseller/remove",
+            web::get().to(customers::show::confirm_remove),
+        )
+        .route(
+            "/customers/{id:\\d+}/tenant-owner",
+            web::post().to(customers::show::set_tenant_owner),
+        )
+        .route("/orders", web::get().to(orders::list))
+        .route("/orders/{id:\\d+}", web::get().to(orders::show))
         // Reseller: accepting a partnership, Indirect providers
         .service(
             web::resource("/partnerships/accept/{token}")

@@ -6,10 +6,11 @@ use crate::helpers::*;
 async fn demo_data_loads_once_into_an_empty_database_and_its_sign_ins_work() {
     let app = spawn_app().await;
     let db = app.state.db.clone();
-    let sign_ins = tokio::task::spawn_blocking(move || load_if_empty(&db).unwrap())
-        .await
-        .unwrap()
-        .expect("loaded into an empty database");
+    let sign_ins =
+        tokio::task::spawn_blocking(move || load_if_empty(&db, "onmicrosoft.com").unwrap())
+            .await
+            .unwrap()
+            .expect("loaded into an empty database");
     assert!(sign_ins.contains("alice@contoso-distribution.example"));
     assert!(sign_ins.contains(DEMO_PASSWORD));
 
@@ -36,7 +37,7 @@ async fn demo_data_loads_once_into_an_empty_database_and_its_sign_ins_work() {
     assert!(html.contains("間接經銷商"));
 
     let db = app.state.db.clone();
-    let again = tokio::task::spawn_blocking(move || load_if_empty(&db).unwrap())
+    let again = tokio::task::spawn_blocking(move || load_if_empty(&db, "onmicrosoft.com").unwrap())
         .await
         .unwrap();
     assert!(again.is_none(), "never loaded over existing data");

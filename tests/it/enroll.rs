@@ -53,8 +53,7 @@ async fn enrolling_makes_a_pending_reseller_signs_it_in_and_emails_it() {
 #[tokio::test]
 async fn bad_enrollments_come_back_with_a_message_per_field_and_the_values_kept() {
     let app = spawn_app().await;
-    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
-    let cases: Vec<Case> = vec![
+    let cases: Vec<FieldCase> = vec![
         (
             fields(&[("company_name", " ")]),
             "company_name",

@@ -544,6 +544,77 @@ impl TestApp {
         self.request_partnership_with(&self.client).await
     }
 
+    pub fn create_offer(&self, name: &str, unit_price_minor: i64, min: i32, max: i32) -> i64 {
+        use partner_dashboard::db::models::offer::{NewOffer, Offer};
+        let sku = format!("SKU-{}", partner_dashboard::db::new_id());
+        self.with_conn(|conn| {
+            Offer::create(
+                conn,
+                NewOffer {
+                    sku: &sku,
+                    name,
+                    description: "An offer for tests.",
+                    unit_price_minor,
+                    currency: "USD",
+                    billing: "monthly",
+                    min_licenses: min,
+                    max_licenses: max,
+                },
+            )
+            .unwrap()
+        })
+    }
+
+    /// A customer of `provider` made directly in the database (for list tests); returns its id.
+    pub fn seed_customer(
+        &self,
+        provider: i64,
+        reseller: Option<i64>,
+        company: &str,
+        prefix: &str,
+    ) -> i64 {
+        use partner_dashboard::db::models::customer::{
+            Customer, NewCustomer, NewRelation, ProviderCustomer,
+        };
+        self.with_conn(|conn| {
+            let id = Customer::create(
+                conn,
+                &NewCustomer {
+                    company_name: company,
+                    domain_prefix: prefix,
+                    address_line1: "1 Main St",
+                    address_line2: "",
+                    city: "Taipei",
+                    state: "",
+                    postal_code: "100",
+                    country: "TW",
+                    contact_first_name: "Ada",
+                    contact_last_name: "Lin",
+                    contact_email: "ada@example.com",
+                    contact_phone: "",
+                    language: "en",
+                },
+            )
+            .unwrap();
+            ProviderCustomer::create(
+                conn,
+                NewRelation {
+                    provider_id: provider,
+                    customer_id: id,
+                    reseller_id: reseller,
+                    delegated_admin: reseller.is_some(),
+                    azure_tenant_owner: false,
+                    origin: "created",
+                    subscription_count: 0,
+                },
+                company,
+                prefix,
+            )
+            .unwrap();
+            id
+        })
+    }
+
     /// The path part of an absolute link on this app.
     pub fn path_of(&self, link: &str) -> String {
         link.strip_prefix(&self.address)
@@ -609,3 +680,6 @@ pub async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) {
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A form with one bad field, the field, and the message expected under it.
+pub type FieldCase<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);

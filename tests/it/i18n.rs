@@ -8,6 +8,9 @@ fn looks_like_key(key: &str) -> bool {
         && key.starts_with(|c: char| c.is_ascii_lowercase())
         && !key.ends_with('.')
         && !key.contains("..")
+        && ![".csv", ".html", ".txt", ".png", ".svg", ".css", ".js"]
+            .iter()
+            .any(|ext| key.ends_with(ext))
         && key
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')

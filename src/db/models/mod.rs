@@ -1,10 +1,15 @@
 //! Row structs and the queries on them, one file per entity. Handlers never build SQL: they call these.
 
 pub mod activity;
+pub mod customer;
+pub mod draft;
 pub mod offer;
+pub mod order;
 pub mod outbox;
 pub mod partner;
 pub mod partnership;
 pub mod relationship_request;
 pub mod session;
+pub mod stats;
+pub mod subscription;
 pub mod user;

@@ -67,4 +67,33 @@ impl Offer {
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         offers::table.count().get_result(conn)
     }
+
+    /// These offers, if each can still be ordered; missing or retired ones are left out.
+    pub fn orderable_by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<Offer>> {
+        offers::table
+            .filter(offers::id.eq_any(ids))
+            .filter(offers::retired_at.is_null())
+            .select(Offer::as_select())
+            .load(conn)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Offer> {
+        offers::table
+            .find(id)
+            .select(Offer::as_select())
+            .first(conn)
+    }
+
+    /// The locale key of the billing frequency.
+    pub fn billing_key(&self) -> &'static str {
+        billing_key(&self.billing)
+    }
+}
+
+pub fn billing_key(billing: &str) -> &'static str {
+    if billing == "annual" {
+        "offers.billing.annual"
+    } else {
+        "offers.billing.monthly"
+    }
 }

@@ -117,6 +117,91 @@ impl Partnership {
         Ok(Accepted::Created(id))
     }
 
+    /// Whether the provider has (or had) a partnership with this reseller: whose customers it may filter by.
+    pub fn ever_existed(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        reseller_id: i64,
+    ) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            partnerships::table
+                .filter(partnerships::provider_id.eq(provider.get()))
+                .filter(partnerships::reseller_id.eq(reseller_id)),
+        ))
+        .get_result(conn)
+    }
+
+    /// Moves the reseller's customer and license counts on its partnership with this provider.
+    pub fn bump_counts(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        reseller_id: i64,
+        customers: i64,
+        licenses: i64,
+    ) -> QueryResult<()> {
+        diesel::update(
+            partnerships::table
+                .filter(partnerships::provider_id.eq(provider_id))
+                .filter(partnerships::reseller_id.eq(reseller_id)),
+        )
+        .set((
+            partnerships::customer_count.eq(partnerships::customer_count + customers),
+            partnerships::license_count.eq(partnerships::license_count + licenses),
+        ))
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    /// The provider's partnered resellers for a select list: by name, at most `limit`, plus `include`
+    /// (the one currently chosen) wherever it falls.
+    pub fn choices_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        limit: i64,
+        include: Option<i64>,
+    ) -> QueryResult<Vec<(i64, String)>> {
+        let mut choices: Vec<(i64, String)> = partnerships::table
+            .filter(partnerships::provider_id.eq(provider.get()))
+            .filter(partnerships::status.eq(ACTIVE))
+            .order((
+                partnerships::reseller_name.asc(),
+                partnerships::reseller_id.asc(),
+            ))
+            .limit(limit)
+            .select((partnerships::reseller_id, partnerships::reseller_name))
+            .load(conn)?;
+        if let Some(id) = include.filter(|id| !choices.iter().any(|(c, _)| c == id)) {
+            let extra: Option<(i64, String)> = partnerships::table
+                .filter(partnerships::provider_id.eq(provider.get()))
+                .filter(partnerships::reseller_id.eq(id))
+                .filter(partnerships::status.eq(ACTIVE))
+                .select((partnerships::reseller_id, partnerships::reseller_name))
+                .first(conn)
+                .optional()?;
+            if let Some(extra) = extra {
+                choices.push(extra);
+                choices.sort_by(|a, b| a.1.cmp(&b.1));
+            }
+        }
+        Ok(choices)
+    }
+
+    /// The top resellers by licenses, for the home page chart.
+    pub fn top_by_licenses(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        limit: i64,
+    ) -> QueryResult<Vec<(String, i64)>> {
+        partnerships::table
+            .filter(partnerships::provider_id.eq(provider.get()))
+            .filter(partnerships::status.eq(ACTIVE))
+            .filter(partnerships::license_count.gt(0))
+            .order(partnerships::license_count.desc())
+            .limit(limit)
+            .select((partnerships::reseller_name, partnerships::license_count))
+            .load(conn)
+    }
+
     /// Ends a partnership. Customers and subscriptions stay as they are; the reseller can no longer be
     /// chosen for new ones. False when there was no active partnership.
     pub fn remove(

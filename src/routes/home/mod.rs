@@ -1,24 +1,170 @@
-//! The Dashboard home. Providers see where to start (the program guide's three steps); every other role
-//! is sent to its own first page.
+//! The Dashboard home. Providers see their counts and two charts (licenses by reseller, new customers
+//! per month), drawn as SVG on the server from counters kept up to date by every write — no request
+//! counts rows. Every other role is sent to its own first page.
 
-use actix_web::{HttpRequest, HttpResponse, Responder};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
 use askama_web::WebTemplate;
+use chrono::Datelike;
 
-use crate::auth::{AnyRole, Role, Signed};
+use crate::auth::{AnyRole, ProviderId, Role, Signed};
+use crate::db::models::partnership::Partnership;
+use crate::db::models::stats::ProviderStats;
 use crate::error::AppResult;
 use crate::routes::see_other;
+use crate::startup::AppState;
 use crate::view::Ctx;
+
+/// One bar of a chart, in SVG user units.
+#[derive(Clone, Debug)]
+pub struct Bar {
+    pub label: String,
+    pub value: i64,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Horizontal bars, one row each: the longest is `max_width`.
+fn horizontal(data: Vec<(String, i64)>, max_width: f64, row: f64) -> Vec<Bar> {
+    let max = data.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
+    data.into_iter()
+        .enumerate()
+        .map(|(i, (label, value))| Bar {
+            label,
+            value,
+            x: 0.0,
+            y: i as f64 * row,
+            width: (value as f64 / max * max_width).max(1.0),
+            height: row * 0.7,
+        })
+        .collect()
+}
+
+/// Columns standing on a baseline at `max_height`.
+fn vertical(data: Vec<(String, i64)>, max_height: f64, column: f64) -> Vec<Bar> {
+    let max = data.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
+    data.into_iter()
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let height = value as f64 / max * max_height;
+            Bar {
+                label,
+                value,
+                x: i as f64 * column,
+                y: max_height - height,
+                width: column * 0.7,
+                height,
+            }
+        })
+        .collect()
+}
+
+/// The last twelve months, `YYYY-MM`, oldest first.
+fn last_twelve_months(today: chrono::NaiveDate) -> Vec<String> {
+    let mut year = today.year();
+    let mut month = today.month() as i32;
+    let mut months = Vec::with_capacity(12);
+    for _ in 0..12 {
+        months.push(format!("{year:04}-{month:02}"));
+        month -= 1;
+        if month == 0 {
+            month = 12;
+            year -= 1;
+        }
+    }
+    months.reverse();
+    months
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home/provider.html")]
 pub struct ProviderHome {
     pub ctx: Ctx,
+    pub stats: ProviderStats,
+    pub by_reseller: Vec<Bar>,
+    pub by_month: Vec<Bar>,
 }
 
-pub async fn show(req: HttpRequest, ctx: Ctx, user: Signed<AnyRole>) -> AppResult<HttpResponse> {
+async fn provider_home(
+    state: &AppState,
+    provider: ProviderId,
+) -> AppResult<(ProviderStats, Vec<Bar>, Vec<Bar>)> {
+    let months = last_twelve_months(chrono::Utc::now().date_naive());
+    let first = months[0].clone();
+    let (stats, top, monthly) = state
+        .db
+        .read(move |conn| {
+            Ok((
+                ProviderStats::of(conn, provider)?,
+                Partnership::top_by_licenses(conn, provider, 10)?,
+                ProviderStats::new_customers_since(conn, provider, &first)?,
+            ))
+        })
+        .await?;
+    let per_month = months
+        .into_iter()
+        .map(|m| {
+            let n = monthly
+                .iter()
+                .find(|(month, _)| *month == m)
+                .map_or(0, |(_, n)| *n);
+            (m, n)
+        })
+        .collect();
+    Ok((
+        stats,
+        horizontal(top, 300.0, 28.0),
+        vertical(per_month, 160.0, 40.0),
+    ))
+}
+
+pub async fn show(
+    req: HttpRequest,
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    user: Signed<AnyRole>,
+) -> AppResult<HttpResponse> {
     if user.role != Role::Provider {
         return Ok(see_other(user.role.home()));
     }
-    Ok(ProviderHome { ctx }.respond_to(&req).map_into_boxed_body())
+    let provider = ProviderId::trusted(user.partner_id().unwrap_or_default());
+    let (stats, by_reseller, by_month) = provider_home(&state, provider).await?;
+    Ok(ProviderHome {
+        ctx,
+        stats,
+        by_reseller,
+        by_month,
+    }
+    .respond_to(&req)
+    .map_into_boxed_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twelve_months_back_across_a_new_year() {
+        let months = last_twelve_months(chrono::NaiveDate::from_ymd_opt(2026, 2, 10).unwrap());
+        assert_eq!(months.first().map(String::as_str), Some("2025-03"));
+        assert_eq!(months.last().map(String::as_str), Some("2026-02"));
+        assert_eq!(months.len(), 12);
+    }
+
+    #[test]
+    fn bars_scale_to_the_largest() {
+        let bars = vertical(
+            vec![("a".into(), 5), ("b".into(), 10), ("c".into(), 0)],
+            100.0,
+            10.0,
+        );
+        assert_eq!(bars[1].height, 100.0);
+        assert_eq!(bars[0].height, 50.0);
+        assert_eq!(bars[2].height, 0.0);
+        assert_eq!(bars[0].y, 50.0);
+        let bars = horizontal(vec![("a".into(), 3)], 300.0, 20.0);
+        assert_eq!(bars[0].width, 300.0);
+    }
 }

@@ -9,6 +9,7 @@ use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::activity::NewActivity;
 use crate::db::models::partnership::{PartneredReseller, Partnership};
+use crate::db::models::stats::{Delta, ProviderStats};
 use crate::db::models::user::User;
 use crate::email::{self, messages::PartnershipRemoved};
 use crate::error::{AppError, AppResult};
@@ -62,6 +63,14 @@ pub async fn remove(
             if !Partnership::remove(conn, provider, reseller_id, user_id)? {
                 return Err(AppError::NotFound);
             }
+            ProviderStats::bump(
+                conn,
+                provider.get(),
+                Delta {
+                    resellers: -1,
+                    ..Delta::default()
+                },
+            )?;
             NewActivity::new(
                 "partnership.removed",
                 "partnership",

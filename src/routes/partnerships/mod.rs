@@ -14,6 +14,7 @@ use crate::db::models::activity::NewActivity;
 use crate::db::models::partner::{EnrollmentStatus, Partner};
 use crate::db::models::partnership::{Accepted, Partnership};
 use crate::db::models::relationship_request::{LinkState, RelationshipRequest, RequestKind};
+use crate::db::models::stats::{Delta, ProviderStats};
 use crate::db::models::user::User;
 use crate::email::{self, messages::PartnershipAnswered};
 use crate::error::{AppError, AppResult};
@@ -236,6 +237,14 @@ pub async fn answer(
                 )? {
                     Accepted::Created(id) | Accepted::Reactivated(id) => id,
                 };
+                ProviderStats::bump(
+                    conn,
+                    provider.id,
+                    Delta {
+                        resellers: 1,
+                        ..Delta::default()
+                    },
+                )?;
                 NewActivity::new("partnership.accepted", "partnership", Some(id))
             } else {
                 NewActivity::new(

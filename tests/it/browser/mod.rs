@@ -6,6 +6,7 @@
 mod partnership;
 mod screenshots;
 mod sign_in;
+mod wizard;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

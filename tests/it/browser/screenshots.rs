@@ -49,9 +49,11 @@ async fn run(lang: Lang, code: &'static str) {
     };
     let app = spawn_app().await;
     let db = app.state.db.clone();
-    tokio::task::spawn_blocking(move || partner_dashboard::demo::load_if_empty(&db).unwrap())
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        partner_dashboard::demo::load_if_empty(&db, "onmicrosoft.com").unwrap()
+    })
+    .await
+    .unwrap();
     // Give the demo provider a partner and an open request, so the lists have rows.
     let provider = app.with_conn(|conn| {
         use diesel::prelude::*;
@@ -73,6 +75,26 @@ async fn run(lang: Lang, code: &'static str) {
     });
     app.partner(provider, reseller);
 
+    let (wingtip, order, northwind) = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::{customers, orders, partners};
+        let wingtip: i64 = customers::table
+            .filter(customers::domain_prefix.eq("wingtiptoys"))
+            .select(customers::id)
+            .first(conn)
+            .unwrap();
+        let order: i64 = orders::table
+            .filter(orders::customer_id.eq(wingtip))
+            .select(orders::id)
+            .first(conn)
+            .unwrap();
+        let northwind: i64 = partners::table
+            .filter(partners::name.eq("Northwind Traders"))
+            .select(partners::id)
+            .first(conn)
+            .unwrap();
+        (wingtip, order, northwind)
+    });
     journey(&app, &format!("screenshots_{code}"), lang, |b| async move {
         b.goto("/sign-in").await;
         shoot(&b, code, "sign-in").await;
@@ -82,6 +104,42 @@ async fn run(lang: Lang, code: &'static str) {
         sign_in(&b, provider_user).await;
         b.goto("/").await;
         shoot(&b, code, "dashboard").await;
+        b.goto("/customers").await;
+        b.eval("document.querySelector('.expand').click();").await;
+        shoot(&b, code, "customers").await;
+        b.goto(&format!("/customers/{wingtip}")).await;
+        shoot(&b, code, "customer").await;
+        b.goto("/orders").await;
+        shoot(&b, code, "orders").await;
+        b.goto(&format!("/orders/{order}")).await;
+        shoot(&b, code, "order").await;
+        b.goto(&format!("/customers/new?reseller={northwind}"))
+            .await;
+        shoot(&b, code, "wizard-1-new-customer").await;
+        for (name, value) in [
+            ("company_name", "Proseware"),
+            (
+                "domain_prefix",
+                &format!("proseware{code}").to_lowercase().replace('-', ""),
+            ),
+            ("address_line1", "9 Market Street"),
+            ("city", "Taipei"),
+            ("contact_first_name", "Lee"),
+            ("contact_last_name", "Wu"),
+            ("contact_email", "lee@proseware.example"),
+        ] {
+            b.fill_by_name(name, value).await;
+        }
+        b.eval("document.getElementById('f-country').value = 'TW';")
+            .await;
+        b.submit_first_form_in_main().await;
+        shoot(&b, code, "wizard-2-new-subscription").await;
+        b.eval("document.querySelector('input.qty').value = '10';")
+            .await;
+        b.submit_first_form_in_main().await;
+        shoot(&b, code, "wizard-3-review").await;
+        b.submit_first_form_in_main().await;
+        shoot(&b, code, "wizard-4-confirmation").await;
         b.goto("/indirect-resellers").await;
         b.eval("document.querySelector('form[action=\"/indirect-resellers/requests\"]').submit();")
             .await;

@@ -1,0 +1,281 @@
+//! Customers (the organisations) and a provider's relationship with each: the associated indirect reseller
+//! (delegated administration) and the Azure tenant-owner grant. Everything a provider sees of a customer
+//! goes through `provider_customers`, scoped by the provider.
+
+use diesel::prelude::*;
+
+use crate::auth::ProviderId;
+use crate::db::schema::{customers, partners, provider_customers};
+use crate::db::{DbConnection, like_pattern, lower, new_id, now};
+use crate::pagination::{Page, Seek};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = customers)]
+pub struct Customer {
+    pub id: i64,
+    pub company_name: String,
+    pub domain_prefix: String,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    pub country: String,
+    pub contact_first_name: String,
+    pub contact_last_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub language: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = provider_customers)]
+pub struct ProviderCustomer {
+    pub id: i64,
+    pub provider_id: i64,
+    pub customer_id: i64,
+    pub reseller_id: Option<i64>,
+    pub delegated_admin: bool,
+    pub azure_tenant_owner: bool,
+    pub origin: String,
+    pub company_name: String,
+    pub domain_prefix: String,
+    pub subscription_count: i64,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// A row of the Customers list: the relationship and its reseller's name.
+#[derive(Clone, Debug)]
+pub struct CustomerRow {
+    pub relation: ProviderCustomer,
+    pub reseller_name: Option<String>,
+}
+
+/// Which customers by associated reseller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResellerFilter {
+    All,
+    /// Customers with no associated reseller.
+    None,
+    Reseller(i64),
+}
+
+pub struct NewCustomer<'a> {
+    pub company_name: &'a str,
+    pub domain_prefix: &'a str,
+    pub address_line1: &'a str,
+    pub address_line2: &'a str,
+    pub city: &'a str,
+    pub state: &'a str,
+    pub postal_code: &'a str,
+    pub country: &'a str,
+    pub contact_first_name: &'a str,
+    pub contact_last_name: &'a str,
+    pub contact_email: &'a str,
+    pub contact_phone: &'a str,
+    pub language: &'a str,
+}
+
+impl Customer {
+    pub fn domain_taken(conn: &mut DbConnection, prefix: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            customers::table.filter(customers::domain_prefix.eq(prefix)),
+        ))
+        .get_result(conn)
+    }
+
+    pub fn create(conn: &mut DbConnection, new: &NewCustomer<'_>) -> QueryResult<i64> {
+        let id = new_id();
+        let at = now();
+        diesel::insert_into(customers::table)
+            .values((
+                customers::id.eq(id),
+                customers::company_name.eq(new.company_name),
+                customers::domain_prefix.eq(new.domain_prefix),
+                customers::address_line1.eq(new.address_line1),
+                customers::address_line2.eq(new.address_line2),
+                customers::city.eq(new.city),
+                customers::state.eq(new.state),
+                customers::postal_code.eq(new.postal_code),
+                customers::country.eq(new.country),
+                customers::contact_first_name.eq(new.contact_first_name),
+                customers::contact_last_name.eq(new.contact_last_name),
+                customers::contact_email.eq(new.contact_email),
+                customers::contact_phone.eq(new.contact_phone),
+                customers::language.eq(new.language),
+                customers::created_at.eq(at),
+                customers::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        Ok(id)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Customer> {
+        customers::table
+            .find(id)
+            .select(Customer::as_select())
+            .first(conn)
+    }
+}
+
+/// What a provider's new relationship with a customer holds.
+pub struct NewRelation {
+    pub provider_id: i64,
+    pub customer_id: i64,
+    pub reseller_id: Option<i64>,
+    pub delegated_admin: bool,
+    pub azure_tenant_owner: bool,
+    pub origin: &'static str,
+    pub subscription_count: i64,
+}
+
+impl ProviderCustomer {
+    pub fn create(
+        conn: &mut DbConnection,
+        new: NewRelation,
+        company_name: &str,
+        domain_prefix: &str,
+    ) -> QueryResult<i64> {
+        let id = new_id();
+        diesel::insert_into(provider_customers::table)
+            .values((
+                provider_customers::id.eq(id),
+                provider_customers::provider_id.eq(new.provider_id),
+                provider_customers::customer_id.eq(new.customer_id),
+                provider_customers::reseller_id.eq(new.reseller_id),
+                provider_customers::delegated_admin.eq(new.delegated_admin),
+                provider_customers::azure_tenant_owner.eq(new.azure_tenant_owner),
+                provider_customers::origin.eq(new.origin),
+                provider_customers::company_name.eq(company_name),
+                provider_customers::domain_prefix.eq(domain_prefix),
+                provider_customers::subscription_count.eq(new.subscription_count),
+                provider_customers::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(id)
+    }
+
+    /// The provider's relationship with a customer; a customer it has none with is not found.
+    pub fn find(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        customer_id: i64,
+    ) -> QueryResult<ProviderCustomer> {
+        provider_customers::table
+            .filter(provider_customers::provider_id.eq(provider.get()))
+            .filter(provider_customers::customer_id.eq(customer_id))
+            .select(ProviderCustomer::as_select())
+            .first(conn)
+    }
+
+    /// The provider's customers, newest first, filtered and searched, a page at a time. The search
+    /// matches the company name anywhere (any case) or the start of the domain prefix.
+    pub fn page_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        filter: ResellerFilter,
+        search: Option<&str>,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<CustomerRow>> {
+        let mut query = provider_customers::table
+            .left_join(
+                partners::table.on(partners::id.nullable().eq(provider_customers::reseller_id)),
+            )
+            .filter(provider_customers::provider_id.eq(provider.get()))
+            .select((ProviderCustomer::as_select(), partners::name.nullable()))
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = match filter {
+            ResellerFilter::All => query,
+            ResellerFilter::None => query.filter(provider_customers::reseller_id.is_null()),
+            ResellerFilter::Reseller(id) => query.filter(provider_customers::reseller_id.eq(id)),
+        };
+        if let Some(term) = search {
+            query = query.filter(
+                lower(provider_customers::company_name)
+                    .like(like_pattern(&term.to_lowercase(), true))
+                    .escape('\\')
+                    .or(provider_customers::domain_prefix
+                        .like(like_pattern(&term.to_lowercase(), false))
+                        .escape('\\')),
+            );
+        }
+        query = match seek {
+            Seek::First => query.order(provider_customers::id.desc()),
+            Seek::After(id) => query
+                .filter(provider_customers::id.lt(*id))
+                .order(provider_customers::id.desc()),
+            Seek::Before(id) => query
+                .filter(provider_customers::id.gt(*id))
+                .order(provider_customers::id.asc()),
+        };
+        let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(|(relation, reseller_name)| CustomerRow {
+                relation,
+                reseller_name,
+            })
+            .collect();
+        Ok(Page::from_rows(rows, seek, per_page, |r: &CustomerRow| {
+            r.relation.id
+        }))
+    }
+
+    /// Associates a reseller with the customer (delegating administration to it), or none.
+    pub fn set_reseller(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        customer_id: i64,
+        reseller_id: Option<i64>,
+    ) -> QueryResult<()> {
+        diesel::update(
+            provider_customers::table
+                .filter(provider_customers::provider_id.eq(provider.get()))
+                .filter(provider_customers::customer_id.eq(customer_id)),
+        )
+        .set((
+            provider_customers::reseller_id.eq(reseller_id),
+            provider_customers::delegated_admin.eq(reseller_id.is_some()),
+            // Tenant-owner rights go with the reseller they were given to.
+            provider_customers::azure_tenant_owner.eq(false),
+        ))
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    pub fn set_tenant_owner(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        customer_id: i64,
+        on: bool,
+    ) -> QueryResult<()> {
+        diesel::update(
+            provider_customers::table
+                .filter(provider_customers::provider_id.eq(provider.get()))
+                .filter(provider_customers::customer_id.eq(customer_id)),
+        )
+        .set(provider_customers::azure_tenant_owner.eq(on))
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    pub fn add_subscriptions(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        customer_id: i64,
+        n: i64,
+    ) -> QueryResult<()> {
+        diesel::update(
+            provider_customers::table
+                .filter(provider_customers::provider_id.eq(provider_id))
+                .filter(provider_customers::customer_id.eq(customer_id)),
+        )
+        .set(provider_customers::subscription_count.eq(provider_customers::subscription_count + n))
+        .execute(conn)
+        .map(|_| ())
+    }
+}

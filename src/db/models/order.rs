@@ -1,0 +1,249 @@
+//! Orders and their lines. Every order belongs to exactly one provider; it records who placed it, for
+//! which customer, on behalf of which reseller. A repeated submit finds the first order by its
+//! idempotency key instead of ordering twice.
+
+use diesel::prelude::*;
+
+use crate::auth::ProviderId;
+use crate::db::models::customer::ResellerFilter;
+use crate::db::schema::{customers, offers, order_lines, orders, partners, users};
+use crate::db::{DbConnection, new_id, now};
+use crate::pagination::{Page, Seek};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = orders)]
+pub struct Order {
+    pub id: i64,
+    pub provider_id: i64,
+    pub customer_id: i64,
+    pub reseller_id: Option<i64>,
+    pub placed_by_user_id: i64,
+    pub placed_by_partner_id: Option<i64>,
+    pub kind: String,
+    pub currency: String,
+    pub total_minor: i64,
+    pub idempotency_key: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = order_lines)]
+pub struct OrderLine {
+    pub id: i64,
+    pub order_id: i64,
+    pub offer_id: i64,
+    pub subscription_id: Option<i64>,
+    pub quantity: i32,
+    pub previous_quantity: Option<i32>,
+    pub unit_price_minor: i64,
+    pub line_total_minor: i64,
+}
+
+/// An order as lists show it.
+#[derive(Clone, Debug)]
+pub struct OrderRow {
+    pub order: Order,
+    pub customer_name: String,
+    pub reseller_name: Option<String>,
+    pub placed_by_name: String,
+}
+
+impl OrderRow {
+    /// The locale key naming the kind of order.
+    pub fn kind_key(&self) -> &'static str {
+        match self.order.kind.as_str() {
+            "new_customer" => "orders.kind.new_customer",
+            "new_subscription" => "orders.kind.new_subscription",
+            _ => "orders.kind.change_quantity",
+        }
+    }
+}
+
+/// A line with its offer, for the order detail.
+#[derive(Clone, Debug)]
+pub struct LineView {
+    pub line: OrderLine,
+    pub offer_name: String,
+    pub billing: String,
+}
+
+pub struct NewOrder<'a> {
+    pub provider_id: i64,
+    pub customer_id: i64,
+    pub reseller_id: Option<i64>,
+    pub placed_by_user_id: i64,
+    pub placed_by_partner_id: Option<i64>,
+    pub kind: &'static str,
+    pub currency: &'a str,
+    pub idempotency_key: Option<&'a str>,
+}
+
+pub struct NewLine {
+    pub offer_id: i64,
+    pub subscription_id: Option<i64>,
+    pub quantity: i32,
+    pub previous_quantity: Option<i32>,
+    pub unit_price_minor: i64,
+}
+
+impl NewLine {
+    /// What the line costs: for a change, only the licenses added.
+    pub fn total(&self) -> i64 {
+        let added = i64::from(self.quantity) - i64::from(self.previous_quantity.unwrap_or(0));
+        added.max(0) * self.unit_price_minor
+    }
+}
+
+type RowTuple = (Order, String, Option<String>, String);
+
+impl Order {
+    /// Writes an order and its lines; returns the order id and total.
+    pub fn create(
+        conn: &mut DbConnection,
+        new: &NewOrder<'_>,
+        lines: &[NewLine],
+    ) -> QueryResult<(i64, i64)> {
+        let id = new_id();
+        let total: i64 = lines.iter().map(NewLine::total).sum();
+        diesel::insert_into(orders::table)
+            .values((
+                orders::id.eq(id),
+                orders::provider_id.eq(new.provider_id),
+                orders::customer_id.eq(new.customer_id),
+                orders::reseller_id.eq(new.reseller_id),
+                orders::placed_by_user_id.eq(new.placed_by_user_id),
+                orders::placed_by_partner_id.eq(new.placed_by_partner_id),
+                orders::kind.eq(new.kind),
+                orders::currency.eq(new.currency),
+                orders::total_minor.eq(total),
+                orders::idempotency_key.eq(new.idempotency_key),
+                orders::created_at.eq(now()),
+            ))
+            .execute(conn)?;
+        for line in lines {
+            diesel::insert_into(order_lines::table)
+                .values((
+                    order_lines::id.eq(new_id()),
+                    order_lines::order_id.eq(id),
+                    order_lines::offer_id.eq(line.offer_id),
+                    order_lines::subscription_id.eq(line.subscription_id),
+                    order_lines::quantity.eq(line.quantity),
+                    order_lines::previous_quantity.eq(line.previous_quantity),
+                    order_lines::unit_price_minor.eq(line.unit_price_minor),
+                    order_lines::line_total_minor.eq(line.total()),
+                ))
+                .execute(conn)?;
+        }
+        Ok((id, total))
+    }
+
+    /// The provider's orders, newest first, by reseller and customer, a page at a time.
+    pub fn page_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        reseller: ResellerFilter,
+        customer: Option<i64>,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<OrderRow>> {
+        let mut query = orders::table
+            .inner_join(customers::table)
+            .left_join(partners::table.on(partners::id.nullable().eq(orders::reseller_id)))
+            .inner_join(users::table.on(users::id.eq(orders::placed_by_user_id)))
+            .filter(orders::provider_id.eq(provider.get()))
+            .select((
+                Order::as_select(),
+                customers::company_name,
+                partners::name.nullable(),
+                users::display_name,
+            ))
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = match reseller {
+            ResellerFilter::All => query,
+            ResellerFilter::None => query.filter(orders::reseller_id.is_null()),
+            ResellerFilter::Reseller(id) => query.filter(orders::reseller_id.eq(id)),
+        };
+        if let Some(customer) = customer {
+            query = query.filter(orders::customer_id.eq(customer));
+        }
+        query = match seek {
+            Seek::First => query.order(orders::id.desc()),
+            Seek::After(id) => query.filter(orders::id.lt(*id)).order(orders::id.desc()),
+            Seek::Before(id) => query.filter(orders::id.gt(*id)).order(orders::id.asc()),
+        };
+        let rows: Vec<RowTuple> = query.load(conn)?;
+        let rows = rows.into_iter().map(to_row).collect();
+        Ok(Page::from_rows(rows, seek, per_page, |r: &OrderRow| {
+            r.order.id
+        }))
+    }
+
+    /// One of the provider's orders with its lines; anyone else's is not found.
+    pub fn find_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        id: i64,
+    ) -> QueryResult<(OrderRow, Vec<LineView>)> {
+        let row: RowTuple = orders::table
+            .inner_join(customers::table)
+            .left_join(partners::table.on(partners::id.nullable().eq(orders::reseller_id)))
+            .inner_join(users::table.on(users::id.eq(orders::placed_by_user_id)))
+            .filter(orders::provider_id.eq(provider.get()))
+            .filter(orders::id.eq(id))
+            .select((
+                Order::as_select(),
+                customers::company_name,
+                partners::name.nullable(),
+                users::display_name,
+            ))
+            .first(conn)?;
+        let lines: Vec<(OrderLine, String, String)> = order_lines::table
+            .inner_join(offers::table)
+            .filter(order_lines::order_id.eq(id))
+            .order(order_lines::id.asc())
+            .select((OrderLine::as_select(), offers::name, offers::billing))
+            .load(conn)?;
+        let lines = lines
+            .into_iter()
+            .map(|(line, offer_name, billing)| LineView {
+                line,
+                offer_name,
+                billing,
+            })
+            .collect();
+        Ok((to_row(row), lines))
+    }
+
+    /// The name of the organisation an order was placed for (the provider, or a reseller acting).
+    pub fn placed_by_partner_name(
+        conn: &mut DbConnection,
+        order: &Order,
+    ) -> QueryResult<Option<String>> {
+        match order.placed_by_partner_id {
+            Some(id) => partners::table
+                .find(id)
+                .select(partners::name)
+                .first(conn)
+                .optional(),
+            None => Ok(None),
+        }
+    }
+
+    pub fn by_idempotency_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Order>> {
+        orders::table
+            .filter(orders::idempotency_key.eq(key))
+            .select(Order::as_select())
+            .first(conn)
+            .optional()
+    }
+}
+
+fn to_row((order, customer_name, reseller_name, placed_by_name): RowTuple) -> OrderRow {
+    OrderRow {
+        order,
+        customer_name,
+        reseller_name,
+        placed_by_name,
+    }
+}

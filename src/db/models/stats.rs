@@ -1,0 +1,111 @@
+//! Counters for the Dashboard home (resellers, customers, subscriptions, licenses, new customers per
+//! month), moved in the same transactions as the rows they count. Upserts differ in spelling between
+//! the backends only in type, so the one query runs on each concrete connection.
+
+use diesel::prelude::*;
+
+use crate::auth::ProviderId;
+use crate::db::DbConnection;
+use crate::db::schema::{provider_monthly_stats, provider_stats};
+
+#[derive(Queryable, Selectable, Clone, Debug, Default)]
+#[diesel(table_name = provider_stats)]
+pub struct ProviderStats {
+    pub provider_id: i64,
+    pub resellers: i64,
+    pub customers: i64,
+    pub subscriptions: i64,
+    pub licenses: i64,
+}
+
+/// Changes to a provider's counters.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Delta {
+    pub resellers: i64,
+    pub customers: i64,
+    pub subscriptions: i64,
+    pub licenses: i64,
+}
+
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            DbConnection::Sqlite($c) => $body,
+            DbConnection::Postgresql($c) => $body,
+        }
+    };
+}
+
+impl ProviderStats {
+    pub fn of(conn: &mut DbConnection, provider: ProviderId) -> QueryResult<ProviderStats> {
+        Ok(provider_stats::table
+            .find(provider.get())
+            .select(ProviderStats::as_select())
+            .first(conn)
+            .optional()?
+            .unwrap_or(ProviderStats {
+                provider_id: provider.get(),
+                ..ProviderStats::default()
+            }))
+    }
+
+    pub fn bump(conn: &mut DbConnection, provider_id: i64, d: Delta) -> QueryResult<()> {
+        use provider_stats::dsl as s;
+        on_each_backend!(conn, |c| diesel::insert_into(s::provider_stats)
+            .values((
+                s::provider_id.eq(provider_id),
+                s::resellers.eq(d.resellers),
+                s::customers.eq(d.customers),
+                s::subscriptions.eq(d.subscriptions),
+                s::licenses.eq(d.licenses),
+            ))
+            .on_conflict(s::provider_id)
+            .do_update()
+            .set((
+                s::resellers.eq(s::resellers + d.resellers),
+                s::customers.eq(s::customers + d.customers),
+                s::subscriptions.eq(s::subscriptions + d.subscriptions),
+                s::licenses.eq(s::licenses + d.licenses),
+            ))
+            .execute(c))?;
+        Ok(())
+    }
+
+    /// Counts a new customer in its month (`YYYY-MM`).
+    pub fn count_new_customer(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        month: &str,
+        n: i64,
+    ) -> QueryResult<()> {
+        use provider_monthly_stats::dsl as m;
+        on_each_backend!(conn, |c| diesel::insert_into(m::provider_monthly_stats)
+            .values((
+                m::provider_id.eq(provider_id),
+                m::month.eq(month),
+                m::new_customers.eq(n)
+            ))
+            .on_conflict((m::provider_id, m::month))
+            .do_update()
+            .set(m::new_customers.eq(m::new_customers + n))
+            .execute(c))?;
+        Ok(())
+    }
+
+    /// New customers per month from `first_month` on, oldest first (months without any are absent).
+    pub fn new_customers_since(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        first_month: &str,
+    ) -> QueryResult<Vec<(String, i64)>> {
+        provider_monthly_stats::table
+            .filter(provider_monthly_stats::provider_id.eq(provider.get()))
+            .filter(provider_monthly_stats::month.ge(first_month))
+            .order(provider_monthly_stats::month.asc())
+            .select((
+                provider_monthly_stats::month,
+                provider_monthly_stats::new_customers,
+            ))
+            .load(conn)
+    }
+}

@@ -1,0 +1,160 @@
+//! The provider's Customers: the list (filter by indirect reseller, search, keyset pages, expandable rows
+//! with their subscriptions, CSV export), the customer page, and the new customer wizard.
+
+pub mod export;
+pub mod show;
+pub mod wizard;
+
+use std::collections::HashMap;
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::auth::{ProviderId, ProviderStaff, Signed};
+use crate::db::DbConnection;
+use crate::db::models::customer::{CustomerRow, ProviderCustomer, ResellerFilter};
+use crate::db::models::partnership::Partnership;
+use crate::db::models::stats::ProviderStats;
+use crate::db::models::subscription::{Subscription, SubscriptionSummary};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::routes::indirect_resellers::search_term;
+use crate::startup::AppState;
+use crate::view::Ctx;
+
+/// How many resellers the filter's select lists (the rest are reached from their row's View customers).
+const FILTER_CHOICES: i64 = 200;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub reseller: String,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
+/// `reseller=`: empty (all), `none`, or the id of a reseller this provider has (or had) a partnership
+/// with. Anything else names nothing this provider may see: 404.
+pub fn reseller_filter(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    raw: &str,
+) -> Result<ResellerFilter, AppError> {
+    match raw.trim() {
+        "" | "all" => Ok(ResellerFilter::All),
+        "none" => Ok(ResellerFilter::None),
+        raw => {
+            let id = raw.parse::<i64>().map_err(|_| AppError::NotFound)?;
+            if Partnership::ever_existed(conn, provider, id)? {
+                Ok(ResellerFilter::Reseller(id))
+            } else {
+                Err(AppError::NotFound)
+            }
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "customers/list.html")]
+pub struct CustomersPage {
+    pub ctx: Ctx,
+    pub q: String,
+    pub reseller: String,
+    pub resellers: Vec<(i64, String)>,
+    pub customers: Page<CustomerRow>,
+    pub subscriptions: HashMap<i64, Vec<SubscriptionSummary>>,
+    /// How many customers the filter holds, when that is known without counting.
+    pub total: Option<i64>,
+    pub suffix: String,
+}
+
+impl CustomersPage {
+    pub fn subscriptions_of(&self, customer_id: &i64) -> &[SubscriptionSummary] {
+        self.subscriptions
+            .get(customer_id)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The filter and search as a query string, for the pager and the export.
+    pub fn filter_query(&self) -> String {
+        serde_urlencoded::to_string([("reseller", self.reseller.as_str()), ("q", self.q.as_str())])
+            .unwrap_or_default()
+    }
+}
+
+pub async fn list(
+    ctx: Ctx,
+    user: Signed<ProviderStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<CustomersPage> {
+    let query = query.into_inner();
+    let provider = user.provider_id();
+    let search = search_term(&query.q);
+    let seek = PageQuery {
+        after: query.after.clone(),
+        before: query.before.clone(),
+    }
+    .seek::<i64>();
+    let raw_filter = query.reseller.clone();
+    let term = search.clone();
+    let (filter, customers, subscriptions, resellers, total) = state
+        .db
+        .read(move |conn| {
+            let filter = reseller_filter(conn, provider, &raw_filter)?;
+            let customers = ProviderCustomer::page_for_provider(
+                conn,
+                provider,
+                filter,
+                term.as_deref(),
+                &seek,
+                PER_PAGE,
+            )?;
+            let ids: Vec<i64> = customers
+                .items
+                .iter()
+                .map(|c| c.relation.customer_id)
+                .collect();
+            let subscriptions = Subscription::summaries_for(conn, provider, &ids)?;
+            let selected = match filter {
+                ResellerFilter::Reseller(id) => Some(id),
+                _ => None,
+            };
+            let resellers =
+                Partnership::choices_for_provider(conn, provider, FILTER_CHOICES, selected)?;
+            let total = match (filter, term.is_some()) {
+                (ResellerFilter::All, false) => Some(ProviderStats::of(conn, provider)?.customers),
+                (ResellerFilter::Reseller(id), false) => {
+                    Partnership::active(conn, provider.get(), id)?.map(|p| p.customer_count)
+                }
+                _ => None,
+            };
+            Ok((filter, customers, subscriptions, resellers, total))
+        })
+        .await?;
+    let mut by_customer: HashMap<i64, Vec<SubscriptionSummary>> = HashMap::new();
+    for s in subscriptions {
+        by_customer
+            .entry(s.subscription.customer_id)
+            .or_default()
+            .push(s);
+    }
+    Ok(CustomersPage {
+        ctx,
+        q: search.unwrap_or_default(),
+        reseller: match filter {
+            ResellerFilter::All => String::new(),
+            ResellerFilter::None => "none".into(),
+            ResellerFilter::Reseller(id) => id.to_string(),
+        },
+        resellers,
+        customers,
+        subscriptions: by_customer,
+        total,
+        suffix: state.config.tenant_domain_suffix.clone(),
+    })
+}

@@ -1,0 +1,138 @@
+//! Step 2, New subscription: the offer catalog with a number of licenses per offer. Back keeps what was
+//! typed; Next: Review checks each number against its offer's limits and wants at least one.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::{WizardData, check_lines, closed_destination, load, step_path};
+use crate::auth::{ProviderStaff, Signed};
+use crate::db::models::draft::Draft;
+use crate::db::models::offer::Offer;
+use crate::error::AppResult;
+use crate::routes::see_other;
+use crate::startup::AppState;
+use crate::view::{Ctx, FormErrors};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "customers/wizard/subscriptions.html")]
+pub struct SubscriptionsPage {
+    pub ctx: Ctx,
+    pub draft_id: i64,
+    pub offers: Vec<Offer>,
+    pub quantities: BTreeMap<i64, String>,
+    pub errors: FormErrors,
+}
+
+impl SubscriptionsPage {
+    pub fn step(&self) -> u8 {
+        2
+    }
+
+    pub fn quantity(&self, offer_id: &i64) -> &str {
+        self.quantities.get(offer_id).map_or("", String::as_str)
+    }
+
+    pub fn field(&self, offer_id: &i64) -> String {
+        format!("qty_{offer_id}")
+    }
+}
+
+async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    draft_id: i64,
+    quantities: BTreeMap<i64, String>,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
+    let offers = state.db.read(|conn| Ok(Offer::orderable(conn)?)).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = SubscriptionsPage {
+        ctx: Ctx::build(req).await?,
+        draft_id,
+        offers,
+        quantities,
+        errors,
+    };
+    Ok(page
+        .customize()
+        .with_status(status)
+        .respond_to(req)
+        .map_into_boxed_body())
+}
+
+pub async fn form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (draft, data) = load(&state, user.id, path.into_inner()).await?;
+    if let Some(to) = closed_destination(&draft) {
+        return Ok(see_other(&to));
+    }
+    if !data.account_done {
+        return Ok(see_other(&step_path(draft.id, "")));
+    }
+    render(&req, &state, draft.id, data.quantities, FormErrors::new()).await
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let (draft, mut data) = load(&state, user.id, path.into_inner()).await?;
+    if let Some(to) = closed_destination(&draft) {
+        return Ok(see_other(&to));
+    }
+    let mut quantities = BTreeMap::new();
+    let mut malformed = false;
+    let mut back = false;
+    for (name, value) in form.into_inner() {
+        if name == "nav" {
+            back = value == "back";
+        } else if let Some(id) = name.strip_prefix("qty_") {
+            match id.parse::<i64>() {
+                Ok(id) => {
+                    quantities.insert(id, value.chars().take(20).collect::<String>());
+                }
+                Err(_) => malformed = true,
+            }
+        }
+    }
+    let offers = state.db.read(|conn| Ok(Offer::orderable(conn)?)).await?;
+    let (mut errors, _) = check_lines(&offers, &quantities);
+    if malformed {
+        errors.add("lines", "wizard.offer_not_orderable");
+    }
+    data.quantities = quantities.clone();
+    data.lines_done = errors.is_empty();
+    save(&state, &draft, &data).await?;
+    if back {
+        return Ok(see_other(&step_path(draft.id, "")));
+    }
+    if !errors.is_empty() {
+        return render(&req, &state, draft.id, quantities, errors).await;
+    }
+    Ok(see_other(&step_path(draft.id, "review")))
+}
+
+async fn save(state: &AppState, draft: &Draft, data: &WizardData) -> AppResult<()> {
+    let json = data.to_json();
+    let id = draft.id;
+    state
+        .db
+        .write(move |conn| Ok(Draft::save(conn, id, &json)?))
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! The provider's Orders: every order, newest first, by reseller and customer; and each order's detail
+//! with its lines, who placed it and on behalf of which reseller.
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::auth::{ProviderStaff, Signed};
+use crate::db::models::customer::{Customer, ProviderCustomer, ResellerFilter};
+use crate::db::models::order::{LineView, Order, OrderRow};
+use crate::db::models::partnership::Partnership;
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::routes::customers::reseller_filter;
+use crate::startup::AppState;
+use crate::view::Ctx;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    reseller: String,
+    #[serde(default)]
+    customer: String,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "orders/list.html")]
+pub struct OrdersPage {
+    pub ctx: Ctx,
+    pub reseller: String,
+    pub resellers: Vec<(i64, String)>,
+    /// The customer filtered by: id and name.
+    pub customer: Option<(i64, String)>,
+    pub page: Page<OrderRow>,
+}
+
+impl OrdersPage {
+    pub fn orders(&self) -> &[OrderRow] {
+        &self.page.items
+    }
+
+    pub fn filter_query(&self) -> String {
+        let customer = self
+            .customer
+            .as_ref()
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default();
+        serde_urlencoded::to_string([
+            ("reseller", self.reseller.as_str()),
+            ("customer", customer.as_str()),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+pub async fn list(
+    ctx: Ctx,
+    user: Signed<ProviderStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> AppResult<OrdersPage> {
+    let provider = user.provider_id();
+    let query = query.into_inner();
+    let seek = PageQuery {
+        after: query.after,
+        before: query.before,
+    }
+    .seek::<i64>();
+    let raw_reseller = query.reseller.clone();
+    let raw_customer = query.customer.trim().to_owned();
+    let (filter, customer, resellers, page) = state
+        .db
+        .read(move |conn| {
+            let filter = reseller_filter(conn, provider, &raw_reseller)?;
+            // A customer this provider has no relationship with names nothing: 404.
+            let customer = match raw_customer.as_str() {
+                "" => None,
+                raw => {
+                    let id = raw.parse::<i64>().map_err(|_| AppError::NotFound)?;
+                    ProviderCustomer::find(conn, provider, id)?;
+                    Some((id, Customer::find(conn, id)?.company_name))
+                }
+            };
+            let selected = match filter {
+                ResellerFilter::Reseller(id) => Some(id),
+                _ => None,
+            };
+            let resellers = Partnership::choices_for_provider(conn, provider, 200, selected)?;
+            let page = Order::page_for_provider(
+                conn,
+                provider,
+                filter,
+                customer.as_ref().map(|c| c.0),
+                &seek,
+                PER_PAGE,
+            )?;
+            Ok((filter, customer, resellers, page))
+        })
+        .await?;
+    Ok(OrdersPage {
+        ctx,
+        reseller: match filter {
+            ResellerFilter::All => String::new(),
+            ResellerFilter::None => "none".into(),
+            ResellerFilter::Reseller(id) => id.to_string(),
+        },
+        resellers,
+        customer,
+        page,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "orders/show.html")]
+pub struct OrderPage {
+    pub ctx: Ctx,
+    pub row: OrderRow,
+    pub lines: Vec<LineView>,
+    pub placed_for: Option<String>,
+}
+
+pub async fn show(
+    ctx: Ctx,
+    user: Signed<ProviderStaff>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> AppResult<OrderPage> {
+    let provider = user.provider_id();
+    let id = path.into_inner();
+    let (row, lines, placed_for) = state
+        .db
+        .read(move |conn| {
+            let (row, lines) = Order::find_for_provider(conn, provider, id)?;
+            let placed_for = Order::placed_by_partner_name(conn, &row.order)?;
+            Ok((row, lines, placed_for))
+        })
+        .await?;
+    Ok(OrderPage {
+        ctx,
+        row,
+        lines,
+        placed_for,
+    })
+}

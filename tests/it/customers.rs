@@ -1,0 +1,974 @@
+use diesel::prelude::*;
+use partner_dashboard::auth::{Role, password};
+use partner_dashboard::db::models::partner::{EnrollmentStatus, PartnerKind};
+use partner_dashboard::db::schema::{
+    activity_log, customers, drafts, email_outbox, orders, partnerships, provider_customers,
+    sessions, subscriptions, users,
+};
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+/// A provider (signed in), a partnered reseller, and two offers.
+struct World {
+    provider: i64,
+    reseller: i64,
+    basic: i64,
+    e3: i64,
+}
+
+async fn world(app: &TestApp) -> World {
+    let (provider, _) = app.create_provider("alice@contoso.example");
+    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    app.partner(provider, reseller);
+    let basic = app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
+    let e3 = app.create_offer("Microsoft 365 E3", 3600, 5, 1000);
+    app.signed_in("alice@contoso.example").await;
+    World {
+        provider,
+        reseller,
+        basic,
+        e3,
+    }
+}
+
+fn account<'a>(reseller: &'a str, overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut base = vec![
+        ("reseller", reseller),
+        ("company_name", "Wingtip Toys"),
+        ("domain_prefix", "wingtiptoys"),
+        ("address_line1", "1 Harbour Road"),
+        ("address_line2", "Floor 2"),
+        ("city", "Taipei"),
+        ("state", ""),
+        ("postal_code", "100"),
+        ("country", "TW"),
+        ("contact_first_name", "Mei"),
+        ("contact_last_name", "Lin"),
+        ("contact_email", "mei@wingtiptoys.example"),
+        ("contact_phone", "+886 2 1234 5678"),
+        ("language", "en"),
+        ("tenant_owner", "yes"),
+    ];
+    for (k, v) in overrides {
+        base.retain(|(bk, _)| bk != k);
+        if !v.is_empty() || *k != "tenant_owner" {
+            base.push((k, v));
+        }
+    }
+    base
+}
+
+fn draft_of(res: &reqwest::Response) -> i64 {
+    location(res).split('/').nth(3).unwrap().parse().unwrap()
+}
+
+/// Runs the wizard to Review; returns the draft id.
+async fn to_review(app: &TestApp, w: &World, prefix: &str) -> i64 {
+    let reseller = w.reseller.to_string();
+    let res = app
+        .post_form(
+            "/customers/new",
+            &account(&reseller, &[("domain_prefix", prefix)]),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let draft = draft_of(&res);
+    let (basic, e3) = (format!("qty_{}", w.basic), format!("qty_{}", w.e3));
+    let res = app
+        .post_form(
+            &format!("/customers/new/{draft}/subscriptions"),
+            &[(&basic, "10"), (&e3, "25"), ("nav", "next")],
+        )
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}/review"));
+    draft
+}
+
+fn count(app: &TestApp, table: &str) -> i64 {
+    app.with_conn(|conn| {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(conn)
+            .unwrap()
+            .n
+    })
+}
+
+#[tokio::test]
+async fn the_wizard_adds_a_customer_for_a_reseller_from_new_customer_to_confirmation() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+
+    // Started from the reseller's row: the reseller is preselected.
+    let html = app
+        .get(&format!("/customers/new?reseller={}", w.reseller))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!(
+        r#"<option value="{}" selected>Northwind Traders</option>"#,
+        w.reseller
+    )));
+    assert!(html.contains("Next: Subscriptions"));
+
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    let html = app
+        .get(&format!("/customers/new/{draft}/review"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("wingtiptoys.onmicrosoft.com"));
+    assert!(html.contains("admin@wingtiptoys.onmicrosoft.com"));
+    assert_eq!(
+        texts(&html, "#review-lines tbody tr"),
+        vec![
+            "Microsoft 365 Business Basic Monthly 10 USD 6.00 USD 60.00",
+            "Microsoft 365 E3 Monthly 25 USD 36.00 USD 900.00"
+        ]
+    );
+    assert_eq!(texts(&html, "#review-total"), vec!["USD 960.00"]);
+
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}/confirmation"));
+    let res = app
+        .get(&format!("/customers/new/{draft}/confirmation"))
+        .await;
+    assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Setup info"));
+    assert_eq!(
+        texts(&html, "#admin-user"),
+        vec!["admin@wingtiptoys.onmicrosoft.com"]
+    );
+    let temporary = texts(&html, "#temporary-password")
+        .pop()
+        .expect("the password is shown");
+    assert!(temporary.len() >= 16);
+    assert!(
+        html.contains("you won&#39;t be able to access this information again")
+            || html.contains("you won't be able")
+    );
+
+    // Everything was written once.
+    let customer: i64 =
+        app.with_conn(|conn| customers::table.select(customers::id).first(conn).unwrap());
+    let (reseller_id, delegated, tenant_owner, subs): (Option<i64>, bool, bool, i64) = app
+        .with_conn(|conn| {
+            provider_customers::table
+                .filter(provider_customers::customer_id.eq(customer))
+                .select((
+                    provider_customers::reseller_id,
+                    provider_customers::delegated_admin,
+                    provider_customers::azure_tenant_owner,
+                    provider_customers::subscription_count,
+                ))
+                .first(conn)
+                .unwrap()
+        });
+    assert_eq!(
+        (reseller_id, delegated, tenant_owner, subs),
+        (Some(w.reseller), true, true, 2)
+    );
+    let subscriptions: Vec<(Option<i64>, i64, i32)> = app.with_conn(|conn| {
+        subscriptions::table
+            .order(subscriptions::quantity.asc())
+            .select((
+                subscriptions::reseller_of_record_id,
+                subscriptions::support_contact_id,
+                subscriptions::quantity,
+            ))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        subscriptions,
+        vec![
+            (Some(w.reseller), w.provider, 10),
+            (Some(w.reseller), w.provider, 25)
+        ]
+    );
+    let (total, kind): (i64, String) = app.with_conn(|conn| {
+        orders::table
+            .select((orders::total_minor, orders::kind))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!((total, kind.as_str()), (96_000, "new_customer"));
+    assert_eq!(count(&app, "order_lines"), 2);
+    let (customer_count, license_count): (i64, i64) = app.with_conn(|conn| {
+        partnerships::table
+            .filter(partnerships::reseller_id.eq(w.reseller))
+            .select((partnerships::customer_count, partnerships::license_count))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!((customer_count, license_count), (1, 35));
+    let actions: Vec<String> = app.with_conn(|conn| {
+        activity_log::table
+            .filter(activity_log::customer_id.eq(customer))
+            .order(activity_log::id.asc())
+            .select(activity_log::action)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(actions, vec!["customer.created", "order.placed"]);
+
+    // The admin user: temporary password hashed, to be changed at first sign-in.
+    let (hash, must_change, role): (String, bool, String) = app.with_conn(|conn| {
+        users::table
+            .filter(users::email.eq("admin@wingtiptoys.onmicrosoft.com"))
+            .select((
+                users::password_hash,
+                users::must_change_password,
+                users::role,
+            ))
+            .first(conn)
+            .unwrap()
+    });
+    assert!(password::verify(&hash, &temporary));
+    assert!(must_change);
+    assert_eq!(role, "customer");
+    let admin = new_client();
+    assert_redirect(
+        &app.sign_in_with(&admin, "admin@wingtiptoys.onmicrosoft.com", &temporary)
+            .await,
+        "/account/password",
+    );
+
+    // The reseller is told, without the password.
+    let email = app.mail.wait_for("wei@northwind.example").await;
+    assert_eq!(
+        email.subject,
+        "Contoso Distribution added Wingtip Toys as a customer on your behalf"
+    );
+    assert!(!email.text.contains(&temporary) && !email.html.contains(&temporary));
+
+    // Done: the customer list shows it, associated with the reseller.
+    let html = app
+        .get(&format!("/customers?reseller={}", w.reseller))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#customers tr.main-row td:nth-child(2)"),
+        vec!["Wingtip Toys"]
+    );
+    assert_eq!(
+        texts(&html, "#customers tr.main-row td:nth-child(3)"),
+        vec!["wingtiptoys.onmicrosoft.com"]
+    );
+    assert_eq!(
+        texts(&html, "#customers tr.main-row td:nth-child(4)"),
+        vec!["Northwind Traders"]
+    );
+    assert_eq!(
+        texts(&html, "#customers tr.main-row td:nth-child(5)"),
+        vec!["2"]
+    );
+}
+
+#[tokio::test]
+async fn the_temporary_password_is_shown_once_and_stored_nowhere_in_clear() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    app.post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    let html = app
+        .get(&format!("/customers/new/{draft}/confirmation"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let temporary = texts(&html, "#temporary-password").pop().unwrap();
+
+    // Reloading Confirmation, going Back to Review, submitting again: never the password again.
+    let again = app
+        .get(&format!("/customers/new/{draft}/confirmation"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains(&temporary));
+    assert!(again.contains("The temporary password was shown once and cannot be shown again."));
+    assert_eq!(
+        texts(&again, "#admin-user"),
+        vec!["admin@wingtiptoys.onmicrosoft.com"]
+    );
+    let back = app.get(&format!("/customers/new/{draft}/review")).await;
+    assert_redirect(&back, &format!("/customers/new/{draft}/confirmation"));
+    let resubmit = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_redirect(&resubmit, &format!("/customers/new/{draft}/confirmation"));
+    let html = app
+        .get(&format!("/customers/new/{draft}/confirmation"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains(&temporary));
+
+    // Not in the database in clear: not in users, drafts, sessions, the outbox, or the log.
+    let dump: Vec<String> = app.with_conn(|conn| {
+        let mut all: Vec<String> = users::table
+            .select(users::password_hash)
+            .load(conn)
+            .unwrap();
+        all.extend(
+            drafts::table
+                .select(drafts::data)
+                .load::<String>(conn)
+                .unwrap(),
+        );
+        all.extend(
+            drafts::table
+                .select(drafts::sealed_secret)
+                .load::<Option<String>>(conn)
+                .unwrap()
+                .into_iter()
+                .flatten(),
+        );
+        all.extend(
+            sessions::table
+                .select(sessions::state)
+                .load::<String>(conn)
+                .unwrap(),
+        );
+        all.extend(
+            email_outbox::table
+                .select(email_outbox::body_text)
+                .load::<String>(conn)
+                .unwrap(),
+        );
+        all.extend(
+            email_outbox::table
+                .select(email_outbox::body_html)
+                .load::<String>(conn)
+                .unwrap(),
+        );
+        all.extend(
+            activity_log::table
+                .select(activity_log::new_value)
+                .load::<Option<String>>(conn)
+                .unwrap()
+                .into_iter()
+                .flatten(),
+        );
+        all
+    });
+    assert!(dump.iter().all(|s| !s.contains(&temporary)));
+    // And the sealed copy is gone once shown.
+    let sealed: Option<String> = app.with_conn(|conn| {
+        drafts::table
+            .find(draft)
+            .select(drafts::sealed_secret)
+            .first(conn)
+            .unwrap()
+    });
+    assert!(sealed.is_none());
+}
+
+#[tokio::test]
+async fn submitting_twice_at_once_creates_one_customer_and_one_order() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    let token = app.csrf_token().await;
+    let url = app.url(&format!("/customers/new/{draft}/submit"));
+    let post = || {
+        app.client
+            .post(&url)
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+    };
+    let (a, b, c) = tokio::join!(post(), post(), post());
+    for r in [a, b, c] {
+        let r = r.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), format!("/customers/new/{draft}/confirmation"));
+    }
+    assert_eq!(count(&app, "customers"), 1);
+    assert_eq!(count(&app, "orders"), 1);
+    assert_eq!(count(&app, "subscriptions"), 2);
+    let html = app
+        .get(&format!("/customers/new/{draft}/confirmation"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#temporary-password").len(),
+        1,
+        "the first look shows the password"
+    );
+}
+
+#[tokio::test]
+async fn cancel_drops_the_draft_and_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/cancel"), &[])
+        .await;
+    assert_redirect(&res, &format!("/customers/new?reseller={}", w.reseller));
+    let html = app.get(&location(&res)).await.text().await.unwrap();
+    assert!(html.contains("The order was cancelled. Nothing was saved"));
+    // Starting over: the form is empty again.
+    assert!(!html.contains("Wingtip Toys"));
+    for table in [
+        "customers",
+        "provider_customers",
+        "orders",
+        "order_lines",
+        "subscriptions",
+        "email_outbox",
+    ] {
+        assert_eq!(count(&app, table), 0, "{table}");
+    }
+    assert_eq!(count(&app, "users"), 2, "no admin user was made");
+    // The draft is closed for good: Submit now changes nothing.
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_redirect(&res, "/customers/new");
+    assert_eq!(count(&app, "customers"), 0);
+}
+
+#[tokio::test]
+async fn bad_account_info_comes_back_with_a_message_per_field_and_the_values_kept() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    app.seed_customer(w.provider, None, "Existing", "takenprefix");
+    let other = app.create_partner(
+        PartnerKind::Provider,
+        "Fabrikam",
+        EnrollmentStatus::Verified,
+    );
+    let (theirs, _) = app.create_named_reseller(
+        "Their Reseller",
+        "x@their.example",
+        EnrollmentStatus::Verified,
+    );
+    app.partner(other, theirs);
+    let (unpartnered, _) =
+        app.create_named_reseller("Stranger", "s@stranger.example", EnrollmentStatus::Verified);
+    let mine = w.reseller.to_string();
+    let theirs = theirs.to_string();
+    let unpartnered = unpartnered.to_string();
+    let long = "x".repeat(201);
+    let cases: Vec<FieldCase> = vec![
+        (
+            account(&mine, &[("company_name", "")]),
+            "company_name",
+            "This field is required.",
+        ),
+        (
+            account(&mine, &[("company_name", &long)]),
+            "company_name",
+            "This is too long.",
+        ),
+        (
+            account(&mine, &[("contact_email", "mei.example")]),
+            "contact_email",
+            "Enter an email address like name@example.com.",
+        ),
+        (
+            account(&mine, &[("domain_prefix", "Wingtip Toys!")]),
+            "domain_prefix",
+            "Use 3 to 27 letters a–z, digits and hyphens, not starting or ending with a hyphen.",
+        ),
+        (
+            account(&mine, &[("domain_prefix", "ab")]),
+            "domain_prefix",
+            "Use 3 to 27 letters a–z, digits and hyphens, not starting or ending with a hyphen.",
+        ),
+        (
+            account(&mine, &[("domain_prefix", "takenprefix")]),
+            "domain_prefix",
+            "This domain is already taken. Choose another prefix.",
+        ),
+        (
+            account(&unpartnered, &[]),
+            "reseller",
+            "Choose one of your indirect resellers.",
+        ),
+        (
+            account(&theirs, &[]),
+            "reseller",
+            "Choose one of your indirect resellers.",
+        ),
+        (
+            account("nonsense", &[]),
+            "reseller",
+            "Choose one of your indirect resellers.",
+        ),
+        (
+            account("", &[("tenant_owner", "yes")]),
+            "tenant_owner",
+            "Choose an indirect reseller to give tenant owner permissions to.",
+        ),
+        (
+            account(&mine, &[("country", "XX")]),
+            "country",
+            "Choose a country from the list.",
+        ),
+        (
+            account(&mine, &[("contact_phone", "call me maybe")]),
+            "contact_phone",
+            "Enter a phone number with digits, spaces, dashes and a leading +.",
+        ),
+        (
+            account(&mine, &[("address_line1", " ")]),
+            "address_line1",
+            "This field is required.",
+        ),
+    ];
+    for (form, field, message) in cases {
+        let res = app.post_form("/customers/new", &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = res.text().await.unwrap();
+        assert_eq!(
+            texts(&html, &format!("#f-{field}-error")),
+            vec![message],
+            "{field}"
+        );
+        assert!(
+            html.contains(r#"value="mei@wingtiptoys.example""#) || field == "contact_email",
+            "values kept ({field})"
+        );
+        assert!(
+            html.contains(r#"value="1 Harbour Road""#) || field == "address_line1",
+            "values kept ({field})"
+        );
+    }
+    assert_eq!(
+        count(&app, "drafts"),
+        0,
+        "no draft is made until the account info passes"
+    );
+    assert_eq!(count(&app, "customers"), 1);
+}
+
+#[tokio::test]
+async fn bad_license_numbers_come_back_with_a_message_and_back_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let reseller = w.reseller.to_string();
+    let res = app
+        .post_form("/customers/new", &account(&reseller, &[]))
+        .await;
+    let draft = draft_of(&res);
+    let path = format!("/customers/new/{draft}/subscriptions");
+    let (basic, e3) = (format!("qty_{}", w.basic), format!("qty_{}", w.e3));
+    let cases: Vec<FieldCase> = vec![
+        (
+            vec![(&basic, "0")],
+            &basic,
+            "Below the minimum number of licenses for this offer.",
+        ),
+        (
+            vec![(&e3, "4")],
+            &e3,
+            "Below the minimum number of licenses for this offer.",
+        ),
+        (
+            vec![(&basic, "301")],
+            &basic,
+            "Above the maximum number of licenses for this offer.",
+        ),
+        (vec![(&basic, "ten")], &basic, "Enter a whole number."),
+        (vec![(&basic, "2.5")], &basic, "Enter a whole number."),
+    ];
+    for (fields, field, message) in cases {
+        let mut form = fields.clone();
+        form.push(("nav", "next"));
+        let res = app.post_form(&path, &form).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = res.text().await.unwrap();
+        assert_eq!(texts(&html, &format!("#f-{field}-error")), vec![message]);
+        assert!(
+            html.contains(&format!(r#"value="{}""#, fields[0].1)),
+            "the value typed is kept"
+        );
+    }
+    // None at all; an offer that does not exist.
+    let res = app
+        .post_form(&path, &[(&basic, ""), (&e3, ""), ("nav", "next")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#lines-error"),
+        vec!["Enter the number of licenses for at least one offer."]
+    );
+    let res = app
+        .post_form(&path, &[("qty_12345", "3"), ("nav", "next")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A retired offer cannot be ordered.
+    app.with_conn(|conn| {
+        use partner_dashboard::db::schema::offers;
+        diesel::update(offers::table.find(w.e3))
+            .set(offers::retired_at.eq(Some(partner_dashboard::db::now())))
+            .execute(conn)
+            .unwrap()
+    });
+    let res = app.post_form(&path, &[(&e3, "10"), ("nav", "next")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        !html.contains("Microsoft 365 E3"),
+        "a retired offer is not offered"
+    );
+
+    // Back keeps what was typed, even when it is not valid yet.
+    let res = app
+        .post_form(&path, &[(&basic, "12x"), ("nav", "back")])
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}"));
+    let html = app
+        .get(&format!("/customers/new/{draft}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"value="Wingtip Toys""#));
+    let html = app.get(&path).await.text().await.unwrap();
+    assert!(html.contains(r#"value="12x""#));
+    // Review is not reachable until the subscriptions pass.
+    assert_redirect(
+        &app.get(&format!("/customers/new/{draft}/review")).await,
+        &path,
+    );
+}
+
+#[tokio::test]
+async fn a_reseller_removed_meanwhile_is_refused_at_submit_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    app.post_form(&format!("/indirect-resellers/{}/remove", w.reseller), &[])
+        .await;
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#problem"),
+        vec![
+            "The indirect reseller is no longer one of your partners. Edit the account info and choose another."
+        ]
+    );
+    assert_eq!(count(&app, "customers"), 0);
+    let status: String = app.with_conn(|conn| {
+        drafts::table
+            .find(draft)
+            .select(drafts::status)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(status, "open", "the draft stays open to be fixed");
+}
+
+#[tokio::test]
+async fn drafts_customers_and_filters_of_others_are_not_found() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    app.post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    let customer: i64 =
+        app.with_conn(|conn| customers::table.select(customers::id).first(conn).unwrap());
+    let order: i64 = app.with_conn(|conn| orders::table.select(orders::id).first(conn).unwrap());
+
+    // A colleague at the same provider cannot open Alice's draft; another provider sees nothing.
+    app.create_user(
+        "colleague@contoso.example",
+        Role::Provider,
+        Some(w.provider),
+        false,
+    );
+    let other = app.create_partner(
+        PartnerKind::Provider,
+        "Fabrikam",
+        EnrollmentStatus::Verified,
+    );
+    app.create_user("bob@fabrikam.example", Role::Provider, Some(other), false);
+    let colleague = new_client();
+    app.sign_in_with(&colleague, "colleague@contoso.example", PASSWORD)
+        .await;
+    let bob = new_client();
+    app.sign_in_with(&bob, "bob@fabrikam.example", PASSWORD)
+        .await;
+    for step in ["", "/subscriptions", "/review", "/confirmation"] {
+        for client in [&colleague, &bob] {
+            let res = app
+                .get_with(client, &format!("/customers/new/{draft}{step}"))
+                .await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{step}");
+        }
+    }
+    assert_eq!(
+        app.post_form_with(&bob, &format!("/customers/new/{draft}/submit"), &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    for path in [
+        format!("/customers/{customer}"),
+        format!("/orders/{order}"),
+        format!("/customers?reseller={}", w.reseller),
+        format!("/orders?reseller={}", w.reseller),
+        format!("/orders?customer={customer}"),
+        format!("/customers.csv?reseller={}", w.reseller),
+        format!("/customers/{customer}/reseller/remove"),
+    ] {
+        assert_eq!(
+            app.get_with(&bob, &path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for (path, fields) in [
+        (
+            format!("/customers/{customer}/reseller"),
+            vec![("reseller", "")],
+        ),
+        (format!("/customers/{customer}/tenant-owner"), vec![]),
+    ] {
+        assert_eq!(
+            app.post_form_with(&bob, &path, &fields).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let html = app.get_with(&bob, "/customers").await.text().await.unwrap();
+    assert!(texts(&html, "#customers tbody").is_empty());
+    let html = app.get_with(&bob, "/orders").await.text().await.unwrap();
+    assert!(texts(&html, "table.orders tbody tr").is_empty());
+    // The colleague sees the provider's customer, of course.
+    assert_eq!(
+        app.get_with(&colleague, &format!("/customers/{customer}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn the_list_filters_by_reseller_and_pages_exactly() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let (second, _) = app.create_named_reseller(
+        "Tailspin",
+        "tom@tailspin.example",
+        EnrollmentStatus::Verified,
+    );
+    app.partner(w.provider, second);
+    let mut northwind = Vec::new();
+    let mut none = Vec::new();
+    for i in 0..130 {
+        let (reseller, bucket) = match i % 3 {
+            0 => (Some(w.reseller), Some(&mut northwind)),
+            1 => (Some(second), None),
+            _ => (None, Some(&mut none)),
+        };
+        let name = format!("Customer {i:03}");
+        app.seed_customer(w.provider, reseller, &name, &format!("customer{i:03}"));
+        if let Some(bucket) = bucket {
+            bucket.push(name);
+        }
+    }
+    // Another provider's customer with the same reseller never shows.
+    let other = app.create_partner(
+        PartnerKind::Provider,
+        "Fabrikam",
+        EnrollmentStatus::Verified,
+    );
+    app.partner(other, w.reseller);
+    app.seed_customer(other, Some(w.reseller), "Not Yours", "notyours");
+
+    async fn walk(app: &TestApp, first: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut path = first.to_owned();
+        loop {
+            let html = app.get(&path).await.text().await.unwrap();
+            let page = texts(&html, "#customers tr.main-row td:nth-child(2)");
+            assert!(page.len() <= 50);
+            seen.extend(page);
+            let doc = scraper::Html::parse_document(&html);
+            let next = doc
+                .select(&scraper::Selector::parse(".pager a").unwrap())
+                .find(|a| a.text().collect::<String>() == "Next")
+                .map(|a| a.value().attr("href").unwrap().to_owned());
+            match next {
+                Some(href) => path = href,
+                None => return seen,
+            }
+        }
+    }
+    let newest_first = |mut v: Vec<String>| {
+        v.reverse();
+        v
+    };
+    let all = walk(&app, "/customers").await;
+    assert_eq!(all.len(), 130);
+    assert_eq!(
+        all,
+        newest_first((0..130).map(|i| format!("Customer {i:03}")).collect())
+    );
+    assert_eq!(
+        walk(&app, &format!("/customers?reseller={}", w.reseller)).await,
+        newest_first(northwind.clone())
+    );
+    assert_eq!(
+        walk(&app, "/customers?reseller=none").await,
+        newest_first(none)
+    );
+    let html = app
+        .get(&format!("/customers?reseller={}", w.reseller))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!(
+        r#"<option value="{}" selected>Northwind Traders</option>"#,
+        w.reseller
+    )));
+
+    // Search by company name or domain, within the filter.
+    let html = app
+        .get("/customers?q=customer+12")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#customers tr.main-row td:nth-child(2)"),
+        newest_first((120..130).map(|i| format!("Customer {i:03}")).collect())
+    );
+    let html = app
+        .get("/customers?q=CUSTOMER00")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#customers tr.main-row").len(),
+        10,
+        "domain prefix search, any case"
+    );
+    // A reseller this provider never partnered with, or nonsense: 404.
+    let (stranger, _) =
+        app.create_named_reseller("Stranger", "s@stranger.example", EnrollmentStatus::Verified);
+    assert_eq!(
+        app.get(&format!("/customers?reseller={stranger}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/customers?reseller=x").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn csv_export_matches_the_filtered_list_and_defuses_formulas() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    app.seed_customer(
+        w.provider,
+        Some(w.reseller),
+        "=HYPERLINK(\"http://evil\")",
+        "evilcorp",
+    );
+    app.seed_customer(w.provider, Some(w.reseller), "客戶甲", "kehujia");
+    app.seed_customer(w.provider, None, "Loner Ltd", "loner");
+    let res = app
+        .get(&format!("/customers.csv?reseller={}", w.reseller))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers().get("content-type").unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        res.headers()
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let body = res.text().await.unwrap();
+    let body = body.trim_start_matches('\u{feff}');
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        header,
+        vec![
+            "Company",
+            "Domain",
+            "Indirect reseller",
+            "Subscriptions",
+            "Created"
+        ]
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, vec!["客戶甲", "'=HYPERLINK(\"http://evil\")"]);
+    assert_eq!(rows[0][1], "kehujia.onmicrosoft.com");
+    assert_eq!(rows[0][2], "Northwind Traders");
+
+    let html = app
+        .get(&format!("/customers?reseller={}", w.reseller))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "#customers tr.main-row").len(), rows.len());
+}
+
+#[tokio::test]
+async fn rows_open_with_the_down_arrow_to_show_subscriptions_without_script() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    app.post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    let html = app.get("/customers").await.text().await.unwrap();
+    // The detail row is in the page (CSS shows it when the arrow's checkbox is ticked).
+    let details = texts(&html, "#customers tr.detail-row");
+    assert_eq!(details.len(), 1);
+    assert!(details[0].contains("Microsoft 365 Business Basic — 10 licenses"));
+    assert!(details[0].contains("Add subscription"));
+    assert!(html.contains("▾"));
+}

@@ -1,0 +1,225 @@
+use diesel::prelude::*;
+use partner_dashboard::db::models::partner::EnrollmentStatus;
+use partner_dashboard::db::schema::{customers, orders, partnerships};
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+/// A provider with one customer made through the wizard for a reseller; returns (provider, reseller,
+/// customer, order).
+async fn one_order(app: &TestApp) -> (i64, i64, i64, i64) {
+    let (provider, _) = app.create_provider("alice@contoso.example");
+    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    app.partner(provider, reseller);
+    let offer = app.create_offer("Microsoft 365 Business Standard", 1250, 1, 300);
+    app.signed_in("alice@contoso.example").await;
+    let r = reseller.to_string();
+    let res = app
+        .post_form(
+            "/customers/new",
+            &[
+                ("reseller", r.as_str()),
+                ("company_name", "Wingtip Toys"),
+                ("domain_prefix", "wingtiptoys"),
+                ("address_line1", "1 Harbour Road"),
+                ("city", "Taipei"),
+                ("country", "TW"),
+                ("contact_first_name", "Mei"),
+                ("contact_last_name", "Lin"),
+                ("contact_email", "mei@wingtiptoys.example"),
+                ("language", "zh-TW"),
+            ],
+        )
+        .await;
+    let draft: i64 = location(&res).split('/').nth(3).unwrap().parse().unwrap();
+    app.post_form(
+        &format!("/customers/new/{draft}/subscriptions"),
+        &[(&format!("qty_{offer}"), "4"), ("nav", "next")],
+    )
+    .await;
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let customer: i64 =
+        app.with_conn(|conn| customers::table.select(customers::id).first(conn).unwrap());
+    let order: i64 = app.with_conn(|conn| orders::table.select(orders::id).first(conn).unwrap());
+    (provider, reseller, customer, order)
+}
+
+#[tokio::test]
+async fn orders_list_who_placed_them_for_whom_and_their_lines() {
+    let app = spawn_app().await;
+    let (_, reseller, customer, order) = one_order(&app).await;
+    let html = app.get("/orders").await.text().await.unwrap();
+    let rows = texts(&html, "table.orders tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains("Wingtip Toys") && rows[0].contains("Northwind Traders"));
+    assert!(
+        rows[0].contains("New customer")
+            && rows[0].contains("Test User")
+            && rows[0].contains("USD 50.00")
+    );
+
+    let html = app
+        .get(&format!("/orders/{order}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#order-lines tbody tr"),
+        vec!["Microsoft 365 Business Standard Monthly — 4 USD 12.50 USD 50.00"]
+    );
+    let facts = texts(&html, "#order-facts dd");
+    assert_eq!(facts[3], "Northwind Traders", "on behalf of");
+    assert_eq!(facts[4], "Test User (Contoso Distribution)", "placed by");
+
+    // Filters: by reseller, by none, by customer.
+    let html = app
+        .get(&format!("/orders?reseller={reseller}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "table.orders tbody tr").len(), 1);
+    let html = app.get("/orders?reseller=none").await.text().await.unwrap();
+    assert!(texts(&html, "table.orders tbody tr").is_empty());
+    let html = app
+        .get(&format!("/orders?customer={customer}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "table.orders tbody tr").len(), 1);
+    assert_eq!(
+        app.get("/orders?customer=123").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get("/orders/123").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_customer_page_changes_and_removes_the_associated_reseller() {
+    let app = spawn_app().await;
+    let (provider, northwind, customer, _) = one_order(&app).await;
+    let (tailspin, _) = app.create_named_reseller(
+        "Tailspin",
+        "tom@tailspin.example",
+        EnrollmentStatus::Verified,
+    );
+    app.partner(provider, tailspin);
+
+    let html = app
+        .get(&format!("/customers/{customer}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#current-reseller")[0].contains("Northwind Traders"));
+    assert!(html.contains("wingtiptoys.onmicrosoft.com"));
+    assert_eq!(texts(&html, "#subscriptions tbody tr").len(), 1);
+
+    // Change to Tailspin: counts move, both resellers are told.
+    let t = tailspin.to_string();
+    let res = app
+        .post_form(
+            &format!("/customers/{customer}/reseller"),
+            &[("reseller", &t)],
+        )
+        .await;
+    assert_redirect(&res, &format!("/customers/{customer}"));
+    let counts = |id: i64| -> i64 {
+        app.with_conn(|conn| {
+            partnerships::table
+                .filter(partnerships::reseller_id.eq(id))
+                .filter(partnerships::provider_id.eq(provider))
+                .select(partnerships::customer_count)
+                .first(conn)
+                .unwrap()
+        })
+    };
+    assert_eq!((counts(northwind), counts(tailspin)), (0, 1));
+    eventually("the old reseller is told", || {
+        app.mail
+            .received_by("wei@northwind.example")
+            .iter()
+            .any(|m| m.subject == "Contoso Distribution removed your access to Wingtip Toys")
+    })
+    .await;
+    let gained = app.mail.wait_for("tom@tailspin.example").await;
+    assert!(gained.subject.contains("associated Wingtip Toys with you"));
+
+    // A reseller that is not a partner is refused with the page again.
+    let (stranger, _) =
+        app.create_named_reseller("Stranger", "s@stranger.example", EnrollmentStatus::Verified);
+    let res = app
+        .post_form(
+            &format!("/customers/{customer}/reseller"),
+            &[("reseller", &stranger.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(counts(tailspin), 1);
+
+    // Tenant owner on, then remove the reseller (after confirming): the grant goes with it.
+    let res = app
+        .post_form(
+            &format!("/customers/{customer}/tenant-owner"),
+            &[("tenant_owner", "yes")],
+        )
+        .await;
+    assert_redirect(&res, &format!("/customers/{customer}"));
+    let html = app
+        .get(&format!("/customers/{customer}/reseller/remove"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Remove Tailspin from Wingtip Toys?"));
+    let res = app
+        .post_form(
+            &format!("/customers/{customer}/reseller"),
+            &[("reseller", "")],
+        )
+        .await;
+    assert_redirect(&res, &format!("/customers/{customer}"));
+    let html = app
+        .get(&format!("/customers/{customer}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#current-reseller"),
+        vec!["No indirect reseller is associated with this customer."]
+    );
+    assert_eq!(counts(tailspin), 0);
+    let res = app
+        .post_form(
+            &format!("/customers/{customer}/tenant-owner"),
+            &[("tenant_owner", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-tenant_owner-error"),
+        vec!["Choose an indirect reseller to give tenant owner permissions to."]
+    );
+}
+
+#[tokio::test]
+async fn the_home_page_counts_and_charts_what_was_added() {
+    let app = spawn_app().await;
+    one_order(&app).await;
+    let html = app.get("/").await.text().await.unwrap();
+    let counts = texts(&html, "#counts .count");
+    // Resellers are counted as partnerships are accepted (this one was made directly), customers,
+    // subscriptions and licenses as the wizard submits.
+    assert_eq!(counts[1..], ["1", "1", "4"]);
+    assert!(html.contains("<svg"));
+    assert!(html.contains("<title>Northwind Traders: 4</title>"));
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    assert!(html.contains(&format!("<title>{month}: 1</title>")));
+}
