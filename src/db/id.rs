@@ -54,6 +54,13 @@ pub fn id_at(at: chrono::NaiveDateTime, seq: i64) -> i64 {
     (ms << (NODE_BITS + SEQ_BITS)) | (node() << SEQ_BITS) | (seq & SEQ_MASK)
 }
 
+/// The smallest id that can be made at or after `at`: time ranges become id ranges, so a list filtered
+/// by date walks the same index as the unfiltered list.
+pub fn first_id_at(at: chrono::NaiveDateTime) -> i64 {
+    let ms = (at.and_utc().timestamp_millis() - EPOCH_MS).max(0);
+    ms << (NODE_BITS + SEQ_BITS)
+}
+
 /// The creation time encoded in an id.
 pub fn created_at(id: i64) -> chrono::NaiveDateTime {
     let ms = (id >> (NODE_BITS + SEQ_BITS)) + EPOCH_MS;

@@ -246,3 +246,24 @@ email!(
     "email/delegation_changed/body.txt",
     "email/delegation_changed/body.html"
 );
+
+/// To a reseller's users when a provider makes it reseller of record (incentives) or designated support
+/// contact of a subscription.
+pub struct SubscriptionAssigned {
+    pub tr: Tr,
+    pub name: String,
+    pub provider: String,
+    pub company: String,
+    pub offer: String,
+    /// Support contact (else reseller of record).
+    pub support: bool,
+}
+
+email!(
+    SubscriptionAssigned,
+    "subscription_assigned",
+    sensitive = false,
+    "email/subscription_assigned/subject.txt",
+    "email/subscription_assigned/body.txt",
+    "email/subscription_assigned/body.html"
+);

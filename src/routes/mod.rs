@@ -2,7 +2,9 @@
 //! in `templates/<page>/`.
 
 pub mod account;
+pub mod activity_log;
 pub mod assets;
+pub mod csv;
 pub mod customers;
 pub mod enroll;
 pub mod errors;
@@ -12,11 +14,14 @@ pub mod indirect_providers;
 pub mod indirect_resellers;
 pub mod language;
 pub mod link_draft;
+pub mod my;
 pub mod operations;
 pub mod orders;
 pub mod partnerships;
 pub mod placeholder;
+pub mod reseller;
 pub mod sign_in;
+pub mod subscriptions;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -127,6 +132,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/customers/{id:\\d+}/tenant-owner",
             web::post().to(customers::show::set_tenant_owner),
         )
+        .service(
+            web::resource("/customers/{id:\\d+}/subscriptions/new")
+                .route(web::get().to(subscriptions::new::form))
+                .route(web::post().to(subscriptions::new::submit)),
+        )
+        .route(
+            "/subscriptions/{id:\\d+}",
+            web::get().to(subscriptions::show),
+        )
+        .route(
+            "/subscriptions/{id:\\d+}/quantity",
+            web::post().to(subscriptions::change_quantity),
+        )
+        .route(
+            "/subscriptions/{id:\\d+}/status",
+            web::post().to(subscriptions::change_status),
+        )
+        .route(
+            "/subscriptions/{id:\\d+}/reseller-of-record",
+            web::post().to(subscriptions::change_reseller_of_record),
+        )
+        .route(
+            "/subscriptions/{id:\\d+}/support-contact",
+            web::post().to(subscriptions::change_support_contact),
+        )
+        .route("/activity-log", web::get().to(activity_log::provider_log))
+        .route("/activity-log.csv", web::get().to(activity_log::export))
         .route("/orders", web::get().to(orders::list))
         .route("/orders/{id:\\d+}", web::get().to(orders::show))
         // Reseller: accepting a partnership, Indirect providers
@@ -139,6 +171,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/indirect-providers",
             web::get().to(indirect_providers::list),
         )
+        .route("/reseller/customers", web::get().to(reseller::customers))
+        .route(
+            "/reseller/subscriptions",
+            web::get().to(reseller::subscriptions),
+        )
+        .route(
+            "/reseller/subscriptions/{id:\\d+}",
+            web::get().to(reseller::subscription),
+        )
+        .route(
+            "/reseller/subscriptions/{id:\\d+}/quantity",
+            web::post().to(reseller::change_quantity),
+        )
+        .route(
+            "/reseller/subscriptions/{id:\\d+}/status",
+            web::post().to(reseller::change_status),
+        )
+        .route(
+            "/reseller/activity-log",
+            web::get().to(activity_log::reseller_log),
+        )
+        // Customer admin
+        .route("/my/subscriptions", web::get().to(my::subscriptions))
         // Operator: the console
         .route("/operations", web::get().to(operations::home))
         .route(

@@ -87,3 +87,41 @@ fn the_guides_labels_are_used_exactly() {
         assert_eq!(t(Locale::ZhTw, key), zh);
     }
 }
+
+/// Every action the code logs has a label in the activity log, in both languages.
+#[test]
+fn every_logged_action_has_a_label() {
+    partner_dashboard::i18n::init().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut actions = BTreeSet::new();
+    fn scan(dir: &std::path::Path, actions: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, actions);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in text.match_indices("NewActivity::new(") {
+                let rest = text[i + "NewActivity::new(".len()..].trim_start();
+                if let Some(rest) = rest.strip_prefix('"') {
+                    actions.insert(rest[..rest.find('"').unwrap()].to_owned());
+                }
+            }
+            // Actions chosen by a match before being logged.
+            for prefix in ["\"reseller.verified\"", "\"reseller.rejected\""] {
+                if text.contains(prefix) {
+                    actions.insert(prefix.trim_matches('"').to_owned());
+                }
+            }
+        }
+    }
+    scan(&root, &mut actions);
+    assert!(actions.len() >= 15, "{actions:?}");
+    let missing: Vec<_> = actions
+        .iter()
+        .map(|a| format!("activity.{}", a.replace('.', "_")))
+        .filter(|k| !partner_dashboard::i18n::has_key(k))
+        .collect();
+    assert!(missing.is_empty(), "actions without a label: {missing:?}");
+}

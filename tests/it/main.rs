@@ -22,3 +22,4 @@ mod partnerships;
 mod security;
 mod sessions;
 mod sign_in;
+mod subscriptions;

@@ -2,8 +2,11 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::activity_log;
+use std::collections::HashMap;
+
+use crate::db::schema::{activity_log, customers, partners, users};
 use crate::db::{DbConnection, new_id, now};
+use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = activity_log)]
@@ -110,5 +113,131 @@ impl Activity {
             .limit(100)
             .select(Activity::as_select())
             .load(conn)
+    }
+}
+
+/// Which entries a log page shows.
+#[derive(Clone, Debug, Default)]
+pub struct LogFilter {
+    /// The provider's log, or (with `actor_partner`) a reseller's own actions.
+    pub provider: Option<i64>,
+    pub actor_partner: Option<i64>,
+    pub reseller: Option<i64>,
+    pub customer: Option<i64>,
+    /// Entries at or after this id, before that one (dates turned into id bounds).
+    pub from_id: Option<i64>,
+    pub to_id: Option<i64>,
+}
+
+/// An entry with the names it refers to.
+#[derive(Clone, Debug)]
+pub struct LogRow {
+    pub entry: Activity,
+    pub actor: Option<String>,
+    pub acting_for: Option<String>,
+    pub reseller: Option<String>,
+    pub customer: Option<String>,
+}
+
+impl LogRow {
+    /// The locale key naming the action.
+    pub fn action_key(&self) -> String {
+        format!("activity.{}", self.entry.action.replace('.', "_"))
+    }
+}
+
+impl Activity {
+    /// A page of the log, newest first. At least one of `provider` and `actor_partner` scopes it.
+    pub fn page(
+        conn: &mut DbConnection,
+        filter: &LogFilter,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<LogRow>> {
+        let mut query = activity_log::table
+            .select(Activity::as_select())
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        match (filter.provider, filter.actor_partner) {
+            (Some(p), _) => query = query.filter(activity_log::provider_id.eq(p)),
+            (None, Some(a)) => query = query.filter(activity_log::actor_partner_id.eq(a)),
+            (None, None) => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                    prev: None,
+                });
+            }
+        }
+        if let (Some(_), Some(a)) = (filter.provider, filter.actor_partner) {
+            query = query.filter(activity_log::actor_partner_id.eq(a));
+        }
+        if let Some(r) = filter.reseller {
+            query = query.filter(activity_log::reseller_id.eq(r));
+        }
+        if let Some(c) = filter.customer {
+            query = query.filter(activity_log::customer_id.eq(c));
+        }
+        if let Some(from) = filter.from_id {
+            query = query.filter(activity_log::id.ge(from));
+        }
+        if let Some(to) = filter.to_id {
+            query = query.filter(activity_log::id.lt(to));
+        }
+        query = match seek {
+            Seek::First => query.order(activity_log::id.desc()),
+            Seek::After(id) => query
+                .filter(activity_log::id.lt(*id))
+                .order(activity_log::id.desc()),
+            Seek::Before(id) => query
+                .filter(activity_log::id.gt(*id))
+                .order(activity_log::id.asc()),
+        };
+        let entries: Vec<Activity> = query.load(conn)?;
+        let rows = Self::with_names(conn, entries)?;
+        Ok(Page::from_rows(rows, seek, per_page, |r: &LogRow| {
+            r.entry.id
+        }))
+    }
+
+    /// Looks up the names a page of entries mentions: three queries for the whole page.
+    fn with_names(conn: &mut DbConnection, entries: Vec<Activity>) -> QueryResult<Vec<LogRow>> {
+        let user_ids: Vec<i64> = entries.iter().filter_map(|e| e.actor_user_id).collect();
+        let partner_ids: Vec<i64> = entries
+            .iter()
+            .flat_map(|e| [e.actor_partner_id, e.reseller_id])
+            .flatten()
+            .collect();
+        let customer_ids: Vec<i64> = entries.iter().filter_map(|e| e.customer_id).collect();
+        let users: HashMap<i64, String> = users::table
+            .filter(users::id.eq_any(&user_ids))
+            .select((users::id, users::display_name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        let partners: HashMap<i64, String> = partners::table
+            .filter(partners::id.eq_any(&partner_ids))
+            .select((partners::id, partners::name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        let customers: HashMap<i64, String> = customers::table
+            .filter(customers::id.eq_any(&customer_ids))
+            .select((customers::id, customers::company_name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(entries
+            .into_iter()
+            .map(|entry| LogRow {
+                actor: entry.actor_user_id.and_then(|id| users.get(&id).cloned()),
+                acting_for: entry
+                    .actor_partner_id
+                    .and_then(|id| partners.get(&id).cloned()),
+                reseller: entry.reseller_id.and_then(|id| partners.get(&id).cloned()),
+                customer: entry.customer_id.and_then(|id| customers.get(&id).cloned()),
+                entry,
+            })
+            .collect())
     }
 }

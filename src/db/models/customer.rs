@@ -225,6 +225,43 @@ impl ProviderCustomer {
         }))
     }
 
+    /// The customers delegated to a reseller, across its providers, newest first; with each provider's name.
+    pub fn page_for_reseller(
+        conn: &mut DbConnection,
+        reseller: crate::auth::ResellerId,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<CustomerRow>> {
+        let mut query = provider_customers::table
+            .inner_join(partners::table.on(partners::id.eq(provider_customers::provider_id)))
+            .filter(provider_customers::reseller_id.eq(reseller.get()))
+            .filter(provider_customers::delegated_admin.eq(true))
+            .select((ProviderCustomer::as_select(), partners::name.nullable()))
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = match seek {
+            Seek::First => query.order(provider_customers::id.desc()),
+            Seek::After(id) => query
+                .filter(provider_customers::id.lt(*id))
+                .order(provider_customers::id.desc()),
+            Seek::Before(id) => query
+                .filter(provider_customers::id.gt(*id))
+                .order(provider_customers::id.asc()),
+        };
+        let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;
+        // For a reseller the name carried along is the provider's.
+        let rows = rows
+            .into_iter()
+            .map(|(relation, provider_name)| CustomerRow {
+                relation,
+                reseller_name: provider_name,
+            })
+            .collect();
+        Ok(Page::from_rows(rows, seek, per_page, |r: &CustomerRow| {
+            r.relation.id
+        }))
+    }
+
     /// Associates a reseller with the customer (delegating administration to it), or none.
     pub fn set_reseller(
         conn: &mut DbConnection,

@@ -86,3 +86,277 @@ impl Subscription {
             .collect())
     }
 }
+
+/// A subscription with everything its detail page shows.
+#[derive(Clone, Debug)]
+pub struct SubscriptionDetail {
+    pub subscription: Subscription,
+    pub offer: crate::db::models::offer::Offer,
+    pub customer_name: String,
+    pub provider_name: String,
+    pub reseller_of_record: Option<String>,
+    pub support_contact: String,
+    pub support_contact_email: String,
+}
+
+/// The ways a subscription can be reached, each scoped to who asks.
+pub enum Scope {
+    /// One of the provider's own.
+    Provider(ProviderId),
+    /// One the reseller is reseller of record or support contact of, or administers for the customer.
+    Reseller(crate::auth::ResellerId),
+    /// One of the customer's own.
+    Customer(crate::auth::CustomerId),
+}
+
+impl Subscription {
+    /// The subscription, if `scope` may see it; otherwise not found.
+    pub fn find_in(
+        conn: &mut DbConnection,
+        scope: &Scope,
+        id: i64,
+    ) -> QueryResult<SubscriptionDetail> {
+        use crate::db::schema::{customers, partners};
+        let subscription: Subscription = subscriptions::table
+            .find(id)
+            .select(Subscription::as_select())
+            .first(conn)?;
+        let visible = match scope {
+            Scope::Provider(p) => subscription.provider_id == p.get(),
+            Scope::Customer(c) => subscription.customer_id == c.get(),
+            Scope::Reseller(r) => {
+                subscription.reseller_of_record_id == Some(r.get())
+                    || subscription.support_contact_id == r.get()
+                    || Self::administered_by(conn, &subscription, r.get())?
+            }
+        };
+        if !visible {
+            return Err(diesel::result::Error::NotFound);
+        }
+        let offer = crate::db::models::offer::Offer::find(conn, subscription.offer_id)?;
+        let customer_name: String = customers::table
+            .find(subscription.customer_id)
+            .select(customers::company_name)
+            .first(conn)?;
+        let provider_name: String = partners::table
+            .find(subscription.provider_id)
+            .select(partners::name)
+            .first(conn)?;
+        let reseller_of_record = match subscription.reseller_of_record_id {
+            Some(rid) => Some(
+                partners::table
+                    .find(rid)
+                    .select(partners::name)
+                    .first(conn)?,
+            ),
+            None => None,
+        };
+        let (support_contact, support_contact_email): (String, String) = partners::table
+            .find(subscription.support_contact_id)
+            .select((partners::name, partners::contact_email))
+            .first(conn)?;
+        Ok(SubscriptionDetail {
+            subscription,
+            offer,
+            customer_name,
+            provider_name,
+            reseller_of_record,
+            support_contact,
+            support_contact_email,
+        })
+    }
+
+    /// Whether the reseller holds delegated administration of this subscription's customer, for the
+    /// subscription's provider.
+    pub fn administered_by(
+        conn: &mut DbConnection,
+        subscription: &Subscription,
+        reseller_id: i64,
+    ) -> QueryResult<bool> {
+        use crate::db::schema::provider_customers;
+        diesel::select(diesel::dsl::exists(
+            provider_customers::table
+                .filter(provider_customers::provider_id.eq(subscription.provider_id))
+                .filter(provider_customers::customer_id.eq(subscription.customer_id))
+                .filter(provider_customers::reseller_id.eq(reseller_id))
+                .filter(provider_customers::delegated_admin.eq(true)),
+        ))
+        .get_result(conn)
+    }
+
+    pub fn set_quantity(conn: &mut DbConnection, id: i64, quantity: i32) -> QueryResult<()> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::quantity.eq(quantity),
+                subscriptions::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn set_status(conn: &mut DbConnection, id: i64, status: &str) -> QueryResult<()> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::status.eq(status),
+                subscriptions::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn set_reseller_of_record(
+        conn: &mut DbConnection,
+        id: i64,
+        reseller: Option<i64>,
+    ) -> QueryResult<()> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::reseller_of_record_id.eq(reseller),
+                subscriptions::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    pub fn set_support_contact(conn: &mut DbConnection, id: i64, partner: i64) -> QueryResult<()> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::support_contact_id.eq(partner),
+                subscriptions::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Subscriptions where the reseller is reseller of record or designated support contact, newest
+    /// first, with the customer's and provider's names.
+    pub fn page_for_reseller(
+        conn: &mut DbConnection,
+        reseller: crate::auth::ResellerId,
+        seek: &crate::pagination::Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<crate::pagination::Page<ResellerSubscription>> {
+        use crate::db::schema::{customers, partners};
+        use crate::pagination::{Page, Seek};
+        let r = reseller.get();
+        let mut query = subscriptions::table
+            .inner_join(offers::table)
+            .inner_join(customers::table)
+            .inner_join(partners::table.on(partners::id.eq(subscriptions::provider_id)))
+            .filter(
+                subscriptions::reseller_of_record_id
+                    .eq(r)
+                    .or(subscriptions::support_contact_id.eq(r)),
+            )
+            .select((
+                Subscription::as_select(),
+                offers::name,
+                customers::company_name,
+                partners::name,
+            ))
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = match seek {
+            Seek::First => query.order(subscriptions::id.desc()),
+            Seek::After(id) => query
+                .filter(subscriptions::id.lt(*id))
+                .order(subscriptions::id.desc()),
+            Seek::Before(id) => query
+                .filter(subscriptions::id.gt(*id))
+                .order(subscriptions::id.asc()),
+        };
+        let rows: Vec<(Subscription, String, String, String)> = query.load(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(
+                |(subscription, offer_name, customer_name, provider_name)| ResellerSubscription {
+                    subscription,
+                    offer_name,
+                    customer_name,
+                    provider_name,
+                },
+            )
+            .collect();
+        Ok(Page::from_rows(
+            rows,
+            seek,
+            per_page,
+            |r: &ResellerSubscription| r.subscription.id,
+        ))
+    }
+
+    /// A customer's own subscriptions, across its providers, with each one's support contact.
+    pub fn for_customer(
+        conn: &mut DbConnection,
+        customer: crate::auth::CustomerId,
+    ) -> QueryResult<Vec<CustomerSubscription>> {
+        use crate::db::schema::partners;
+        let rows: Vec<(Subscription, String, String, String)> = subscriptions::table
+            .inner_join(offers::table)
+            .inner_join(partners::table.on(partners::id.eq(subscriptions::support_contact_id)))
+            .filter(subscriptions::customer_id.eq(customer.get()))
+            .order(subscriptions::id.asc())
+            .limit(500)
+            .select((
+                Subscription::as_select(),
+                offers::name,
+                partners::name,
+                partners::contact_email,
+            ))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(subscription, offer_name, contact, contact_email)| CustomerSubscription {
+                    subscription,
+                    offer_name,
+                    support_contact: contact,
+                    support_contact_email: contact_email,
+                },
+            )
+            .collect())
+    }
+
+    /// This page's subscriptions of customers (any provider), for the reseller's Customers page.
+    pub fn summaries_of_customers(
+        conn: &mut DbConnection,
+        customer_ids: &[i64],
+    ) -> QueryResult<Vec<SubscriptionSummary>> {
+        if customer_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(Subscription, String, String)> = subscriptions::table
+            .inner_join(offers::table)
+            .filter(subscriptions::customer_id.eq_any(customer_ids))
+            .order((subscriptions::customer_id.asc(), subscriptions::id.asc()))
+            .limit(5000)
+            .select((Subscription::as_select(), offers::name, offers::billing))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(subscription, offer_name, billing)| SubscriptionSummary {
+                subscription,
+                offer_name,
+                billing,
+            })
+            .collect())
+    }
+}
+
+/// A row of the reseller's Subscriptions page.
+#[derive(Clone, Debug)]
+pub struct ResellerSubscription {
+    pub subscription: Subscription,
+    pub offer_name: String,
+    pub customer_name: String,
+    pub provider_name: String,
+}
+
+/// A row of the customer admin's page.
+#[derive(Clone, Debug)]
+pub struct CustomerSubscription {
+    pub subscription: Subscription,
+    pub offer_name: String,
+    pub support_contact: String,
+    pub support_contact_email: String,
+}

@@ -6,6 +6,7 @@
 mod partnership;
 mod screenshots;
 mod sign_in;
+mod subscriptions;
 mod wizard;
 
 use std::future::Future;
@@ -190,6 +191,18 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("no link or button labelled {label:?}: {e}"));
         element.scroll_into_view().await.unwrap();
+        element.click().await.unwrap();
+    }
+
+    /// Clicks the first element matching a CSS selector (for controls whose label is an icon).
+    pub async fn click_css(&self, css: &str) {
+        let element = self
+            .driver
+            .query(By::Css(css))
+            .wait(Duration::from_secs(5), Duration::from_millis(50))
+            .first()
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {css:?}: {e}"));
         element.click().await.unwrap();
     }
 

@@ -75,9 +75,9 @@ async fn run(lang: Lang, code: &'static str) {
     });
     app.partner(provider, reseller);
 
-    let (wingtip, order, northwind) = app.with_conn(|conn| {
+    let (wingtip, order, northwind, subscription) = app.with_conn(|conn| {
         use diesel::prelude::*;
-        use partner_dashboard::db::schema::{customers, orders, partners};
+        use partner_dashboard::db::schema::{customers, orders, partners, subscriptions};
         let wingtip: i64 = customers::table
             .filter(customers::domain_prefix.eq("wingtiptoys"))
             .select(customers::id)
@@ -88,12 +88,17 @@ async fn run(lang: Lang, code: &'static str) {
             .select(orders::id)
             .first(conn)
             .unwrap();
+        let subscription: i64 = subscriptions::table
+            .filter(subscriptions::customer_id.eq(wingtip))
+            .select(subscriptions::id)
+            .first(conn)
+            .unwrap();
         let northwind: i64 = partners::table
             .filter(partners::name.eq("Northwind Traders"))
             .select(partners::id)
             .first(conn)
             .unwrap();
-        (wingtip, order, northwind)
+        (wingtip, order, northwind, subscription)
     });
     journey(&app, &format!("screenshots_{code}"), lang, |b| async move {
         b.goto("/sign-in").await;
@@ -113,6 +118,10 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "orders").await;
         b.goto(&format!("/orders/{order}")).await;
         shoot(&b, code, "order").await;
+        b.goto(&format!("/subscriptions/{subscription}")).await;
+        shoot(&b, code, "subscription").await;
+        b.goto("/activity-log").await;
+        shoot(&b, code, "activity-log").await;
         b.goto(&format!("/customers/new?reseller={northwind}"))
             .await;
         shoot(&b, code, "wizard-1-new-customer").await;
@@ -157,6 +166,22 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "accept").await;
         b.goto("/indirect-providers").await;
         shoot(&b, code, "indirect-providers").await;
+        b.goto("/reseller/customers").await;
+        shoot(&b, code, "reseller-customers").await;
+        b.goto("/reseller/subscriptions").await;
+        shoot(&b, code, "reseller-subscriptions").await;
+        sign_out(&b).await;
+
+        sign_in(&b, "admin@wingtiptoys.onmicrosoft.com").await;
+        shoot(&b, code, "change-password").await;
+        b.fill_by_name("current_password", DEMO_PASSWORD).await;
+        b.fill_by_name("new_password", "wingtip's own passphrase")
+            .await;
+        b.fill_by_name("confirm_password", "wingtip's own passphrase")
+            .await;
+        b.submit_first_form_in_main().await;
+        b.goto("/my/subscriptions").await;
+        shoot(&b, code, "customer-subscriptions").await;
         sign_out(&b).await;
 
         sign_in(&b, "operator@demo.example").await;

@@ -405,7 +405,7 @@ pub fn write_new_customer(
         .provider(Some(provider.get()))
         .reseller(reseller_id)
         .customer(Some(customer_id))
-        .change(None, Some(format!("{} {}", currency, total)))
+        .change(None, Some(Tr::default().money(total, currency)))
         .record(conn)?;
 
     if let Some((reseller_id, _)) = &account.reseller {

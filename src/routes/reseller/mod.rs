@@ -1,0 +1,216 @@
+//! The reseller's side: Customers delegated to it (across its providers) with the subscriptions it
+//! administers for them, and Subscriptions where it is reseller of record or designated support
+//! contact. Changes are made on the customer's behalf and recorded as the reseller's.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::auth::session::FlashKind;
+use crate::auth::{AppSession, ResellerStaff, Signed};
+use crate::db::models::customer::{CustomerRow, ProviderCustomer};
+use crate::db::models::subscription::{
+    ResellerSubscription, Scope, Subscription, SubscriptionSummary,
+};
+use crate::error::AppResult;
+use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::routes::see_other;
+use crate::routes::subscriptions::actions::{self, Actor, Change, Outcome};
+use crate::routes::subscriptions::{QuantityForm, StatusForm, render};
+use crate::startup::AppState;
+use crate::view::{Ctx, FormErrors};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reseller/customers.html")]
+pub struct CustomersPage {
+    pub ctx: Ctx,
+    /// Rows carry the provider's name.
+    pub customers: Page<CustomerRow>,
+    pub subscriptions: HashMap<(i64, i64), Vec<SubscriptionSummary>>,
+    pub suffix: String,
+}
+
+impl CustomersPage {
+    /// The subscriptions of this provider's relationship with the customer.
+    pub fn subscriptions_of(&self, row: &CustomerRow) -> &[SubscriptionSummary] {
+        self.subscriptions
+            .get(&(row.relation.provider_id, row.relation.customer_id))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+pub async fn customers(
+    ctx: Ctx,
+    user: Signed<ResellerStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<CustomersPage> {
+    let reseller = user.reseller_id();
+    let seek = query.seek::<i64>();
+    let (customers, subscriptions) = state
+        .db
+        .read(move |conn| {
+            let customers = ProviderCustomer::page_for_reseller(conn, reseller, &seek, PER_PAGE)?;
+            let ids: Vec<i64> = customers
+                .items
+                .iter()
+                .map(|c| c.relation.customer_id)
+                .collect();
+            Ok((customers, Subscription::summaries_of_customers(conn, &ids)?))
+        })
+        .await?;
+    let mut by_relation: HashMap<(i64, i64), Vec<SubscriptionSummary>> = HashMap::new();
+    for s in subscriptions {
+        by_relation
+            .entry((s.subscription.provider_id, s.subscription.customer_id))
+            .or_default()
+            .push(s);
+    }
+    Ok(CustomersPage {
+        ctx,
+        customers,
+        subscriptions: by_relation,
+        suffix: state.config.tenant_domain_suffix.clone(),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reseller/subscriptions.html")]
+pub struct SubscriptionsPage {
+    pub ctx: Ctx,
+    pub reseller_id: i64,
+    pub subscriptions: Page<ResellerSubscription>,
+}
+
+impl SubscriptionsPage {
+    pub fn is_ror(&self, s: &ResellerSubscription) -> bool {
+        s.subscription.reseller_of_record_id == Some(self.reseller_id)
+    }
+
+    pub fn is_support(&self, s: &ResellerSubscription) -> bool {
+        s.subscription.support_contact_id == self.reseller_id
+    }
+}
+
+pub async fn subscriptions(
+    ctx: Ctx,
+    user: Signed<ResellerStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<SubscriptionsPage> {
+    let reseller = user.reseller_id();
+    let seek = query.seek::<i64>();
+    let subscriptions = state
+        .db
+        .read(move |conn| {
+            Ok(Subscription::page_for_reseller(
+                conn, reseller, &seek, PER_PAGE,
+            )?)
+        })
+        .await?;
+    Ok(SubscriptionsPage {
+        ctx,
+        reseller_id: reseller.get(),
+        subscriptions,
+    })
+}
+
+pub async fn subscription(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Signed<ResellerStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    render(
+        &req,
+        &state,
+        Scope::Reseller(user.reseller_id()),
+        id,
+        format!("/reseller/subscriptions/{id}"),
+        None,
+        FormErrors::new(),
+    )
+    .await
+}
+
+async fn reseller_change(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &AppSession,
+    user: &Signed<ResellerStaff>,
+    id: i64,
+    change: Change,
+    typed: Option<String>,
+) -> AppResult<HttpResponse> {
+    let reseller = user.reseller_id();
+    let actor = Actor::reseller(
+        user.id,
+        reseller.get(),
+        user.partner_name().unwrap_or_default(),
+    );
+    let base = format!("/reseller/subscriptions/{id}");
+    match actions::apply(state, Scope::Reseller(reseller), id, actor, change).await? {
+        Outcome::Done(key) => {
+            session.flash(FlashKind::Success, key)?;
+            Ok(see_other(&base))
+        }
+        Outcome::Refused { field, key } => {
+            let mut errors = FormErrors::new();
+            errors.add(field, key);
+            render(
+                req,
+                state,
+                Scope::Reseller(reseller),
+                id,
+                base,
+                typed,
+                errors,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn change_quantity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ResellerStaff>,
+    path: web::Path<i64>,
+    form: web::Form<QuantityForm>,
+) -> AppResult<HttpResponse> {
+    let typed = form.quantity.clone();
+    reseller_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        Change::Quantity(typed.clone()),
+        Some(typed),
+    )
+    .await
+}
+
+pub async fn change_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ResellerStaff>,
+    path: web::Path<i64>,
+    form: web::Form<StatusForm>,
+) -> AppResult<HttpResponse> {
+    reseller_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        Change::Status(form.status.clone()),
+        None,
+    )
+    .await
+}

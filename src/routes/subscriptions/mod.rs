@@ -1,0 +1,264 @@
+//! Subscriptions: adding one to a customer (New subscription), and the subscription detail page with
+//! Change quantity (an order), Suspend / Reactivate, the reseller of record (incentives) and the
+//! Designated support contact. Providers do all of it; a reseller with delegated administration of the
+//! customer changes quantity and status on the customer's behalf (`reseller` routes share `actions`).
+
+pub mod actions;
+pub mod new;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::auth::session::FlashKind;
+use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::db::models::partnership::Partnership;
+use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
+use crate::error::AppResult;
+use crate::routes::see_other;
+use crate::startup::AppState;
+use crate::view::{Ctx, FormErrors};
+use actions::{Actor, Change, Outcome};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "subscriptions/show.html")]
+pub struct SubscriptionPage {
+    pub ctx: Ctx,
+    pub detail: SubscriptionDetail,
+    /// Where the forms post: `/subscriptions/{id}` or `/reseller/subscriptions/{id}`.
+    pub base: String,
+    /// May change quantity and status (the provider, or a reseller administering the customer).
+    pub can_administer: bool,
+    /// May choose the reseller of record and the support contact (the provider only).
+    pub can_delegate: bool,
+    pub resellers: Vec<(i64, String)>,
+    pub quantity: String,
+    pub errors: FormErrors,
+}
+
+impl SubscriptionPage {
+    pub fn is_active(&self) -> bool {
+        self.detail.subscription.status == "active"
+    }
+
+    pub fn is_ror(&self, id: &i64) -> bool {
+        self.detail.subscription.reseller_of_record_id == Some(*id)
+    }
+
+    pub fn is_support(&self, id: &i64) -> bool {
+        self.detail.subscription.support_contact_id == *id
+    }
+}
+
+/// Renders the detail page for whoever may see it; `errors` make it a 422.
+pub async fn render(
+    req: &HttpRequest,
+    state: &AppState,
+    scope: Scope,
+    id: i64,
+    base: String,
+    quantity: Option<String>,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
+    let reseller_scope = match &scope {
+        Scope::Reseller(r) => Some(r.get()),
+        _ => None,
+    };
+    let (detail, resellers, can_administer) = state
+        .db
+        .read(move |conn| {
+            let detail = Subscription::find_in(conn, &scope, id)?;
+            let (resellers, can_administer) = match (&scope, reseller_scope) {
+                (Scope::Provider(p), _) => (
+                    Partnership::choices_for_provider(conn, *p, 200, None)?,
+                    true,
+                ),
+                (Scope::Reseller(_), Some(r)) => (
+                    Vec::new(),
+                    Subscription::administered_by(conn, &detail.subscription, r)?,
+                ),
+                _ => (Vec::new(), false),
+            };
+            Ok((detail, resellers, can_administer))
+        })
+        .await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let can_delegate = !base.starts_with("/reseller");
+    let page = SubscriptionPage {
+        ctx: Ctx::build(req).await?,
+        quantity: quantity.unwrap_or_else(|| detail.subscription.quantity.to_string()),
+        detail,
+        base,
+        can_administer,
+        can_delegate,
+        resellers,
+        errors,
+    };
+    Ok(page
+        .customize()
+        .with_status(status)
+        .respond_to(req)
+        .map_into_boxed_body())
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    render(
+        &req,
+        &state,
+        Scope::Provider(user.provider_id()),
+        id,
+        format!("/subscriptions/{id}"),
+        None,
+        FormErrors::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct QuantityForm {
+    #[serde(default)]
+    pub quantity: String,
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    pub status: String,
+}
+
+#[derive(Deserialize)]
+pub struct PartnerForm {
+    #[serde(default)]
+    pub partner: String,
+}
+
+/// Runs a change as the provider and answers: back to the page, or the page again with the message.
+async fn provider_change(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &AppSession,
+    user: &Signed<ProviderStaff>,
+    id: i64,
+    change: Change,
+    typed_quantity: Option<String>,
+) -> AppResult<HttpResponse> {
+    let provider = user.provider_id();
+    let actor = Actor::provider(
+        user.id,
+        provider.get(),
+        user.partner_name().unwrap_or_default(),
+    );
+    match actions::apply(state, Scope::Provider(provider), id, actor, change).await? {
+        Outcome::Done(key) => {
+            session.flash(FlashKind::Success, key)?;
+            Ok(see_other(&format!("/subscriptions/{id}")))
+        }
+        Outcome::Refused { field, key } => {
+            let mut errors = FormErrors::new();
+            errors.add(field, key);
+            render(
+                req,
+                state,
+                Scope::Provider(provider),
+                id,
+                format!("/subscriptions/{id}"),
+                typed_quantity,
+                errors,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn change_quantity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+    form: web::Form<QuantityForm>,
+) -> AppResult<HttpResponse> {
+    let typed = form.quantity.clone();
+    provider_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        Change::Quantity(typed.clone()),
+        Some(typed),
+    )
+    .await
+}
+
+pub async fn change_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+    form: web::Form<StatusForm>,
+) -> AppResult<HttpResponse> {
+    provider_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        Change::Status(form.status.clone()),
+        None,
+    )
+    .await
+}
+
+pub async fn change_reseller_of_record(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+    form: web::Form<PartnerForm>,
+) -> AppResult<HttpResponse> {
+    provider_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        Change::ResellerOfRecord(form.partner.clone()),
+        None,
+    )
+    .await
+}
+
+pub async fn change_support_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+    form: web::Form<PartnerForm>,
+) -> AppResult<HttpResponse> {
+    provider_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        Change::SupportContact(form.partner.clone()),
+        None,
+    )
+    .await
+}

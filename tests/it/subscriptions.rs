@@ -1,0 +1,881 @@
+use diesel::prelude::*;
+use partner_dashboard::auth::Role;
+use partner_dashboard::db::models::partner::{EnrollmentStatus, PartnerKind};
+use partner_dashboard::db::models::subscription::{NewSubscription, Subscription};
+use partner_dashboard::db::schema::{activity_log, orders, partnerships, subscriptions};
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+/// Two providers, each with two resellers and a customer with one subscription; an unrelated reseller;
+/// the admin of provider A's customer. Clients signed in as each.
+struct World {
+    a: i64,
+    ra1: i64,
+    ra2: i64,
+    customer_a: i64,
+    sub_a: i64,
+    sub_b: i64,
+    offer: i64,
+    clients: Vec<(&'static str, reqwest::Client)>,
+}
+
+fn subscription(app: &TestApp, provider: i64, customer: i64, offer: i64, ror: Option<i64>) -> i64 {
+    app.with_conn(|conn| {
+        Subscription::create(
+            conn,
+            &NewSubscription {
+                provider_id: provider,
+                customer_id: customer,
+                offer_id: offer,
+                quantity: 10,
+                reseller_of_record_id: ror,
+                support_contact_id: provider,
+            },
+        )
+        .unwrap()
+    })
+}
+
+async fn world(app: &TestApp) -> World {
+    let (a, _) = app.create_provider("alice@contoso.example");
+    let b = app.create_partner(
+        PartnerKind::Provider,
+        "Fabrikam",
+        EnrollmentStatus::Verified,
+    );
+    app.create_user("bob@fabrikam.example", Role::Provider, Some(b), false);
+    let (ra1, _) = app.create_named_reseller(
+        "Northwind Traders",
+        "ra1@northwind.example",
+        EnrollmentStatus::Verified,
+    );
+    let (ra2, _) = app.create_named_reseller(
+        "Tailspin",
+        "ra2@tailspin.example",
+        EnrollmentStatus::Verified,
+    );
+    let (rb1, _) =
+        app.create_named_reseller("Adatum", "rb1@adatum.example", EnrollmentStatus::Verified);
+    let (rb2, _) =
+        app.create_named_reseller("Litware", "rb2@litware.example", EnrollmentStatus::Verified);
+    app.create_named_reseller(
+        "Unrelated Ltd",
+        "ru@unrelated.example",
+        EnrollmentStatus::Verified,
+    );
+    for (p, r) in [(a, ra1), (a, ra2), (b, rb1), (b, rb2)] {
+        app.partner(p, r);
+    }
+    let offer = app.create_offer("Microsoft 365 Business Basic", 600, 5, 300);
+    let customer_a = app.seed_customer(a, Some(ra1), "Wingtip Toys", "wingtiptoys");
+    let customer_b = app.seed_customer(b, Some(rb1), "Coho Winery", "cohowinery");
+    let sub_a = subscription(app, a, customer_a, offer, Some(ra1));
+    let sub_b = subscription(app, b, customer_b, offer, Some(rb1));
+    // The customer admin of Wingtip Toys.
+    let hash = partner_dashboard::auth::password::hash(PASSWORD).unwrap();
+    app.with_conn(|conn| {
+        partner_dashboard::db::models::user::User::create(
+            conn,
+            partner_dashboard::db::models::user::NewUser {
+                email: &partner_dashboard::domain::Email::parse(
+                    "admin@wingtiptoys.onmicrosoft.com",
+                )
+                .unwrap(),
+                password_hash: &hash,
+                role: Role::Customer,
+                partner_id: None,
+                customer_id: Some(customer_a),
+                display_name: "Wingtip Toys",
+                locale: None,
+                must_change_password: false,
+            },
+        )
+        .unwrap()
+    });
+    let mut clients = Vec::new();
+    for (name, email) in [
+        ("provider A", Some("alice@contoso.example")),
+        ("provider B", Some("bob@fabrikam.example")),
+        ("reseller of A", Some("ra1@northwind.example")),
+        ("reseller of B", Some("rb1@adatum.example")),
+        ("unrelated reseller", Some("ru@unrelated.example")),
+        ("customer admin", Some("admin@wingtiptoys.onmicrosoft.com")),
+        ("signed out", None),
+    ] {
+        let client = new_client();
+        if let Some(email) = email {
+            let res = app.sign_in_with(&client, email, PASSWORD).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name}");
+        }
+        clients.push((name, client));
+    }
+    World {
+        a,
+        ra1,
+        ra2,
+        customer_a,
+        sub_a,
+        sub_b,
+        offer,
+        clients,
+    }
+}
+
+fn client<'a>(w: &'a World, name: &str) -> &'a reqwest::Client {
+    &w.clients.iter().find(|(n, _)| *n == name).unwrap().1
+}
+
+fn snapshot(app: &TestApp, id: i64) -> (i32, String, Option<i64>, i64) {
+    app.with_conn(|conn| {
+        subscriptions::table
+            .find(id)
+            .select((
+                subscriptions::quantity,
+                subscriptions::status,
+                subscriptions::reseller_of_record_id,
+                subscriptions::support_contact_id,
+            ))
+            .first(conn)
+            .unwrap()
+    })
+}
+
+fn log_count(app: &TestApp) -> i64 {
+    app.with_conn(|conn| activity_log::table.count().get_result(conn).unwrap())
+}
+
+/// The last activity entry: action, actor's organisation, old and new values.
+fn last_entry(app: &TestApp) -> (String, Option<i64>, Option<String>, Option<String>) {
+    app.with_conn(|conn| {
+        activity_log::table
+            .order(activity_log::id.desc())
+            .select((
+                activity_log::action,
+                activity_log::actor_partner_id,
+                activity_log::old_value,
+                activity_log::new_value,
+            ))
+            .first(conn)
+            .unwrap()
+    })
+}
+
+const ROLES: [&str; 7] = [
+    "provider A",
+    "provider B",
+    "reseller of A",
+    "reseller of B",
+    "unrelated reseller",
+    "customer admin",
+    "signed out",
+];
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_it_should_and_no_one_crosses_a_tenant() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let (ca, sa) = (w.customer_a, w.sub_a);
+    // Expected status per role, in the order of ROLES. 303 for "signed out" is the way to sign in.
+    let gets: Vec<(String, [u16; 7])> = vec![
+        (
+            format!("/customers/{ca}/subscriptions/new"),
+            [200, 404, 404, 404, 404, 404, 303],
+        ),
+        (
+            format!("/subscriptions/{sa}"),
+            [200, 404, 404, 404, 404, 404, 303],
+        ),
+        (
+            format!("/subscriptions/{}", w.sub_b),
+            [404, 200, 404, 404, 404, 404, 303],
+        ),
+        (
+            "/reseller/customers".into(),
+            [404, 404, 200, 200, 200, 404, 303],
+        ),
+        (
+            "/reseller/subscriptions".into(),
+            [404, 404, 200, 200, 200, 404, 303],
+        ),
+        (
+            format!("/reseller/subscriptions/{sa}"),
+            [404, 404, 200, 404, 404, 404, 303],
+        ),
+        (
+            "/my/subscriptions".into(),
+            [404, 404, 404, 404, 404, 200, 303],
+        ),
+        ("/activity-log".into(), [200, 200, 404, 404, 404, 404, 303]),
+        (
+            "/activity-log.csv".into(),
+            [200, 200, 404, 404, 404, 404, 303],
+        ),
+        (
+            format!("/activity-log?customer={ca}"),
+            [200, 404, 404, 404, 404, 404, 303],
+        ),
+        (
+            "/reseller/activity-log".into(),
+            [404, 404, 200, 200, 200, 404, 303],
+        ),
+    ];
+    for (path, expected) in &gets {
+        for (role, status) in ROLES.iter().zip(expected) {
+            let res = app.get_with(client(&w, role), path).await;
+            assert_eq!(res.status().as_u16(), *status, "GET {path} as {role}");
+        }
+    }
+
+    // Every write, tried first by each role that must not succeed: nothing changes.
+    let before = snapshot(&app, sa);
+    let entries = log_count(&app);
+    let quantity = [("quantity", "12")];
+    let ra2 = w.ra2.to_string();
+    // In an order where each allowed change still applies after the ones before it.
+    type Post<'a> = (String, Vec<(&'a str, &'a str)>, [u16; 7]);
+    let posts: Vec<Post> = vec![
+        (
+            format!("/reseller/subscriptions/{sa}/quantity"),
+            quantity.to_vec(),
+            [404, 404, 303, 404, 404, 404, 303],
+        ),
+        (
+            format!("/reseller/subscriptions/{sa}/status"),
+            vec![("status", "active")],
+            [404, 404, 303, 404, 404, 404, 303],
+        ),
+        (
+            format!("/subscriptions/{sa}/quantity"),
+            vec![("quantity", "14")],
+            [303, 404, 404, 404, 404, 404, 303],
+        ),
+        (
+            format!("/subscriptions/{sa}/reseller-of-record"),
+            vec![("partner", &ra2)],
+            [303, 404, 404, 404, 404, 404, 303],
+        ),
+        (
+            format!("/subscriptions/{sa}/support-contact"),
+            vec![("partner", &ra2)],
+            [303, 404, 404, 404, 404, 404, 303],
+        ),
+        (
+            format!("/subscriptions/{sa}/status"),
+            vec![("status", "suspended")],
+            [303, 404, 404, 404, 404, 404, 303],
+        ),
+    ];
+    for (path, fields, expected) in &posts {
+        for (role, status) in ROLES.iter().zip(expected) {
+            if *status == 303 && *role != "signed out" {
+                continue;
+            }
+            let res = app.post_form_with(client(&w, role), path, fields).await;
+            assert_eq!(res.status().as_u16(), *status, "POST {path} as {role}");
+            if *role == "signed out" {
+                assert!(location(&res).starts_with("/sign-in"));
+            }
+        }
+    }
+    let offer = w.offer.to_string();
+    let new_sub = [
+        ("offer", offer.as_str()),
+        ("quantity", "7"),
+        ("reseller", ""),
+    ];
+    for role in &ROLES[1..6] {
+        let res = app
+            .post_form_with(
+                client(&w, role),
+                &format!("/customers/{ca}/subscriptions/new"),
+                &new_sub,
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "new subscription as {role}"
+        );
+    }
+    assert_eq!(snapshot(&app, sa), before);
+    assert_eq!(log_count(&app), entries, "refused requests log nothing");
+
+    // Then the ones allowed to, each once.
+    for (path, fields, expected) in &posts {
+        for (role, status) in ROLES.iter().zip(expected) {
+            if *status == 303 && *role != "signed out" {
+                let res = app.post_form_with(client(&w, role), path, fields).await;
+                assert_eq!(res.status(), StatusCode::SEE_OTHER, "POST {path} as {role}");
+            }
+        }
+    }
+    let res = app
+        .post_form_with(
+            client(&w, "provider A"),
+            &format!("/customers/{ca}/subscriptions/new"),
+            &new_sub,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        snapshot(&app, sa),
+        (14, "suspended".to_owned(), Some(w.ra2), w.ra2)
+    );
+
+    // Lists show each role only its own.
+    let html = app
+        .get_with(client(&w, "reseller of B"), "/reseller/customers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#customers tr.main-row td:nth-child(2)"),
+        vec!["Coho Winery"]
+    );
+    let html = app
+        .get_with(client(&w, "unrelated reseller"), "/reseller/customers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#customers tbody").is_empty());
+    let html = app
+        .get_with(client(&w, "unrelated reseller"), "/reseller/subscriptions")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#subscriptions tbody tr").is_empty());
+    let html = app
+        .get_with(client(&w, "provider B"), "/activity-log")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Wingtip Toys"), "B sees nothing of A's log");
+    let html = app
+        .get_with(client(&w, "customer admin"), "/my/subscriptions")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "#subscriptions tbody tr").len(), 2);
+}
+
+#[tokio::test]
+async fn adding_a_subscription_places_an_order_and_names_the_reseller_of_record() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let alice = client(&w, "provider A");
+    let ca = w.customer_a;
+    let html = app
+        .get_with(alice, &format!("/customers/{ca}/subscriptions/new"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"<option value="{}" selected>Northwind Traders</option>"#,
+            w.ra1
+        )),
+        "defaults to the customer's reseller"
+    );
+
+    let offer = w.offer.to_string();
+    let ra2 = w.ra2.to_string();
+    let entries = log_count(&app);
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("/customers/{ca}/subscriptions/new"),
+            &[("offer", &offer), ("quantity", "20"), ("reseller", &ra2)],
+        )
+        .await;
+    assert_redirect(&res, &format!("/customers/{ca}"));
+    assert_eq!(log_count(&app), entries + 1, "one entry");
+    assert_eq!(last_entry(&app).0, "subscription.created");
+    let html = app
+        .get_with(alice, &format!("/customers/{ca}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("The subscription was added and its order submitted."));
+    assert_eq!(texts(&html, "#subscriptions tbody tr").len(), 2);
+    let (kind, reseller): (String, Option<i64>) = app.with_conn(|conn| {
+        orders::table
+            .order(orders::id.desc())
+            .select((orders::kind, orders::reseller_id))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!((kind.as_str(), reseller), ("new_subscription", Some(w.ra2)));
+    let licenses: i64 = app.with_conn(|conn| {
+        partnerships::table
+            .filter(partnerships::reseller_id.eq(w.ra2))
+            .select(partnerships::license_count)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(licenses, 20);
+    let email = app.mail.wait_for("ra2@tailspin.example").await;
+    assert!(email.subject.contains("reseller of record"));
+}
+
+#[tokio::test]
+async fn bad_new_subscriptions_come_back_with_a_message_and_the_values_kept() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let alice = client(&w, "provider A");
+    let path = format!("/customers/{}/subscriptions/new", w.customer_a);
+    let offer = w.offer.to_string();
+    let retired = app.create_offer("Old Plan", 100, 1, 10);
+    app.with_conn(|conn| {
+        use partner_dashboard::db::schema::offers;
+        diesel::update(offers::table.find(retired))
+            .set(offers::retired_at.eq(Some(partner_dashboard::db::now())))
+            .execute(conn)
+            .unwrap()
+    });
+    let retired = retired.to_string();
+    let stranger = app
+        .create_partner(
+            PartnerKind::Reseller,
+            "Stranger",
+            EnrollmentStatus::Verified,
+        )
+        .to_string();
+    let cases: Vec<FieldCase> = vec![
+        (
+            vec![("offer", ""), ("quantity", "5")],
+            "offer",
+            "This field is required.",
+        ),
+        (
+            vec![("offer", &retired), ("quantity", "5")],
+            "offer",
+            "One of the offers can no longer be ordered. Check the list and try again.",
+        ),
+        (
+            vec![("offer", &offer), ("quantity", "4")],
+            "quantity",
+            "Below the minimum number of licenses for this offer.",
+        ),
+        (
+            vec![("offer", &offer), ("quantity", "301")],
+            "quantity",
+            "Above the maximum number of licenses for this offer.",
+        ),
+        (
+            vec![("offer", &offer), ("quantity", "lots")],
+            "quantity",
+            "Enter a whole number.",
+        ),
+        (
+            vec![
+                ("offer", &offer),
+                ("quantity", "5"),
+                ("reseller", &stranger),
+            ],
+            "reseller",
+            "Choose one of your indirect resellers.",
+        ),
+    ];
+    let count_before: i64 =
+        app.with_conn(|conn| subscriptions::table.count().get_result(conn).unwrap());
+    for (fields, field, message) in cases {
+        let res = app.post_form_with(alice, &path, &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = res.text().await.unwrap();
+        assert_eq!(
+            texts(&html, &format!("#f-{field}-error")),
+            vec![message],
+            "{field}"
+        );
+        let quantity = fields.iter().find(|(k, _)| *k == "quantity").unwrap().1;
+        assert!(
+            html.contains(&format!(r#"value="{quantity}""#)),
+            "the number typed is kept"
+        );
+    }
+    let count_after: i64 =
+        app.with_conn(|conn| subscriptions::table.count().get_result(conn).unwrap());
+    assert_eq!(count_before, count_after);
+}
+
+#[tokio::test]
+async fn changing_quantity_is_an_order_within_limits_and_never_while_suspended() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let alice = client(&w, "provider A");
+    let base = format!("/subscriptions/{}", w.sub_a);
+
+    for (typed, message) in [
+        ("4", "Below the minimum number of licenses for this offer."),
+        (
+            "301",
+            "Above the maximum number of licenses for this offer.",
+        ),
+        ("x", "Enter a whole number."),
+    ] {
+        let res = app
+            .post_form_with(alice, &format!("{base}/quantity"), &[("quantity", typed)])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = res.text().await.unwrap();
+        assert_eq!(texts(&html, "#f-quantity-error"), vec![message]);
+        assert!(html.contains(&format!(r#"value="{typed}""#)));
+    }
+    assert_eq!(snapshot(&app, w.sub_a).0, 10);
+
+    let entries = log_count(&app);
+    let res = app
+        .post_form_with(alice, &format!("{base}/quantity"), &[("quantity", "15")])
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(snapshot(&app, w.sub_a).0, 15);
+    assert_eq!(log_count(&app), entries + 1);
+    assert_eq!(
+        last_entry(&app),
+        (
+            "subscription.quantity_changed".into(),
+            Some(w.a),
+            Some("10".into()),
+            Some("15".into())
+        )
+    );
+    let (kind, total): (String, i64) = app.with_conn(|conn| {
+        orders::table
+            .order(orders::id.desc())
+            .select((orders::kind, orders::total_minor))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        (kind.as_str(), total),
+        ("change_quantity", 5 * 600),
+        "the added licenses are ordered"
+    );
+
+    let res = app
+        .post_form_with(alice, &format!("{base}/status"), &[("status", "suspended")])
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(
+        last_entry(&app),
+        (
+            "subscription.status_changed".into(),
+            Some(w.a),
+            Some("active".into()),
+            Some("suspended".into())
+        )
+    );
+    let res = app
+        .post_form_with(alice, &format!("{base}/quantity"), &[("quantity", "20")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-quantity-error"),
+        vec!["A suspended subscription cannot change quantity. Reactivate it first."]
+    );
+    assert_eq!(snapshot(&app, w.sub_a).0, 15);
+    app.post_form_with(alice, &format!("{base}/status"), &[("status", "active")])
+        .await;
+    assert_eq!(snapshot(&app, w.sub_a).1, "active");
+    assert_eq!(last_entry(&app).3.as_deref(), Some("active"));
+}
+
+#[tokio::test]
+async fn reseller_of_record_and_support_contact_are_set_seen_and_logged() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let alice = client(&w, "provider A");
+    let base = format!("/subscriptions/{}", w.sub_a);
+    let ra2 = w.ra2.to_string();
+
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("{base}/reseller-of-record"),
+            &[("partner", &ra2)],
+        )
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(
+        last_entry(&app),
+        (
+            "subscription.reseller_of_record_changed".into(),
+            Some(w.a),
+            Some("Northwind Traders".into()),
+            Some("Tailspin".into())
+        )
+    );
+    let counts = |r: i64| -> i64 {
+        app.with_conn(|conn| {
+            partnerships::table
+                .filter(partnerships::reseller_id.eq(r))
+                .select(partnerships::license_count)
+                .first(conn)
+                .unwrap()
+        })
+    };
+    assert_eq!(
+        (counts(w.ra1), counts(w.ra2)),
+        (-10, 10),
+        "the seeded licenses moved from one to the other"
+    );
+    app.mail.wait_for("ra2@tailspin.example").await;
+
+    // Designated support contact: the reseller, then it sees the subscription and the admin sees it.
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("{base}/support-contact"),
+            &[("partner", &ra2)],
+        )
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(
+        last_entry(&app),
+        (
+            "subscription.support_contact_changed".into(),
+            Some(w.a),
+            Some("Contoso Distribution".into()),
+            Some("Tailspin".into())
+        )
+    );
+    let html = app.get_with(alice, &base).await.text().await.unwrap();
+    assert!(texts(&html, "#support-contact")[0].starts_with("Tailspin"));
+    let tailspin = new_client();
+    app.sign_in_with(&tailspin, "ra2@tailspin.example", PASSWORD)
+        .await;
+    let html = app
+        .get_with(&tailspin, "/reseller/subscriptions")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows = texts(&html, "#subscriptions tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].contains("Reseller of record") && rows[0].contains("Designated support contact")
+    );
+    let html = app
+        .get_with(client(&w, "customer admin"), "/my/subscriptions")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#subscriptions tbody tr")[0].contains("Tailspin (contact@example.com)"));
+
+    // Only the provider or a partner may be named; anything else is refused and nothing changes.
+    let stranger = app
+        .create_partner(
+            PartnerKind::Reseller,
+            "Stranger",
+            EnrollmentStatus::Verified,
+        )
+        .to_string();
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("{base}/support-contact"),
+            &[("partner", &stranger)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("{base}/reseller-of-record"),
+            &[("partner", &stranger)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(snapshot(&app, w.sub_a).2, Some(w.ra2));
+    // Back to the provider itself.
+    let a = w.a.to_string();
+    app.post_form_with(
+        alice,
+        &format!("{base}/support-contact"),
+        &[("partner", &a)],
+    )
+    .await;
+    assert_eq!(snapshot(&app, w.sub_a).3, w.a);
+}
+
+#[tokio::test]
+async fn a_reseller_administers_for_the_customer_until_its_delegation_is_removed() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let northwind = client(&w, "reseller of A");
+    let html = app
+        .get_with(northwind, "/reseller/customers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#customers tr.main-row td:nth-child(2)"),
+        vec!["Wingtip Toys"]
+    );
+    assert!(texts(&html, "#customers tr.detail-row")[0].contains("Microsoft 365 Business Basic"));
+
+    let path = format!("/reseller/subscriptions/{}", w.sub_a);
+    let res = app
+        .post_form_with(
+            northwind,
+            &format!("{path}/quantity"),
+            &[("quantity", "25")],
+        )
+        .await;
+    assert_redirect(&res, &path);
+    assert_eq!(snapshot(&app, w.sub_a).0, 25);
+    // Recorded as the reseller's action on behalf of the customer.
+    assert_eq!(
+        last_entry(&app),
+        (
+            "subscription.quantity_changed".into(),
+            Some(w.ra1),
+            Some("10".into()),
+            Some("25".into())
+        )
+    );
+    let placed_for: Option<i64> = app.with_conn(|conn| {
+        orders::table
+            .order(orders::id.desc())
+            .select(orders::placed_by_partner_id)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(placed_for, Some(w.ra1));
+    let html = app
+        .get_with(northwind, "/reseller/activity-log")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "#activity tbody tr").len(), 1);
+    assert!(texts(&html, "#activity tbody tr")[0].contains("10 → 25"));
+    let res = app
+        .post_form_with(
+            northwind,
+            &format!("{path}/status"),
+            &[("status", "suspended")],
+        )
+        .await;
+    assert_redirect(&res, &path);
+
+    // The provider removes the reseller from the customer: no more administration.
+    let alice = client(&w, "provider A");
+    app.post_form_with(
+        alice,
+        &format!("/customers/{}/reseller", w.customer_a),
+        &[("reseller", "")],
+    )
+    .await;
+    let html = app
+        .get_with(northwind, "/reseller/customers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#customers tbody").is_empty());
+    let res = app
+        .post_form_with(
+            northwind,
+            &format!("{path}/status"),
+            &[("status", "active")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(snapshot(&app, w.sub_a).1, "suspended");
+    // As reseller of record it still sees the subscription, without the forms.
+    let html = app.get_with(northwind, &path).await.text().await.unwrap();
+    assert!(!html.contains("Change quantity"));
+}
+
+#[tokio::test]
+async fn the_activity_log_filters_pages_and_exports() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let alice = client(&w, "provider A");
+    let base = format!("/subscriptions/{}", w.sub_a);
+    for q in 11..=70 {
+        app.post_form_with(
+            alice,
+            &format!("{base}/quantity"),
+            &[("quantity", &q.to_string())],
+        )
+        .await;
+    }
+    let html = app
+        .get_with(alice, "/activity-log")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "#activity tbody tr").len(), 50);
+    assert!(texts(&html, "#activity tbody tr")[0].contains("69 → 70"));
+    let doc = scraper::Html::parse_document(&html);
+    let next = doc
+        .select(&scraper::Selector::parse(".pager a").unwrap())
+        .find(|a| a.text().collect::<String>() == "Next")
+        .map(|a| a.value().attr("href").unwrap().to_owned())
+        .unwrap();
+    let html = app.get_with(alice, &next).await.text().await.unwrap();
+    assert_eq!(texts(&html, "#activity tbody tr").len(), 10);
+
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let html = app
+        .get_with(
+            alice,
+            &format!("/activity-log?from={today}&to={today}&reseller={}", w.ra1),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "#activity tbody tr").len(), 50);
+    let html = app
+        .get_with(alice, "/activity-log?from=2020-01-01&to=2020-12-31")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#activity tbody tr").is_empty());
+    let res = app.get_with(alice, "/activity-log?from=yesterday").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter a date like 2026-11-23.")
+    );
+    let html = app
+        .get_with(alice, &format!("/activity-log?reseller={}", w.ra2))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#activity tbody tr").is_empty());
+
+    let csv = app
+        .get_with(
+            alice,
+            &format!("/activity-log.csv?customer={}", w.customer_a),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 60);
+    assert_eq!(&rows[0][5], "Quantity changed");
+    assert_eq!((&rows[0][6], &rows[0][7]), ("69", "70"));
+}
