@@ -49,6 +49,19 @@ pub fn decode<K: DeserializeOwned>(raw: &str) -> Option<K> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// Orders a boxed query newest first by the id column `$id`, starting where `$seek` says: the keyset
+/// step most lists share (ids are time-ordered, so newest first is id descending).
+#[macro_export]
+macro_rules! newest_first {
+    ($query:expr, $id:expr, $seek:expr) => {
+        match $seek {
+            $crate::pagination::Seek::First => $query.order($id.desc()),
+            $crate::pagination::Seek::After(id) => $query.filter($id.lt(*id)).order($id.desc()),
+            $crate::pagination::Seek::Before(id) => $query.filter($id.gt(*id)).order($id.asc()),
+        }
+    };
+}
+
 /// One page of a list, with cursors for the neighbouring pages.
 #[derive(Clone, Debug)]
 pub struct Page<T> {

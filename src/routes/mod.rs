@@ -25,7 +25,7 @@ pub mod subscriptions;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
 
 use crate::error::AppError;
 
@@ -222,6 +222,23 @@ pub fn loggable_path(path: &str) -> String {
         }
     }
     path.to_owned()
+}
+
+/// A page as the answer to a request: 200, or 422 when the form on it has errors to show.
+pub fn form_page<R>(req: &HttpRequest, page: R, has_errors: bool) -> HttpResponse
+where
+    R: Responder,
+    R::Body: actix_web::body::MessageBody + 'static,
+{
+    let status = if has_errors {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    page.customize()
+        .with_status(status)
+        .respond_to(req)
+        .map_into_boxed_body()
 }
 
 /// A redirect after a POST (303, so the browser follows with GET).

@@ -184,15 +184,7 @@ impl Activity {
         if let Some(to) = filter.to_id {
             query = query.filter(activity_log::id.lt(to));
         }
-        query = match seek {
-            Seek::First => query.order(activity_log::id.desc()),
-            Seek::After(id) => query
-                .filter(activity_log::id.lt(*id))
-                .order(activity_log::id.desc()),
-            Seek::Before(id) => query
-                .filter(activity_log::id.gt(*id))
-                .order(activity_log::id.asc()),
-        };
+        query = crate::newest_first!(query, activity_log::id, seek);
         let entries: Vec<Activity> = query.load(conn)?;
         let rows = Self::with_names(conn, entries)?;
         Ok(Page::from_rows(rows, seek, per_page, |r: &LogRow| {

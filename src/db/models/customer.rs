@@ -203,15 +203,7 @@ impl ProviderCustomer {
                         .escape('\\')),
             );
         }
-        query = match seek {
-            Seek::First => query.order(provider_customers::id.desc()),
-            Seek::After(id) => query
-                .filter(provider_customers::id.lt(*id))
-                .order(provider_customers::id.desc()),
-            Seek::Before(id) => query
-                .filter(provider_customers::id.gt(*id))
-                .order(provider_customers::id.asc()),
-        };
+        query = crate::newest_first!(query, provider_customers::id, seek);
         let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;
         let rows = rows
             .into_iter()
@@ -239,15 +231,7 @@ impl ProviderCustomer {
             .select((ProviderCustomer::as_select(), partners::name.nullable()))
             .limit(per_page as i64 + 1)
             .into_boxed();
-        query = match seek {
-            Seek::First => query.order(provider_customers::id.desc()),
-            Seek::After(id) => query
-                .filter(provider_customers::id.lt(*id))
-                .order(provider_customers::id.desc()),
-            Seek::Before(id) => query
-                .filter(provider_customers::id.gt(*id))
-                .order(provider_customers::id.asc()),
-        };
+        query = crate::newest_first!(query, provider_customers::id, seek);
         let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;
         // For a reseller the name carried along is the provider's.
         let rows = rows

@@ -167,11 +167,7 @@ impl Order {
         if let Some(customer) = customer {
             query = query.filter(orders::customer_id.eq(customer));
         }
-        query = match seek {
-            Seek::First => query.order(orders::id.desc()),
-            Seek::After(id) => query.filter(orders::id.lt(*id)).order(orders::id.desc()),
-            Seek::Before(id) => query.filter(orders::id.gt(*id)).order(orders::id.asc()),
-        };
+        query = crate::newest_first!(query, orders::id, seek);
         let rows: Vec<RowTuple> = query.load(conn)?;
         let rows = rows.into_iter().map(to_row).collect();
         Ok(Page::from_rows(rows, seek, per_page, |r: &OrderRow| {

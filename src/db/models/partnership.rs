@@ -353,15 +353,7 @@ impl Partnership {
             ))
             .limit(per_page as i64 + 1)
             .into_boxed();
-        query = match seek {
-            Seek::First => query.order(partnerships::id.desc()),
-            Seek::After(id) => query
-                .filter(partnerships::id.lt(*id))
-                .order(partnerships::id.desc()),
-            Seek::Before(id) => query
-                .filter(partnerships::id.gt(*id))
-                .order(partnerships::id.asc()),
-        };
+        query = crate::newest_first!(query, partnerships::id, seek);
         let rows: Vec<(i64, ProviderOfReseller)> = query.load(conn)?;
         Ok(Page::from_rows(
             rows,

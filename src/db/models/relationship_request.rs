@@ -212,15 +212,7 @@ impl RelationshipRequest {
             .select((RelationshipRequest::as_select(), users::display_name))
             .limit(per_page as i64 + 1)
             .into_boxed();
-        query = match seek {
-            Seek::First => query.order(relationship_requests::id.desc()),
-            Seek::After(id) => query
-                .filter(relationship_requests::id.lt(*id))
-                .order(relationship_requests::id.desc()),
-            Seek::Before(id) => query
-                .filter(relationship_requests::id.gt(*id))
-                .order(relationship_requests::id.asc()),
-        };
+        query = crate::newest_first!(query, relationship_requests::id, seek);
         let rows: Vec<(RelationshipRequest, String)> = query.load(conn)?;
         let rows = rows
             .into_iter()

@@ -100,6 +100,7 @@ pub struct SubscriptionDetail {
 }
 
 /// The ways a subscription can be reached, each scoped to who asks.
+#[derive(Clone, Copy, Debug)]
 pub enum Scope {
     /// One of the provider's own.
     Provider(ProviderId),
@@ -237,7 +238,7 @@ impl Subscription {
         per_page: usize,
     ) -> QueryResult<crate::pagination::Page<ResellerSubscription>> {
         use crate::db::schema::{customers, partners};
-        use crate::pagination::{Page, Seek};
+        use crate::pagination::Page;
         let r = reseller.get();
         let mut query = subscriptions::table
             .inner_join(offers::table)
@@ -256,15 +257,7 @@ impl Subscription {
             ))
             .limit(per_page as i64 + 1)
             .into_boxed();
-        query = match seek {
-            Seek::First => query.order(subscriptions::id.desc()),
-            Seek::After(id) => query
-                .filter(subscriptions::id.lt(*id))
-                .order(subscriptions::id.desc()),
-            Seek::Before(id) => query
-                .filter(subscriptions::id.gt(*id))
-                .order(subscriptions::id.asc()),
-        };
+        query = crate::newest_first!(query, subscriptions::id, seek);
         let rows: Vec<(Subscription, String, String, String)> = query.load(conn)?;
         let rows = rows
             .into_iter()

@@ -1,8 +1,7 @@
 //! The signed-in user's own account: changing the password (forced after a temporary one). A change ends
 //! the user's other sessions, renews this one, is logged, and is confirmed by email.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -90,11 +89,7 @@ pub async fn change_password(
             forced: user.must_change_password,
             errors,
         };
-        return Ok(page
-            .customize()
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .respond_to(&req)
-            .map_into_boxed_body());
+        return Ok(crate::routes::form_page(&req, page, true));
     }
     let new_hash =
         new_hash.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no hash made")))??;

@@ -2,8 +2,7 @@
 //! old -> new. Providers see their log, filtered by dates, reseller and customer, with a CSV export;
 //! resellers see their own actions.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -153,11 +152,6 @@ async fn respond(
     provider_view: bool,
     base: &'static str,
 ) -> AppResult<HttpResponse> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let page = LogPage {
         ctx: Ctx::build(req).await?,
         query,
@@ -167,11 +161,8 @@ async fn respond(
         provider_view,
         base,
     };
-    Ok(page
-        .customize()
-        .with_status(status)
-        .respond_to(req)
-        .map_into_boxed_body())
+    let has_errors = !page.errors.is_empty();
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn reseller_log(

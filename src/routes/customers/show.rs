@@ -1,8 +1,7 @@
 //! The customer page: account info, the associated indirect reseller (Change, Remove — delegated
 //! administration goes with it), the Azure tenant-owner grant, this provider's subscriptions and orders.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -84,11 +83,6 @@ async fn render(
             ))
         })
         .await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let page = CustomerPage {
         ctx: Ctx::build(req).await?,
         customer,
@@ -100,11 +94,8 @@ async fn render(
         suffix: state.config.tenant_domain_suffix.clone(),
         errors,
     };
-    Ok(page
-        .customize()
-        .with_status(status)
-        .respond_to(req)
-        .map_into_boxed_body())
+    let has_errors = !page.errors.is_empty();
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn show(

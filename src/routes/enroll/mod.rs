@@ -1,7 +1,6 @@
 //! Self-service enrollment of an indirect reseller. The account exists at once, pending verification by
 //! an operator; the new user is signed in and returned to where they came from (a partnership link).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -100,11 +99,7 @@ async fn rerender(
         next,
         errors,
     };
-    Ok(page
-        .customize()
-        .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-        .respond_to(req)
-        .map_into_boxed_body())
+    Ok(crate::routes::form_page(req, page, true))
 }
 
 pub async fn submit(

@@ -39,6 +39,12 @@ pub struct ListPage {
     pub requests: Page<SentRequest>,
 }
 
+impl ListPage {
+    pub fn q_query(&self) -> String {
+        serde_urlencoded::to_string([("q", self.q.as_str())]).unwrap_or_default()
+    }
+}
+
 /// A search term worth searching for: trimmed, at most 100 characters, or none.
 pub fn search_term(raw: &str) -> Option<String> {
     let term: String = raw.trim().chars().take(100).collect();

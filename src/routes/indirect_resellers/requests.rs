@@ -2,7 +2,6 @@
 //! Open in email, Copy to clipboard, Send email and Done. The link exists in clear only in this session
 //! (to show the draft until Done) and in the message sent; the database keeps its hash.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -218,11 +217,7 @@ pub async fn send(
             email: form.email.trim().to_owned(),
             errors,
         };
-        return Ok(page
-            .customize()
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .respond_to(&req)
-            .map_into_boxed_body());
+        return Ok(crate::routes::form_page(&req, page, true));
     };
 
     let tr = Tr(request_locale(&req).await?);

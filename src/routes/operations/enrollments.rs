@@ -1,8 +1,7 @@
 //! Reseller enrollment reviews: verify, or reject with a reason. The reseller is told by email either
 //! way, and the decision is in the activity log.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -35,6 +34,12 @@ pub struct EnrollmentsPage {
     pub ctx: Ctx,
     pub status: &'static str,
     pub resellers: Page<Partner>,
+}
+
+impl EnrollmentsPage {
+    pub fn status_query(&self) -> String {
+        format!("status={}", self.status)
+    }
 }
 
 fn status_of(raw: &str) -> EnrollmentStatus {
@@ -147,11 +152,7 @@ pub async fn reject(
             reason,
             errors,
         };
-        return Ok(page
-            .customize()
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .respond_to(&req)
-            .map_into_boxed_body());
+        return Ok(crate::routes::form_page(&req, page, true));
     }
     decide(
         &state,

@@ -2,7 +2,6 @@
 //! survives the detour), sees which provider asks and what it will be allowed to do, and authorizes or
 //! declines. Every other case gets its own page and changes nothing.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -195,11 +194,7 @@ pub async fn answer(
             path: format!("/partnerships/accept/{token}"),
             errors,
         };
-        return Ok(page
-            .customize()
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .respond_to(&req)
-            .map_into_boxed_body());
+        return Ok(crate::routes::form_page(&req, page, true));
     }
 
     let user_id = user.id;

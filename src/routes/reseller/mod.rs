@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ResellerStaff, Signed};
 use crate::db::models::customer::{CustomerRow, ProviderCustomer};
 use crate::db::models::subscription::{
@@ -16,9 +15,8 @@ use crate::db::models::subscription::{
 };
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
-use crate::routes::see_other;
-use crate::routes::subscriptions::actions::{self, Actor, Change, Outcome};
-use crate::routes::subscriptions::{QuantityForm, StatusForm, render};
+use crate::routes::subscriptions::actions::{Actor, Change};
+use crate::routes::subscriptions::{QuantityForm, StatusForm, change_and_answer, render};
 use crate::startup::AppState;
 use crate::view::{Ctx, FormErrors};
 
@@ -136,6 +134,7 @@ pub async fn subscription(
     .await
 }
 
+/// A change made by a reseller administering the customer, on the customer's behalf.
 async fn reseller_change(
     req: &HttpRequest,
     state: &AppState,
@@ -143,7 +142,6 @@ async fn reseller_change(
     user: &Signed<ResellerStaff>,
     id: i64,
     change: Change,
-    typed: Option<String>,
 ) -> AppResult<HttpResponse> {
     let reseller = user.reseller_id();
     let actor = Actor::reseller(
@@ -152,26 +150,17 @@ async fn reseller_change(
         user.partner_name().unwrap_or_default(),
     );
     let base = format!("/reseller/subscriptions/{id}");
-    match actions::apply(state, Scope::Reseller(reseller), id, actor, change).await? {
-        Outcome::Done(key) => {
-            session.flash(FlashKind::Success, key)?;
-            Ok(see_other(&base))
-        }
-        Outcome::Refused { field, key } => {
-            let mut errors = FormErrors::new();
-            errors.add(field, key);
-            render(
-                req,
-                state,
-                Scope::Reseller(reseller),
-                id,
-                base,
-                typed,
-                errors,
-            )
-            .await
-        }
-    }
+    change_and_answer(
+        req,
+        state,
+        session,
+        Scope::Reseller(reseller),
+        id,
+        base,
+        actor,
+        change,
+    )
+    .await
 }
 
 pub async fn change_quantity(
@@ -182,17 +171,8 @@ pub async fn change_quantity(
     path: web::Path<i64>,
     form: web::Form<QuantityForm>,
 ) -> AppResult<HttpResponse> {
-    let typed = form.quantity.clone();
-    reseller_change(
-        &req,
-        &state,
-        &session,
-        &user,
-        path.into_inner(),
-        Change::Quantity(typed.clone()),
-        Some(typed),
-    )
-    .await
+    let change = Change::Quantity(form.quantity.clone());
+    reseller_change(&req, &state, &session, &user, path.into_inner(), change).await
 }
 
 pub async fn change_status(
@@ -210,7 +190,6 @@ pub async fn change_status(
         &user,
         path.into_inner(),
         Change::Status(form.status.clone()),
-        None,
     )
     .await
 }

@@ -6,8 +6,7 @@
 pub mod actions;
 pub mod new;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -84,11 +83,6 @@ pub async fn render(
             Ok((detail, resellers, can_administer))
         })
         .await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let can_delegate = !base.starts_with("/reseller");
     let page = SubscriptionPage {
         ctx: Ctx::build(req).await?,
@@ -100,11 +94,8 @@ pub async fn render(
         resellers,
         errors,
     };
-    Ok(page
-        .customize()
-        .with_status(status)
-        .respond_to(req)
-        .map_into_boxed_body())
+    let has_errors = !page.errors.is_empty();
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn show(
@@ -144,7 +135,37 @@ pub struct PartnerForm {
     pub partner: String,
 }
 
-/// Runs a change as the provider and answers: back to the page, or the page again with the message.
+/// Applies a change and answers: back to `base` with the flash message, or the page again (422) with
+/// the field's message and what was typed.
+#[allow(clippy::too_many_arguments)]
+pub async fn change_and_answer(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &AppSession,
+    scope: Scope,
+    id: i64,
+    base: String,
+    actor: Actor,
+    change: Change,
+) -> AppResult<HttpResponse> {
+    let typed = match &change {
+        Change::Quantity(q) => Some(q.clone()),
+        _ => None,
+    };
+    match actions::apply(state, scope, id, actor, change).await? {
+        Outcome::Done(key) => {
+            session.flash(FlashKind::Success, key)?;
+            Ok(see_other(&base))
+        }
+        Outcome::Refused { field, key } => {
+            let mut errors = FormErrors::new();
+            errors.add(field, key);
+            render(req, state, scope, id, base, typed, errors).await
+        }
+    }
+}
+
+/// A change made by the provider on its own subscription.
 async fn provider_change(
     req: &HttpRequest,
     state: &AppState,
@@ -152,7 +173,6 @@ async fn provider_change(
     user: &Signed<ProviderStaff>,
     id: i64,
     change: Change,
-    typed_quantity: Option<String>,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
     let actor = Actor::provider(
@@ -160,26 +180,18 @@ async fn provider_change(
         provider.get(),
         user.partner_name().unwrap_or_default(),
     );
-    match actions::apply(state, Scope::Provider(provider), id, actor, change).await? {
-        Outcome::Done(key) => {
-            session.flash(FlashKind::Success, key)?;
-            Ok(see_other(&format!("/subscriptions/{id}")))
-        }
-        Outcome::Refused { field, key } => {
-            let mut errors = FormErrors::new();
-            errors.add(field, key);
-            render(
-                req,
-                state,
-                Scope::Provider(provider),
-                id,
-                format!("/subscriptions/{id}"),
-                typed_quantity,
-                errors,
-            )
-            .await
-        }
-    }
+    let base = format!("/subscriptions/{id}");
+    change_and_answer(
+        req,
+        state,
+        session,
+        Scope::Provider(provider),
+        id,
+        base,
+        actor,
+        change,
+    )
+    .await
 }
 
 pub async fn change_quantity(
@@ -190,17 +202,8 @@ pub async fn change_quantity(
     path: web::Path<i64>,
     form: web::Form<QuantityForm>,
 ) -> AppResult<HttpResponse> {
-    let typed = form.quantity.clone();
-    provider_change(
-        &req,
-        &state,
-        &session,
-        &user,
-        path.into_inner(),
-        Change::Quantity(typed.clone()),
-        Some(typed),
-    )
-    .await
+    let change = Change::Quantity(form.quantity.clone());
+    provider_change(&req, &state, &session, &user, path.into_inner(), change).await
 }
 
 pub async fn change_status(
@@ -218,7 +221,6 @@ pub async fn change_status(
         &user,
         path.into_inner(),
         Change::Status(form.status.clone()),
-        None,
     )
     .await
 }
@@ -238,7 +240,6 @@ pub async fn change_reseller_of_record(
         &user,
         path.into_inner(),
         Change::ResellerOfRecord(form.partner.clone()),
-        None,
     )
     .await
 }
@@ -258,7 +259,6 @@ pub async fn change_support_contact(
         &user,
         path.into_inner(),
         Change::SupportContact(form.partner.clone()),
-        None,
     )
     .await
 }

@@ -2,8 +2,7 @@
 //! reseller of record (for incentives; by default the customer's reseller). Submit places an order and
 //! the subscription appears in the customer's list.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -75,11 +74,6 @@ async fn render(
             .unwrap_or_default(),
         ..NewForm::default()
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let page = NewPage {
         ctx: Ctx::build(req).await?,
         customer,
@@ -88,11 +82,8 @@ async fn render(
         form,
         errors,
     };
-    Ok(page
-        .customize()
-        .with_status(status)
-        .respond_to(req)
-        .map_into_boxed_body())
+    let has_errors = !page.errors.is_empty();
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn form(

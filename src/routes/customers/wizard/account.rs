@@ -1,8 +1,7 @@
 //! Step 1, New customer: the account info, with the reseller preselected when started from a reseller's
 //! row. Next: Subscriptions checks everything (the domain prefix's format and that it is free) first.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -63,11 +62,6 @@ async fn render(
             )?)
         })
         .await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let page = AccountPage {
         ctx: Ctx::build(req).await?,
         draft_id,
@@ -76,11 +70,8 @@ async fn render(
         resellers,
         suffix: state.config.tenant_domain_suffix.clone(),
     };
-    Ok(page
-        .customize()
-        .with_status(status)
-        .respond_to(req)
-        .map_into_boxed_body())
+    let has_errors = !page.errors.is_empty();
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 #[derive(Deserialize)]

@@ -3,7 +3,6 @@
 //! lines, subscriptions, counters, activity log, outbox. The temporary password is sealed on the draft
 //! until Confirmation shows it once; after that it exists nowhere.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -114,16 +113,8 @@ async fn render_review(
         currency,
         problem,
     };
-    let status = if page.problem.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(page
-        .customize()
-        .with_status(status)
-        .respond_to(req)
-        .map_into_boxed_body())
+    let has_errors = page.problem.is_some();
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn review(

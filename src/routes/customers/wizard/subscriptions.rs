@@ -3,8 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -49,11 +48,6 @@ async fn render(
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
     let offers = state.db.read(|conn| Ok(Offer::orderable(conn)?)).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let page = SubscriptionsPage {
         ctx: Ctx::build(req).await?,
         draft_id,
@@ -61,11 +55,8 @@ async fn render(
         quantities,
         errors,
     };
-    Ok(page
-        .customize()
-        .with_status(status)
-        .respond_to(req)
-        .map_into_boxed_body())
+    let has_errors = !page.errors.is_empty();
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn form(
