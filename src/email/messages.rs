@@ -107,6 +107,24 @@ email!(
     "email/partnership_request/body.html"
 );
 
+/// The invitation a provider wrote to an existing customer. Carries the personal link, so its body is
+/// blanked from the outbox once delivered.
+pub struct CustomerInvitation {
+    pub tr: Tr,
+    pub subject: String,
+    pub body: String,
+    pub lines: Vec<Line>,
+}
+
+email!(
+    CustomerInvitation,
+    "customer_invitation",
+    sensitive = true,
+    "email/partnership_request/subject.txt",
+    "email/partnership_request/body.txt",
+    "email/partnership_request/body.html"
+);
+
 /// To a reseller that just enrolled.
 pub struct EnrollmentReceived {
     pub tr: Tr,
