@@ -285,3 +285,22 @@ email!(
     "email/subscription_assigned/body.txt",
     "email/subscription_assigned/body.html"
 );
+
+/// To the provider user who invited a customer, when the customer answers.
+pub struct InvitationAnswered {
+    pub tr: Tr,
+    pub name: String,
+    pub company: String,
+    pub accepted: bool,
+    pub delegated: bool,
+    pub list_url: String,
+}
+
+email!(
+    InvitationAnswered,
+    "invitation_answered",
+    sensitive = false,
+    "email/invitation_answered/subject.txt",
+    "email/invitation_answered/body.txt",
+    "email/invitation_answered/body.html"
+);

@@ -90,14 +90,25 @@ impl Flow {
         state.url(&format!("{}{token}", self.accept_path))
     }
 
-    fn find(&self, conn: &mut DbConnection, provider: ProviderId, id: i64) -> Result<RelationshipRequest, AppError> {
-        Ok(RelationshipRequest::find_for_provider(conn, provider, self.kind, id)?)
+    fn find(
+        &self,
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        id: i64,
+    ) -> Result<RelationshipRequest, AppError> {
+        Ok(RelationshipRequest::find_for_provider(
+            conn, provider, self.kind, id,
+        )?)
     }
 }
 
 /// RFC 3986 unreserved characters stay as they are; everything else (spaces, CJK, line breaks) is
 /// percent-encoded as UTF-8, as RFC 6068 asks of mailto: URIs.
-const MAILTO: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const MAILTO: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A `mailto:` URI that opens the user's email application with this message.
 pub fn mailto(to: &str, subject: &str, body: &str) -> String {
@@ -167,7 +178,10 @@ impl DraftPage {
 }
 
 /// The name of the request's reseller, if it names one.
-fn reseller_name(conn: &mut DbConnection, request: &RelationshipRequest) -> Result<Option<String>, AppError> {
+fn reseller_name(
+    conn: &mut DbConnection,
+    request: &RelationshipRequest,
+) -> Result<Option<String>, AppError> {
     Ok(match request.reseller_id {
         Some(id) => Some(Partner::find(conn, id)?.name),
         None => None,
@@ -189,7 +203,11 @@ fn default_draft(
         .map(|r| tr.t1("invitations.draft.with_reseller", "reseller", r))
         .unwrap_or_default();
     let delegation = if request.include_delegated_admin {
-        tr.t1("invitations.draft.delegation", "who", reseller.unwrap_or(provider))
+        tr.t1(
+            "invitations.draft.delegation",
+            "who",
+            reseller.unwrap_or(provider),
+        )
     } else {
         String::new()
     };
@@ -206,7 +224,10 @@ fn default_draft(
         ],
     );
     // An empty optional paragraph leaves no gap behind.
-    (subject, body.replace("\n\n\n\n", "\n\n").replace("\n\n\n", "\n\n"))
+    (
+        subject,
+        body.replace("\n\n\n\n", "\n\n").replace("\n\n\n", "\n\n"),
+    )
 }
 
 /// What a new request holds besides its link.
@@ -249,11 +270,16 @@ pub async fn create(
             Ok((request, token))
         })
         .await?;
-    session.put_secret(&state.config.session_key, &flow.secret_name(request.id), &token)?;
+    session.put_secret(
+        &state.config.session_key,
+        &flow.secret_name(request.id),
+        &token,
+    )?;
     Ok(see_other(&flow.draft_path(request.id)))
 }
 
 /// The draft page of a request; a 422 with `typed` and `errors` after a refused Send.
+#[allow(clippy::too_many_arguments)]
 async fn draft_page(
     flow: &'static Flow,
     req: &HttpRequest,
@@ -278,7 +304,11 @@ async fn draft_page(
         .secret(&state.config.session_key, &flow.secret_name(request.id))
         .map(|token| flow.link(state, &token));
     let (subject, body, email) = match (typed, &link) {
-        (Some(t), _) => (t.subject.trim().to_owned(), normalize(&t.body), t.email.trim().to_owned()),
+        (Some(t), _) => (
+            t.subject.trim().to_owned(),
+            normalize(&t.body),
+            t.email.trim().to_owned(),
+        ),
         (None, Some(link)) => {
             let (s, b) = default_draft(
                 flow,
@@ -301,7 +331,12 @@ async fn draft_page(
         ));
         details.push((
             "invitations.delegated_admin",
-            ctx.t(if request.include_delegated_admin { "forms.yes" } else { "forms.no" }).to_owned(),
+            ctx.t(if request.include_delegated_admin {
+                "forms.yes"
+            } else {
+                "forms.no"
+            })
+            .to_owned(),
         ));
     }
     let has_errors = !errors.is_empty();
@@ -358,7 +393,10 @@ pub async fn send(
     form: SendForm,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
-    let request = state.db.read(move |conn| flow.find(conn, provider, id)).await?;
+    let request = state
+        .db
+        .read(move |conn| flow.find(conn, provider, id))
+        .await?;
     let subject = form.subject.trim().to_owned();
     let body = normalize(&form.body);
     let mut errors = FormErrors::new();
@@ -375,7 +413,12 @@ pub async fn send(
         errors.add("body", "validation.required");
     } else if body.chars().count() > 20_000 {
         errors.add("body", "validation.too_long");
-    } else if !holds_link(&body, &state.base_url, flow.accept_path, &request.token_hash) {
+    } else if !holds_link(
+        &body,
+        &state.base_url,
+        flow.accept_path,
+        &request.token_hash,
+    ) {
         errors.add("body", "partnership.link_missing");
     }
     let Some(to) = to.filter(|_| errors.is_empty()) else {
@@ -401,12 +444,26 @@ pub async fn send(
                 .change(None, Some(to.to_string()))
                 .record(conn)?;
             match flow.kind {
-                RequestKind::Partnership => {
-                    email::queue(conn, to.as_str(), &PartnershipRequest { tr, subject, body, lines })?
-                }
-                RequestKind::CustomerInvitation => {
-                    email::queue(conn, to.as_str(), &CustomerInvitation { tr, subject, body, lines })?
-                }
+                RequestKind::Partnership => email::queue(
+                    conn,
+                    to.as_str(),
+                    &PartnershipRequest {
+                        tr,
+                        subject,
+                        body,
+                        lines,
+                    },
+                )?,
+                RequestKind::CustomerInvitation => email::queue(
+                    conn,
+                    to.as_str(),
+                    &CustomerInvitation {
+                        tr,
+                        subject,
+                        body,
+                        lines,
+                    },
+                )?,
             };
             Ok(())
         })
@@ -425,7 +482,10 @@ pub async fn done(
     id: i64,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
-    let request = state.db.read(move |conn| flow.find(conn, provider, id)).await?;
+    let request = state
+        .db
+        .read(move |conn| flow.find(conn, provider, id))
+        .await?;
     session.forget_secret(&flow.secret_name(request.id));
     Ok(see_other(flow.list))
 }
@@ -472,7 +532,11 @@ pub async fn resend(
         })
         .await?;
     session.forget_secret(&flow.secret_name(old_id));
-    session.put_secret(&state.config.session_key, &flow.secret_name(request.id), &token)?;
+    session.put_secret(
+        &state.config.session_key,
+        &flow.secret_name(request.id),
+        &token,
+    )?;
     session.flash(FlashKind::Info, "partnership.resent")?;
     Ok(see_other(&flow.draft_path(request.id)))
 }
@@ -521,7 +585,15 @@ macro_rules! draft_routes {
             user: crate::auth::Signed<crate::auth::ProviderStaff>,
             path: actix_web::web::Path<i64>,
         ) -> crate::error::AppResult<actix_web::HttpResponse> {
-            crate::routes::link_draft::draft(&$flow, &req, &state, &session, &user, path.into_inner()).await
+            crate::routes::link_draft::draft(
+                &$flow,
+                &req,
+                &state,
+                &session,
+                &user,
+                path.into_inner(),
+            )
+            .await
         }
 
         pub async fn send(
@@ -532,8 +604,16 @@ macro_rules! draft_routes {
             path: actix_web::web::Path<i64>,
             form: actix_web::web::Form<crate::routes::link_draft::SendForm>,
         ) -> crate::error::AppResult<actix_web::HttpResponse> {
-            crate::routes::link_draft::send(&$flow, &req, &state, &session, &user, path.into_inner(), form.into_inner())
-                .await
+            crate::routes::link_draft::send(
+                &$flow,
+                &req,
+                &state,
+                &session,
+                &user,
+                path.into_inner(),
+                form.into_inner(),
+            )
+            .await
         }
 
         pub async fn done(
@@ -542,7 +622,8 @@ macro_rules! draft_routes {
             user: crate::auth::Signed<crate::auth::ProviderStaff>,
             path: actix_web::web::Path<i64>,
         ) -> crate::error::AppResult<actix_web::HttpResponse> {
-            crate::routes::link_draft::done(&$flow, &state, &session, &user, path.into_inner()).await
+            crate::routes::link_draft::done(&$flow, &state, &session, &user, path.into_inner())
+                .await
         }
 
         pub async fn resend(
@@ -551,7 +632,8 @@ macro_rules! draft_routes {
             user: crate::auth::Signed<crate::auth::ProviderStaff>,
             path: actix_web::web::Path<i64>,
         ) -> crate::error::AppResult<actix_web::HttpResponse> {
-            crate::routes::link_draft::resend(&$flow, &state, &session, &user, path.into_inner()).await
+            crate::routes::link_draft::resend(&$flow, &state, &session, &user, path.into_inner())
+                .await
         }
 
         pub async fn revoke(
@@ -560,7 +642,8 @@ macro_rules! draft_routes {
             user: crate::auth::Signed<crate::auth::ProviderStaff>,
             path: actix_web::web::Path<i64>,
         ) -> crate::error::AppResult<actix_web::HttpResponse> {
-            crate::routes::link_draft::revoke(&$flow, &state, &session, &user, path.into_inner()).await
+            crate::routes::link_draft::revoke(&$flow, &state, &session, &user, path.into_inner())
+                .await
         }
     };
 }
@@ -572,7 +655,11 @@ mod tests {
 
     #[test]
     fn mailto_encodes_chinese_and_line_breaks() {
-        let uri = mailto("wei@northwind.example", "合作 request", "第一行\n2nd & last");
+        let uri = mailto(
+            "wei@northwind.example",
+            "合作 request",
+            "第一行\n2nd & last",
+        );
         assert_eq!(
             uri,
             "mailto:wei%40northwind.example?subject=%E5%90%88%E4%BD%9C%20request&body=%E7%AC%AC%E4%B8%80%E8%A1%8C%0D%0A2nd%20%26%20last"

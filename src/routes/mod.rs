@@ -5,6 +5,8 @@ pub mod account;
 pub mod activity_log;
 pub mod assets;
 pub mod csv;
+pub mod customer_invitations;
+pub mod customer_sign_up;
 pub mod customers;
 pub mod enroll;
 pub mod errors;
@@ -118,6 +120,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/customers/new/{draft:\\d+}/confirmation",
             web::get().to(customers::wizard::review::confirmation),
+        )
+        .service(
+            web::resource("/customers/invitations")
+                .route(web::get().to(customers::invitations::list))
+                .route(web::post().to(customers::invitations::create)),
+        )
+        .route(
+            "/customers/invitations/{id:\\d+}",
+            web::get().to(customers::invitations::draft),
+        )
+        .route(
+            "/customers/invitations/{id:\\d+}/send",
+            web::post().to(customers::invitations::send),
+        )
+        .route(
+            "/customers/invitations/{id:\\d+}/done",
+            web::post().to(customers::invitations::done),
+        )
+        .route(
+            "/customers/invitations/{id:\\d+}/resend",
+            web::post().to(customers::invitations::resend),
+        )
+        .route(
+            "/customers/invitations/{id:\\d+}/revoke",
+            web::post().to(customers::invitations::revoke),
+        )
+        .service(
+            web::resource("/customers/sign-up")
+                .route(web::get().to(customer_sign_up::form))
+                .route(web::post().to(customer_sign_up::submit)),
+        )
+        .service(
+            web::resource("/customer-invitations/{token}")
+                .route(web::get().to(customer_invitations::show))
+                .route(web::post().to(customer_invitations::answer)),
         )
         .route("/customers/{id:\\d+}", web::get().to(customers::show::show))
         .route(

@@ -14,6 +14,7 @@ mod enroll;
 mod health;
 mod i18n;
 mod indirect_resellers;
+mod invitations;
 mod language;
 mod operations;
 mod orders;

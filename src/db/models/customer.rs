@@ -246,6 +246,33 @@ impl ProviderCustomer {
         }))
     }
 
+    /// A customer's providers: the provider's name, the associated reseller's, and whether administration
+    /// is delegated.
+    pub fn providers_of_customer(
+        conn: &mut DbConnection,
+        customer: crate::auth::CustomerId,
+    ) -> QueryResult<Vec<(String, Option<String>, bool)>> {
+        let providers = diesel::alias!(partners as providers);
+        provider_customers::table
+            .inner_join(
+                providers.on(providers
+                    .field(partners::id)
+                    .eq(provider_customers::provider_id)),
+            )
+            .left_join(
+                partners::table.on(partners::id.nullable().eq(provider_customers::reseller_id)),
+            )
+            .filter(provider_customers::customer_id.eq(customer.get()))
+            .order(provider_customers::id.asc())
+            .limit(100)
+            .select((
+                providers.field(partners::name),
+                partners::name.nullable(),
+                provider_customers::delegated_admin,
+            ))
+            .load(conn)
+    }
+
     /// Associates a reseller with the customer (delegating administration to it), or none.
     pub fn set_reseller(
         conn: &mut DbConnection,

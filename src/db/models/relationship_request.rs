@@ -77,6 +77,15 @@ impl LinkState {
         }
     }
 
+    /// A new link can be made for it (not once it was accepted).
+    pub fn can_resend(self) -> bool {
+        self != Self::Accepted
+    }
+
+    pub fn can_revoke(self) -> bool {
+        self == Self::Pending
+    }
+
     pub fn badge(self) -> &'static str {
         match self {
             Self::Pending => "badge-warn",
@@ -132,6 +141,36 @@ impl RelationshipRequest {
             _ if self.expires_at <= now() => LinkState::Expired,
             _ => LinkState::Pending,
         }
+    }
+
+    /// The request behind a link, if the link can still be used; otherwise the page that says why
+    /// (404 for a link that was never made, 410 for one that was used, expired, revoked or replaced).
+    pub fn usable(request: Option<RelationshipRequest>) -> Result<RelationshipRequest, AppError> {
+        let request = request.ok_or(AppError::NotFound)?;
+        match request.state() {
+            LinkState::Pending => Ok(request),
+            LinkState::Expired => Err(AppError::Gone("errors.link.expired")),
+            LinkState::Accepted => Err(AppError::Gone("errors.link.used")),
+            LinkState::Declined => Err(AppError::Gone("errors.link.declined")),
+            LinkState::Revoked => Err(AppError::Gone("errors.link.revoked")),
+            LinkState::Superseded => Err(AppError::Gone("errors.link.superseded")),
+        }
+    }
+
+    /// Records which customer answered an invitation, and whether it gave delegated administration.
+    pub fn record_customer(
+        conn: &mut DbConnection,
+        id: i64,
+        customer_id: i64,
+        delegation: Option<bool>,
+    ) -> QueryResult<()> {
+        diesel::update(relationship_requests::table.find(id))
+            .set((
+                relationship_requests::accepted_customer_id.eq(Some(customer_id)),
+                relationship_requests::delegation_accepted.eq(delegation),
+            ))
+            .execute(conn)
+            .map(|_| ())
     }
 
     /// Makes a request and returns it with its token: the only time the token exists in clear.

@@ -2,6 +2,7 @@
 //! with their subscriptions, CSV export), the customer page, and the new customer wizard.
 
 pub mod export;
+pub mod invitations;
 pub mod show;
 pub mod wizard;
 

@@ -37,6 +37,8 @@ pub struct ListPage {
     pub q: String,
     pub resellers: Page<PartneredReseller>,
     pub requests: Page<SentRequest>,
+    /// Where the requests' actions live.
+    pub request_base: &'static str,
 }
 
 impl ListPage {
@@ -91,5 +93,6 @@ pub async fn list(
         q: search.unwrap_or_default(),
         resellers,
         requests,
+        request_base: crate::routes::link_draft::PARTNERSHIP.base,
     })
 }

@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::auth::{CustomerAdmin, Signed};
-use crate::db::models::customer::Customer;
+use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::subscription::{CustomerSubscription, Subscription};
 use crate::error::AppResult;
 use crate::startup::AppState;
@@ -18,6 +18,8 @@ pub struct MySubscriptions {
     pub ctx: Ctx,
     pub customer: Customer,
     pub subscriptions: Vec<CustomerSubscription>,
+    /// Provider, associated reseller, delegated administration.
+    pub providers: Vec<(String, Option<String>, bool)>,
 }
 
 pub async fn subscriptions(
@@ -26,12 +28,13 @@ pub async fn subscriptions(
     state: web::Data<AppState>,
 ) -> AppResult<MySubscriptions> {
     let customer = user.customer_id();
-    let (c, subscriptions) = state
+    let (c, subscriptions, providers) = state
         .db
         .read(move |conn| {
             Ok((
                 Customer::find(conn, customer.get())?,
                 Subscription::for_customer(conn, customer)?,
+                ProviderCustomer::providers_of_customer(conn, customer)?,
             ))
         })
         .await?;
@@ -39,5 +42,6 @@ pub async fn subscriptions(
         ctx,
         customer: c,
         subscriptions,
+        providers,
     })
 }

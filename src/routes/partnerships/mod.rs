@@ -12,7 +12,7 @@ use crate::auth::{AppSession, CurrentUser, Role};
 use crate::db::models::activity::NewActivity;
 use crate::db::models::partner::{EnrollmentStatus, Partner};
 use crate::db::models::partnership::{Accepted, Partnership};
-use crate::db::models::relationship_request::{LinkState, RelationshipRequest, RequestKind};
+use crate::db::models::relationship_request::{RelationshipRequest, RequestKind};
 use crate::db::models::stats::{Delta, ProviderStats};
 use crate::db::models::user::User;
 use crate::email::{self, messages::PartnershipAnswered};
@@ -44,19 +44,6 @@ pub struct AcceptPage {
     pub errors: FormErrors,
 }
 
-/// The request behind a link, if the link can still be used; otherwise the page that says why.
-fn usable(request: Option<RelationshipRequest>) -> Result<RelationshipRequest, AppError> {
-    let request = request.ok_or(AppError::NotFound)?;
-    match request.state() {
-        LinkState::Pending => Ok(request),
-        LinkState::Expired => Err(AppError::Gone("errors.link.expired")),
-        LinkState::Accepted => Err(AppError::Gone("errors.link.used")),
-        LinkState::Declined => Err(AppError::Gone("errors.link.declined")),
-        LinkState::Revoked => Err(AppError::Gone("errors.link.revoked")),
-        LinkState::Superseded => Err(AppError::Gone("errors.link.superseded")),
-    }
-}
-
 /// The signed-in user must be a verified reseller.
 fn check_reseller(user: &CurrentUser) -> Result<i64, AppError> {
     if user.role != Role::Reseller {
@@ -83,7 +70,7 @@ pub async fn show(
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     let lookup = token.clone();
-    let request = usable(
+    let request = RelationshipRequest::usable(
         state
             .db
             .read(move |conn| {
@@ -168,7 +155,7 @@ pub async fn answer(
     if accept && form.authorize.is_none() {
         // The box must be ticked: the form again, with the message.
         let lookup = token.clone();
-        let request = usable(
+        let request = RelationshipRequest::usable(
             state
                 .db
                 .read(move |conn| {
@@ -202,7 +189,7 @@ pub async fn answer(
     let outcome = state
         .db
         .write(move |conn| {
-            let request = usable(RelationshipRequest::find_by_token(
+            let request = RelationshipRequest::usable(RelationshipRequest::find_by_token(
                 conn,
                 RequestKind::Partnership,
                 &token,

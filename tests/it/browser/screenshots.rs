@@ -105,6 +105,8 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "sign-in").await;
         b.goto("/enroll").await;
         shoot(&b, code, "enroll").await;
+        b.goto("/customers/sign-up").await;
+        shoot(&b, code, "customer-sign-up").await;
 
         sign_in(&b, provider_user).await;
         b.goto("/").await;
@@ -122,6 +124,10 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "subscription").await;
         b.goto("/activity-log").await;
         shoot(&b, code, "activity-log").await;
+        b.goto("/customers/invitations").await;
+        shoot(&b, code, "invitations").await;
+        b.submit_first_form_in_main().await;
+        shoot(&b, code, "invitation-draft").await;
         b.goto(&format!("/customers/new?reseller={northwind}"))
             .await;
         shoot(&b, code, "wizard-1-new-customer").await;
