@@ -62,12 +62,12 @@ fn check_customer(user: &CurrentUser) -> Result<i64, AppError> {
     }
 }
 
+/// An invitation, its provider's name, and its reseller (id, name) if it names one still partnered.
+type Loaded = (RelationshipRequest, String, Option<(i64, String)>);
+
 /// The invitation behind a token, the provider's name, and the reseller's if it names one still
 /// partnered with the provider.
-fn load(
-    conn: &mut DbConnection,
-    token: &str,
-) -> Result<(RelationshipRequest, String, Option<(i64, String)>), AppError> {
+fn load(conn: &mut DbConnection, token: &str) -> Result<Loaded, AppError> {
     let request = RelationshipRequest::usable(RelationshipRequest::find_by_token(
         conn,
         RequestKind::CustomerInvitation,
