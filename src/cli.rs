@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::auth::{Role, password};
 use crate::config::{Config, Settings};
 use crate::db::models::activity::NewActivity;
-use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
+use crate::db::models::partner::{NewProvider, Partner};
 use crate::db::models::user::{NewUser, User};
 use crate::db::{Db, transaction};
 use crate::domain::{Country, Email};
@@ -225,35 +225,18 @@ fn create_provider(
         if User::email_taken(conn, &email)? {
             anyhow::bail!("a user with email {email} already exists");
         }
-        let provider_id = Partner::create(
+        let (provider_id, _) = Partner::create_provider(
             conn,
-            NewPartner {
-                kind: PartnerKind::Provider,
+            NewProvider {
                 name,
-                partner_number: None,
                 country: country.code(),
-                contact_name: user_name.unwrap_or(name),
-                contact_email: email.as_str(),
-                enrollment_status: EnrollmentStatus::Verified,
-            },
-        )?;
-        User::create(
-            conn,
-            NewUser {
+                user_name: user_name.unwrap_or(name),
                 email: &email,
                 password_hash: &hash,
-                role: Role::Provider,
-                partner_id: Some(provider_id),
-                customer_id: None,
-                display_name: user_name.unwrap_or(name),
-                locale: None,
                 must_change_password: false,
+                created_by: None,
             },
         )?;
-        NewActivity::new("provider.created", "partner", Some(provider_id))
-            .provider(Some(provider_id))
-            .change(None, Some(name.to_owned()))
-            .record(conn)?;
         Ok(provider_id)
     })?;
     println!("provider {name} created (id {provider_id}); first user {email}");

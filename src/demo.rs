@@ -11,6 +11,9 @@ use crate::auth::{ProviderId, Role, password};
 use crate::db::models::offer::{NewOffer, Offer};
 use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
 use crate::db::models::partnership::Partnership;
+use crate::db::models::profile::{
+    COMPLETED, Location, Logo, ProfileChangeRequest, ProviderProfile, SUBMITTED, image_type,
+};
 use crate::db::models::stats::{Delta, ProviderStats};
 use crate::db::models::user::{NewUser, User};
 use crate::db::schema::users;
@@ -401,6 +404,69 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
             },
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    load_listings(conn, &org_ids, &user_ids)
+}
+
+/// (organisation, logo, company name, locations, approved).
+type DemoListing = (
+    usize,
+    &'static [u8],
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    bool,
+);
+
+/// Contoso is on the official indirect providers list (its request approved); Fabrikam's request
+/// waits in the operators' queue.
+fn load_listings(conn: &mut DbConnection, org_ids: &[i64], user_ids: &[i64]) -> anyhow::Result<()> {
+    let operator = user_ids[0];
+    let listings: [DemoListing; 2] = [
+        (
+            0,
+            include_bytes!("../assets/demo/contoso-logo.png"),
+            "Contoso Distribution",
+            &[
+                ("TW", "https://contoso-distribution.example/zh-tw/partners"),
+                ("HK", "https://contoso-distribution.example/zh-hk/partners"),
+                ("US", "https://contoso-distribution.example/en-us/partners"),
+            ],
+            true,
+        ),
+        (
+            1,
+            include_bytes!("../assets/demo/fabrikam-logo.png"),
+            "Fabrikam Cloud Supply",
+            &[("US", "https://fabrikam-supply.example/resellers")],
+            false,
+        ),
+    ];
+    for (org, logo, company, locations, approve) in listings {
+        let provider = org_ids[org];
+        let submitted_by = user_ids[USERS.iter().position(|u| u.org == Some(org)).unwrap_or(0)];
+        let content_type =
+            image_type(logo).ok_or_else(|| anyhow::anyhow!("demo logo is not an image"))?;
+        let logo_id = Logo::create(conn, provider, content_type, logo)?;
+        let locations: Vec<Location> = locations
+            .iter()
+            .map(|(country, url)| Location {
+                country: (*country).to_owned(),
+                url: (*url).to_owned(),
+            })
+            .collect();
+        let id = ProfileChangeRequest::create(
+            conn,
+            ProviderId::trusted(provider),
+            submitted_by,
+            company,
+            Some(logo_id),
+            &locations,
+        )?;
+        if approve {
+            ProfileChangeRequest::decide(conn, id, &[SUBMITTED], COMPLETED, operator, None)?;
+            let request = ProfileChangeRequest::find(conn, id)?;
+            ProviderProfile::apply(conn, &request)?;
+        }
     }
     Ok(())
 }

@@ -62,6 +62,35 @@ macro_rules! newest_first {
     };
 }
 
+/// Orders a boxed query oldest first by the id column `$id` (review queues: first come, first served).
+#[macro_export]
+macro_rules! oldest_first {
+    ($query:expr, $id:expr, $seek:expr) => {
+        match $seek {
+            $crate::pagination::Seek::First => $query.order($id.asc()),
+            $crate::pagination::Seek::After(id) => $query.filter($id.gt(*id)).order($id.asc()),
+            $crate::pagination::Seek::Before(id) => $query.filter($id.lt(*id)).order($id.desc()),
+        }
+    };
+}
+
+/// Orders a boxed query by a name column then an id column (`$name`, `$id`), starting where `$seek`
+/// (a `Seek<(String, i64)>`) says: the keyset step of lists shown alphabetically.
+#[macro_export]
+macro_rules! by_name {
+    ($query:expr, $name:expr, $id:expr, $seek:expr) => {
+        match $seek {
+            $crate::pagination::Seek::First => $query.order(($name.asc(), $id.asc())),
+            $crate::pagination::Seek::After((n, i)) => $query
+                .filter($name.gt(n.clone()).or($name.eq(n.clone()).and($id.gt(*i))))
+                .order(($name.asc(), $id.asc())),
+            $crate::pagination::Seek::Before((n, i)) => $query
+                .filter($name.lt(n.clone()).or($name.eq(n.clone()).and($id.lt(*i))))
+                .order(($name.desc(), $id.desc())),
+        }
+    };
+}
+
 /// One page of a list, with cursors for the neighbouring pages.
 #[derive(Clone, Debug)]
 pub struct Page<T> {

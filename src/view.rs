@@ -120,6 +120,11 @@ impl Ctx {
         }
     }
 
+    /// Whether this is exactly the page at `path` (a menu item whose section has items of its own).
+    pub fn is_page(&self, path: &str) -> bool {
+        self.path.split('?').next() == Some(path)
+    }
+
     /// `aria-current` for a menu link.
     pub fn current(&self, prefix: &str) -> &'static str {
         if self.active(prefix) { "page" } else { "false" }
@@ -205,6 +210,17 @@ impl FormErrors {
             Ok(v) => Some(v),
             Err(key) => {
                 self.add(field, key);
+                None
+            }
+        }
+    }
+
+    /// `check` for a field whose name is made at run time.
+    pub fn check_named<T>(&mut self, field: &str, result: Result<T, &'static str>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(key) => {
+                self.add_named(field, key);
                 None
             }
         }

@@ -16,6 +16,17 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// A new temporary password and its hash, hashed on the blocking pool (argon2 takes tens of
+/// milliseconds; the async workers stay free, and no write lock is held while it runs).
+pub async fn temporary_with_hash() -> anyhow::Result<(String, String)> {
+    let temporary = temporary()?;
+    let for_hash = temporary.clone();
+    let hash = actix_web::web::block(move || hash(&for_hash))
+        .await
+        .map_err(|e| anyhow::anyhow!("password hashing was cancelled: {e}"))??;
+    Ok((temporary, hash))
+}
+
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     let hash = hasher()

@@ -121,6 +121,29 @@ pub fn parse_quantity(raw: &str, min: i32, max: i32) -> Result<i32, &'static str
     }
 }
 
+/// A price as typed (`12`, `12.5`, `1,234.50`) in minor units (cents). No negatives, at most two
+/// decimals, at most a billion.
+pub fn parse_money(raw: &str) -> Result<i64, &'static str> {
+    let s: String = raw.trim().chars().filter(|c| *c != ',').collect();
+    if s.is_empty() {
+        return Err("validation.required");
+    }
+    let (units, cents) = s.split_once('.').unwrap_or((&s, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if units.is_empty() || units.len() > 10 || !digits(units) || cents.len() > 2 || !digits(cents) {
+        return Err("validation.money");
+    }
+    let units: i64 = units.parse().map_err(|_| "validation.money")?;
+    let cents: i64 = format!("{cents:0<2}")
+        .parse()
+        .map_err(|_| "validation.money")?;
+    let minor = units * 100 + cents;
+    if minor > 100_000_000_000 {
+        return Err("validation.money");
+    }
+    Ok(minor)
+}
+
 /// The name of a country in the given language; the code itself when unknown.
 pub fn country_name(code: &str, locale: Locale) -> &str {
     match countries::COUNTRIES.iter().find(|(c, _, _)| *c == code) {
@@ -145,6 +168,23 @@ pub fn countries_by_name(locale: Locale) -> Vec<(&'static str, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_is_read_in_minor_units() {
+        assert_eq!(parse_money("12"), Ok(1200));
+        assert_eq!(parse_money(" 12.5 "), Ok(1250));
+        assert_eq!(parse_money("1,234.05"), Ok(123_405));
+        assert_eq!(parse_money("0"), Ok(0));
+        assert_eq!(parse_money(""), Err("validation.required"));
+        for bad in ["-1", "1.234", "abc", ".5", "1e3", "12.", "99999999999"] {
+            let result = parse_money(bad);
+            if bad == "12." {
+                assert_eq!(result, Ok(1200), "{bad}");
+            } else {
+                assert_eq!(result, Err("validation.money"), "{bad}");
+            }
+        }
+    }
 
     #[test]
     fn email_is_trimmed_and_lowercased() {
@@ -267,4 +307,19 @@ pub mod checks {
             Err(_) => Err(ValidationError::new("country")),
         }
     }
+}
+
+/// A day as typed in a date filter (YYYY-MM-DD, UTC): the first id made that day and the first id of the
+/// next day, so a range of days is a range of (time-ordered) ids. Empty is no bound.
+pub fn day_bounds(raw: &str) -> Result<Option<(i64, i64)>, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "validation.date")?;
+    let start = day.and_hms_opt(0, 0, 0).ok_or("validation.date")?;
+    Ok(Some((
+        crate::db::id::first_id_at(start),
+        crate::db::id::first_id_at(start + chrono::Duration::days(1)),
+    )))
 }

@@ -304,3 +304,22 @@ email!(
     "email/invitation_answered/body.txt",
     "email/invitation_answered/body.html"
 );
+
+/// To a provider's users when an operator approves or rejects their profile change request.
+pub struct ProfileReviewed {
+    pub tr: Tr,
+    pub name: String,
+    pub company: String,
+    pub approved: bool,
+    pub reason: String,
+    pub profile_url: String,
+}
+
+email!(
+    ProfileReviewed,
+    "profile_reviewed",
+    sensitive = false,
+    "email/profile_reviewed/subject.txt",
+    "email/profile_reviewed/body.txt",
+    "email/profile_reviewed/body.html"
+);

@@ -20,7 +20,8 @@ pub mod my;
 pub mod operations;
 pub mod orders;
 pub mod partnerships;
-pub mod placeholder;
+pub mod profile;
+pub mod providers;
 pub mod reseller;
 pub mod sign_in;
 pub mod subscriptions;
@@ -198,6 +199,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/activity-log.csv", web::get().to(activity_log::export))
         .route("/orders", web::get().to(orders::list))
         .route("/orders/{id:\\d+}", web::get().to(orders::show))
+        // Provider: Profile; the public official indirect providers list and its logos
+        .route("/profile", web::get().to(profile::show))
+        .service(
+            web::resource("/profile/change-request")
+                .route(web::get().to(profile::change_form))
+                .route(web::post().to(profile::submit_change)),
+        )
+        .route("/providers", web::get().to(providers::list))
+        .route("/logos/{id:\\d+}", web::get().to(providers::logo))
         // Reseller: accepting a partnership, Indirect providers
         .service(
             web::resource("/partnerships/accept/{token}")
@@ -230,23 +240,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(activity_log::reseller_log),
         )
         // Customer admin
-        .route("/my/subscriptions", web::get().to(my::subscriptions))
-        // Operator: the console
-        .route("/operations", web::get().to(operations::home))
-        .route(
-            "/operations/enrollments",
-            web::get().to(operations::enrollments::list),
-        )
-        .route(
-            "/operations/enrollments/{id}/verify",
-            web::post().to(operations::enrollments::verify),
-        )
-        .service(
-            web::resource("/operations/enrollments/{id}/reject")
-                .route(web::get().to(operations::enrollments::reject_form))
-                .route(web::post().to(operations::enrollments::reject)),
-        );
-    placeholder::configure(cfg);
+        .route("/my/subscriptions", web::get().to(my::subscriptions));
+    // Operator: the console
+    operations::configure(cfg);
 }
 
 /// The request line for the access log, with personal link tokens masked: a log is no place for a

@@ -337,6 +337,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts a multipart form (file uploads) as a browser on this site would: the session's CSRF token
+    /// in the query string, as the upload forms carry it.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        let token = self.csrf_token_with(&self.client).await;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        self.client
+            .post(self.url(&format!("{path}{sep}csrf_token={token}")))
+            .header("Origin", &self.address)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Posts a form exactly as given (no token added) — for testing the CSRF defence itself.
     pub async fn post_raw(
         &self,
@@ -442,11 +460,11 @@ impl TestApp {
 
     /// A provider organisation with one user; returns (provider id, user id).
     pub fn create_provider(&self, email: &str) -> (i64, i64) {
-        let provider = self.create_partner(
-            PartnerKind::Provider,
-            "Contoso Distribution",
-            EnrollmentStatus::Verified,
-        );
+        self.create_named_provider("Contoso Distribution", email)
+    }
+
+    pub fn create_named_provider(&self, name: &str, email: &str) -> (i64, i64) {
+        let provider = self.create_partner(PartnerKind::Provider, name, EnrollmentStatus::Verified);
         let user = self.create_user(email, Role::Provider, Some(provider), false);
         (provider, user)
     }
@@ -612,6 +630,43 @@ impl TestApp {
             )
             .unwrap();
             id
+        })
+    }
+
+    /// An order of `provider` for `customer`, placed by `placed_by` (optionally for `reseller`), made
+    /// directly in the database; returns its id.
+    pub fn seed_order(
+        &self,
+        provider: i64,
+        customer: i64,
+        reseller: Option<i64>,
+        placed_by: i64,
+    ) -> i64 {
+        use partner_dashboard::db::models::order::{NewLine, NewOrder, Order};
+        let offer = self.create_offer("Microsoft 365 E3", 3600, 1, 300);
+        self.with_conn(|conn| {
+            Order::create(
+                conn,
+                &NewOrder {
+                    provider_id: provider,
+                    customer_id: customer,
+                    reseller_id: reseller,
+                    placed_by_user_id: placed_by,
+                    placed_by_partner_id: Some(provider),
+                    kind: "new_customer",
+                    currency: "USD",
+                    idempotency_key: None,
+                },
+                &[NewLine {
+                    offer_id: offer,
+                    subscription_id: None,
+                    quantity: 2,
+                    previous_quantity: None,
+                    unit_price_minor: 3600,
+                }],
+            )
+            .unwrap()
+            .0
         })
     }
 

@@ -20,6 +20,7 @@ mod operations;
 mod orders;
 mod outbox;
 mod partnerships;
+mod profile;
 mod security;
 mod sessions;
 mod sign_in;

@@ -128,3 +128,537 @@ async fn the_console_does_not_exist_for_anyone_but_operators() {
     let partner = app.with_conn(|conn| Partner::find(conn, reseller).unwrap());
     assert_eq!(partner.enrollment_status(), EnrollmentStatus::Pending);
 }
+
+/// An operator's session on its own client; returns it and the operator's user id.
+async fn operator_client(app: &TestApp) -> (reqwest::Client, i64) {
+    let id = app.create_operator("olivia@platform.example");
+    let client = new_client();
+    let res = app
+        .sign_in_with(&client, "olivia@platform.example", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    (client, id)
+}
+
+#[tokio::test]
+async fn every_console_route_is_404_for_providers_resellers_and_customers() {
+    let app = spawn_app().await;
+    let (provider, provider_user) = app.create_provider("alice@contoso.example");
+    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Pending);
+    app.create_customer_admin("admin@wingtiptoys.onmicrosoft.com", false);
+    let customer = app.seed_customer(provider, None, "Wingtip Toys", "wingtiptoys");
+    let order = app.seed_order(provider, customer, None, provider_user);
+    let offer = app.create_offer("Microsoft 365 E5", 5700, 1, 300);
+    let gets = [
+        "/operations".to_owned(),
+        "/operations/enrollments".to_owned(),
+        format!("/operations/enrollments/{reseller}/reject"),
+        "/operations/profile-requests".to_owned(),
+        "/operations/profile-requests/1".to_owned(),
+        "/operations/orders".to_owned(),
+        format!("/operations/orders/{order}"),
+        "/operations/offers".to_owned(),
+        "/operations/offers/new".to_owned(),
+        format!("/operations/offers/{offer}"),
+        "/operations/outbox".to_owned(),
+        "/operations/providers".to_owned(),
+        "/operations/providers/new".to_owned(),
+        format!("/operations/providers/{provider}/created"),
+        "/operations/activity-log".to_owned(),
+    ];
+    let posts = [
+        format!("/operations/enrollments/{reseller}/verify"),
+        format!("/operations/enrollments/{reseller}/reject"),
+        "/operations/profile-requests/1/start-review".to_owned(),
+        "/operations/profile-requests/1/approve".to_owned(),
+        "/operations/profile-requests/1/reject".to_owned(),
+        "/operations/offers/new".to_owned(),
+        format!("/operations/offers/{offer}"),
+        format!("/operations/offers/{offer}/retire"),
+        format!("/operations/offers/{offer}/restore"),
+        "/operations/outbox/1/retry".to_owned(),
+        "/operations/providers/new".to_owned(),
+    ];
+    for email in [
+        "alice@contoso.example",
+        "wei@northwind.example",
+        "admin@wingtiptoys.onmicrosoft.com",
+    ] {
+        let client = new_client();
+        assert_eq!(
+            app.sign_in_with(&client, email, PASSWORD).await.status(),
+            StatusCode::SEE_OTHER
+        );
+        for path in &gets {
+            let res = app.get_with(&client, path).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{email} GET {path}");
+        }
+        for path in &posts {
+            let res = app
+                .post_form_with(
+                    &client,
+                    path,
+                    &[("name", "Hijack"), ("sku", "X-1"), ("reason", "x")],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{email} POST {path}");
+        }
+    }
+    let retired = app.with_conn(|conn| {
+        partner_dashboard::db::models::offer::Offer::find(conn, offer)
+            .unwrap()
+            .retired_at
+    });
+    assert!(retired.is_none());
+    let providers = app.with_conn(|conn| {
+        Partner::count_by_kind(
+            conn,
+            partner_dashboard::db::models::partner::PartnerKind::Provider,
+        )
+        .unwrap()
+    });
+    assert_eq!(providers, 1);
+}
+
+#[tokio::test]
+async fn operators_review_orders_across_providers_with_filters_and_detail() {
+    let app = spawn_app().await;
+    let (contoso, contoso_user) = app.create_provider("alice@contoso.example");
+    let (fabrikam, fabrikam_user) =
+        app.create_named_provider("Fabrikam", "fabian@fabrikam.example");
+    let (northwind, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let wingtip = app.seed_customer(contoso, Some(northwind), "Wingtip Toys", "wingtiptoys");
+    let adatum = app.seed_customer(fabrikam, None, "Adatum", "adatum");
+    let first = app.seed_order(contoso, wingtip, Some(northwind), contoso_user);
+    let second = app.seed_order(fabrikam, adatum, None, fabrikam_user);
+    let (ops, _) = operator_client(&app).await;
+
+    let ids = |html: &str| texts(html, "table.orders tbody tr td:first-child");
+    let html = app
+        .get_with(&ops, "/operations/orders")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ids(&html), vec![format!("#{second}"), format!("#{first}")]);
+    let rows = texts(&html, "table.orders tbody tr");
+    assert!(rows[0].contains("Fabrikam") && rows[0].contains("Adatum"));
+    assert!(rows[1].contains("Contoso Distribution") && rows[1].contains("Northwind Traders"));
+
+    let html = app
+        .get_with(&ops, &format!("/operations/orders?provider={contoso}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ids(&html), vec![format!("#{first}")]);
+    let html = app
+        .get_with(&ops, &format!("/operations/orders?reseller={northwind}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ids(&html), vec![format!("#{first}")]);
+    let html = app
+        .get_with(&ops, "/operations/orders?reseller=none")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ids(&html), vec![format!("#{second}")]);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let html = app
+        .get_with(&ops, &format!("/operations/orders?from={today}&to={today}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ids(&html).len(), 2);
+    let html = app
+        .get_with(&ops, "/operations/orders?to=2020-01-01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(ids(&html).is_empty());
+    let res = app
+        .get_with(&ops, "/operations/orders?from=yesterday")
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Enter a date like 2026-11-23."));
+    assert!(html.contains(r#"value="yesterday""#));
+
+    // The detail, with the provider, in the console.
+    let html = app
+        .get_with(&ops, &format!("/operations/orders/{first}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let facts = texts(&html, "#order-facts")[0].clone();
+    assert!(facts.contains("Contoso Distribution") && facts.contains("Wingtip Toys"));
+    assert!(facts.contains("Northwind Traders"));
+    assert_eq!(texts(&html, "#order-total"), vec!["USD 72.00"]);
+    assert!(
+        !html.contains(r#"href="/customers/"#),
+        "console links stay in the console"
+    );
+    // A provider still sees only its own.
+    app.signed_in("alice@contoso.example").await;
+    assert_eq!(
+        app.get(&format!("/orders/{second}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn operators_add_edit_retire_and_restore_offers() {
+    let app = spawn_app().await;
+    let (ops, operator) = operator_client(&app).await;
+    let form = |sku: &'static str, price: &'static str, min: &'static str, max: &'static str| {
+        vec![
+            ("sku", sku),
+            ("name", "Microsoft 365 Business Premium"),
+            ("description", "Productivity and security."),
+            ("unit_price", price),
+            ("currency", "USD"),
+            ("billing", "annual"),
+            ("min_licenses", min),
+            ("max_licenses", max),
+        ]
+    };
+    let res = app
+        .post_form_with(
+            &ops,
+            "/operations/offers/new",
+            &form("M365-BP", "12.345", "5", "3"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-unit_price-error"),
+        vec!["Enter an amount like 12.50."]
+    );
+    assert_eq!(
+        texts(&html, "#f-max_licenses-error"),
+        vec!["The maximum must not be below the minimum."]
+    );
+    assert!(html.contains(r#"value="M365-BP""#));
+
+    let res = app
+        .post_form_with(
+            &ops,
+            "/operations/offers/new",
+            &form("M365-BP", "22.5", "1", "300"),
+        )
+        .await;
+    assert_redirect(&res, "/operations/offers");
+    let res = app
+        .post_form_with(
+            &ops,
+            "/operations/offers/new",
+            &form("M365-BP", "1", "1", "300"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        texts(&res.text().await.unwrap(), "#f-sku-error"),
+        vec!["Another offer has this SKU."]
+    );
+    let offer = app.with_conn(|conn| {
+        partner_dashboard::db::models::offer::Offer::orderable(conn)
+            .unwrap()
+            .into_iter()
+            .find(|o| o.sku == "M365-BP")
+            .unwrap()
+    });
+    assert_eq!(offer.unit_price_minor, 2250);
+    assert_eq!(offer.billing, "annual");
+
+    let html = app
+        .get_with(&ops, "/operations/offers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#offers tbody tr")[0].contains("USD 22.50"));
+
+    // Edit: the price changes; the SKU stays.
+    let path = format!("/operations/offers/{}", offer.id);
+    let html = app.get_with(&ops, &path).await.text().await.unwrap();
+    assert!(html.contains(r#"value="22.50""#));
+    let res = app
+        .post_form_with(&ops, &path, &form("CHANGED", "24", "1", "500"))
+        .await;
+    assert_redirect(&res, "/operations/offers");
+    let edited = app.with_conn(|conn| {
+        partner_dashboard::db::models::offer::Offer::find(conn, offer.id).unwrap()
+    });
+    assert_eq!(
+        (
+            edited.sku.as_str(),
+            edited.unit_price_minor,
+            edited.max_licenses
+        ),
+        ("M365-BP", 2400, 500)
+    );
+
+    // A subscription on it, then retire: no new orders, the subscription keeps it.
+    let (provider, provider_user) = app.create_provider("alice@contoso.example");
+    let customer = app.seed_customer(provider, None, "Wingtip Toys", "wingtiptoys");
+    app.signed_in("alice@contoso.example").await;
+    let html = app
+        .get(&format!("/customers/{customer}/subscriptions/new"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Microsoft 365 Business Premium"));
+    let res = app
+        .post_form(
+            &format!("/customers/{customer}/subscriptions/new"),
+            &[
+                ("offer", offer.id.to_string().as_str()),
+                ("quantity", "3"),
+                ("reseller", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let subscription = location(&res);
+
+    let res = app
+        .post_form_with(&ops, &format!("{path}/retire"), &[])
+        .await;
+    assert_redirect(&res, "/operations/offers");
+    let html = app
+        .get(&format!("/customers/{customer}/subscriptions/new"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Microsoft 365 Business Premium"));
+    let html = app.get(&subscription).await.text().await.unwrap();
+    assert!(
+        html.contains("Microsoft 365 Business Premium"),
+        "{subscription}"
+    );
+    let html = app
+        .get_with(&ops, "/operations/offers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#offers tbody tr")[0].contains("Retired"));
+
+    let res = app
+        .post_form_with(&ops, &format!("{path}/restore"), &[])
+        .await;
+    assert_redirect(&res, "/operations/offers");
+    let html = app
+        .get(&format!("/customers/{customer}/subscriptions/new"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Microsoft 365 Business Premium"));
+    let _ = provider_user;
+
+    let log = app.with_conn(|conn| Activity::for_entity(conn, "offer", offer.id).unwrap());
+    let mut actions: Vec<&str> = log.iter().map(|a| a.action.as_str()).collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        vec![
+            "offer.created",
+            "offer.restored",
+            "offer.retired",
+            "offer.updated"
+        ]
+    );
+    assert!(log.iter().all(|a| a.actor_user_id == Some(operator)));
+    let html = app
+        .get_with(&ops, "/operations/activity-log")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let actions = texts(&html, "#activity tbody td:nth-child(5)");
+    for label in [
+        "Offer added",
+        "Offer changed",
+        "Offer retired",
+        "Offer made available again",
+    ] {
+        assert!(actions.iter().any(|a| a == label), "{label} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_retried_outbox_email_is_sent_once() {
+    use partner_dashboard::db::models::outbox::{NewEmail, OutboxEmail};
+    let app = spawn_app().await;
+    let (ops, operator) = operator_client(&app).await;
+    let id = app.with_conn(|conn| {
+        let id = OutboxEmail::enqueue(
+            conn,
+            NewEmail {
+                to: "wei@northwind.example".into(),
+                template: "test",
+                locale: "en",
+                subject: "Your partnership request".into(),
+                text: "Hello".into(),
+                html: "<p>Hello</p>".into(),
+                sensitive: false,
+            },
+        )
+        .unwrap();
+        // Claimed and given up on, as the worker does after its last attempt.
+        OutboxEmail::claim(
+            conn,
+            id,
+            partner_dashboard::db::now() + chrono::Duration::seconds(30),
+        )
+        .unwrap()
+        .unwrap();
+        OutboxEmail::mark_attempt_failed(conn, id, "550 mailbox unavailable", None).unwrap();
+        id
+    });
+
+    let html = app
+        .get_with(&ops, "/operations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Emails that could not be delivered: 1"));
+    let html = app
+        .get_with(&ops, "/operations/outbox?status=failed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let row = texts(&html, "#outbox tbody tr")[0].clone();
+    assert!(row.contains("wei@northwind.example") && row.contains("550 mailbox unavailable"));
+
+    let res = app
+        .post_form_with(&ops, &format!("/operations/outbox/{id}/retry"), &[])
+        .await;
+    assert_redirect(&res, "/operations/outbox?status=failed");
+    let email = app.mail.wait_for("wei@northwind.example").await;
+    assert_eq!(email.subject, "Your partnership request");
+    eventually("the email is marked sent", || {
+        app.with_conn(|conn| OutboxEmail::find(conn, id).unwrap().status == "sent")
+    })
+    .await;
+
+    // Retrying a sent email does nothing: it is delivered once.
+    let res = app
+        .post_form_with(&ops, &format!("/operations/outbox/{id}/retry"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.mail.received_by("wei@northwind.example").len(), 1);
+    let html = app
+        .get_with(&ops, "/operations/outbox?status=sent")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#outbox tbody tr")[0].contains("Your partnership request"));
+    let log = app.with_conn(|conn| Activity::for_entity(conn, "email", id).unwrap());
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "email.retried");
+    assert_eq!(log[0].actor_user_id, Some(operator));
+}
+
+#[tokio::test]
+async fn operators_create_a_provider_whose_temporary_password_is_shown_once() {
+    let app = spawn_app().await;
+    let (ops, operator) = operator_client(&app).await;
+    let res = app
+        .post_form_with(
+            &ops,
+            "/operations/providers/new",
+            &[
+                ("name", "Litware Cloud"),
+                ("country", "ZZ"),
+                ("user_name", ""),
+                ("email", "not-an-email"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-user_name-error"),
+        vec!["This field is required."]
+    );
+    assert_eq!(
+        texts(&html, "#f-email-error"),
+        vec!["Enter an email address like name@example.com."]
+    );
+    assert!(html.contains(r#"value="Litware Cloud""#));
+
+    let res = app
+        .post_form_with(
+            &ops,
+            "/operations/providers/new",
+            &[
+                ("name", "Litware Cloud"),
+                ("country", "TW"),
+                ("user_name", "Lee Chen"),
+                ("email", "Lee@Litware.example"),
+            ],
+        )
+        .await;
+    let created = location(&res);
+    assert!(created.ends_with("/created"), "{created}");
+    let html = app.get_with(&ops, &created).await.text().await.unwrap();
+    let password = texts(&html, "#temporary-password")[0].clone();
+    assert!(password.len() >= 16);
+    assert_eq!(texts(&html, "#sign-in-email"), vec!["lee@litware.example"]);
+    let again = app.get_with(&ops, &created).await.text().await.unwrap();
+    assert!(texts(&again, "#temporary-password").is_empty());
+    assert_eq!(texts(&again, "#password-gone").len(), 1);
+
+    // The first user signs in with it and must replace it first.
+    let lee = new_client();
+    let res = app
+        .sign_in_with(&lee, "lee@litware.example", &password)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_redirect(&app.get_with(&lee, "/customers").await, "/account/password");
+
+    let html = app
+        .get_with(&ops, "/operations/providers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&html, "#providers tbody tr")[0].contains("Litware Cloud"));
+    // The same email again is refused.
+    let res = app
+        .post_form_with(
+            &ops,
+            "/operations/providers/new",
+            &[
+                ("name", "Litware Two"),
+                ("country", "TW"),
+                ("user_name", "Lee Chen"),
+                ("email", "lee@litware.example"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        texts(&res.text().await.unwrap(), "#f-email-error"),
+        vec!["A user with this email already exists."]
+    );
+    let provider: i64 = created.split('/').nth(3).unwrap().parse().unwrap();
+    let log = app.with_conn(|conn| Activity::for_entity(conn, "partner", provider).unwrap());
+    assert_eq!(log[0].action, "provider.created");
+    assert_eq!(log[0].actor_user_id, Some(operator));
+}

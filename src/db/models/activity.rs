@@ -122,6 +122,9 @@ pub struct LogFilter {
     /// The provider's log, or (with `actor_partner`) a reseller's own actions.
     pub provider: Option<i64>,
     pub actor_partner: Option<i64>,
+    /// Every entry, unscoped: the operations console only. Without it (and with neither scope above)
+    /// a filter shows nothing, so a forgotten scope never leaks the whole log.
+    pub everything: bool,
     pub reseller: Option<i64>,
     pub customer: Option<i64>,
     /// Entries at or after this id, before that one (dates turned into id bounds).
@@ -161,6 +164,7 @@ impl Activity {
         match (filter.provider, filter.actor_partner) {
             (Some(p), _) => query = query.filter(activity_log::provider_id.eq(p)),
             (None, Some(a)) => query = query.filter(activity_log::actor_partner_id.eq(a)),
+            (None, None) if filter.everything => {}
             (None, None) => {
                 return Ok(Page {
                     items: Vec::new(),

@@ -8,6 +8,7 @@ pub mod order;
 pub mod outbox;
 pub mod partner;
 pub mod partnership;
+pub mod profile;
 pub mod relationship_request;
 pub mod session;
 pub mod stats;

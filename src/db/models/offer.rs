@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::offers;
 use crate::db::{DbConnection, new_id, now};
+use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = offers)]
@@ -82,6 +83,75 @@ impl Offer {
             .find(id)
             .select(Offer::as_select())
             .first(conn)
+    }
+
+    /// The whole catalog, retired offers included, by name, a page at a time (the console).
+    pub fn page(
+        conn: &mut DbConnection,
+        seek: &Seek<(String, i64)>,
+        per_page: usize,
+    ) -> QueryResult<Page<Offer>> {
+        let mut query = offers::table
+            .select(Offer::as_select())
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = crate::by_name!(query, offers::name, offers::id, seek);
+        let rows = query.load(conn)?;
+        Ok(Page::from_rows(rows, seek, per_page, |o: &Offer| {
+            (o.name.clone(), o.id)
+        }))
+    }
+
+    /// Whether another offer has this SKU.
+    pub fn sku_taken(conn: &mut DbConnection, sku: &str, except: Option<i64>) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            offers::table
+                .filter(offers::sku.eq(sku))
+                .filter(offers::id.ne(except.unwrap_or(0))),
+        ))
+        .get_result(conn)
+    }
+
+    /// Changes an offer (its SKU stays). Orders keep the price they were placed at (it is on their
+    /// lines); new orders use the new one.
+    pub fn update(conn: &mut DbConnection, id: i64, new: NewOffer<'_>) -> QueryResult<bool> {
+        diesel::update(offers::table.find(id))
+            .set((
+                offers::name.eq(new.name),
+                offers::description.eq(new.description),
+                offers::unit_price_minor.eq(new.unit_price_minor),
+                offers::currency.eq(new.currency),
+                offers::billing.eq(new.billing),
+                offers::min_licenses.eq(new.min_licenses),
+                offers::max_licenses.eq(new.max_licenses),
+                offers::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|n| n == 1)
+    }
+
+    /// Retires an offer (no new orders; existing subscriptions keep it), or brings it back; false when it
+    /// was already so.
+    pub fn set_retired(conn: &mut DbConnection, id: i64, retired: bool) -> QueryResult<bool> {
+        let at = now();
+        let target = offers::table.filter(offers::id.eq(id));
+        let changed = if retired {
+            diesel::update(target.filter(offers::retired_at.is_null()))
+                .set((offers::retired_at.eq(Some(at)), offers::updated_at.eq(at)))
+                .execute(conn)?
+        } else {
+            diesel::update(target.filter(offers::retired_at.is_not_null()))
+                .set((
+                    offers::retired_at.eq(None::<chrono::NaiveDateTime>),
+                    offers::updated_at.eq(at),
+                ))
+                .execute(conn)?
+        };
+        Ok(changed == 1)
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.retired_at.is_some()
     }
 
     /// The locale key of the billing frequency.

@@ -44,6 +44,7 @@ pub struct OrderLine {
 pub struct OrderRow {
     pub order: Order,
     pub customer_name: String,
+    pub provider_name: String,
     pub reseller_name: Option<String>,
     pub placed_by_name: String,
 }
@@ -94,7 +95,57 @@ impl NewLine {
     }
 }
 
-type RowTuple = (Order, String, Option<String>, String);
+type RowTuple = (Order, String, String, Option<String>, String);
+
+diesel::alias!(partners as provider_partners: ProviderPartners);
+
+/// Orders joined to what a list row shows: the customer's, provider's and reseller's names, and who
+/// placed it.
+macro_rules! order_rows {
+    () => {
+        orders::table
+            .inner_join(customers::table)
+            .inner_join(
+                provider_partners.on(provider_partners
+                    .field(partners::id)
+                    .eq(orders::provider_id)),
+            )
+            .left_join(partners::table.on(partners::id.nullable().eq(orders::reseller_id)))
+            .inner_join(users::table.on(users::id.eq(orders::placed_by_user_id)))
+            .select((
+                Order::as_select(),
+                customers::company_name,
+                provider_partners.field(partners::name),
+                partners::name.nullable(),
+                users::display_name,
+            ))
+    };
+}
+
+/// Which orders a list shows. A provider's pages always set `provider`; the operations console may not.
+#[derive(Clone, Debug)]
+pub struct OrderFilter {
+    pub provider: Option<i64>,
+    pub reseller: ResellerFilter,
+    pub customer: Option<i64>,
+    /// Ids are time-ordered: orders placed from this id on (a day's first id)…
+    pub from_id: Option<i64>,
+    /// …and before this one.
+    pub to_id: Option<i64>,
+}
+
+impl OrderFilter {
+    /// A provider's orders, all of them.
+    pub fn provider(provider: ProviderId) -> Self {
+        Self {
+            provider: Some(provider.get()),
+            reseller: ResellerFilter::All,
+            customer: None,
+            from_id: None,
+            to_id: None,
+        }
+    }
+}
 
 impl Order {
     /// Writes an order and its lines; returns the order id and total.
@@ -137,35 +188,31 @@ impl Order {
         Ok((id, total))
     }
 
-    /// The provider's orders, newest first, by reseller and customer, a page at a time.
-    pub fn page_for_provider(
+    /// Orders that pass `filter`, newest first, a page at a time.
+    pub fn page(
         conn: &mut DbConnection,
-        provider: ProviderId,
-        reseller: ResellerFilter,
-        customer: Option<i64>,
+        filter: &OrderFilter,
         seek: &Seek<i64>,
         per_page: usize,
     ) -> QueryResult<Page<OrderRow>> {
-        let mut query = orders::table
-            .inner_join(customers::table)
-            .left_join(partners::table.on(partners::id.nullable().eq(orders::reseller_id)))
-            .inner_join(users::table.on(users::id.eq(orders::placed_by_user_id)))
-            .filter(orders::provider_id.eq(provider.get()))
-            .select((
-                Order::as_select(),
-                customers::company_name,
-                partners::name.nullable(),
-                users::display_name,
-            ))
-            .limit(per_page as i64 + 1)
-            .into_boxed();
-        query = match reseller {
+        let mut query = order_rows!().limit(per_page as i64 + 1).into_boxed();
+        if let Some(provider) = filter.provider {
+            query = query.filter(orders::provider_id.eq(provider));
+        }
+        query = match filter.reseller {
             ResellerFilter::All => query,
             ResellerFilter::None => query.filter(orders::reseller_id.is_null()),
             ResellerFilter::Reseller(id) => query.filter(orders::reseller_id.eq(id)),
         };
-        if let Some(customer) = customer {
+        if let Some(customer) = filter.customer {
             query = query.filter(orders::customer_id.eq(customer));
+        }
+        // A date range is an id range, walked on the primary key.
+        if let Some(from) = filter.from_id {
+            query = query.filter(orders::id.ge(from));
+        }
+        if let Some(to) = filter.to_id {
+            query = query.filter(orders::id.lt(to));
         }
         query = crate::newest_first!(query, orders::id, seek);
         let rows: Vec<RowTuple> = query.load(conn)?;
@@ -175,25 +222,17 @@ impl Order {
         }))
     }
 
-    /// One of the provider's orders with its lines; anyone else's is not found.
-    pub fn find_for_provider(
+    /// An order with its lines; with `provider`, only that provider's (anyone else's is not found).
+    pub fn find_with_lines(
         conn: &mut DbConnection,
-        provider: ProviderId,
+        provider: Option<ProviderId>,
         id: i64,
     ) -> QueryResult<(OrderRow, Vec<LineView>)> {
-        let row: RowTuple = orders::table
-            .inner_join(customers::table)
-            .left_join(partners::table.on(partners::id.nullable().eq(orders::reseller_id)))
-            .inner_join(users::table.on(users::id.eq(orders::placed_by_user_id)))
-            .filter(orders::provider_id.eq(provider.get()))
-            .filter(orders::id.eq(id))
-            .select((
-                Order::as_select(),
-                customers::company_name,
-                partners::name.nullable(),
-                users::display_name,
-            ))
-            .first(conn)?;
+        let mut query = order_rows!().filter(orders::id.eq(id)).into_boxed();
+        if let Some(provider) = provider {
+            query = query.filter(orders::provider_id.eq(provider.get()));
+        }
+        let row: RowTuple = query.first(conn)?;
         let lines: Vec<(OrderLine, String, String)> = order_lines::table
             .inner_join(offers::table)
             .filter(order_lines::order_id.eq(id))
@@ -235,10 +274,13 @@ impl Order {
     }
 }
 
-fn to_row((order, customer_name, reseller_name, placed_by_name): RowTuple) -> OrderRow {
+fn to_row(
+    (order, customer_name, provider_name, reseller_name, placed_by_name): RowTuple,
+) -> OrderRow {
     OrderRow {
         order,
         customer_name,
+        provider_name,
         reseller_name,
         placed_by_name,
     }

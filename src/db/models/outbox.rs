@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::email_outbox;
 use crate::db::{DbConnection, new_id, now};
+use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = email_outbox)]
@@ -172,17 +173,25 @@ impl OutboxEmail {
         Ok(())
     }
 
-    /// Puts a failed message back in the queue (operator's Retry); a sent one is never sent again.
+    /// The operator's Retry: a failed message goes back in the queue, and a pending one waiting out its
+    /// back-off is tried now. A sent message, or one a worker holds right now, is left alone (false), so
+    /// a retried message is still delivered once.
     pub fn retry(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+        let at = now();
         diesel::update(
             email_outbox::table
                 .filter(email_outbox::id.eq(id))
-                .filter(email_outbox::status.eq(FAILED)),
+                .filter(email_outbox::status.eq_any([FAILED, PENDING]))
+                .filter(
+                    email_outbox::locked_until
+                        .is_null()
+                        .or(email_outbox::locked_until.lt(at)),
+                ),
         )
         .set((
             email_outbox::status.eq(PENDING),
             email_outbox::attempts.eq(0),
-            email_outbox::next_attempt_at.eq(now()),
+            email_outbox::next_attempt_at.eq(at),
             email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
         ))
         .execute(conn)
@@ -194,6 +203,33 @@ impl OutboxEmail {
             .find(id)
             .select(OutboxEmail::as_select())
             .first(conn)
+    }
+
+    /// How many messages gave up (the console's home; a short list on the status index).
+    pub fn count_failed(conn: &mut DbConnection) -> QueryResult<i64> {
+        email_outbox::table
+            .filter(email_outbox::status.eq(FAILED))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Messages in a state, newest first, a page at a time (the console).
+    pub fn page_by_status(
+        conn: &mut DbConnection,
+        status: &str,
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<OutboxEmail>> {
+        let mut query = email_outbox::table
+            .filter(email_outbox::status.eq(status.to_owned()))
+            .select(OutboxEmail::as_select())
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = crate::newest_first!(query, email_outbox::id, seek);
+        let rows = query.load(conn)?;
+        Ok(Page::from_rows(rows, seek, per_page, |e: &OutboxEmail| {
+            e.id
+        }))
     }
 
     /// Messages to an address, newest first (tests, the console).

@@ -2,8 +2,12 @@
 
 use diesel::prelude::*;
 
+use crate::auth::Role;
+use crate::db::models::activity::NewActivity;
+use crate::db::models::user::{NewUser, User};
 use crate::db::schema::partners;
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::Email;
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -184,13 +188,7 @@ impl Partner {
             .select(Partner::as_select())
             .limit(per_page as i64 + 1)
             .into_boxed();
-        query = match seek {
-            Seek::First => query.order(partners::id.asc()),
-            Seek::After(id) => query.filter(partners::id.gt(*id)).order(partners::id.asc()),
-            Seek::Before(id) => query
-                .filter(partners::id.lt(*id))
-                .order(partners::id.desc()),
-        };
+        query = crate::oldest_first!(query, partners::id, seek);
         let rows = query.load(conn)?;
         Ok(Page::from_rows(rows, seek, per_page, |p: &Partner| p.id))
     }
@@ -203,4 +201,103 @@ impl Partner {
             .count()
             .get_result(conn)
     }
+
+    /// Organisations of a kind by name, a page at a time (the console's providers).
+    pub fn page_by_name(
+        conn: &mut DbConnection,
+        kind: PartnerKind,
+        seek: &Seek<(String, i64)>,
+        per_page: usize,
+    ) -> QueryResult<Page<Partner>> {
+        let mut query = partners::table
+            .filter(partners::kind.eq(kind.as_str()))
+            .select(Partner::as_select())
+            .limit(per_page as i64 + 1)
+            .into_boxed();
+        query = crate::by_name!(query, partners::name, partners::id, seek);
+        let rows = query.load(conn)?;
+        Ok(Page::from_rows(rows, seek, per_page, |p: &Partner| {
+            (p.name.clone(), p.id)
+        }))
+    }
+
+    /// Organisations of a kind for a filter's choices, by name: the first `limit`, and `selected` even
+    /// when it is not among them.
+    pub fn choices(
+        conn: &mut DbConnection,
+        kind: PartnerKind,
+        limit: i64,
+        selected: Option<i64>,
+    ) -> QueryResult<Vec<(i64, String)>> {
+        let mut rows: Vec<(i64, String)> = partners::table
+            .filter(partners::kind.eq(kind.as_str()))
+            .order((partners::name.asc(), partners::id.asc()))
+            .limit(limit)
+            .select((partners::id, partners::name))
+            .load(conn)?;
+        if let Some(id) = selected.filter(|id| !rows.iter().any(|(r, _)| r == id)) {
+            let extra: Option<(i64, String)> = partners::table
+                .filter(partners::id.eq(id))
+                .filter(partners::kind.eq(kind.as_str()))
+                .select((partners::id, partners::name))
+                .first(conn)
+                .optional()?;
+            rows.extend(extra);
+        }
+        Ok(rows)
+    }
+
+    /// Creates a provider organisation with its first user (console and CLI). The caller has checked
+    /// that the email is free; the unique index refuses it otherwise.
+    pub fn create_provider(
+        conn: &mut DbConnection,
+        new: NewProvider<'_>,
+    ) -> QueryResult<(i64, i64)> {
+        let provider_id = Partner::create(
+            conn,
+            NewPartner {
+                kind: PartnerKind::Provider,
+                name: new.name,
+                partner_number: None,
+                country: new.country,
+                contact_name: new.user_name,
+                contact_email: new.email.as_str(),
+                enrollment_status: EnrollmentStatus::Verified,
+            },
+        )?;
+        let user_id = User::create(
+            conn,
+            NewUser {
+                email: new.email,
+                password_hash: new.password_hash,
+                role: Role::Provider,
+                partner_id: Some(provider_id),
+                customer_id: None,
+                display_name: new.user_name,
+                locale: None,
+                must_change_password: new.must_change_password,
+            },
+        )?;
+        let mut activity = NewActivity::new("provider.created", "partner", Some(provider_id))
+            .provider(Some(provider_id))
+            .change(None, Some(new.name.to_owned()));
+        if let Some(operator) = new.created_by {
+            activity = activity.by(operator, None);
+        }
+        activity.record(conn)?;
+        Ok((provider_id, user_id))
+    }
+}
+
+/// A provider organisation and its first user.
+pub struct NewProvider<'a> {
+    pub name: &'a str,
+    pub country: &'a str,
+    pub user_name: &'a str,
+    pub email: &'a Email,
+    pub password_hash: &'a str,
+    /// The password is a temporary one, to be replaced at first sign-in.
+    pub must_change_password: bool,
+    /// The operator who created it (none from the command line).
+    pub created_by: Option<i64>,
 }

@@ -279,36 +279,12 @@ impl Partnership {
                         .escape('\\')),
             );
         }
-        query = match seek {
-            Seek::First => query.order((
-                partnerships::reseller_name.asc(),
-                partnerships::reseller_id.asc(),
-            )),
-            Seek::After((name, id)) => query
-                .filter(
-                    partnerships::reseller_name
-                        .gt(name.clone())
-                        .or(partnerships::reseller_name
-                            .eq(name.clone())
-                            .and(partnerships::reseller_id.gt(*id))),
-                )
-                .order((
-                    partnerships::reseller_name.asc(),
-                    partnerships::reseller_id.asc(),
-                )),
-            Seek::Before((name, id)) => query
-                .filter(
-                    partnerships::reseller_name
-                        .lt(name.clone())
-                        .or(partnerships::reseller_name
-                            .eq(name.clone())
-                            .and(partnerships::reseller_id.lt(*id))),
-                )
-                .order((
-                    partnerships::reseller_name.desc(),
-                    partnerships::reseller_id.desc(),
-                )),
-        };
+        query = crate::by_name!(
+            query,
+            partnerships::reseller_name,
+            partnerships::reseller_id,
+            seek
+        );
         let rows: Vec<(Partnership, Option<String>, String)> = query.load(conn)?;
         let rows = rows
             .into_iter()

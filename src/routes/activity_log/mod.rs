@@ -7,12 +7,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{ProviderId, ProviderStaff, ResellerStaff, Signed};
+use crate::auth::{OperatorStaff, ProviderId, ProviderStaff, ResellerStaff, Signed};
 use crate::db::DbConnection;
-use crate::db::id::first_id_at;
 use crate::db::models::activity::{Activity, LogFilter, LogRow};
 use crate::db::models::customer::{ProviderCustomer, ResellerFilter};
 use crate::db::models::partnership::Partnership;
+use crate::domain::day_bounds;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pagination::{PER_PAGE, Page, PageQuery, Seek};
@@ -66,20 +66,6 @@ impl LogPage {
     }
 }
 
-/// A day as typed (YYYY-MM-DD): its first id, and the first id of the next day.
-fn day_bounds(raw: &str) -> Result<Option<(i64, i64)>, ()> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| ())?;
-    let start = day.and_hms_opt(0, 0, 0).ok_or(())?;
-    Ok(Some((
-        first_id_at(start),
-        first_id_at(start + chrono::Duration::days(1)),
-    )))
-}
-
 /// Turns the query into a filter for this provider: bad dates are field errors; a reseller or customer
 /// that is not the provider's is 404.
 fn provider_filter(
@@ -92,14 +78,14 @@ fn provider_filter(
         provider: Some(provider.get()),
         ..LogFilter::default()
     };
-    match day_bounds(&query.from) {
-        Ok(bounds) => filter.from_id = bounds.map(|b| b.0),
-        Err(()) => errors.add("from", "validation.date"),
-    }
-    match day_bounds(&query.to) {
-        Ok(bounds) => filter.to_id = bounds.map(|b| b.1),
-        Err(()) => errors.add("to", "validation.date"),
-    }
+    filter.from_id = errors
+        .check("from", day_bounds(&query.from))
+        .flatten()
+        .map(|b| b.0);
+    filter.to_id = errors
+        .check("to", day_bounds(&query.to))
+        .flatten()
+        .map(|b| b.1);
     if let ResellerFilter::Reseller(id) = reseller_filter(conn, provider, &query.reseller)? {
         filter.reseller = Some(id);
     }
@@ -189,6 +175,34 @@ pub async fn reseller_log(
         FormErrors::new(),
         false,
         "/reseller/activity-log",
+    )
+    .await
+}
+
+/// The operations console's log: every entry, newest first (operators' own actions among them).
+pub async fn operator_log(
+    req: HttpRequest,
+    _user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let seek = query.seek::<i64>();
+    let everything = LogFilter {
+        everything: true,
+        ..LogFilter::default()
+    };
+    let page = state
+        .db
+        .read(move |conn| Ok(Activity::page(conn, &everything, &seek, PER_PAGE)?))
+        .await?;
+    respond(
+        &req,
+        LogQuery::default(),
+        Vec::new(),
+        page,
+        FormErrors::new(),
+        false,
+        "/operations/activity-log",
     )
     .await
 }

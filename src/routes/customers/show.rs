@@ -9,8 +9,8 @@ use serde::Deserialize;
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderId, ProviderStaff, Signed};
 use crate::db::models::activity::NewActivity;
-use crate::db::models::customer::{Customer, ProviderCustomer, ResellerFilter};
-use crate::db::models::order::{Order, OrderRow};
+use crate::db::models::customer::{Customer, ProviderCustomer};
+use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
@@ -64,11 +64,12 @@ async fn render(
             let resellers =
                 Partnership::choices_for_provider(conn, provider, 200, relation.reseller_id)?;
             let subscriptions = Subscription::summaries_for(conn, provider, &[customer_id])?;
-            let orders = Order::page_for_provider(
+            let orders = Order::page(
                 conn,
-                provider,
-                ResellerFilter::All,
-                Some(customer_id),
+                &OrderFilter {
+                    customer: Some(customer_id),
+                    ..OrderFilter::provider(provider)
+                },
                 &Seek::First,
                 RECENT_ORDERS,
             )?

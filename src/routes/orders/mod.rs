@@ -6,9 +6,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{ProviderStaff, Signed};
+use crate::auth::{ProviderId, ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer, ResellerFilter};
-use crate::db::models::order::{LineView, Order, OrderRow};
+use crate::db::models::order::{LineView, Order, OrderFilter, OrderRow};
 use crate::db::models::partnership::Partnership;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PER_PAGE, Page, PageQuery};
@@ -89,11 +89,13 @@ pub async fn list(
                 _ => None,
             };
             let resellers = Partnership::choices_for_provider(conn, provider, 200, selected)?;
-            let page = Order::page_for_provider(
+            let page = Order::page(
                 conn,
-                provider,
-                filter,
-                customer.as_ref().map(|c| c.0),
+                &OrderFilter {
+                    reseller: filter,
+                    customer: customer.as_ref().map(|c| c.0),
+                    ..OrderFilter::provider(provider)
+                },
                 &seek,
                 PER_PAGE,
             )?;
@@ -120,6 +122,8 @@ pub struct OrderPage {
     pub row: OrderRow,
     pub lines: Vec<LineView>,
     pub placed_for: Option<String>,
+    /// Shown in the operations console (links stay in the console).
+    pub console: bool,
 }
 
 pub async fn show(
@@ -128,12 +132,20 @@ pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<OrderPage> {
-    let provider = user.provider_id();
-    let id = path.into_inner();
+    order_page(ctx, &state, Some(user.provider_id()), path.into_inner()).await
+}
+
+/// An order's detail: a provider's own (`provider` set), or any order for the operations console.
+pub async fn order_page(
+    ctx: Ctx,
+    state: &AppState,
+    provider: Option<ProviderId>,
+    id: i64,
+) -> AppResult<OrderPage> {
     let (row, lines, placed_for) = state
         .db
         .read(move |conn| {
-            let (row, lines) = Order::find_for_provider(conn, provider, id)?;
+            let (row, lines) = Order::find_with_lines(conn, provider, id)?;
             let placed_for = Order::placed_by_partner_name(conn, &row.order)?;
             Ok((row, lines, placed_for))
         })
@@ -143,5 +155,6 @@ pub async fn show(
         row,
         lines,
         placed_for,
+        console: provider.is_none(),
     })
 }

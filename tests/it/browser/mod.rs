@@ -4,6 +4,7 @@
 //! screenshot and the page's HTML in `target/e2e-artifacts/`.
 
 mod partnership;
+mod profile;
 mod screenshots;
 mod sign_in;
 mod subscriptions;
@@ -289,6 +290,22 @@ impl Browser {
     /// Chooses the option with value `value` in the select labelled `label`.
     pub async fn choose(&self, label: &str, value: &str) {
         let select = self.field(label).await;
+        self.driver
+            .execute(
+                "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'));",
+                vec![select.to_json().unwrap(), serde_json::json!(value)],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Chooses the option with value `value` in the select named `name` (rows of repeated fields).
+    pub async fn choose_by_name(&self, name: &str, value: &str) {
+        let select = self
+            .driver
+            .find(By::Css(format!("main select[name=\"{name}\"]")))
+            .await
+            .unwrap_or_else(|e| panic!("no select named {name:?}: {e}"));
         self.driver
             .execute(
                 "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'));",

@@ -36,6 +36,8 @@ async fn sign_out(b: &Browser) {
     b.eval("document.querySelector('form.sign-out').submit();")
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The next demo user is another person: no language carried over from this one's session.
+    b.driver.delete_all_cookies().await.unwrap();
 }
 
 async fn run(lang: Lang, code: &'static str) {
@@ -107,6 +109,8 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "enroll").await;
         b.goto("/customers/sign-up").await;
         shoot(&b, code, "customer-sign-up").await;
+        b.goto("/providers").await;
+        shoot(&b, code, "official-providers-list").await;
 
         sign_in(&b, provider_user).await;
         b.goto("/").await;
@@ -124,6 +128,10 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "subscription").await;
         b.goto("/activity-log").await;
         shoot(&b, code, "activity-log").await;
+        b.goto("/profile").await;
+        shoot(&b, code, "profile").await;
+        b.goto("/profile/change-request").await;
+        shoot(&b, code, "profile-change-request").await;
         b.goto("/customers/invitations").await;
         shoot(&b, code, "invitations").await;
         b.submit_first_form_in_main().await;
@@ -191,8 +199,30 @@ async fn run(lang: Lang, code: &'static str) {
         sign_out(&b).await;
 
         sign_in(&b, "operator@demo.example").await;
+        b.goto("/operations").await;
+        shoot(&b, code, "operations").await;
         b.goto("/operations/enrollments").await;
         shoot(&b, code, "enrollment-reviews").await;
+        b.goto("/operations/profile-requests").await;
+        shoot(&b, code, "profile-requests").await;
+        b.eval("document.querySelector('#profile-requests tbody a').click();")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        shoot(&b, code, "profile-request").await;
+        b.goto("/operations/orders").await;
+        shoot(&b, code, "console-orders").await;
+        b.goto("/operations/offers").await;
+        shoot(&b, code, "offers").await;
+        b.goto("/operations/offers/new").await;
+        shoot(&b, code, "offer-new").await;
+        b.goto("/operations/outbox?status=sent").await;
+        shoot(&b, code, "outbox").await;
+        b.goto("/operations/providers").await;
+        shoot(&b, code, "providers").await;
+        b.goto("/operations/providers/new").await;
+        shoot(&b, code, "provider-new").await;
+        b.goto("/operations/activity-log").await;
+        shoot(&b, code, "console-activity-log").await;
     })
     .await;
 }

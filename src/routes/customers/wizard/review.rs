@@ -158,11 +158,7 @@ pub async fn submit(
         return Ok(see_other(&to));
     }
     // The password is made and hashed before the transaction, so the write lock is not held for it.
-    let temporary = password::temporary()?;
-    let for_hash = temporary.clone();
-    let hash = web::block(move || password::hash(&for_hash))
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing was cancelled: {e}"))??;
+    let (temporary, hash) = password::temporary_with_hash().await?;
     let sealed = seal(
         &state.config.session_key,
         &secret_name(draft.id),

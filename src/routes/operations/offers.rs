@@ -1,0 +1,358 @@
+//! The offer catalog: every offer by name (retired ones marked), add, edit, retire and bring back. A
+//! retired offer cannot be ordered but stays on the subscriptions that have it. Prices are typed as
+//! decimals and kept in minor units.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use crate::auth::session::FlashKind;
+use crate::auth::{AppSession, OperatorStaff, Signed};
+use crate::db::models::activity::NewActivity;
+use crate::db::models::offer::{NewOffer, Offer};
+use crate::domain::{parse_money, parse_quantity};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::routes::see_other;
+use crate::startup::AppState;
+use crate::view::{Ctx, FormErrors};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "operations/offers/list.html")]
+pub struct OffersPage {
+    pub ctx: Ctx,
+    pub offers: Page<Offer>,
+}
+
+pub async fn list(
+    ctx: Ctx,
+    _user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<OffersPage> {
+    let seek = query.seek::<(String, i64)>();
+    let offers = state
+        .db
+        .read(move |conn| Ok(Offer::page(conn, &seek, PER_PAGE)?))
+        .await?;
+    Ok(OffersPage { ctx, offers })
+}
+
+/// The offer form as typed.
+#[derive(Deserialize, Clone, Default)]
+pub struct OfferForm {
+    #[serde(default)]
+    pub sku: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub unit_price: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub billing: String,
+    #[serde(default)]
+    pub min_licenses: String,
+    #[serde(default)]
+    pub max_licenses: String,
+}
+
+impl OfferForm {
+    fn of(offer: &Offer) -> Self {
+        Self {
+            sku: offer.sku.clone(),
+            name: offer.name.clone(),
+            description: offer.description.clone(),
+            unit_price: format!(
+                "{}.{:02}",
+                offer.unit_price_minor / 100,
+                offer.unit_price_minor % 100
+            ),
+            currency: offer.currency.clone(),
+            billing: offer.billing.clone(),
+            min_licenses: offer.min_licenses.to_string(),
+            max_licenses: offer.max_licenses.to_string(),
+        }
+    }
+}
+
+/// A checked offer, ready to write.
+struct Checked {
+    unit_price_minor: i64,
+    min_licenses: i32,
+    max_licenses: i32,
+}
+
+fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<Checked> {
+    let text = |errors: &mut FormErrors, field: &'static str, value: &str, max: usize| {
+        if value.trim().is_empty() {
+            errors.add(field, "validation.required");
+        } else if value.chars().count() > max {
+            errors.add(field, "validation.too_long");
+        }
+    };
+    if new {
+        text(errors, "sku", &form.sku, 64);
+        if !form
+            .sku
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            errors.add("sku", "operations.offers.sku_format");
+        }
+    }
+    text(errors, "name", &form.name, 200);
+    if form.description.chars().count() > 2000 {
+        errors.add("description", "validation.too_long");
+    }
+    let price = errors.check("unit_price", parse_money(&form.unit_price));
+    let currency = form.currency.trim();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        errors.add("currency", "operations.offers.currency_format");
+    }
+    if !matches!(form.billing.as_str(), "monthly" | "annual") {
+        errors.add("billing", "validation.required");
+    }
+    let min = errors.check(
+        "min_licenses",
+        parse_quantity(&form.min_licenses, 1, 1_000_000),
+    );
+    let max = errors.check(
+        "max_licenses",
+        parse_quantity(&form.max_licenses, 1, 1_000_000),
+    );
+    if let (Some(min), Some(max)) = (min, max)
+        && max < min
+    {
+        errors.add("max_licenses", "operations.offers.max_below_min");
+    }
+    match (price, min, max, errors.is_empty()) {
+        (Some(unit_price_minor), Some(min_licenses), Some(max_licenses), true) => Some(Checked {
+            unit_price_minor,
+            min_licenses,
+            max_licenses,
+        }),
+        _ => None,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "operations/offers/form.html")]
+pub struct OfferFormPage {
+    pub ctx: Ctx,
+    /// The offer being edited; none when adding one.
+    pub offer: Option<Offer>,
+    pub form: OfferForm,
+    pub errors: FormErrors,
+}
+
+impl OfferFormPage {
+    pub fn action(&self) -> String {
+        self.offer.as_ref().map_or_else(
+            || "/operations/offers/new".to_owned(),
+            |o| format!("/operations/offers/{}", o.id),
+        )
+    }
+}
+
+pub async fn new_form(ctx: Ctx, _user: Signed<OperatorStaff>) -> AppResult<OfferFormPage> {
+    Ok(OfferFormPage {
+        ctx,
+        offer: None,
+        form: OfferForm {
+            currency: "USD".into(),
+            billing: "monthly".into(),
+            min_licenses: "1".into(),
+            max_licenses: "300".into(),
+            ..OfferForm::default()
+        },
+        errors: FormErrors::new(),
+    })
+}
+
+async fn form_again(
+    req: &HttpRequest,
+    offer: Option<Offer>,
+    form: OfferForm,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
+    let page = OfferFormPage {
+        ctx: Ctx::build(req).await?,
+        offer,
+        form,
+        errors,
+    };
+    Ok(crate::routes::form_page(req, page, true))
+}
+
+pub async fn create(
+    req: HttpRequest,
+    user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+    session: AppSession,
+    form: web::Form<OfferForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.into_inner();
+    let mut errors = FormErrors::new();
+    let Some(checked) = check(&form, true, &mut errors) else {
+        return form_again(&req, None, form, errors).await;
+    };
+    let operator = user.id;
+    let f = form.clone();
+    let created = state
+        .db
+        .write(move |conn| {
+            let sku = f.sku.trim();
+            if Offer::sku_taken(conn, sku, None)? {
+                return Ok(None);
+            }
+            let id = Offer::create(conn, new_offer(&f, &checked))?;
+            NewActivity::new("offer.created", "offer", Some(id))
+                .by(operator, None)
+                .change(None, Some(format!("{sku} {}", f.name.trim())))
+                .record(conn)?;
+            Ok(Some(id))
+        })
+        .await?;
+    if created.is_none() {
+        errors.add("sku", "operations.offers.sku_taken");
+        return form_again(&req, None, form, errors).await;
+    }
+    session.flash(FlashKind::Success, "operations.offers.created")?;
+    Ok(see_other("/operations/offers"))
+}
+
+fn new_offer<'a>(form: &'a OfferForm, checked: &Checked) -> NewOffer<'a> {
+    NewOffer {
+        sku: form.sku.trim(),
+        name: form.name.trim(),
+        description: form.description.trim(),
+        unit_price_minor: checked.unit_price_minor,
+        currency: form.currency.trim(),
+        billing: if form.billing == "annual" {
+            "annual"
+        } else {
+            "monthly"
+        },
+        min_licenses: checked.min_licenses,
+        max_licenses: checked.max_licenses,
+    }
+}
+
+pub async fn edit_form(
+    ctx: Ctx,
+    _user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> AppResult<OfferFormPage> {
+    let id = path.into_inner();
+    let offer = state
+        .db
+        .read(move |conn| Ok(Offer::find(conn, id)?))
+        .await?;
+    Ok(OfferFormPage {
+        ctx,
+        form: OfferForm::of(&offer),
+        offer: Some(offer),
+        errors: FormErrors::new(),
+    })
+}
+
+pub async fn update(
+    req: HttpRequest,
+    user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+    session: AppSession,
+    path: web::Path<i64>,
+    form: web::Form<OfferForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let offer = state
+        .db
+        .read(move |conn| Ok(Offer::find(conn, id)?))
+        .await?;
+    let mut form = form.into_inner();
+    form.sku = offer.sku.clone();
+    let mut errors = FormErrors::new();
+    let Some(checked) = check(&form, false, &mut errors) else {
+        return form_again(&req, Some(offer), form, errors).await;
+    };
+    let operator = user.id;
+    let before = describe(&OfferForm::of(&offer));
+    state
+        .db
+        .write(move |conn| {
+            if !Offer::update(conn, id, new_offer(&form, &checked))? {
+                return Err(AppError::NotFound);
+            }
+            let after = describe(&OfferForm::of(&Offer::find(conn, id)?));
+            NewActivity::new("offer.updated", "offer", Some(id))
+                .by(operator, None)
+                .change(Some(before), Some(after))
+                .record(conn)?;
+            Ok(())
+        })
+        .await?;
+    session.flash(FlashKind::Success, "operations.offers.updated")?;
+    Ok(see_other("/operations/offers"))
+}
+
+/// An offer in one line, for the activity log's old → new.
+fn describe(form: &OfferForm) -> String {
+    format!(
+        "{} · {} {} {} · {}–{}",
+        form.name,
+        form.currency,
+        form.unit_price,
+        form.billing,
+        form.min_licenses,
+        form.max_licenses
+    )
+}
+
+pub async fn retire(
+    user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+    session: AppSession,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    set_retired(&state, user.id, path.into_inner(), true).await?;
+    session.flash(FlashKind::Success, "operations.offers.retired")?;
+    Ok(see_other("/operations/offers"))
+}
+
+pub async fn restore(
+    user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+    session: AppSession,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    set_retired(&state, user.id, path.into_inner(), false).await?;
+    session.flash(FlashKind::Success, "operations.offers.restored")?;
+    Ok(see_other("/operations/offers"))
+}
+
+async fn set_retired(state: &AppState, operator: i64, id: i64, retired: bool) -> AppResult<()> {
+    state
+        .db
+        .write(move |conn| {
+            let offer = Offer::find(conn, id)?;
+            if Offer::set_retired(conn, id, retired)? {
+                let activity = if retired {
+                    NewActivity::new("offer.retired", "offer", Some(id))
+                } else {
+                    NewActivity::new("offer.restored", "offer", Some(id))
+                };
+                activity
+                    .by(operator, None)
+                    .change(None, Some(format!("{} {}", offer.sku, offer.name)))
+                    .record(conn)?;
+            }
+            Ok(())
+        })
+        .await
+}
