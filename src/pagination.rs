@@ -14,6 +14,34 @@ pub struct PageQuery {
     pub before: Option<String>,
 }
 
+/// A list with status tabs (`?status=pending`) and keyset paging.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct StatusQuery {
+    #[serde(default)]
+    pub status: String,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
+impl StatusQuery {
+    /// The tab asked for among `statuses`; the first one when none (or an unknown one) is asked.
+    pub fn status_in(&self, statuses: &[&'static str]) -> &'static str {
+        statuses
+            .iter()
+            .copied()
+            .find(|s| *s == self.status)
+            .unwrap_or(statuses[0])
+    }
+
+    pub fn seek<K: DeserializeOwned>(&self) -> Seek<K> {
+        PageQuery {
+            after: self.after.clone(),
+            before: self.before.clone(),
+        }
+        .seek()
+    }
+}
+
 /// Where a page starts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Seek<K> {

@@ -215,6 +215,25 @@ impl FormErrors {
         }
     }
 
+    /// A required text field: trimmed, at most `max` characters. Returns the trimmed value either way
+    /// (the form comes back with what was typed).
+    pub fn text(&mut self, field: &'static str, value: &str, max: usize) -> String {
+        let v = value.trim();
+        if v.is_empty() {
+            self.add(field, "validation.required");
+        }
+        self.optional_text(field, v, max)
+    }
+
+    /// An optional text field: trimmed, at most `max` characters.
+    pub fn optional_text(&mut self, field: &'static str, value: &str, max: usize) -> String {
+        let v = value.trim();
+        if v.chars().count() > max {
+            self.add(field, "validation.too_long");
+        }
+        v.to_owned()
+    }
+
     /// `check` for a field whose name is made at run time.
     pub fn check_named<T>(&mut self, field: &str, result: Result<T, &'static str>) -> Option<T> {
         match result {

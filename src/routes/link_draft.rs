@@ -397,18 +397,13 @@ pub async fn send(
         .db
         .read(move |conn| flow.find(conn, provider, id))
         .await?;
-    let subject = form.subject.trim().to_owned();
     let body = normalize(&form.body);
     let mut errors = FormErrors::new();
     if request.state() != LinkState::Pending {
         errors.add("form", "partnership.not_pending");
     }
     let to = errors.check("email", Email::parse(&form.email));
-    if subject.is_empty() {
-        errors.add("subject", "validation.required");
-    } else if subject.chars().count() > 200 {
-        errors.add("subject", "validation.too_long");
-    }
+    let subject = errors.text("subject", &form.subject, 200);
     if body.is_empty() {
         errors.add("body", "validation.required");
     } else if body.chars().count() > 20_000 {

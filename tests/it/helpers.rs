@@ -283,6 +283,15 @@ impl TestApp {
         client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The page at `path`, as text.
+    pub async fn html(&self, path: &str) -> String {
+        self.html_with(&self.client, path).await
+    }
+
+    pub async fn html_with(&self, client: &reqwest::Client, path: &str) -> String {
+        self.get_with(client, path).await.text().await.unwrap()
+    }
+
     pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
         let res = self.get(path).await;
         let status = res.status();

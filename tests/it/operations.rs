@@ -11,14 +11,9 @@ async fn an_operator_verifies_a_pending_enrollment_and_the_reseller_is_told() {
     let operator = app.create_operator("olivia@platform.example");
     app.signed_in("olivia@platform.example").await;
 
-    let html = app.get("/operations").await.text().await.unwrap();
+    let html = app.html("/operations").await;
     assert!(html.contains("Enrollments waiting for review: 1"));
-    let html = app
-        .get("/operations/enrollments")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html("/operations/enrollments").await;
     assert_eq!(
         texts(&html, "#enrollments tbody tr td:first-child"),
         vec!["Northwind Traders"]
@@ -78,12 +73,7 @@ async fn an_operator_rejects_with_a_reason_which_the_reseller_receives() {
             .text
             .contains("Partner ID does not match our records.")
     );
-    let html = app
-        .get("/operations/enrollments?status=rejected")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html("/operations/enrollments?status=rejected").await;
     assert!(html.contains("Partner ID does not match our records."));
 }
 
@@ -234,52 +224,32 @@ async fn operators_review_orders_across_providers_with_filters_and_detail() {
     let (ops, _) = operator_client(&app).await;
 
     let ids = |html: &str| texts(html, "table.orders tbody tr td:first-child");
-    let html = app
-        .get_with(&ops, "/operations/orders")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations/orders").await;
     assert_eq!(ids(&html), vec![format!("#{second}"), format!("#{first}")]);
     let rows = texts(&html, "table.orders tbody tr");
     assert!(rows[0].contains("Fabrikam") && rows[0].contains("Adatum"));
     assert!(rows[1].contains("Contoso Distribution") && rows[1].contains("Northwind Traders"));
 
     let html = app
-        .get_with(&ops, &format!("/operations/orders?provider={contoso}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html_with(&ops, &format!("/operations/orders?provider={contoso}"))
+        .await;
     assert_eq!(ids(&html), vec![format!("#{first}")]);
     let html = app
-        .get_with(&ops, &format!("/operations/orders?reseller={northwind}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html_with(&ops, &format!("/operations/orders?reseller={northwind}"))
+        .await;
     assert_eq!(ids(&html), vec![format!("#{first}")]);
     let html = app
-        .get_with(&ops, "/operations/orders?reseller=none")
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html_with(&ops, "/operations/orders?reseller=none")
+        .await;
     assert_eq!(ids(&html), vec![format!("#{second}")]);
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let html = app
-        .get_with(&ops, &format!("/operations/orders?from={today}&to={today}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html_with(&ops, &format!("/operations/orders?from={today}&to={today}"))
+        .await;
     assert_eq!(ids(&html).len(), 2);
     let html = app
-        .get_with(&ops, "/operations/orders?to=2020-01-01")
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html_with(&ops, "/operations/orders?to=2020-01-01")
+        .await;
     assert!(ids(&html).is_empty());
     let res = app
         .get_with(&ops, "/operations/orders?from=yesterday")
@@ -291,11 +261,8 @@ async fn operators_review_orders_across_providers_with_filters_and_detail() {
 
     // The detail, with the provider, in the console.
     let html = app
-        .get_with(&ops, &format!("/operations/orders/{first}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html_with(&ops, &format!("/operations/orders/{first}"))
+        .await;
     let facts = texts(&html, "#order-facts")[0].clone();
     assert!(facts.contains("Contoso Distribution") && facts.contains("Wingtip Toys"));
     assert!(facts.contains("Northwind Traders"));
@@ -377,17 +344,12 @@ async fn operators_add_edit_retire_and_restore_offers() {
     assert_eq!(offer.unit_price_minor, 2250);
     assert_eq!(offer.billing, "annual");
 
-    let html = app
-        .get_with(&ops, "/operations/offers")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations/offers").await;
     assert!(texts(&html, "#offers tbody tr")[0].contains("USD 22.50"));
 
     // Edit: the price changes; the SKU stays.
     let path = format!("/operations/offers/{}", offer.id);
-    let html = app.get_with(&ops, &path).await.text().await.unwrap();
+    let html = app.html_with(&ops, &path).await;
     assert!(html.contains(r#"value="22.50""#));
     let res = app
         .post_form_with(&ops, &path, &form("CHANGED", "24", "1", "500"))
@@ -410,11 +372,8 @@ async fn operators_add_edit_retire_and_restore_offers() {
     let customer = app.seed_customer(provider, None, "Wingtip Toys", "wingtiptoys");
     app.signed_in("alice@contoso.example").await;
     let html = app
-        .get(&format!("/customers/{customer}/subscriptions/new"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html(&format!("/customers/{customer}/subscriptions/new"))
+        .await;
     assert!(html.contains("Microsoft 365 Business Premium"));
     let res = app
         .post_form(
@@ -434,23 +393,15 @@ async fn operators_add_edit_retire_and_restore_offers() {
         .await;
     assert_redirect(&res, "/operations/offers");
     let html = app
-        .get(&format!("/customers/{customer}/subscriptions/new"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html(&format!("/customers/{customer}/subscriptions/new"))
+        .await;
     assert!(!html.contains("Microsoft 365 Business Premium"));
-    let html = app.get(&subscription).await.text().await.unwrap();
+    let html = app.html(&subscription).await;
     assert!(
         html.contains("Microsoft 365 Business Premium"),
         "{subscription}"
     );
-    let html = app
-        .get_with(&ops, "/operations/offers")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations/offers").await;
     assert!(texts(&html, "#offers tbody tr")[0].contains("Retired"));
 
     let res = app
@@ -458,11 +409,8 @@ async fn operators_add_edit_retire_and_restore_offers() {
         .await;
     assert_redirect(&res, "/operations/offers");
     let html = app
-        .get(&format!("/customers/{customer}/subscriptions/new"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html(&format!("/customers/{customer}/subscriptions/new"))
+        .await;
     assert!(html.contains("Microsoft 365 Business Premium"));
     let _ = provider_user;
 
@@ -479,12 +427,7 @@ async fn operators_add_edit_retire_and_restore_offers() {
         ]
     );
     assert!(log.iter().all(|a| a.actor_user_id == Some(operator)));
-    let html = app
-        .get_with(&ops, "/operations/activity-log")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations/activity-log").await;
     let actions = texts(&html, "#activity tbody td:nth-child(5)");
     for label in [
         "Offer added",
@@ -527,19 +470,11 @@ async fn a_retried_outbox_email_is_sent_once() {
         id
     });
 
-    let html = app
-        .get_with(&ops, "/operations")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations").await;
     assert!(html.contains("Emails that could not be delivered: 1"));
     let html = app
-        .get_with(&ops, "/operations/outbox?status=failed")
-        .await
-        .text()
-        .await
-        .unwrap();
+        .html_with(&ops, "/operations/outbox?status=failed")
+        .await;
     let row = texts(&html, "#outbox tbody tr")[0].clone();
     assert!(row.contains("wei@northwind.example") && row.contains("550 mailbox unavailable"));
 
@@ -561,12 +496,7 @@ async fn a_retried_outbox_email_is_sent_once() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(app.mail.received_by("wei@northwind.example").len(), 1);
-    let html = app
-        .get_with(&ops, "/operations/outbox?status=sent")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations/outbox?status=sent").await;
     assert!(texts(&html, "#outbox tbody tr")[0].contains("Your partnership request"));
     let log = app.with_conn(|conn| Activity::for_entity(conn, "email", id).unwrap());
     assert_eq!(log.len(), 1);
@@ -616,11 +546,11 @@ async fn operators_create_a_provider_whose_temporary_password_is_shown_once() {
         .await;
     let created = location(&res);
     assert!(created.ends_with("/created"), "{created}");
-    let html = app.get_with(&ops, &created).await.text().await.unwrap();
+    let html = app.html_with(&ops, &created).await;
     let password = texts(&html, "#temporary-password")[0].clone();
     assert!(password.len() >= 16);
     assert_eq!(texts(&html, "#sign-in-email"), vec!["lee@litware.example"]);
-    let again = app.get_with(&ops, &created).await.text().await.unwrap();
+    let again = app.html_with(&ops, &created).await;
     assert!(texts(&again, "#temporary-password").is_empty());
     assert_eq!(texts(&again, "#password-gone").len(), 1);
 
@@ -632,12 +562,7 @@ async fn operators_create_a_provider_whose_temporary_password_is_shown_once() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_redirect(&app.get_with(&lee, "/customers").await, "/account/password");
 
-    let html = app
-        .get_with(&ops, "/operations/providers")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations/providers").await;
     assert!(texts(&html, "#providers tbody tr")[0].contains("Litware Cloud"));
     // The same email again is refused.
     let res = app

@@ -79,17 +79,12 @@ async fn a_provider_requests_a_profile_change_and_sees_it_submitted_with_its_exp
     let (provider, user) = app.create_provider("alice@contoso.example");
     app.signed_in("alice@contoso.example").await;
 
-    let html = app.get("/profile").await.text().await.unwrap();
+    let html = app.html("/profile").await;
     assert!(
         html.contains("Contoso Distribution is not on the official indirect providers list yet.")
     );
     assert!(html.contains("You have not requested a profile change."));
-    let html = app
-        .get("/profile/change-request")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html("/profile/change-request").await;
     assert_eq!(
         texts(&html, "#f-company_name").len(),
         1,
@@ -110,7 +105,7 @@ async fn a_provider_requests_a_profile_change_and_sees_it_submitted_with_its_exp
     );
     assert_eq!(request.locations().len(), 2);
 
-    let html = app.get("/profile").await.text().await.unwrap();
+    let html = app.html("/profile").await;
     assert!(html.contains("Your profile change request was submitted."));
     assert_eq!(texts(&html, "#request-status"), vec!["Submitted"]);
     let expected = request.expected_by.format("%-d %b %Y").to_string();
@@ -152,12 +147,7 @@ async fn one_open_request_at_a_time() {
     app.signed_in("alice@contoso.example").await;
     assert_redirect(&submit_request(&app, "Contoso").await, "/profile");
 
-    let html = app
-        .get("/profile/change-request")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html("/profile/change-request").await;
     assert_eq!(texts(&html, "#already-open").len(), 1);
     assert!(texts(&html, "form[enctype]").is_empty());
 
@@ -429,19 +419,9 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
     let fabrikam_request = latest(&app, fabrikam);
 
     // The queue, oldest first, and the console's home count.
-    let html = app
-        .get_with(&ops, "/operations")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations").await;
     assert!(html.contains("Requests waiting: 2"));
-    let html = app
-        .get_with(&ops, "/operations/profile-requests")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&ops, "/operations/profile-requests").await;
     assert_eq!(
         texts(&html, "#profile-requests tbody tr td:first-child"),
         vec!["Contoso Distribution", "Fabrikam"]
@@ -449,7 +429,7 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
 
     // Side by side: nothing listed yet, and the proposal with its logo and URLs.
     let detail = format!("/operations/profile-requests/{}", contoso_request.id);
-    let html = app.get_with(&ops, &detail).await.text().await.unwrap();
+    let html = app.html_with(&ops, &detail).await;
     assert!(
         texts(&html, "#current-listing")[0]
             .contains("This provider is not on the official list yet.")
@@ -480,7 +460,7 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
         .post_form_with(&ops, &format!("{detail}/start-review"), &[])
         .await;
     assert_redirect(&res, &detail);
-    let html = app.get("/profile").await.text().await.unwrap();
+    let html = app.html("/profile").await;
     assert_eq!(texts(&html, "#request-status"), vec!["In review"]);
 
     // Approve: the public list shows it, signed out, with the URL for the chosen country.
@@ -489,12 +469,7 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
         .await;
     assert_redirect(&res, "/operations/profile-requests");
     let public = new_client();
-    let html = app
-        .get_with(&public, "/providers")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&public, "/providers").await;
     assert_eq!(
         texts(&html, "#providers .listing-name"),
         vec!["Contoso Cloud Distribution"]
@@ -504,24 +479,14 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
     let res = app.get_with(&public, &format!("/logos/{logo}")).await;
     assert_eq!(res.status(), StatusCode::OK, "a published logo is public");
     assert_eq!(res.headers()["content-type"], "image/png");
-    let html = app
-        .get_with(&public, "/providers?country=US")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&public, "/providers?country=US").await;
     let listing = texts(&html, "#providers li")[0].clone();
     assert!(listing.contains("https://contoso.example/us"));
     assert!(
         !listing.contains("https://contoso.example/tw"),
         "only the chosen country's URL"
     );
-    let html = app
-        .get_with(&public, "/providers?country=JP")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&public, "/providers?country=JP").await;
     assert!(texts(&html, "#providers .listing-name").is_empty());
     assert!(html.contains("No listed provider serves this country yet."));
 
@@ -533,7 +498,7 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
         email.subject,
         "Your profile on the official indirect providers list was updated"
     );
-    let html = app.get("/profile").await.text().await.unwrap();
+    let html = app.html("/profile").await;
     assert_eq!(texts(&html, "#request-status"), vec!["Completed"]);
     assert!(texts(&html, "#listing")[0].contains("https://contoso.example/tw"));
     assert!(
@@ -559,12 +524,7 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
         )
         .await;
     assert_redirect(&res, "/operations/profile-requests");
-    let html = app
-        .get_with(&public, "/providers")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&public, "/providers").await;
     assert_eq!(
         texts(&html, "#providers .listing-name"),
         vec!["Contoso Cloud Distribution"]
@@ -573,12 +533,7 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
         app.with_conn(|conn| ProviderProfile::of(conn, fabrikam).unwrap())
             .is_none()
     );
-    let html = app
-        .get_with(&fabrikam_client, "/profile")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.html_with(&fabrikam_client, "/profile").await;
     assert_eq!(texts(&html, "#request-status"), vec!["Rejected"]);
     assert_eq!(
         texts(&html, "#rejection-reason"),
@@ -608,7 +563,7 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
             .filter(|a| a.action != "profile_request.submitted")
             .all(|a| a.actor_user_id == Some(operator_id))
     );
-    let html = app.get("/activity-log").await.text().await.unwrap();
+    let html = app.html("/activity-log").await;
     assert!(html.contains("Profile change approved"));
 }
 
@@ -675,7 +630,7 @@ async fn the_public_list_needs_no_sign_in_and_speaks_both_languages() {
             ProviderProfile::apply(conn, &request).unwrap();
         });
     }
-    let html = app.get("/providers").await.text().await.unwrap();
+    let html = app.html("/providers").await;
     let names = texts(&html, "#providers .listing-name");
     assert_eq!(names.len(), 50);
     assert_eq!(names[0], "Contoso Distribution");
@@ -687,7 +642,7 @@ async fn the_public_list_needs_no_sign_in_and_speaks_both_languages() {
         .attr("href")
         .unwrap()
         .to_owned();
-    let html = app.get(&next).await.text().await.unwrap();
+    let html = app.html(&next).await;
     let rest = texts(&html, "#providers .listing-name");
     assert_eq!(rest.len(), 6);
     assert_eq!(rest.last().unwrap(), "Provider 54");

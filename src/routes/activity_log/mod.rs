@@ -157,26 +157,11 @@ pub async fn reseller_log(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let reseller = user.reseller_id();
-    let seek = query.seek::<i64>();
     let filter = LogFilter {
-        actor_partner: Some(reseller.get()),
+        actor_partner: Some(user.reseller_id().get()),
         ..LogFilter::default()
     };
-    let page = state
-        .db
-        .read(move |conn| Ok(Activity::page(conn, &filter, &seek, PER_PAGE)?))
-        .await?;
-    respond(
-        &req,
-        LogQuery::default(),
-        Vec::new(),
-        page,
-        FormErrors::new(),
-        false,
-        "/reseller/activity-log",
-    )
-    .await
+    plain_log(&req, &state, filter, &query, "/reseller/activity-log").await
 }
 
 /// The operations console's log: every entry, newest first (operators' own actions among them).
@@ -186,23 +171,34 @@ pub async fn operator_log(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let seek = query.seek::<i64>();
-    let everything = LogFilter {
+    let filter = LogFilter {
         everything: true,
         ..LogFilter::default()
     };
+    plain_log(&req, &state, filter, &query, "/operations/activity-log").await
+}
+
+/// A log without the provider's filters: a page of what `filter` scopes.
+async fn plain_log(
+    req: &HttpRequest,
+    state: &AppState,
+    filter: LogFilter,
+    query: &PageQuery,
+    base: &'static str,
+) -> AppResult<HttpResponse> {
+    let seek = query.seek::<i64>();
     let page = state
         .db
-        .read(move |conn| Ok(Activity::page(conn, &everything, &seek, PER_PAGE)?))
+        .read(move |conn| Ok(Activity::page(conn, &filter, &seek, PER_PAGE)?))
         .await?;
     respond(
-        &req,
+        req,
         LogQuery::default(),
         Vec::new(),
         page,
         FormErrors::new(),
         false,
-        "/operations/activity-log",
+        base,
     )
     .await
 }

@@ -95,14 +95,6 @@ pub async fn form(
     render(&req, &state, form, FormErrors::new()).await
 }
 
-fn text(errors: &mut FormErrors, field: &'static str, value: &str, max: usize) {
-    if value.trim().is_empty() {
-        errors.add(field, "validation.required");
-    } else if value.trim().chars().count() > max {
-        errors.add(field, "validation.too_long");
-    }
-}
-
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -111,21 +103,11 @@ pub async fn submit(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let mut errors = FormErrors::new();
-    text(&mut errors, "company_name", &form.company_name, 200);
+    errors.text("company_name", &form.company_name, 200);
     let domain = errors.check("domain_prefix", DomainPrefix::parse(&form.domain_prefix));
     let country = errors.check("country", Country::parse(&form.country));
-    text(
-        &mut errors,
-        "contact_first_name",
-        &form.contact_first_name,
-        100,
-    );
-    text(
-        &mut errors,
-        "contact_last_name",
-        &form.contact_last_name,
-        100,
-    );
+    errors.text("contact_first_name", &form.contact_first_name, 100);
+    errors.text("contact_last_name", &form.contact_last_name, 100);
     let email = errors.check("email", Email::parse(&form.email));
     if let Err(key) = password::check_new(&form.password) {
         errors.add("password", key);

@@ -15,18 +15,10 @@ use crate::email::messages::{EnrollmentRejected, EnrollmentVerified};
 use crate::email::{self};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::pagination::{PER_PAGE, Page, StatusQuery};
 use crate::routes::see_other;
 use crate::startup::AppState;
 use crate::view::{Ctx, FormErrors};
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    status: String,
-    after: Option<String>,
-    before: Option<String>,
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "operations/enrollments.html")]
@@ -42,23 +34,15 @@ impl EnrollmentsPage {
     }
 }
 
-fn status_of(raw: &str) -> EnrollmentStatus {
-    EnrollmentStatus::parse(raw).unwrap_or(EnrollmentStatus::Pending)
-}
-
 pub async fn list(
     ctx: Ctx,
     _user: Signed<OperatorStaff>,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: web::Query<StatusQuery>,
 ) -> AppResult<EnrollmentsPage> {
-    let query = query.into_inner();
-    let status = status_of(&query.status);
-    let seek = PageQuery {
-        after: query.after,
-        before: query.before,
-    }
-    .seek::<i64>();
+    let status = query.status_in(&["pending", "verified", "rejected"]);
+    let status = EnrollmentStatus::parse(status).unwrap_or(EnrollmentStatus::Pending);
+    let seek = query.seek::<i64>();
     let resellers = state
         .db
         .read(move |conn| Ok(Partner::enrollments_page(conn, status, &seek, PER_PAGE)?))
@@ -138,13 +122,8 @@ pub async fn reject(
     form: web::Form<RejectForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let reason = form.reason.trim().to_owned();
     let mut errors = FormErrors::new();
-    if reason.is_empty() {
-        errors.add("reason", "validation.required");
-    } else if reason.chars().count() > 1000 {
-        errors.add("reason", "validation.too_long");
-    }
+    let reason = errors.text("reason", &form.reason, 1000);
     if !errors.is_empty() {
         let page = RejectPage {
             ctx: Ctx::build(&req).await?,

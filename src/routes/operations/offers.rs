@@ -87,15 +87,8 @@ struct Checked {
 }
 
 fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<Checked> {
-    let text = |errors: &mut FormErrors, field: &'static str, value: &str, max: usize| {
-        if value.trim().is_empty() {
-            errors.add(field, "validation.required");
-        } else if value.chars().count() > max {
-            errors.add(field, "validation.too_long");
-        }
-    };
     if new {
-        text(errors, "sku", &form.sku, 64);
+        errors.text("sku", &form.sku, 64);
         if !form
             .sku
             .trim()
@@ -105,10 +98,8 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<Checked
             errors.add("sku", "operations.offers.sku_format");
         }
     }
-    text(errors, "name", &form.name, 200);
-    if form.description.chars().count() > 2000 {
-        errors.add("description", "validation.too_long");
-    }
+    errors.text("name", &form.name, 200);
+    errors.optional_text("description", &form.description, 2000);
     let price = errors.check("unit_price", parse_money(&form.unit_price));
     let currency = form.currency.trim();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {

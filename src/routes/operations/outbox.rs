@@ -4,25 +4,16 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
-use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, OperatorStaff, Signed};
 use crate::db::models::activity::NewActivity;
 use crate::db::models::outbox::{FAILED, OutboxEmail, PENDING, SENT};
 use crate::error::{AppError, AppResult};
-use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::pagination::{PER_PAGE, Page, StatusQuery};
 use crate::routes::see_other;
 use crate::startup::AppState;
 use crate::view::Ctx;
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    status: String,
-    after: Option<String>,
-    before: Option<String>,
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "operations/outbox/list.html")]
@@ -46,26 +37,15 @@ impl OutboxPage {
     }
 }
 
-fn status_of(raw: &str) -> &'static str {
-    [PENDING, SENT, FAILED]
-        .into_iter()
-        .find(|s| *s == raw)
-        .unwrap_or(FAILED)
-}
-
 pub async fn list(
     ctx: Ctx,
     _user: Signed<OperatorStaff>,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: web::Query<StatusQuery>,
 ) -> AppResult<OutboxPage> {
-    let query = query.into_inner();
-    let status = status_of(&query.status);
-    let seek = PageQuery {
-        after: query.after,
-        before: query.before,
-    }
-    .seek::<i64>();
+    // Failed first: that is what an operator comes here for.
+    let status = query.status_in(&[FAILED, PENDING, SENT]);
+    let seek = query.seek::<i64>();
     let emails = state
         .db
         .read(move |conn| Ok(OutboxEmail::page_by_status(conn, status, &seek, PER_PAGE)?))

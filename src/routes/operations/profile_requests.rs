@@ -20,18 +20,10 @@ use crate::db::models::user::User;
 use crate::email::{self, messages::ProfileReviewed};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
-use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::pagination::{PER_PAGE, Page, StatusQuery};
 use crate::routes::see_other;
 use crate::startup::AppState;
 use crate::view::{Ctx, FormErrors};
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    status: String,
-    after: Option<String>,
-    before: Option<String>,
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "operations/profile_requests/list.html")]
@@ -56,26 +48,14 @@ impl QueuePage {
     }
 }
 
-fn status_of(raw: &str) -> &'static str {
-    [SUBMITTED, IN_REVIEW, COMPLETED, REJECTED]
-        .into_iter()
-        .find(|s| *s == raw)
-        .unwrap_or(SUBMITTED)
-}
-
 pub async fn list(
     ctx: Ctx,
     _user: Signed<OperatorStaff>,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
+    query: web::Query<StatusQuery>,
 ) -> AppResult<QueuePage> {
-    let query = query.into_inner();
-    let status = status_of(&query.status);
-    let seek = PageQuery {
-        after: query.after,
-        before: query.before,
-    }
-    .seek::<i64>();
+    let status = query.status_in(&[SUBMITTED, IN_REVIEW, COMPLETED, REJECTED]);
+    let seek = query.seek::<i64>();
     let requests = state
         .db
         .read(move |conn| {
@@ -216,13 +196,8 @@ pub async fn reject(
     form: web::Form<RejectForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let reason = form.reason.trim().to_owned();
     let mut errors = FormErrors::new();
-    if reason.is_empty() {
-        errors.add("reason", "validation.required");
-    } else if reason.chars().count() > 1000 {
-        errors.add("reason", "validation.too_long");
-    }
+    let reason = errors.text("reason", &form.reason, 1000);
     if !errors.is_empty() {
         let page = request_page(&req, &state, id, reason, errors).await?;
         return Ok(crate::routes::form_page(&req, page, true));

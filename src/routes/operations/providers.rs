@@ -86,15 +86,8 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let mut errors = FormErrors::new();
-    let name = form.name.trim().to_owned();
-    let user_name = form.user_name.trim().to_owned();
-    for (field, value) in [("name", &name), ("user_name", &user_name)] {
-        if value.is_empty() {
-            errors.add(field, "validation.required");
-        } else if value.chars().count() > 200 {
-            errors.add(field, "validation.too_long");
-        }
-    }
+    let name = errors.text("name", &form.name, 200);
+    let user_name = errors.text("user_name", &form.user_name, 200);
     let country = errors.check("country", Country::parse(&form.country));
     let email = errors.check("email", Email::parse(&form.email));
     let (Some(country), Some(email), true) = (country, email, errors.is_empty()) else {

@@ -52,7 +52,26 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> AppResult<ProfilePage> {
     let provider = user.provider_id();
-    let (provider_name, profile, locations, latest) = state
+    let (provider_name, profile, locations, latest) = load(&state, provider).await?;
+    Ok(ProfilePage {
+        ctx,
+        provider_name,
+        profile,
+        locations,
+        latest,
+    })
+}
+
+/// The provider's name, its listing (if any) with its locations, and its latest request.
+type Loaded = (
+    String,
+    Option<ProviderProfile>,
+    Vec<Location>,
+    Option<ProfileChangeRequest>,
+);
+
+async fn load(state: &AppState, provider: ProviderId) -> AppResult<Loaded> {
+    state
         .db
         .read(move |conn| {
             Ok((
@@ -62,14 +81,7 @@ pub async fn show(
                 ProfileChangeRequest::latest(conn, provider)?,
             ))
         })
-        .await?;
-    Ok(ProfilePage {
-        ctx,
-        provider_name,
-        profile,
-        locations,
-        latest,
-    })
+        .await
 }
 
 /// The change request form as typed.
@@ -126,17 +138,7 @@ async fn render_change(
     form: Option<ChangeForm>,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
-    let (name, profile, locations, latest) = state
-        .db
-        .read(move |conn| {
-            Ok((
-                Partner::find(conn, provider.get())?.name,
-                ProviderProfile::of(conn, provider.get())?,
-                ProviderProfile::locations_of(conn, provider.get())?,
-                ProfileChangeRequest::latest(conn, provider)?,
-            ))
-        })
-        .await?;
+    let (name, profile, locations, latest) = load(state, provider).await?;
     let form = form.unwrap_or_else(|| ChangeForm {
         company_name: profile.map_or(name, |p| p.company_name),
         locations: locations.into_iter().map(|l| (l.country, l.url)).collect(),
@@ -249,11 +251,7 @@ pub async fn submit_change(
     let provider = user.provider_id();
     let form = read_form(payload).await?;
     let mut errors = FormErrors::new();
-    if form.company_name.is_empty() {
-        errors.add("company_name", "validation.required");
-    } else if form.company_name.chars().count() > 200 {
-        errors.add("company_name", "validation.too_long");
-    }
+    errors.text("company_name", &form.company_name, 200);
     let logo = match &form.logo {
         None => None,
         Some((_, true)) => {

@@ -113,15 +113,6 @@ pub struct CheckedAccount {
     pub tenant_owner: bool,
 }
 
-fn text(errors: &mut FormErrors, field: &'static str, value: &str, required: bool, max: usize) {
-    let v = value.trim();
-    if required && v.is_empty() {
-        errors.add(field, "validation.required");
-    } else if v.chars().count() > max {
-        errors.add(field, "validation.too_long");
-    }
-}
-
 /// Checks the account step, including what needs the database: the reseller must be one of this
 /// provider's partners, the domain must be free.
 pub fn check_account(
@@ -146,39 +137,21 @@ pub fn check_account(
             }
         },
     };
-    text(&mut errors, "company_name", &form.company_name, true, 200);
+    errors.text("company_name", &form.company_name, 200);
     let domain = errors.check("domain_prefix", DomainPrefix::parse(&form.domain_prefix));
     if let Some(d) = &domain
         && Customer::domain_taken(conn, d.as_str())?
     {
         errors.add("domain_prefix", "wizard.domain_taken");
     }
-    text(&mut errors, "address_line1", &form.address_line1, true, 200);
-    text(
-        &mut errors,
-        "address_line2",
-        &form.address_line2,
-        false,
-        200,
-    );
-    text(&mut errors, "city", &form.city, true, 100);
-    text(&mut errors, "state", &form.state, false, 100);
-    text(&mut errors, "postal_code", &form.postal_code, false, 20);
+    errors.text("address_line1", &form.address_line1, 200);
+    errors.optional_text("address_line2", &form.address_line2, 200);
+    errors.text("city", &form.city, 100);
+    errors.optional_text("state", &form.state, 100);
+    errors.optional_text("postal_code", &form.postal_code, 20);
     let country = errors.check("country", Country::parse(&form.country));
-    text(
-        &mut errors,
-        "contact_first_name",
-        &form.contact_first_name,
-        true,
-        100,
-    );
-    text(
-        &mut errors,
-        "contact_last_name",
-        &form.contact_last_name,
-        true,
-        100,
-    );
+    errors.text("contact_first_name", &form.contact_first_name, 100);
+    errors.text("contact_last_name", &form.contact_last_name, 100);
     let email = errors.check("contact_email", Email::parse(&form.contact_email));
     if let Err(key) = check_phone(&form.contact_phone) {
         errors.add("contact_phone", key);
