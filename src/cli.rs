@@ -51,6 +51,19 @@ pub enum Command {
     },
     /// Load demo data (an operator, two providers, resellers, an offer catalog) and print the sign-ins.
     DemoData,
+    /// Fill an empty database with benchmark data: one provider with many resellers and customers.
+    BenchData {
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: u64,
+        #[arg(long, default_value_t = 10_000)]
+        resellers: u64,
+        /// Open new customer wizard drafts to make, ready to Submit (the write benchmark).
+        #[arg(long, default_value_t = 0)]
+        drafts: u64,
+        /// Where to write the drafts' ids, one a line.
+        #[arg(long)]
+        drafts_out: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -122,6 +135,20 @@ pub fn run(cli: Cli) -> ExitCode {
             create_provider(&config, &name, &email, &country, user_name.as_deref(), &pw)
         }),
         Command::DemoData => demo_data(&config),
+        Command::BenchData {
+            customers,
+            resellers,
+            drafts,
+            drafts_out,
+        } => bench_data(
+            &config,
+            crate::bench_data::BenchSpec {
+                customers,
+                resellers,
+                drafts,
+            },
+            drafts_out.as_deref(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -254,4 +281,35 @@ fn demo_data(config: &Config) -> anyhow::Result<()> {
             "the database already holds data; demo data is only loaded into an empty database"
         ),
     }
+}
+
+fn bench_data(
+    config: &Config,
+    spec: crate::bench_data::BenchSpec,
+    drafts_out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use crate::bench_data::{BENCH_EMAIL, BENCH_OPERATOR, BENCH_PASSWORD};
+    let db = Db::connect(&config.database_url)?;
+    let made = crate::bench_data::load(&db, spec, &config.tenant_domain_suffix)?;
+    if let Some(path) = drafts_out {
+        let ids: Vec<String> = made.draft_ids.iter().map(i64::to_string).collect();
+        std::fs::write(path, ids.join("\n") + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "Bench data loaded in {:.1} s: {} customers, {} subscriptions, {} resellers, {} wizard drafts.",
+        made.seconds,
+        spec.customers,
+        made.subscriptions,
+        spec.resellers,
+        made.draft_ids.len()
+    );
+    println!(
+        "Sign in as {BENCH_EMAIL} with password {BENCH_PASSWORD} (operator: {BENCH_OPERATOR}, same password)."
+    );
+    println!("provider_id: {}", made.provider_id);
+    println!("big_reseller_id: {}", made.big_reseller_id);
+    println!("big_reseller_customers: {}", made.big_reseller_customers);
+    println!("deep_after: {}", made.deep_after);
+    Ok(())
 }

@@ -148,7 +148,7 @@ const USERS: &[DemoUser] = &[
 ];
 
 /// (sku, name, description, unit price in cents, billing, min, max)
-const OFFERS: &[(&str, &str, &str, i64, &str, i32, i32)] = &[
+pub(crate) const OFFERS: &[(&str, &str, &str, i64, &str, i32, i32)] = &[
     (
         "M365-BB",
         "Microsoft 365 Business Basic",

@@ -2,6 +2,7 @@
 //! program. `startup::Application` is the running app; `cli` the commands of the binary.
 
 pub mod auth;
+pub mod bench_data;
 pub mod cli;
 pub mod config;
 pub mod db;
