@@ -192,9 +192,46 @@ pub fn keys() -> Vec<String> {
     keys
 }
 
+/// A locale's date formats, parsed once (a list page shows a date on every row).
+struct Formats {
+    datetime: Vec<chrono::format::Item<'static>>,
+    date: Vec<chrono::format::Item<'static>>,
+}
+
+fn formats(locale: Locale) -> &'static Formats {
+    static EN: OnceLock<Formats> = OnceLock::new();
+    static ZH_TW: OnceLock<Formats> = OnceLock::new();
+    let cell = match locale {
+        Locale::En => &EN,
+        Locale::ZhTw => &ZH_TW,
+    };
+    cell.get_or_init(|| {
+        let parse = |key: &str| {
+            chrono::format::StrftimeItems::new(t(locale, key))
+                .parse_to_owned()
+                .unwrap_or_default()
+        };
+        Formats {
+            datetime: parse("format.datetime"),
+            date: parse("format.date"),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_formatted_per_locale() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 5)
+            .and_then(|d| d.and_hms_opt(9, 7, 0))
+            .unwrap();
+        assert_eq!(Tr(Locale::En).date(&at), "5 Mar 2026");
+        assert_eq!(Tr(Locale::En).datetime(&at), "5 Mar 2026, 09:07 UTC");
+        assert_eq!(Tr(Locale::ZhTw).date(&at), "2026年3月5日");
+        assert_eq!(Tr(Locale::ZhTw).datetime(&at), "2026年3月5日 09:07 (UTC)");
+    }
 
     #[test]
     fn both_locale_files_hold_the_same_keys() {
@@ -264,11 +301,13 @@ impl Tr {
 
     /// A UTC time in this language's format.
     pub fn datetime(&self, at: &chrono::NaiveDateTime) -> String {
-        at.format(t(self.0, "format.datetime")).to_string()
+        at.format_with_items(formats(self.0).datetime.iter())
+            .to_string()
     }
 
     pub fn date(&self, at: &chrono::NaiveDateTime) -> String {
-        at.format(t(self.0, "format.date")).to_string()
+        at.format_with_items(formats(self.0).date.iter())
+            .to_string()
     }
 
     /// Integer minor units as money, e.g. "USD 1,234.50".

@@ -131,6 +131,7 @@ impl Application {
             actix_web::cookie::time::Duration::seconds(state.config.session_idle.as_secs() as i64);
         let base_url = state.config.base_url.clone();
         let store = DbSessionStore::new(state.db.clone());
+        let blocking_threads = state.db.max_connections() as usize + 2;
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(SESSION_COOKIE.to_owned())
@@ -168,7 +169,11 @@ impl Application {
                         .exclude("/healthz"),
                 )
         })
-        .shutdown_timeout(5);
+        .shutdown_timeout(5)
+        // Every query runs on a worker's blocking pool. More threads than connections only wait on the
+        // pool (and on each other, in the kernel); a few spare threads keep password hashing (sign-in)
+        // from holding up the queries.
+        .worker_max_blocking_threads(blocking_threads);
         if let Some(Workers(n)) = workers {
             server = server.workers(n.max(1));
         }

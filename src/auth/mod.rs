@@ -24,7 +24,7 @@ use crate::startup::AppState;
 
 pub use session::AppSession;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     Operator,
     Provider,
@@ -64,7 +64,7 @@ impl Role {
 }
 
 /// The signed-in user of this request, loaded once and cached in the request's extensions.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CurrentUser {
     pub id: i64,
     pub email: String,
@@ -80,7 +80,7 @@ pub struct CurrentUser {
 struct CachedUser(Option<Rc<CurrentUser>>);
 
 impl CurrentUser {
-    fn from_row(user: User, partner: Option<PartnerSummary>) -> Self {
+    pub(crate) fn from_row(user: User, partner: Option<PartnerSummary>) -> Self {
         Self {
             id: user.id,
             role: user.role(),
@@ -102,17 +102,25 @@ impl CurrentUser {
         let user = match session.user_id()? {
             None => None,
             Some(id) => {
-                let state = req
-                    .app_data::<web::Data<AppState>>()
-                    .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
-                let row = state
-                    .db
-                    .read(move |conn| Ok(User::load_signed_in(conn, id)?))
-                    .await?;
+                // The session store loads the user with the session, in the same trip to the
+                // database; the query here covers a session that changed hands during this request.
+                let row = match session.preloaded_user(id) {
+                    Some(user) => Some(user),
+                    None => {
+                        let state = req
+                            .app_data::<web::Data<AppState>>()
+                            .ok_or_else(|| anyhow::anyhow!("application state missing"))?;
+                        state
+                            .db
+                            .read(move |conn| Ok(User::load_signed_in(conn, id)?))
+                            .await?
+                            .map(|(user, partner)| CurrentUser::from_row(user, partner))
+                    }
+                };
                 match row {
-                    Some((user, partner)) => {
+                    Some(user) => {
                         session.touch()?;
-                        Some(Rc::new(CurrentUser::from_row(user, partner)))
+                        Some(Rc::new(user))
                     }
                     None => {
                         session.sign_out();

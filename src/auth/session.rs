@@ -8,7 +8,8 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
 use std::future::{Ready, ready};
 
-use crate::auth::session_store::USER_ID_KEY;
+use crate::auth::CurrentUser;
+use crate::auth::session_store::{PRELOADED_USER_KEY, USER_ID_KEY};
 use crate::error::AppError;
 use crate::i18n::Locale;
 
@@ -63,6 +64,15 @@ impl AppSession {
 
     pub fn user_id(&self) -> Result<Option<i64>, AppError> {
         Ok(self.0.get::<i64>(USER_ID_KEY)?)
+    }
+
+    /// The signed-in user as the session store loaded it with the session, when it is user `id`.
+    pub fn preloaded_user(&self, id: i64) -> Option<CurrentUser> {
+        self.0
+            .get::<CurrentUser>(PRELOADED_USER_KEY)
+            .ok()
+            .flatten()
+            .filter(|user| user.id == id)
     }
 
     /// Starts a signed-in session: a new session key (the old cookie dies), a new CSRF token, and
@@ -149,6 +159,11 @@ impl AppSession {
 
     /// The flash messages to show now; they are gone afterwards.
     pub fn take_flashes(&self) -> Vec<Flash> {
+        // `Session::remove` marks the session changed even when the key is absent, which would save the
+        // session (a database write) on every page view.
+        if !self.0.contains_key(FLASH_KEY) {
+            return Vec::new();
+        }
         match self.0.remove_as::<Vec<Flash>>(FLASH_KEY) {
             Some(Ok(flashes)) => flashes,
             _ => Vec::new(),
@@ -192,4 +207,34 @@ pub fn new_token() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_session::SessionStatus;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn a_page_view_without_flashes_leaves_the_session_unchanged() {
+        let req = TestRequest::default().to_http_request();
+        let session = AppSession::of(&req);
+        assert!(session.take_flashes().is_empty());
+        assert!(session.locale().is_none());
+        assert_eq!(session.0.status(), SessionStatus::Unchanged);
+    }
+
+    #[test]
+    fn flashes_are_shown_once() {
+        let req = TestRequest::default().to_http_request();
+        let session = AppSession::of(&req);
+        session
+            .flash(FlashKind::Success, "flash.signed_in_as")
+            .unwrap();
+        let shown = session.take_flashes();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].key, "flash.signed_in_as");
+        assert!(session.take_flashes().is_empty());
+        assert_eq!(session.0.status(), SessionStatus::Changed);
+    }
 }

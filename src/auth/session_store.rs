@@ -9,12 +9,19 @@ use anyhow::Context;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
+use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::db::models::session::SessionRow;
+use crate::db::models::user::User;
 
 /// The session-state key that holds the signed-in user's id; copied to its own column so all sessions
 /// of a user can be found and ended.
 pub const USER_ID_KEY: &str = "uid";
+
+/// The key under which `load` hands the signed-in user (loaded in the same trip to the database as the
+/// session) to `CurrentUser::load`. It lives only for the request: `save` and `update` drop it, so it is
+/// never stored, and a user disabled since is simply not found.
+pub const PRELOADED_USER_KEY: &str = "\u{0}user";
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -49,24 +56,45 @@ fn expires_in(ttl: &Duration) -> chrono::NaiveDateTime {
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let id = SessionRow::hash_key(key.as_ref());
-        let state = self
+        let loaded = self
             .db
-            .read(move |conn| Ok(SessionRow::load_live(conn, &id)?))
+            .read(move |conn| {
+                let Some(json) = SessionRow::load_live(conn, &id)? else {
+                    return Ok(None);
+                };
+                let state: HashMap<String, String> = match serde_json::from_str(&json) {
+                    Ok(state) => state,
+                    Err(e) => return Ok(Some(Err(e))),
+                };
+                let user = match user_id_of(&state) {
+                    Some(uid) => User::load_signed_in(conn, uid)?
+                        .map(|(user, partner)| CurrentUser::from_row(user, partner)),
+                    None => None,
+                };
+                Ok(Some(Ok((state, user))))
+            })
             .await
             .map_err(|e| LoadError::Other(anyhow::anyhow!("{e}")))?;
-        match state {
+        match loaded {
             None => Ok(None),
-            Some(json) => serde_json::from_str(&json)
-                .map(Some)
-                .map_err(|e| LoadError::Deserialization(e.into())),
+            Some(Err(e)) => Err(LoadError::Deserialization(e.into())),
+            Some(Ok((mut state, user))) => {
+                if let Some(user) = user {
+                    let json = serde_json::to_string(&user)
+                        .map_err(|e| LoadError::Deserialization(e.into()))?;
+                    state.insert(PRELOADED_USER_KEY.to_owned(), json);
+                }
+                Ok(Some(state))
+            }
         }
     }
 
     async fn save(
         &self,
-        state: HashMap<String, String>,
+        mut state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, SaveError> {
+        state.remove(PRELOADED_USER_KEY);
         let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
         let key = new_key().map_err(SaveError::Other)?;
         let id = SessionRow::hash_key(key.as_ref());
@@ -82,9 +110,10 @@ impl SessionStore for DbSessionStore {
     async fn update(
         &self,
         key: SessionKey,
-        state: HashMap<String, String>,
+        mut state: HashMap<String, String>,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
+        state.remove(PRELOADED_USER_KEY);
         let json =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let id = SessionRow::hash_key(key.as_ref());

@@ -3,6 +3,13 @@
 (function () {
   "use strict";
 
+  // Every page is sent with Cache-Control: no-store, because what it shows is live and a wizard step
+  // must not come back after Submit. Chrome still restores such a page from its back/forward cache
+  // when no cookie changed since; load it again instead, so the server decides what Back shows.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+
   // A form that is being submitted cannot be submitted again by a second click (the server also
   // refuses duplicates; this just spares the user the wait).
   document.addEventListener("submit", function (event) {

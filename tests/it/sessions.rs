@@ -156,3 +156,33 @@ async fn signing_out_keeps_the_chosen_language_but_not_the_session() {
         "/sign-in?next=%2F",
     );
 }
+
+#[tokio::test]
+async fn a_page_view_writes_nothing_to_the_session_and_the_preloaded_user_is_never_stored() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    app.signed_in("alice@contoso.example").await;
+    // Sign-in leaves a flash for the first page; after that, page views only read.
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    let before: Vec<(String, chrono::NaiveDateTime)> = app.with_conn(|conn| {
+        sessions::table
+            .select((sessions::state, sessions::expires_at))
+            .load(conn)
+            .unwrap()
+    });
+    for path in ["/", "/customers", "/indirect-resellers"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(res.headers().get("set-cookie").is_none(), "{path}");
+    }
+    let after: Vec<(String, chrono::NaiveDateTime)> = app.with_conn(|conn| {
+        sessions::table
+            .select((sessions::state, sessions::expires_at))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(before, after);
+    assert_eq!(after.len(), 1);
+    assert!(after[0].0.contains("uid"));
+    assert!(!after[0].0.contains("user"), "{}", after[0].0);
+}

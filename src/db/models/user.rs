@@ -56,7 +56,7 @@ pub struct NewUser<'a> {
 }
 
 /// The organisation a signed-in user belongs to, as the layout and the role checks need it.
-#[derive(Queryable, Clone, Debug)]
+#[derive(Queryable, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PartnerSummary {
     pub id: i64,
     pub kind: String,

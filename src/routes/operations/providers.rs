@@ -93,7 +93,7 @@ pub async fn create(
     let (Some(country), Some(email), true) = (country, email, errors.is_empty()) else {
         return again(&req, form, errors).await;
     };
-    let (temporary, hash) = password::temporary_with_hash().await?;
+    let (temporary, hash) = password::temporary_with_hash()?;
     let operator = user.id;
     let for_write = email.clone();
     let created = state

@@ -184,15 +184,29 @@ impl Browser {
         let xpath = format!(
             "//a[normalize-space(.)={lit}] | //button[normalize-space(.)={lit}] | //input[@type='submit' and @value={lit}]"
         );
-        let element = self
-            .driver
-            .query(By::XPath(xpath))
-            .wait(Duration::from_secs(5), Duration::from_millis(50))
-            .first()
-            .await
-            .unwrap_or_else(|e| panic!("no link or button labelled {label:?}: {e}"));
-        element.scroll_into_view().await.unwrap();
-        element.click().await.unwrap();
+        // A page still settling (an element replaced, or covered for a moment) refuses the click
+        // without clicking anything; find the element again and retry, as a user's second try would.
+        for attempt in 1..=3 {
+            let element = self
+                .driver
+                .query(By::XPath(xpath.clone()))
+                .wait(Duration::from_secs(5), Duration::from_millis(50))
+                .first()
+                .await
+                .unwrap_or_else(|e| panic!("no link or button labelled {label:?}: {e}"));
+            let clicked = match element.scroll_into_view().await {
+                Ok(()) => element.click().await,
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(()) => return,
+                Err(e) if attempt < 3 => {
+                    eprintln!("click on {label:?} refused ({e}); trying again");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("cannot click {label:?}: {e}"),
+            }
+        }
     }
 
     /// Clicks the first element matching a CSS selector (for controls whose label is an icon).

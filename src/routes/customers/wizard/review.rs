@@ -157,8 +157,9 @@ pub async fn submit(
     if let Some(to) = closed_destination(&draft) {
         return Ok(see_other(&to));
     }
-    // The password is made and hashed before the transaction, so the write lock is not held for it.
-    let (temporary, hash) = password::temporary_with_hash().await?;
+    // The password is made and hashed (light settings: see `password::temporary_hasher`) before the
+    // transaction, so the write lock is not held for it.
+    let (temporary, hash) = password::temporary_with_hash()?;
     let sealed = seal(
         &state.config.session_key,
         &secret_name(draft.id),
