@@ -25,6 +25,7 @@ use crate::routes::customers::wizard::{AccountForm, KIND, WizardData, ttl};
 pub const BENCH_EMAIL: &str = "bench@contoso-distribution.example";
 pub const BENCH_PASSWORD: &str = "bench-password-2026";
 pub const BENCH_OPERATOR: &str = "operator@bench.example";
+pub const BENCH_RESELLER: &str = "reseller@bench.example";
 
 /// The resellers that each hold a twentieth of the customers (with a million customers: fifty thousand).
 const BIG_RESELLERS: u64 = 5;
@@ -566,6 +567,18 @@ fn fill(
     }
     transaction(conn, |conn| conn.batch_execute(&sql))?;
 
+    // The big reseller has a user, so each Submit for it also queues that user's email, as it would.
+    if let Some(big) = reseller_ids.first() {
+        conn.batch_execute(&format!(
+            "INSERT INTO users (id, email, password_hash, role, partner_id, display_name, locale, created_at, updated_at) \
+             VALUES ({id}, {email}, {hash}, 'reseller', {big}, 'Bench Reseller', 'zh-TW', {at}, {at});",
+            id = crate::db::new_id(),
+            email = text(BENCH_RESELLER),
+            hash = text(&hash),
+            at = ts(now),
+        ))?;
+    }
+
     // Open wizard drafts, ready to Submit, for the write benchmark.
     let draft_ids = make_drafts(
         conn,
@@ -579,6 +592,10 @@ fn fill(
 
     // Statistics for the query planner, as after any bulk load.
     conn.batch_execute("ANALYZE;")?;
+    // Everything into the database file, so the file alone is the whole benchmark database.
+    if let DbConnection::Sqlite(_) = conn {
+        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    }
 
     let (big_reseller_id, big_reseller_customers) = reseller_ids
         .first()

@@ -109,6 +109,9 @@ impl Application {
         );
         let mut tasks = vec![tokio::spawn(worker.run())];
         tasks.push(tokio::spawn(housekeeping(state.clone())));
+        if !db.url().is_postgres() {
+            tasks.push(tokio::spawn(checkpoints(db.clone())));
+        }
 
         let server = Self::server(listener, state.clone(), workers)?;
         tracing::info!(address = %address, base_url = %state.base_url, database = %state.db.url().redacted(), "listening");
@@ -201,16 +204,30 @@ impl Application {
 }
 
 /// Clears expired sessions and drafts and forgets idle throttle buckets, every few minutes.
+/// Keeps SQLite's write-ahead log short without making a request pay for it (see `Db::checkpoint`).
+async fn checkpoints(db: Db) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let db = db.clone();
+        match tokio::task::spawn_blocking(move || db.checkpoint()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!(error = ?err, "WAL checkpoint failed"),
+            Err(err) => tracing::error!(error = ?err, "WAL checkpoint task panicked"),
+        }
+    }
+}
+
 async fn housekeeping(state: web::Data<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(300)).await;
         state.throttle.forget_idle();
         let db = state.db.clone();
-        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-            let mut conn = db.write_conn()?;
-            Ok(crate::db::models::session::SessionRow::delete_expired(
-                &mut conn,
-            )?)
+        let result = tokio::task::spawn_blocking(move || {
+            db.write_blocking(|conn| {
+                Ok(crate::db::models::session::SessionRow::delete_expired(
+                    conn,
+                )?)
+            })
         })
         .await;
         match result {

@@ -4,9 +4,9 @@
 pub mod id;
 pub mod models;
 pub mod schema;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,7 +14,6 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
@@ -109,7 +108,9 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
                  PRAGMA synchronous = NORMAL;
                  PRAGMA foreign_keys = ON;
                  PRAGMA temp_store = MEMORY;
-                 PRAGMA cache_size = -4000;",
+                 PRAGMA cache_size = -4000;
+                 PRAGMA wal_autocheckpoint = 16384;
+                 PRAGMA journal_size_limit = 67108864;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -121,15 +122,14 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
 /// writer at a time; queuing in the app beats spinning on `SQLITE_BUSY`), while reads share a larger pool.
 /// On PostgreSQL both are the same pool.
 ///
-/// Writers queue for the writer asynchronously (a semaphore with a permit per write connection) before
-/// they take a blocking thread, so a burst of writes waiting for the one SQLite writer never ties up the
-/// threads that reads need. Readers go straight to the pool: it hands a returned connection to a waiting
-/// thread directly, which measured faster than queueing them too (BENCHMARKS.md).
+/// On SQLite, writes are queued to the writer thread (`writer.rs`), which commits the writes waiting at
+/// the same moment together; they never take a blocking thread, so a burst of writes cannot hold up the
+/// threads that reads need. Reads run on the blocking pool with a connection from the read pool.
 #[derive(Clone)]
 pub struct Db {
     read: DbPool,
     write: DbPool,
-    write_gate: Arc<Semaphore>,
+    writer: Option<writer::Writer>,
     url: DatabaseUrl,
 }
 
@@ -167,11 +167,14 @@ impl Db {
                 (pool.clone(), pool)
             }
         };
-        let write_gate = Arc::new(Semaphore::new(write.max_size() as usize));
+        let writer = match url {
+            DatabaseUrl::Sqlite(_) => Some(writer::Writer::start(write.clone())?),
+            DatabaseUrl::Postgres(_) => None,
+        };
         Ok(Self {
             read,
             write,
-            write_gate,
+            writer,
             url: url.clone(),
         })
     }
@@ -194,20 +197,60 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        run_blocking(None, self.read.clone(), f).await
+        run_blocking(self.read.clone(), f).await
     }
 
-    /// Runs `f` inside one write transaction on the blocking thread pool: everything it writes is
-    /// committed together, or nothing is.
+    /// Runs `f` inside one write transaction: everything it writes is committed together, or nothing
+    /// is. On SQLite the transaction is a savepoint in the writer's next batch (see `writer.rs`); on
+    /// PostgreSQL it is a transaction of its own on the blocking pool.
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        run_blocking(Some(&self.write_gate), self.write.clone(), move |conn| {
-            transaction(conn, f)
-        })
-        .await
+        match &self.writer {
+            Some(writer) => writer.write(f).await,
+            None => run_blocking(self.write.clone(), move |conn| transaction(conn, f)).await,
+        }
+    }
+
+    /// `write` for callers on a blocking thread (the outbox worker, housekeeping): on SQLite their
+    /// writes queue for the same writer as the requests' rather than compete for its connection.
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write_blocking(f),
+            None => {
+                let mut conn = self.write_conn()?;
+                transaction(&mut conn, f)
+            }
+        }
+    }
+
+    /// Copies the write-ahead log back into the database file (SQLite; a no-op on PostgreSQL), beside
+    /// the writer rather than in its way: left to SQLite, the commit that crosses the threshold does it,
+    /// and that request waits. The server runs this ten times a second; the writer's own
+    /// `wal_autocheckpoint` (64 MiB) stays as the backstop. Returns the WAL's frames and how many of
+    /// them are now in the database file.
+    pub fn checkpoint(&self) -> anyhow::Result<(i64, i64)> {
+        if self.url.is_postgres() {
+            return Ok((0, 0));
+        }
+        #[derive(QueryableByName)]
+        struct Checkpoint {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            log: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            checkpointed: i64,
+        }
+        let mut conn = self.read_conn()?;
+        let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+            .get_result(&mut *conn)
+            .context("WAL checkpoint failed")?;
+        Ok((done.log, done.checkpointed))
     }
 
     /// A connection for synchronous callers (CLI commands, the outbox worker's blocking half).
@@ -220,32 +263,14 @@ impl Db {
     }
 }
 
-async fn run_blocking<T, F>(
-    gate: Option<&Arc<Semaphore>>,
-    pool: DbPool,
-    f: F,
-) -> Result<T, AppError>
+async fn run_blocking<T, F>(pool: DbPool, f: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let permit = match gate {
-        Some(gate) => Some(
-            gate.clone()
-                .acquire_owned()
-                .await
-                .context("the database is shutting down")?,
-        ),
-        None => None,
-    };
     actix_web::web::block(move || {
         let mut conn = pool.get().context("no database connection available")?;
-        let result = f(&mut conn);
-        // The connection goes back to the pool, and the next caller in line is let through, as soon
-        // as the work is done, not when this task is next polled.
-        drop(conn);
-        drop(permit);
-        result
+        f(&mut conn)
     })
     .await
     .context("database task was cancelled")?

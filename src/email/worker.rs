@@ -82,17 +82,18 @@ impl OutboxWorker {
                         .unwrap_or(chrono::Duration::minutes(2));
                 // Claim and release the (single, on SQLite) writer connection before talking to the SMTP
                 // server, so a slow server never holds up the dashboard's writes.
-                let claimed = {
-                    let mut conn = self.db.write_conn()?;
-                    OutboxEmail::claim(&mut conn, id, lease_until)?
-                };
+                let claimed = self
+                    .db
+                    .write_blocking(move |conn| Ok(OutboxEmail::claim(conn, id, lease_until)?))?;
                 let Some(email) = claimed else { continue };
                 progressed = true;
                 let outcome = self.mailer.send(&self.from, &email);
-                let mut conn = self.db.write_conn()?;
+                let (email_id, sensitive) = (email.id, email.sensitive);
                 match outcome {
                     Ok(()) => {
-                        OutboxEmail::mark_sent(&mut conn, email.id, email.sensitive)?;
+                        self.db.write_blocking(move |conn| {
+                            Ok(OutboxEmail::mark_sent(conn, email_id, sensitive)?)
+                        })?;
                         pass.sent += 1;
                     }
                     Err(SendError::Transient(err))
@@ -100,17 +101,24 @@ impl OutboxWorker {
                     {
                         let next = crate::db::now() + self.backoff(email.attempts);
                         tracing::warn!(id = email.id, attempt = email.attempts + 1, %err, "email delivery failed; will retry");
-                        OutboxEmail::mark_attempt_failed(&mut conn, email.id, &err, Some(next))?;
+                        self.db.write_blocking(move |conn| {
+                            Ok(OutboxEmail::mark_attempt_failed(
+                                conn,
+                                email_id,
+                                &err,
+                                Some(next),
+                            )?)
+                        })?;
                         pass.retrying += 1;
                     }
                     Err(err) => {
                         tracing::error!(id = email.id, %err, "email delivery failed for good");
-                        OutboxEmail::mark_attempt_failed(
-                            &mut conn,
-                            email.id,
-                            &err.to_string(),
-                            None,
-                        )?;
+                        let err = err.to_string();
+                        self.db.write_blocking(move |conn| {
+                            Ok(OutboxEmail::mark_attempt_failed(
+                                conn, email_id, &err, None,
+                            )?)
+                        })?;
                         pass.failed += 1;
                     }
                 }

@@ -141,3 +141,107 @@ async fn foreign_keys_are_enforced() {
         "a user of a partner that does not exist must be refused"
     );
 }
+
+#[tokio::test]
+async fn the_write_ahead_log_is_copied_back_beside_the_writer() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    let db = app.state.db.clone();
+    let (log, checkpointed) = tokio::task::spawn_blocking(move || db.checkpoint())
+        .await
+        .unwrap()
+        .unwrap();
+    if backend_is_postgres() {
+        assert_eq!((log, checkpointed), (0, 0), "nothing to do on PostgreSQL");
+    } else {
+        assert!(log > 0, "the provider's rows are in the WAL");
+        assert_eq!(
+            checkpointed, log,
+            "every frame is back in the database file"
+        );
+    }
+}
+
+fn reseller<'a>(
+    name: &'a str,
+    number: &'a str,
+) -> partner_dashboard::db::models::partner::NewPartner<'a> {
+    use partner_dashboard::db::models::partner::{EnrollmentStatus, NewPartner, PartnerKind};
+    NewPartner {
+        kind: PartnerKind::Reseller,
+        name,
+        partner_number: Some(number),
+        country: "TW",
+        contact_name: "",
+        contact_email: "x@example.com",
+        enrollment_status: EnrollmentStatus::Pending,
+    }
+}
+
+#[tokio::test]
+async fn writes_at_the_same_moment_each_commit_or_roll_back_on_their_own() {
+    use partner_dashboard::db::models::partner::Partner;
+    use partner_dashboard::db::schema::partners;
+    use partner_dashboard::error::AppError;
+    let app = spawn_app().await;
+    let db = app.state.db.clone();
+    // Forty writes queued together (on SQLite they share commits); every fourth fails after writing.
+    let writes = (0..40).map(|i| {
+        let db = db.clone();
+        async move {
+            db.write(move |conn| {
+                let (name, number) = (format!("Reseller {i}"), format!("{}", 1000 + i));
+                Partner::create(conn, reseller(&name, &number))?;
+                if i % 4 == 3 {
+                    return Err(AppError::Conflict("errors.conflict"));
+                }
+                Ok(i)
+            })
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(writes).await;
+    for (i, result) in results.iter().enumerate() {
+        assert_eq!(
+            result.is_ok(),
+            i % 4 != 3,
+            "write {i}: {:?}",
+            result.as_ref().err()
+        );
+    }
+    let names: Vec<String> = app.with_conn(|conn| {
+        partners::table
+            .select(partners::name)
+            .order(partners::name)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        names.len(),
+        30,
+        "only the writes that succeeded are there: {names:?}"
+    );
+    assert!(!names.contains(&"Reseller 3".to_owned()));
+    assert!(names.contains(&"Reseller 4".to_owned()));
+}
+
+#[tokio::test]
+async fn a_panicking_write_is_reported_and_the_writer_goes_on() {
+    use partner_dashboard::db::models::partner::Partner;
+    use partner_dashboard::db::schema::partners;
+    let app = spawn_app().await;
+    let db = app.state.db.clone();
+    let failed = db
+        .write(|conn| -> Result<(), partner_dashboard::error::AppError> {
+            Partner::create(conn, reseller("Half Written Ltd", "777"))?;
+            panic!("a bug in the middle of a write");
+        })
+        .await;
+    assert!(failed.is_err());
+    db.write(|conn| Ok(Partner::create(conn, reseller("Next Ltd", "778"))?))
+        .await
+        .unwrap();
+    let names: Vec<String> =
+        app.with_conn(|conn| partners::table.select(partners::name).load(conn).unwrap());
+    assert_eq!(names, vec!["Next Ltd".to_owned()]);
+}
