@@ -375,6 +375,33 @@ impl Browser {
     }
 
     /// Waits until the page shows `text` somewhere.
+    /// Signs in through the form, as a person would, and waits for the redirect that follows to land
+    /// (a `goto` issued before it lands would be overtaken by it). A refused sign-in stays on the form.
+    pub async fn sign_in_with(&self, labels: (&str, &str, &str), email: &str, password: &str) {
+        let (email_label, password_label, button) = labels;
+        self.goto("/sign-in").await;
+        self.fill(email_label, email).await;
+        self.fill(password_label, password).await;
+        self.click(button).await;
+        for _ in 0..100 {
+            if !self.path().await.starts_with("/sign-in") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the browser is at `path` (with its query), i.e. the navigation a click started is done.
+    pub async fn wait_for_path(&self, path: &str) {
+        for _ in 0..100 {
+            if self.path().await == path {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("never got to {path:?}; at {:?}", self.path().await);
+    }
+
     pub async fn wait_for_text(&self, text: &str) {
         for _ in 0..100 {
             if self.page_text().await.contains(text) {

@@ -99,10 +99,8 @@ const ZH: Labels = Labels {
 };
 
 async fn sign_in(b: &Browser, l: &Labels, email: &str) {
-    b.goto("/sign-in").await;
-    b.fill(l.email, email).await;
-    b.fill(l.password, PASSWORD).await;
-    b.click(l.sign_in).await;
+    b.sign_in_with((l.email, l.password, l.sign_in), email, PASSWORD)
+        .await;
 }
 
 async fn sign_out(b: &Browser, l: &Labels) {

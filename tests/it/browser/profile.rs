@@ -11,10 +11,8 @@ use super::{Browser, Lang, journey};
 use crate::helpers::*;
 
 async fn sign_in(b: &Browser, email: &str) {
-    b.goto("/sign-in").await;
-    b.fill("Email", email).await;
-    b.fill("Password", PASSWORD).await;
-    b.click("Sign in").await;
+    b.sign_in_with(("Email", "Password", "Sign in"), email, PASSWORD)
+        .await;
 }
 
 async fn sign_out(b: &Browser) {
@@ -89,6 +87,8 @@ async fn a_profile_change_goes_from_the_form_to_the_public_list_through_an_opera
         assert_eq!(b.eval(loaded).await.as_i64(), Some(64));
         b.choose("Country", "US").await;
         b.click("Show").await;
+        // The unfiltered list shows the US address too: wait for the filtered page itself.
+        b.wait_for_path("/providers?country=US").await;
         b.wait_for_text("https://contoso.example/us").await;
         assert!(!b.page_text().await.contains("https://contoso.example/tw"));
         b.click("繁體中文").await;

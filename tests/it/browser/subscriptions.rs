@@ -9,10 +9,8 @@ use super::{Browser, Lang, journey};
 use crate::helpers::*;
 
 async fn sign_in(b: &Browser, email: &str) {
-    b.goto("/sign-in").await;
-    b.fill("Email", email).await;
-    b.fill("Password", PASSWORD).await;
-    b.click("Sign in").await;
+    b.sign_in_with(("Email", "Password", "Sign in"), email, PASSWORD)
+        .await;
 }
 
 async fn sign_out(b: &Browser) {

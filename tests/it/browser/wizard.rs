@@ -122,10 +122,8 @@ const ZH: Labels = Labels {
 };
 
 async fn sign_in(b: &Browser, l: &Labels, email: &str, password: &str) {
-    b.goto("/sign-in").await;
-    b.fill(l.email, email).await;
-    b.fill(l.password, password).await;
-    b.click(l.sign_in).await;
+    b.sign_in_with((l.email, l.password, l.sign_in), email, password)
+        .await;
 }
 
 /// Fills the New customer form (everything but the domain prefix).
