@@ -18,7 +18,7 @@ use crate::auth::csrf::CsrfGuard;
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::throttle::SignInThrottle;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Checkpoint, Db};
 use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
 
@@ -199,17 +199,23 @@ impl Application {
         for task in self.tasks {
             task.abort();
         }
+        // Everything into the database file, so the next start has no log to read back first.
+        let db = self.state.db.clone();
+        match tokio::task::spawn_blocking(move || db.checkpoint(Checkpoint::Truncate)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!(error = ?err, "final WAL checkpoint failed"),
+            Err(err) => tracing::warn!(error = ?err, "final WAL checkpoint task failed"),
+        }
         result
     }
 }
 
-/// Clears expired sessions and drafts and forgets idle throttle buckets, every few minutes.
 /// Keeps SQLite's write-ahead log short without making a request pay for it (see `Db::checkpoint`).
 async fn checkpoints(db: Db) {
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let db = db.clone();
-        match tokio::task::spawn_blocking(move || db.checkpoint()).await {
+        match tokio::task::spawn_blocking(move || db.checkpoint(Checkpoint::Passive)).await {
             Ok(Ok(_)) => {}
             Ok(Err(err)) => tracing::warn!(error = ?err, "WAL checkpoint failed"),
             Err(err) => tracing::error!(error = ?err, "WAL checkpoint task panicked"),
@@ -217,6 +223,7 @@ async fn checkpoints(db: Db) {
     }
 }
 
+/// Clears expired sessions and drafts and forgets idle throttle buckets, every few minutes.
 async fn housekeeping(state: web::Data<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(300)).await;

@@ -94,6 +94,15 @@ impl DatabaseUrl {
     }
 }
 
+/// How far `Db::checkpoint` goes: `Passive` copies what it can without waiting for anyone (while the
+/// server runs); `Truncate` waits for readers and writers, copies everything and empties the log (at
+/// shutdown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checkpoint {
+    Passive,
+    Truncate,
+}
+
 /// Per-connection SQLite settings. WAL lets readers run beside the single writer; foreign keys are off
 /// by default in SQLite and must be switched on for every connection.
 #[derive(Debug, Clone, Copy)]
@@ -235,19 +244,23 @@ impl Db {
     /// and that request waits. The server runs this ten times a second; the writer's own
     /// `wal_autocheckpoint` (64 MiB) stays as the backstop. Returns the WAL's frames and how many of
     /// them are now in the database file.
-    pub fn checkpoint(&self) -> anyhow::Result<(i64, i64)> {
+    pub fn checkpoint(&self, mode: Checkpoint) -> anyhow::Result<(i64, i64)> {
         if self.url.is_postgres() {
             return Ok((0, 0));
         }
         #[derive(QueryableByName)]
-        struct Checkpoint {
+        struct Done {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             log: i64,
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             checkpointed: i64,
         }
         let mut conn = self.read_conn()?;
-        let done: Checkpoint = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+        let sql = match mode {
+            Checkpoint::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+            Checkpoint::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+        };
+        let done: Done = diesel::sql_query(sql)
             .get_result(&mut *conn)
             .context("WAL checkpoint failed")?;
         Ok((done.log, done.checkpointed))

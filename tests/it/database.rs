@@ -147,10 +147,12 @@ async fn the_write_ahead_log_is_copied_back_beside_the_writer() {
     let app = spawn_app().await;
     app.create_provider("alice@contoso.example");
     let db = app.state.db.clone();
-    let (log, checkpointed) = tokio::task::spawn_blocking(move || db.checkpoint())
-        .await
-        .unwrap()
-        .unwrap();
+    let (log, checkpointed) = tokio::task::spawn_blocking(move || {
+        db.checkpoint(partner_dashboard::db::Checkpoint::Passive)
+    })
+    .await
+    .unwrap()
+    .unwrap();
     if backend_is_postgres() {
         assert_eq!((log, checkpointed), (0, 0), "nothing to do on PostgreSQL");
     } else {
