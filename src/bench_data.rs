@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use crate::auth::password;
 use crate::db::id::id_at;
 use crate::db::models::draft::Draft;
-use crate::db::models::offer::{NewOffer, Offer};
+use crate::db::models::offer::Offer;
 use crate::db::schema::users;
 use crate::db::{Db, DbConnection, transaction};
 use crate::routes::customers::wizard::{AccountForm, KIND, WizardData, ttl};
@@ -282,21 +282,7 @@ fn fill(
 
     // The catalog, the provider, its user, an operator.
     let (provider_id, user_id, offers) = transaction(conn, |conn| -> anyhow::Result<_> {
-        for (sku, name, description, price, billing, min, max) in crate::demo::OFFERS {
-            Offer::create(
-                conn,
-                NewOffer {
-                    sku,
-                    name,
-                    description,
-                    unit_price_minor: *price,
-                    currency: "USD",
-                    billing,
-                    min_licenses: *min,
-                    max_licenses: *max,
-                },
-            )?;
-        }
+        crate::demo::create_offers(conn)?;
         let provider_at = first_customer_at - chrono::Duration::days(60);
         let provider_id = id_at(provider_at, 0);
         let user_id = id_at(provider_at, 1);

@@ -313,21 +313,7 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
         )?;
         user_ids.push(id);
     }
-    for (sku, name, description, price, billing, min, max) in OFFERS {
-        Offer::create(
-            conn,
-            NewOffer {
-                sku,
-                name,
-                description,
-                unit_price_minor: *price,
-                currency: "USD",
-                billing,
-                min_licenses: *min,
-                max_licenses: *max,
-            },
-        )?;
-    }
+    create_offers(conn)?;
     for (provider, reseller) in PARTNERSHIPS {
         let (provider, reseller) = (org_ids[*provider], org_ids[*reseller]);
         let name = Partner::find(conn, reseller)?.name;
@@ -594,6 +580,26 @@ fn sign_ins(suffix: &str) -> String {
         CUSTOMERS[0].company
     );
     out
+}
+
+/// The offer catalog of the demo (and of the benchmark data).
+pub(crate) fn create_offers(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    for (sku, name, description, price, billing, min, max) in OFFERS {
+        Offer::create(
+            conn,
+            NewOffer {
+                sku,
+                name,
+                description,
+                unit_price_minor: *price,
+                currency: "USD",
+                billing,
+                min_licenses: *min,
+                max_licenses: *max,
+            },
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
