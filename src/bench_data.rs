@@ -492,7 +492,7 @@ fn fill(
         let mut w = Writer::new(
             conn,
             "INSERT INTO orders (id, provider_id, customer_id, reseller_id, placed_by_user_id, \
-             placed_by_partner_id, kind, currency, total_minor, created_at)",
+             placed_by_partner_id, kind, currency, total_minor, created_at, number)",
         );
         for (i, plan) in plans.iter().enumerate() {
             let at = customer_at(i as u64);
@@ -503,8 +503,9 @@ fn fill(
                 .sum();
             w.row(format!(
                 "{id}, {provider_id}, {customer}, {reseller}, {user_id}, {provider_id}, 'new_customer', 'USD', \
-                 {total}, {at}",
+                 {total}, {at}, {number}",
                 id = id_at(at, 2),
+                number = i + 1,
                 customer = id_at(at, 0),
                 reseller = opt(plan.reseller.map(|r| reseller_ids[r as usize])),
                 at = ts(at),
@@ -541,9 +542,9 @@ fn fill(
             .or_default() += 1;
     }
     let mut sql = format!(
-        "INSERT INTO provider_stats (provider_id, resellers, customers, subscriptions, licenses) VALUES \
-         ({provider_id}, {}, {}, {subscriptions}, {licenses});\n",
-        spec.resellers, spec.customers
+        "INSERT INTO provider_stats (provider_id, resellers, customers, subscriptions, licenses, orders) \
+         VALUES ({provider_id}, {}, {}, {subscriptions}, {licenses}, {});\n",
+        spec.resellers, spec.customers, spec.customers
     );
     for (month, count) in &months {
         let _ = writeln!(

@@ -111,7 +111,7 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { demo } => serve(config, demo),
-        Command::Migrate => Db::connect(&config.database_url).map(|_| {
+        Command::Migrate => connect(&config).map(|_| {
             println!("migrations applied to {}", config.database_url.redacted());
         }),
         Command::Operator {
@@ -166,7 +166,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             let db_url = config.database_url.clone();
             let suffix = config.tenant_domain_suffix.clone();
             let loaded = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
-                let db = Db::connect(&db_url)?;
+                let db = Closing(Db::connect(&db_url)?);
                 crate::demo::load_if_empty(&db, &suffix)
             })
             .await
@@ -182,6 +182,28 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .await
             .context("server stopped with an error")
     })
+}
+
+/// A command's database, closed (see `Db::close`) when the command is done with it, whichever way it
+/// ends.
+struct Closing(Db);
+
+impl std::ops::Deref for Closing {
+    type Target = Db;
+
+    fn deref(&self) -> &Db {
+        &self.0
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+fn connect(config: &Config) -> anyhow::Result<Closing> {
+    Ok(Closing(Db::connect(&config.database_url)?))
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -200,7 +222,7 @@ fn read_password() -> anyhow::Result<String> {
 fn create_operator(config: &Config, email: &str, name: &str, pw: &str) -> anyhow::Result<()> {
     let email =
         Email::parse(email).map_err(|_| anyhow::anyhow!("--email is not a valid email address"))?;
-    let db = Db::connect(&config.database_url)?;
+    let db = connect(config)?;
     let hash = password::hash(pw)?;
     let mut conn = db.write_conn()?;
     let id = transaction(&mut conn, |conn| -> anyhow::Result<i64> {
@@ -245,7 +267,7 @@ fn create_provider(
     if name.is_empty() || name.chars().count() > 200 {
         anyhow::bail!("--name must be 1 to 200 characters");
     }
-    let db = Db::connect(&config.database_url)?;
+    let db = connect(config)?;
     let hash = password::hash(pw)?;
     let mut conn = db.write_conn()?;
     let provider_id = transaction(&mut conn, |conn| -> anyhow::Result<i64> {
@@ -271,7 +293,7 @@ fn create_provider(
 }
 
 fn demo_data(config: &Config) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database_url)?;
+    let db = connect(config)?;
     match crate::demo::load_if_empty(&db, &config.tenant_domain_suffix)? {
         Some(sign_ins) => {
             println!("{sign_ins}");
@@ -289,7 +311,7 @@ fn bench_data(
     drafts_out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     use crate::bench_data::{BENCH_EMAIL, BENCH_OPERATOR, BENCH_PASSWORD};
-    let db = Db::connect(&config.database_url)?;
+    let db = connect(config)?;
     let made = crate::bench_data::load(&db, spec, &config.tenant_domain_suffix)?;
     if let Some(path) = drafts_out {
         let ids: Vec<String> = made.draft_ids.iter().map(i64::to_string).collect();

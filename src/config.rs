@@ -11,6 +11,7 @@ use clap::Args;
 use lettre::message::Mailbox;
 use url::Url;
 
+pub use crate::auth::throttle::{DelayRule, ThrottleSettings};
 use crate::db::DatabaseUrl;
 
 /// The settings every command shares. Each flag can also come from the environment variable named.
@@ -47,6 +48,10 @@ pub struct Settings {
     /// Minutes of inactivity after which a session ends.
     #[arg(long, env = "SESSION_IDLE_MINUTES", global = true)]
     pub session_idle_minutes: Option<String>,
+    /// Proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed; without
+    /// it, the client address is the connection's peer.
+    #[arg(long, env = "TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -84,26 +89,6 @@ impl Default for OutboxSettings {
     }
 }
 
-/// Limits on failed sign-ins, per account and per client address.
-#[derive(Clone, Debug)]
-pub struct ThrottleSettings {
-    pub per_account_burst: u32,
-    pub per_account_every: Duration,
-    pub per_address_burst: u32,
-    pub per_address_every: Duration,
-}
-
-impl Default for ThrottleSettings {
-    fn default() -> Self {
-        Self {
-            per_account_burst: 5,
-            per_account_every: Duration::from_secs(60),
-            per_address_burst: 30,
-            per_address_every: Duration::from_secs(10),
-        }
-    }
-}
-
 #[derive(Clone)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -119,6 +104,8 @@ pub struct Config {
     pub session_idle: Duration,
     pub outbox: OutboxSettings,
     pub throttle: ThrottleSettings,
+    /// Load balancers in front of the dashboard: only their `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl std::fmt::Debug for Config {
@@ -227,6 +214,7 @@ impl Config {
             session_idle: Duration::from_secs(idle_minutes as u64 * 60),
             outbox: OutboxSettings::default(),
             throttle: ThrottleSettings::default(),
+            trusted_proxies: parse_trusted_proxies(s.trusted_proxies.as_deref())?,
         })
     }
 
@@ -255,6 +243,26 @@ fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
         return Err(bad("BASE_URL", "must not have a query or fragment"));
     }
     Ok(url)
+}
+
+fn parse_trusted_proxies(raw: Option<&str>) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    bad(
+                        "TRUSTED_PROXIES",
+                        "must be IP addresses or CIDR ranges, comma-separated, like 10.0.0.0/8,127.0.0.1",
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_number(
@@ -306,17 +314,29 @@ fn load_or_create_session_key(data_dir: &Path) -> Result<Key, ConfigError> {
                     format!("cannot create {}: {e}", data_dir.display()),
                 )
             })?;
-            write_private(
-                &path,
+            // Written whole to a file of its own, then linked into place: the link fails if another
+            // process starting at the same moment got there first, and then its key is the key.
+            let mut tag = [0u8; 8];
+            getrandom::fill(&mut tag)
+                .map_err(|e| bad("SESSION_KEY", format!("no random source: {e}")))?;
+            let tmp = data_dir.join(format!("session.key.{}", u64::from_le_bytes(tag)));
+            let _ = std::fs::remove_file(&tmp);
+            let linked = write_private(
+                &tmp,
                 &base64::engine::general_purpose::STANDARD.encode(bytes),
             )
-            .map_err(|e| {
-                bad(
+            .and_then(|()| std::fs::hard_link(&tmp, &path));
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => Ok(Key::from(&bytes)),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                    load_or_create_session_key(data_dir)
+                }
+                Err(err) => Err(bad(
                     "SESSION_KEY",
-                    format!("cannot write {}: {e}", path.display()),
-                )
-            })?;
-            Ok(Key::from(&bytes))
+                    format!("cannot write {}: {err}", path.display()),
+                )),
+            }
         }
         Err(err) => Err(bad(
             "SESSION_KEY",
@@ -385,6 +405,40 @@ mod tests {
         // The generated key is kept and reused.
         let again = Config::from_settings(&settings(&dir)).unwrap();
         assert_eq!(config.session_key.master(), again.session_key.master());
+        assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn processes_starting_at_once_agree_on_the_generated_key() {
+        let dir = temp_dir("key-race");
+        let keys: Vec<Vec<u8>> = (0..8)
+            .map(|_| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    load_or_create_session_key(&dir).map(|k| k.master().to_vec())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap().unwrap())
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_ranges() {
+        let dir = temp_dir("proxies");
+        let config = Config::from_settings(&Settings {
+            trusted_proxies: Some("10.0.0.0/8, 127.0.0.1,::1".into()),
+            ..settings(&dir)
+        })
+        .unwrap();
+        let shown: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, vec!["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
     }
 
     #[test]
@@ -446,6 +500,13 @@ mod tests {
                     ..settings(&dir)
                 },
                 "LINK_TTL_DAYS",
+            ),
+            (
+                Settings {
+                    trusted_proxies: Some("10.0.0.0/8, load-balancer".into()),
+                    ..settings(&dir)
+                },
+                "TRUSTED_PROXIES",
             ),
         ];
         for (s, name) in cases {

@@ -23,9 +23,9 @@ pub enum AppError {
     /// The action collides with the current state (`errors.conflict.*`).
     #[error("conflict ({0})")]
     Conflict(&'static str),
-    /// Too many attempts.
+    /// Too many attempts: try again after this long.
     #[error("too many requests")]
-    TooManyRequests,
+    TooManyRequests(std::time::Duration),
     /// The page needs a signed-in user; `next` is where to come back to.
     #[error("sign-in required")]
     SignInRequired { next: String },
@@ -43,6 +43,8 @@ pub enum AppError {
 #[derive(Clone, Debug)]
 pub struct ErrorPage {
     pub message_key: &'static str,
+    /// How long to wait before trying again (a 429), said in the message.
+    pub wait: Option<std::time::Duration>,
 }
 
 impl AppError {
@@ -53,7 +55,7 @@ impl AppError {
             | Self::Gone(key)
             | Self::Unprocessable(key)
             | Self::Conflict(key) => key,
-            Self::TooManyRequests => "errors.too_many.body",
+            Self::TooManyRequests(_) => "errors.too_many.wait",
             Self::SignInRequired { .. } | Self::PasswordChangeRequired => "errors.sign_in_required",
             Self::Csrf(_) => "errors.forbidden.csrf",
             Self::Unexpected(_) => "errors.internal.body",
@@ -69,7 +71,7 @@ impl ResponseError for AppError {
             Self::Gone(_) => StatusCode::GONE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::SignInRequired { .. } | Self::PasswordChangeRequired => StatusCode::SEE_OTHER,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,12 +97,28 @@ impl ResponseError for AppError {
             Self::Csrf(why) => tracing::warn!(why, "refused a request that failed the CSRF check"),
             _ => {}
         }
-        let mut res = HttpResponse::build(self.status_code()).finish();
+        let mut builder = HttpResponse::build(self.status_code());
+        let wait = match self {
+            Self::TooManyRequests(wait) => {
+                builder.insert_header((header::RETRY_AFTER, retry_after(*wait)));
+                Some(*wait)
+            }
+            _ => None,
+        };
+        let mut res = builder.finish();
         res.extensions_mut().insert(ErrorPage {
             message_key: self.message_key(),
+            wait,
         });
         res
     }
+}
+
+/// `Retry-After` in whole seconds, rounded up.
+pub fn retry_after(wait: std::time::Duration) -> String {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+        .max(1)
+        .to_string()
 }
 
 impl From<diesel::result::Error> for AppError {

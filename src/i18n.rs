@@ -310,6 +310,26 @@ impl Tr {
             .to_string()
     }
 
+    /// How long to wait, as a person says it: "30 seconds", "2 minutes" (rounded up).
+    pub fn wait(&self, wait: std::time::Duration) -> String {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let seconds = seconds.max(1);
+        if seconds < 60 {
+            if seconds == 1 {
+                self.t("time.second").to_owned()
+            } else {
+                self.t1("time.seconds", "n", seconds)
+            }
+        } else {
+            let minutes = seconds.div_ceil(60);
+            if minutes == 1 {
+                self.t("time.minute").to_owned()
+            } else {
+                self.t1("time.minutes", "n", minutes)
+            }
+        }
+    }
+
     /// Integer minor units as money, e.g. "USD 1,234.50".
     pub fn money(&self, minor: i64, currency: &str) -> String {
         let negative = minor < 0;
@@ -340,5 +360,17 @@ mod tr_tests {
         assert_eq!(tr.money(0, "USD"), "USD 0.00");
         assert_eq!(tr.money(123_456_789, "USD"), "USD 1,234,567.89");
         assert_eq!(tr.money(-1050, "TWD"), "-TWD 10.50");
+    }
+
+    #[test]
+    fn waits_are_said_in_whole_seconds_or_minutes_rounded_up() {
+        use std::time::Duration;
+        let en = Tr(Locale::En);
+        assert_eq!(en.wait(Duration::from_millis(300)), "1 second");
+        assert_eq!(en.wait(Duration::from_millis(1500)), "2 seconds");
+        assert_eq!(en.wait(Duration::from_secs(59)), "59 seconds");
+        assert_eq!(en.wait(Duration::from_secs(60)), "1 minute");
+        assert_eq!(en.wait(Duration::from_secs(61)), "2 minutes");
+        assert_eq!(Tr(Locale::ZhTw).wait(Duration::from_secs(900)), "15 分鐘");
     }
 }

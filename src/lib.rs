@@ -13,6 +13,7 @@ pub mod error;
 pub mod i18n;
 pub mod pagination;
 pub mod routes;
+pub mod services;
 pub mod startup;
 pub mod telemetry;
 pub mod view;

@@ -14,9 +14,9 @@ use anyhow::Context;
 use tokio::sync::Notify;
 use url::Url;
 
-use crate::auth::csrf::CsrfGuard;
+use crate::auth::csrf::{AnonymousToken, CsrfGuard};
 use crate::auth::session_store::DbSessionStore;
-use crate::auth::throttle::SignInThrottle;
+use crate::auth::throttle::Throttle;
 use crate::config::Config;
 use crate::db::{Checkpoint, Db};
 use crate::email::mailer::Mailer;
@@ -30,8 +30,10 @@ pub struct AppState {
     pub config: Config,
     /// Public address, with no trailing slash: links in emails start with it.
     pub base_url: String,
+    /// The same address parsed: the origin a redirect must stay on.
+    pub public_url: Url,
     pub mailer: Mailer,
-    pub throttle: SignInThrottle,
+    pub throttle: Throttle,
     outbox_wake: Arc<Notify>,
 }
 
@@ -39,6 +41,16 @@ impl AppState {
     /// Tells the outbox worker that mail was queued (call after the transaction commits).
     pub fn wake_outbox(&self) {
         self.outbox_wake.notify_one();
+    }
+
+    /// `next=` as a place on this dashboard to go to, if it is one (see `auth::safe_next`).
+    pub fn safe_next(&self, next: Option<&str>) -> Option<String> {
+        crate::auth::safe_next(next, &self.public_url)
+    }
+
+    /// The client's address (see `auth::client_address` and `TRUSTED_PROXIES`).
+    pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        crate::auth::client_address(req, &self.config.trusted_proxies)
     }
 
     /// An absolute URL on this dashboard.
@@ -85,16 +97,19 @@ impl Application {
             }
         };
         let mut config = config;
-        if config.base_url.is_none() {
-            config.base_url = Some(Url::parse(&base_url).context("derived base URL is invalid")?);
-        }
+        let public_url = match &config.base_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&base_url).context("derived base URL is invalid")?,
+        };
+        config.base_url = Some(public_url.clone());
 
         let mailer = Mailer::from_config(&config.mail, config.outbox.smtp_timeout)?;
         let outbox_wake = Arc::new(Notify::new());
         let state = web::Data::new(AppState {
             db: db.clone(),
-            throttle: SignInThrottle::new(&config.throttle),
+            throttle: Throttle::new(&config.throttle),
             base_url,
+            public_url,
             mailer: mailer.clone(),
             outbox_wake: outbox_wake.clone(),
             config,
@@ -155,9 +170,11 @@ impl Application {
                 .app_data(crate::routes::path_config())
                 .configure(crate::routes::configure)
                 .default_service(web::to(crate::routes::errors::not_found))
-                // Innermost first: CSRF check, then error pages (which need the session), then sessions.
+                // Innermost first: CSRF check, then error pages (which need the session), the anonymous
+                // CSRF token (error pages have forms too), then sessions.
                 .wrap(CsrfGuard::new(base_url.as_ref()))
                 .wrap(crate::routes::errors::ErrorPages)
+                .wrap(AnonymousToken::new(session_key.clone(), secure))
                 .wrap(sessions)
                 .wrap(crate::routes::security_headers(secure))
                 .wrap(
@@ -201,7 +218,14 @@ impl Application {
         }
         // Everything into the database file, so the next start has no log to read back first.
         let db = self.state.db.clone();
-        match tokio::task::spawn_blocking(move || db.checkpoint(Checkpoint::Truncate)).await {
+        match tokio::task::spawn_blocking(move || {
+            let done = db.checkpoint(Checkpoint::Truncate);
+            // No pool thread may still be opening a connection when the process exits.
+            db.close();
+            done
+        })
+        .await
+        {
             Ok(Ok(_)) => {}
             Ok(Err(err)) => tracing::warn!(error = ?err, "final WAL checkpoint failed"),
             Err(err) => tracing::warn!(error = ?err, "final WAL checkpoint task failed"),
@@ -223,26 +247,22 @@ async fn checkpoints(db: Db) {
     }
 }
 
-/// Clears expired sessions and drafts and forgets idle throttle buckets, every few minutes.
+/// Clears what has expired (see `services::housekeeping`) and forgets idle throttle buckets, every few
+/// minutes.
 async fn housekeeping(state: web::Data<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(300)).await;
         state.throttle.forget_idle();
         let db = state.db.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            db.write_blocking(|conn| {
-                Ok(crate::db::models::session::SessionRow::delete_expired(
-                    conn,
-                )?)
-            })
-        })
-        .await;
+        let link_ttl = state.config.link_ttl;
+        let result =
+            tokio::task::spawn_blocking(move || crate::services::housekeeping::run(&db, link_ttl))
+                .await;
         match result {
-            Ok(Ok(n)) if n > 0 => {
-                tracing::debug!(removed = n, "expired sessions and drafts removed")
-            }
+            Ok(Ok(removed)) if removed.any() => tracing::debug!(?removed, "housekeeping"),
+            Ok(Ok(_)) => {}
             Ok(Err(err)) => tracing::warn!(error = ?err, "housekeeping failed"),
-            _ => {}
+            Err(err) => tracing::error!(error = ?err, "housekeeping task panicked"),
         }
     }
 }

@@ -51,9 +51,14 @@ impl Ctx {
                 }
             })
             .collect();
+        // A signed-in session has its token; a visitor gets the anonymous one (no session is made).
+        let csrf_token = match session.existing_csrf_token() {
+            Some(token) => token,
+            None => crate::auth::csrf::anonymous_form_token(req).unwrap_or_default(),
+        };
         Ok(Ctx {
             tr,
-            csrf_token: session.csrf_token()?,
+            csrf_token,
             user,
             flashes,
             path: req

@@ -6,6 +6,12 @@
 //!    parameter — compared in constant time.
 //!
 //! Either failure is a 403 page, and the handler never runs, so nothing changes.
+//!
+//! A visitor who is not signed in has no session, and must not get one just for viewing a page (that
+//! would be a database write per anonymous page view). Their forms carry a signed double-submit token
+//! instead: a random nonce in the `pd_csrf` cookie (HttpOnly), and in the form the HMAC of that nonce
+//! under the server's key, which only this server can make. `AnonymousToken` (a middleware) sets the
+//! cookie when a page needs it; the check accepts that token only while the session is not signed in.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -20,6 +26,9 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::AppSession;
 use crate::error::AppError;
+use actix_web::cookie::{Cookie, Key, SameSite};
+use base64::Engine;
+use hmac::{Hmac, Mac};
 
 /// Largest form body buffered for the token check; bigger url-encoded bodies are refused.
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -181,7 +190,14 @@ where
                 req.set_payload(Payload::from(body));
             }
 
-            let expected = AppSession::of(req.request()).existing_csrf_token();
+            // A signed-in session has its own token; a visitor who is not signed in has the one their
+            // cookie vouches for.
+            let session = AppSession::of(req.request());
+            let expected = match session.existing_csrf_token() {
+                Some(token) => Some(token),
+                None if matches!(session.user_id(), Ok(None)) => anonymous_expected(&req),
+                None => None,
+            };
             match (given, expected) {
                 (Some(given), Some(expected)) if tokens_match(&given, &expected) => {
                     req.extensions_mut().insert(CsrfChecked);
@@ -194,6 +210,154 @@ where
                 (_, None) => refuse(req, "no session token"),
                 _ => refuse(req, "token mismatch"),
             }
+        })
+    }
+}
+
+/// The cookie holding an anonymous visitor's nonce.
+pub const ANONYMOUS_COOKIE: &str = "pd_csrf";
+
+/// The form token for a nonce: HMAC-SHA256 under the server's key, URL-safe base64.
+fn anonymous_token(key: &Key, nonce: &str) -> String {
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.signing())
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(b"anonymous-csrf:");
+    mac.update(nonce.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+fn plausible_nonce(nonce: &str) -> bool {
+    nonce.len() == 43
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// This request's anonymous token: from the visitor's cookie, or new (then the cookie is set on the
+/// response, if a page used the token).
+#[derive(Clone, Debug)]
+struct Anonymous {
+    token: String,
+    /// A nonce made for this request, not yet in the visitor's cookie.
+    fresh_nonce: Option<String>,
+}
+
+/// Set on a request whose page put the anonymous token in a form.
+#[derive(Clone, Copy, Debug)]
+struct AnonymousTokenUsed;
+
+/// The form token for an anonymous visitor's page, if `AnonymousToken` runs for this request.
+pub fn anonymous_form_token(req: &actix_web::HttpRequest) -> Option<String> {
+    let token = req
+        .extensions()
+        .get::<Anonymous>()
+        .map(|a| a.token.clone())?;
+    req.extensions_mut().insert(AnonymousTokenUsed);
+    Some(token)
+}
+
+/// The token the visitor's cookie vouches for (not one made for this request).
+fn anonymous_expected(req: &ServiceRequest) -> Option<String> {
+    req.extensions()
+        .get::<Anonymous>()
+        .filter(|a| a.fresh_nonce.is_none())
+        .map(|a| a.token.clone())
+}
+
+/// Gives every request its anonymous token, and sets the cookie when a page used a new one. It wraps
+/// the error pages, which render forms too.
+#[derive(Clone)]
+pub struct AnonymousToken {
+    key: Rc<Key>,
+    secure: bool,
+}
+
+impl AnonymousToken {
+    pub fn new(key: Key, secure: bool) -> Self {
+        Self {
+            key: Rc::new(key),
+            secure,
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for AnonymousToken
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = AnonymousTokenMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(AnonymousTokenMiddleware {
+            service: Rc::new(service),
+            key: self.key.clone(),
+            secure: self.secure,
+        }))
+    }
+}
+
+pub struct AnonymousTokenMiddleware<S> {
+    service: Rc<S>,
+    key: Rc<Key>,
+    secure: bool,
+}
+
+impl<S, B> Service<ServiceRequest> for AnonymousTokenMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let key = self.key.clone();
+        let secure = self.secure;
+        Box::pin(async move {
+            let existing = req
+                .cookie(ANONYMOUS_COOKIE)
+                .map(|c| c.value().to_owned())
+                .filter(|n| plausible_nonce(n));
+            let anonymous = match existing {
+                Some(nonce) => Anonymous {
+                    token: anonymous_token(&key, &nonce),
+                    fresh_nonce: None,
+                },
+                None => {
+                    let nonce = crate::auth::session::new_token()?;
+                    Anonymous {
+                        token: anonymous_token(&key, &nonce),
+                        fresh_nonce: Some(nonce),
+                    }
+                }
+            };
+            let fresh = anonymous.fresh_nonce.clone();
+            req.extensions_mut().insert(anonymous);
+            let mut res = service.call(req).await?;
+            let used = res
+                .request()
+                .extensions()
+                .get::<AnonymousTokenUsed>()
+                .is_some();
+            if let (Some(nonce), true) = (fresh, used) {
+                let cookie = Cookie::build(ANONYMOUS_COOKIE, nonce)
+                    .path("/")
+                    .http_only(true)
+                    .same_site(SameSite::Lax)
+                    .secure(secure)
+                    .finish();
+                res.response_mut().add_cookie(&cookie)?;
+            }
+            Ok(res)
         })
     }
 }
@@ -218,6 +382,18 @@ mod tests {
         );
         assert_eq!(token_from_form(b"a=1"), None);
         assert_eq!(token_from_query("csrf_token=xyz").as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn an_anonymous_token_belongs_to_its_nonce_and_key() {
+        let key = Key::from(&[7u8; 64]);
+        let nonce = "a".repeat(43);
+        let token = anonymous_token(&key, &nonce);
+        assert_eq!(token, anonymous_token(&key, &nonce));
+        assert_ne!(token, anonymous_token(&key, &"b".repeat(43)));
+        assert_ne!(token, anonymous_token(&Key::from(&[8u8; 64]), &nonce));
+        assert!(plausible_nonce(&nonce));
+        assert!(!plausible_nonce("short"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::i18n::Locale;
 
 const CSRF_KEY: &str = "csrf";
-const LOCALE_KEY: &str = "locale";
+pub(crate) const LOCALE_KEY: &str = "locale";
 const FLASH_KEY: &str = "flash";
 const SEEN_KEY: &str = "seen";
 
@@ -106,16 +106,6 @@ impl AppSession {
     /// Gives the session a fresh key after something sensitive (a password change), keeping its state.
     pub fn renew(&self) {
         self.0.renew();
-    }
-
-    /// The session's CSRF token, created on first use.
-    pub fn csrf_token(&self) -> Result<String, AppError> {
-        if let Some(token) = self.0.get::<String>(CSRF_KEY)? {
-            return Ok(token);
-        }
-        let token = new_token()?;
-        self.0.insert(CSRF_KEY, &token)?;
-        Ok(token)
     }
 
     /// The token stored, without creating one.

@@ -23,6 +23,9 @@ pub const USER_ID_KEY: &str = "uid";
 /// never stored, and a user disabled since is simply not found.
 pub const PRELOADED_USER_KEY: &str = "\u{0}user";
 
+/// What a session that vanished while a request ran passes on to the fresh one that replaces it.
+const CARRIED_OVER: [&str; 1] = [super::session::LOCALE_KEY];
+
 #[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
@@ -131,8 +134,11 @@ impl SessionStore for DbSessionStore {
         if updated {
             Ok(key)
         } else {
-            // The row expired or was revoked while the request ran: start a fresh session rather than
-            // resurrect the old key.
+            // The row expired or was revoked (sign-out, a password change) while the request ran. The
+            // old key is not resurrected, and neither is what made it a signed-in session: the new,
+            // anonymous session keeps only what is harmless to carry over (the chosen language). A
+            // user id, CSRF token or sealed secret in it would bring the ended session back.
+            state.retain(|name, _| CARRIED_OVER.contains(&name.as_str()));
             self.save(state, ttl).await.map_err(|e| match e {
                 SaveError::Serialization(e) => UpdateError::Serialization(e),
                 SaveError::Other(e) => UpdateError::Other(e),

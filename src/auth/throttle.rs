@@ -1,88 +1,371 @@
-//! Sign-in throttling with `governor`: each attempt spends a token from the account's bucket and from
-//! the client address's bucket. An empty bucket refuses the attempt before the password is checked, with a
-//! message that is the same whether or not the account exists (the account bucket is keyed by the email
-//! typed, known or not). State is per instance and kept in memory.
+//! Throttling of the forms that guess or claim accounts, kept in memory per instance.
+//!
+//! - **Sign-in** counts failures only. A few failures are free; after them each further failure makes
+//!   the next attempt wait, twice as long each time, up to a cap, so guessing slows to a crawl while the
+//!   rightful user is delayed, never locked out for good. Failures are counted per account and client
+//!   address (one address guessing at an account slows only itself), per account across addresses (a
+//!   botnet, with a far higher threshold and a short cap), and per address across accounts (credential
+//!   stuffing). A success clears its account's counts; the answer for an unknown account is the same.
+//! - **Sign-up and enrollment** spend a token per attempt from the client address's bucket and from the
+//!   email's (`governor`), so addresses and domains cannot be probed or squatted at speed.
+//!
+//! Every refusal says how long to wait (`Retry-After`).
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::config::ThrottleSettings;
-
-pub struct SignInThrottle {
-    accounts: DefaultKeyedRateLimiter<String>,
-    addresses: DefaultKeyedRateLimiter<IpAddr>,
+/// Limits on guessing and claiming accounts .
+#[derive(Clone, Debug)]
+pub struct ThrottleSettings {
+    /// Sign-in failures for one account from one address.
+    pub account_and_address: DelayRule,
+    /// Sign-in failures for one account from anywhere: a higher threshold, a short cap.
+    pub account: DelayRule,
+    /// Sign-in failures from one address, whatever the account.
+    pub address: DelayRule,
+    pub sign_up_per_address_burst: u32,
+    pub sign_up_per_address_every: Duration,
+    pub sign_up_per_email_burst: u32,
+    pub sign_up_per_email_every: Duration,
 }
 
-fn quota(burst: u32, every: std::time::Duration) -> Quota {
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            account_and_address: DelayRule {
+                free: 5,
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(15 * 60),
+            },
+            account: DelayRule {
+                free: 50,
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(60),
+            },
+            address: DelayRule {
+                free: 100,
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(15 * 60),
+            },
+            sign_up_per_address_burst: 10,
+            sign_up_per_address_every: Duration::from_secs(60),
+            sign_up_per_email_burst: 3,
+            sign_up_per_email_every: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// Failures forgotten after this long without another.
+const FORGET_AFTER: Duration = Duration::from_secs(3600);
+
+/// How long a delay rule makes the next attempt wait after `failures` failures.
+#[derive(Clone, Copy, Debug)]
+pub struct DelayRule {
+    /// Failures that cost nothing.
+    pub free: u32,
+    /// The first delay; each further failure doubles it…
+    pub first: Duration,
+    /// …up to this.
+    pub max: Duration,
+}
+
+impl DelayRule {
+    fn delay(&self, failures: u32) -> Duration {
+        if failures < self.free {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free).min(30);
+        self.first.saturating_mul(1u32 << doublings).min(self.max)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Failures {
+    count: u32,
+    last: Instant,
+}
+
+/// Failure counts under one delay rule.
+struct FailureLog<K> {
+    rule: DelayRule,
+    entries: Mutex<HashMap<K, Failures>>,
+}
+
+impl<K: Hash + Eq + Clone> FailureLog<K> {
+    fn new(rule: DelayRule) -> Self {
+        Self {
+            rule,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Failures>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long `key` must still wait before its next attempt.
+    fn wait(&self, key: &K, now: Instant) -> Duration {
+        match self.lock().get(key) {
+            Some(f) if now.duration_since(f.last) < FORGET_AFTER => {
+                let until = f.last + self.rule.delay(f.count);
+                until.saturating_duration_since(now)
+            }
+            _ => Duration::ZERO,
+        }
+    }
+
+    fn fail(&self, key: K, now: Instant) {
+        let mut entries = self.lock();
+        let entry = entries.entry(key).or_insert(Failures {
+            count: 0,
+            last: now,
+        });
+        if now.duration_since(entry.last) >= FORGET_AFTER {
+            entry.count = 0;
+        }
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+    }
+
+    fn clear(&self, key: &K) {
+        self.lock().remove(key);
+    }
+
+    fn forget_idle(&self, now: Instant) {
+        self.lock()
+            .retain(|_, f| now.duration_since(f.last) < FORGET_AFTER);
+    }
+}
+
+fn quota(burst: u32, every: Duration) -> Quota {
     let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(every.max(std::time::Duration::from_millis(1)))
+    Quota::with_period(every.max(Duration::from_millis(1)))
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(burst)
 }
 
-impl SignInThrottle {
+/// The wait `governor` asks for, if the key's bucket is empty (the check spends a token otherwise).
+fn spend<K: Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Duration {
+    match limiter.check_key(key) {
+        Ok(()) => Duration::ZERO,
+        Err(not_until) => not_until.wait_time_from(DefaultClock::default().now()),
+    }
+}
+
+/// How long to wait before the next attempt.
+pub type Wait = Duration;
+
+pub struct Throttle {
+    account_and_address: FailureLog<(String, Option<IpAddr>)>,
+    account: FailureLog<String>,
+    address: FailureLog<IpAddr>,
+    sign_up_addresses: DefaultKeyedRateLimiter<IpAddr>,
+    sign_up_emails: DefaultKeyedRateLimiter<String>,
+}
+
+fn account_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl Throttle {
     pub fn new(settings: &ThrottleSettings) -> Self {
         Self {
-            accounts: RateLimiter::keyed(quota(
-                settings.per_account_burst,
-                settings.per_account_every,
+            account_and_address: FailureLog::new(settings.account_and_address),
+            account: FailureLog::new(settings.account),
+            address: FailureLog::new(settings.address),
+            sign_up_addresses: RateLimiter::keyed(quota(
+                settings.sign_up_per_address_burst,
+                settings.sign_up_per_address_every,
             )),
-            addresses: RateLimiter::keyed(quota(
-                settings.per_address_burst,
-                settings.per_address_every,
+            sign_up_emails: RateLimiter::keyed(quota(
+                settings.sign_up_per_email_burst,
+                settings.sign_up_per_email_every,
             )),
         }
     }
 
-    /// Spends one attempt for this account and address; false when either is out of attempts.
-    pub fn attempt(&self, account: &str, address: Option<IpAddr>) -> bool {
-        let address_ok = address.is_none_or(|ip| self.addresses.check_key(&ip).is_ok());
-        let account_ok = self.accounts.check_key(&account.to_lowercase()).is_ok();
-        address_ok && account_ok
+    /// Whether a sign-in for `email` from `address` may be checked now; otherwise how long to wait.
+    pub fn sign_in_wait(&self, email: &str, address: Option<IpAddr>) -> Option<Wait> {
+        self.sign_in_wait_at(email, address, Instant::now())
     }
 
-    /// Drops buckets that are full again, so memory does not grow with every email ever typed.
+    fn sign_in_wait_at(&self, email: &str, address: Option<IpAddr>, now: Instant) -> Option<Wait> {
+        let account = account_key(email);
+        let mut wait = self
+            .account_and_address
+            .wait(&(account.clone(), address), now)
+            .max(self.account.wait(&account, now));
+        if let Some(ip) = address {
+            wait = wait.max(self.address.wait(&ip, now));
+        }
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    /// A wrong password (or an unknown account).
+    pub fn sign_in_failed(&self, email: &str, address: Option<IpAddr>) {
+        self.sign_in_failed_at(email, address, Instant::now());
+    }
+
+    fn sign_in_failed_at(&self, email: &str, address: Option<IpAddr>, now: Instant) {
+        let account = account_key(email);
+        self.account_and_address
+            .fail((account.clone(), address), now);
+        self.account.fail(account, now);
+        if let Some(ip) = address {
+            self.address.fail(ip, now);
+        }
+    }
+
+    /// A successful sign-in clears its account's failures (not the address's: signing in to one's
+    /// own account must not buy more guesses at others).
+    pub fn sign_in_succeeded(&self, email: &str, address: Option<IpAddr>) {
+        let account = account_key(email);
+        self.account_and_address.clear(&(account.clone(), address));
+        self.account.clear(&account);
+    }
+
+    /// Spends a sign-up or enrollment attempt for this address and email; how long to wait when either
+    /// is out of attempts.
+    pub fn sign_up_wait(&self, email: &str, address: Option<IpAddr>) -> Option<Wait> {
+        let by_address = address.map_or(Duration::ZERO, |ip| spend(&self.sign_up_addresses, &ip));
+        let by_email = spend(&self.sign_up_emails, &account_key(email));
+        let wait = by_address.max(by_email);
+        (!wait.is_zero()).then_some(wait)
+    }
+
+    /// Drops what is no longer needed, so memory does not grow with every email ever typed.
     pub fn forget_idle(&self) {
-        self.accounts.retain_recent();
-        self.addresses.retain_recent();
-        self.accounts.shrink_to_fit();
-        self.addresses.shrink_to_fit();
+        let now = Instant::now();
+        self.account_and_address.forget_idle(now);
+        self.account.forget_idle(now);
+        self.address.forget_idle(now);
+        self.sign_up_addresses.retain_recent();
+        self.sign_up_emails.retain_recent();
+        self.sign_up_addresses.shrink_to_fit();
+        self.sign_up_emails.shrink_to_fit();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    fn settings() -> ThrottleSettings {
+        ThrottleSettings {
+            account_and_address: DelayRule {
+                free: 3,
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(60),
+            },
+            account: DelayRule {
+                free: 10,
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(5),
+            },
+            address: DelayRule {
+                free: 100,
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(60),
+            },
+            ..ThrottleSettings::default()
+        }
+    }
+
+    const ME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)));
+    const ATTACKER: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 9)));
 
     #[test]
-    fn an_account_runs_out_of_attempts_whatever_the_address() {
-        let t = SignInThrottle::new(&ThrottleSettings {
-            per_account_burst: 3,
-            per_account_every: Duration::from_secs(60),
-            per_address_burst: 100,
-            per_address_every: Duration::from_secs(1),
-        });
-        for i in 0..3 {
-            assert!(t.attempt("a@example.com", Some(IpAddr::from([10, 0, 0, i]))));
-        }
-        assert!(!t.attempt("A@example.com", Some(IpAddr::from([10, 0, 0, 9]))));
-        assert!(t.attempt("b@example.com", Some(IpAddr::from([10, 0, 0, 9]))));
+    fn delays_grow_after_the_free_failures_and_stop_at_the_cap() {
+        let rule = settings().account_and_address;
+        let delays: Vec<u64> = (0..12).map(|f| rule.delay(f).as_secs()).collect();
+        assert_eq!(delays, vec![0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60, 60]);
     }
 
     #[test]
-    fn an_address_runs_out_of_attempts_whatever_the_account() {
-        let t = SignInThrottle::new(&ThrottleSettings {
-            per_account_burst: 100,
-            per_account_every: Duration::from_secs(1),
-            per_address_burst: 2,
-            per_address_every: Duration::from_secs(60),
+    fn failures_make_the_next_attempt_wait_and_the_wait_ends() {
+        let t = Throttle::new(&settings());
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(t.sign_in_wait_at("a@example.com", ME, start), None);
+            t.sign_in_failed_at("a@example.com", ME, start);
+        }
+        // The fourth attempt waits a second, whatever the case of the email typed.
+        assert_eq!(
+            t.sign_in_wait_at("A@Example.com", ME, start),
+            Some(Duration::from_secs(1))
+        );
+        let later = start + Duration::from_secs(1);
+        assert_eq!(t.sign_in_wait_at("a@example.com", ME, later), None);
+        t.sign_in_failed_at("a@example.com", ME, later);
+        assert_eq!(
+            t.sign_in_wait_at("a@example.com", ME, later),
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn an_attacker_slows_only_its_own_address_until_the_account_wide_threshold() {
+        let t = Throttle::new(&settings());
+        let now = Instant::now();
+        for _ in 0..9 {
+            t.sign_in_failed_at("a@example.com", ATTACKER, now);
+        }
+        assert!(t.sign_in_wait_at("a@example.com", ATTACKER, now).is_some());
+        assert_eq!(t.sign_in_wait_at("a@example.com", ME, now), None);
+        // Past the account-wide threshold everyone waits, but never longer than its short cap.
+        for _ in 0..20 {
+            t.sign_in_failed_at("a@example.com", ATTACKER, now);
+        }
+        assert_eq!(
+            t.sign_in_wait_at("a@example.com", ME, now),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            t.sign_in_wait_at("a@example.com", ME, now + Duration::from_secs(5)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_success_clears_the_accounts_failures_but_not_the_addresss() {
+        let t = Throttle::new(&ThrottleSettings {
+            address: DelayRule {
+                free: 2,
+                first: Duration::from_secs(10),
+                max: Duration::from_secs(10),
+            },
+            ..settings()
         });
-        let ip = Some(IpAddr::from([192, 0, 2, 1]));
-        assert!(t.attempt("a@example.com", ip));
-        assert!(t.attempt("b@example.com", ip));
-        assert!(!t.attempt("c@example.com", ip));
+        let now = Instant::now();
+        t.sign_in_failed_at("a@example.com", ME, now);
+        t.sign_in_failed_at("b@example.com", ME, now);
+        t.sign_in_succeeded("a@example.com", ME);
+        assert_eq!(
+            t.sign_in_wait_at("c@example.com", ME, now),
+            Some(Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn sign_ups_are_limited_per_address_and_per_email() {
+        let t = Throttle::new(&ThrottleSettings {
+            sign_up_per_address_burst: 2,
+            sign_up_per_address_every: Duration::from_secs(60),
+            sign_up_per_email_burst: 1,
+            sign_up_per_email_every: Duration::from_secs(600),
+            ..settings()
+        });
+        assert_eq!(t.sign_up_wait("a@example.com", ME), None);
+        let again = t.sign_up_wait("A@example.com", ATTACKER).unwrap();
+        assert!(again > Duration::from_secs(500), "{again:?}");
+        assert_eq!(t.sign_up_wait("b@example.com", ME), None);
+        assert!(t.sign_up_wait("c@example.com", ME).is_some());
     }
 }

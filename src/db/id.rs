@@ -57,7 +57,15 @@ pub fn id_at(at: chrono::NaiveDateTime, seq: i64) -> i64 {
 /// The smallest id that can be made at or after `at`: time ranges become id ranges, so a list filtered
 /// by date walks the same index as the unfiltered list.
 pub fn first_id_at(at: chrono::NaiveDateTime) -> i64 {
-    let ms = (at.and_utc().timestamp_millis() - EPOCH_MS).max(0);
+    let ms = at
+        .and_utc()
+        .timestamp_millis()
+        .saturating_sub(EPOCH_MS)
+        .max(0);
+    // Past the 41 bits of milliseconds (2094) no id can be made: every id is before it.
+    if ms >= 1 << (63 - NODE_BITS - SEQ_BITS) {
+        return i64::MAX;
+    }
     ms << (NODE_BITS + SEQ_BITS)
 }
 
@@ -80,6 +88,21 @@ mod tests {
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
         assert!(ids[0] > 0);
+    }
+
+    #[test]
+    fn the_first_id_of_a_time_never_wraps() {
+        let at = |y: i32| {
+            chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+        };
+        assert_eq!(first_id_at(at(2020)), 0);
+        assert!(first_id_at(at(2026)) > 0);
+        assert!(first_id_at(at(2093)) < first_id_at(at(2094)));
+        assert_eq!(first_id_at(at(2200)), i64::MAX);
+        assert_eq!(first_id_at(at(262_000)), i64::MAX);
     }
 
     #[test]

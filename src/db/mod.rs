@@ -7,12 +7,16 @@ pub mod schema;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{
+    ConnectionManager, CustomizeConnection, ManageConnection, Pool, PooledConnection,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppError;
@@ -30,8 +34,67 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager<DbConnection>>;
-pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+/// Connections being opened right now, and whether the pools are closing (see `Db::close`).
+#[derive(Debug, Default)]
+struct Opening {
+    count: AtomicUsize,
+    closed: AtomicBool,
+}
+
+impl Opening {
+    /// No more connections are opened; returns once none is being opened (or after `patience`).
+    fn close(&self, patience: Duration) -> bool {
+        self.closed.store(true, Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + patience;
+        while self.count.load(Ordering::SeqCst) > 0 {
+            if std::time::Instant::now() >= deadline {
+                tracing::warn!("a database connection was still being opened at shutdown");
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+}
+
+/// diesel's r2d2 manager, counting the connections it is opening. r2d2 opens connections on threads
+/// of its own (to keep `min_idle`, or for a waiting `get`); a process that exits while one of them is
+/// in libpq's TLS handshake crashes in OpenSSL's exit-time cleanup. `Db::close` waits for them.
+#[derive(Debug)]
+pub struct Manager {
+    inner: ConnectionManager<DbConnection>,
+    opening: Arc<Opening>,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        // Counted before the check, so `close` either sees this connection coming or it sees `closed`.
+        self.opening.count.fetch_add(1, Ordering::SeqCst);
+        let result = if self.opening.closed.load(Ordering::SeqCst) {
+            Err(diesel::r2d2::Error::ConnectionError(
+                diesel::ConnectionError::BadConnection("the database pools are closed".into()),
+            ))
+        } else {
+            self.inner.connect()
+        };
+        self.opening.count.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        self.inner.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        self.inner.has_broken(conn)
+    }
+}
 
 /// Where the data lives, parsed from `DATABASE_URL`: `postgres://` or `postgresql://` selects PostgreSQL,
 /// anything else is a SQLite file (`sqlite://path`, `sqlite:path` or a bare path).
@@ -140,6 +203,7 @@ pub struct Db {
     write: DbPool,
     writer: Option<writer::Writer>,
     url: DatabaseUrl,
+    opening: Arc<Opening>,
 }
 
 impl Db {
@@ -160,13 +224,17 @@ impl Db {
         drop(first);
 
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let opening = Arc::new(Opening::default());
         let build = |max_size: u32| -> anyhow::Result<DbPool> {
             Pool::builder()
                 .max_size(max_size)
                 .min_idle(Some(1))
                 .connection_timeout(Duration::from_secs(10))
                 .connection_customizer(Box::new(SqlitePragmas))
-                .build(ConnectionManager::new(url.connection_string()))
+                .build(Manager {
+                    inner: ConnectionManager::new(url.connection_string()),
+                    opening: opening.clone(),
+                })
                 .with_context(|| format!("cannot open a connection pool to {}", url.redacted()))
         };
         let (read, write) = match url {
@@ -185,7 +253,15 @@ impl Db {
             write,
             writer,
             url: url.clone(),
+            opening,
         })
+    }
+
+    /// Stops the pools from opening connections and waits (up to ten seconds) until none is being
+    /// opened. Call it before the process exits: libpq's TLS handshake on a pool thread must not meet
+    /// OpenSSL's exit-time cleanup. Connections already open keep working.
+    pub fn close(&self) {
+        self.opening.close(Duration::from_secs(10));
     }
 
     /// How many connections the pools hold together.
@@ -408,6 +484,44 @@ mod tests {
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
         assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn closing_waits_for_connections_being_opened_then_refuses_new_ones() {
+        let dir = std::env::temp_dir().join(format!("pd-close-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let opening = Arc::new(Opening::default());
+        let pool = Pool::builder()
+            .max_size(2)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_millis(200))
+            .build_unchecked(Manager {
+                inner: ConnectionManager::new(dir.join("t.db").to_string_lossy()),
+                opening: opening.clone(),
+            });
+        let first = pool.get().unwrap();
+        // A connection is being opened on another thread: closing waits for it.
+        opening.count.fetch_add(1, Ordering::SeqCst);
+        let closer = {
+            let opening = opening.clone();
+            std::thread::spawn(move || opening.close(Duration::from_secs(5)))
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            !closer.is_finished(),
+            "close returned while a connection was opening"
+        );
+        opening.count.fetch_sub(1, Ordering::SeqCst);
+        assert!(closer.join().unwrap());
+        // Open connections keep working; no new one is made.
+        drop(first);
+        assert!(pool.get().is_ok(), "the idle connection is still there");
+        let _held = pool.get().unwrap();
+        assert!(
+            pool.get().is_err(),
+            "a second connection is not opened after close"
+        );
+        assert_eq!(opening.count.load(Ordering::SeqCst), 0);
     }
 
     #[test]

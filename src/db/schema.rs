@@ -146,6 +146,7 @@ diesel::table! {
         customers -> BigInt,
         subscriptions -> BigInt,
         licenses -> BigInt,
+        orders -> BigInt,
     }
 }
 
@@ -202,6 +203,7 @@ diesel::table! {
         total_minor -> BigInt,
         idempotency_key -> Nullable<Text>,
         created_at -> Timestamp,
+        number -> BigInt,
     }
 }
 

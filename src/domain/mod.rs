@@ -309,17 +309,54 @@ pub mod checks {
     }
 }
 
+/// The years a date filter accepts: far enough either way for any real question, near enough that no
+/// date arithmetic can overflow.
+pub const FILTER_YEARS: std::ops::RangeInclusive<i32> = 2000..=2999;
+
 /// A day as typed in a date filter (YYYY-MM-DD, UTC): the first id made that day and the first id of the
 /// next day, so a range of days is a range of (time-ordered) ids. Empty is no bound.
 pub fn day_bounds(raw: &str) -> Result<Option<(i64, i64)>, &'static str> {
+    use chrono::Datelike;
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
     let day = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "validation.date")?;
+    if !FILTER_YEARS.contains(&day.year()) {
+        return Err("validation.date_range");
+    }
     let start = day.and_hms_opt(0, 0, 0).ok_or("validation.date")?;
+    let next = day
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .ok_or("validation.date_range")?;
     Ok(Some((
         crate::db::id::first_id_at(start),
-        crate::db::id::first_id_at(start + chrono::Duration::days(1)),
+        crate::db::id::first_id_at(next),
     )))
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn date_filters_take_real_days_within_the_years_and_never_overflow() {
+        let (start, end) = day_bounds("2026-02-28").unwrap().unwrap();
+        assert!(start < end);
+        assert!(day_bounds("2028-02-29").unwrap().is_some());
+        assert_eq!(day_bounds("2026-02-29"), Err("validation.date"));
+        assert_eq!(day_bounds(" "), Ok(None));
+        for far in [
+            "+262142-12-31",
+            "-262143-01-01",
+            "1999-12-31",
+            "3000-01-01",
+            "9999-12-31",
+        ] {
+            assert_eq!(day_bounds(far), Err("validation.date_range"), "{far}");
+        }
+        let (start, end) = day_bounds("2999-12-31").unwrap().unwrap();
+        assert!(start > 0 && start <= end, "late years do not wrap");
+    }
 }

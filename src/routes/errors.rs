@@ -37,9 +37,14 @@ async fn render(
     req: &HttpRequest,
     status: StatusCode,
     message_key: &str,
+    wait: Option<std::time::Duration>,
 ) -> Result<String, AppError> {
     let ctx = Ctx::build(req).await?;
-    let message = ctx.t(message_key);
+    let message = match wait {
+        Some(wait) => ctx.t1(message_key, "wait", ctx.tr.wait(wait)),
+        None => ctx.t(message_key).to_owned(),
+    };
+    let message = message.as_str();
     let html = match status.as_u16() {
         403 => Page403 { ctx: &ctx, message }.render()?,
         404 => Page404 { ctx: &ctx, message }.render()?,
@@ -116,13 +121,13 @@ where
                 res.response().body().size(),
                 actix_web::body::BodySize::Sized(0)
             );
-            let key = match marker {
-                Some(page) => page.message_key,
-                None if empty => default_message(status),
+            let (key, wait) = match marker {
+                Some(page) => (page.message_key, page.wait),
+                None if empty => (default_message(status), None),
                 None => return Ok(res.map_into_left_body()),
             };
             let (req, old) = res.into_parts();
-            let html = match render(&req, status, key).await {
+            let html = match render(&req, status, key, wait).await {
                 Ok(html) => html,
                 Err(err) => {
                     tracing::error!(error = ?err, "cannot render an error page");

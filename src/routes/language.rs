@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::{AppSession, CurrentUser, safe_next};
+use crate::auth::{AppSession, CurrentUser};
 use crate::db::models::user::User;
 use crate::error::AppResult;
 use crate::i18n::Locale;
@@ -23,7 +23,9 @@ pub async fn switch(
     session: AppSession,
     form: web::Form<LanguageForm>,
 ) -> AppResult<HttpResponse> {
-    let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/".into());
+    let next = state
+        .safe_next(form.next.as_deref())
+        .unwrap_or_else(|| "/".into());
     let Some(locale) = Locale::from_code(&form.locale) else {
         return Ok(see_other(&next));
     };

@@ -972,3 +972,43 @@ async fn rows_open_with_the_down_arrow_to_show_subscriptions_without_script() {
     assert!(details[0].contains("Add subscription"));
     assert!(html.contains("▾"));
 }
+
+#[tokio::test]
+async fn with_an_empty_catalog_the_forms_say_who_adds_offers_and_the_licenses_box_is_numeric() {
+    let app = spawn_app().await;
+    let (provider, _) = app.create_provider("alice@contoso.example");
+    app.signed_in("alice@contoso.example").await;
+    let no_offers = "No offers are available to order yet. Offers are added to the catalog by the platform's operators (Operations → Offer catalog); ask them to add the offers you sell.";
+    let res = app
+        .post_form("/customers/new", &account("", &[("tenant_owner", "")]))
+        .await;
+    let draft = draft_of(&res);
+    let (status, html) = app
+        .get_html(&format!("/customers/new/{draft}/subscriptions"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(texts(&html, "#no-offers"), vec![no_offers]);
+    assert!(
+        texts(&html, "button[value=next]").is_empty(),
+        "nothing to go on with"
+    );
+    assert_eq!(texts(&html, "button[value=back]"), vec!["Back"]);
+
+    let customer = app.seed_customer(provider, None, "Coho Winery", "cohowinery");
+    let html = app
+        .html(&format!("/customers/{customer}/subscriptions/new"))
+        .await;
+    assert_eq!(texts(&html, "#no-offers p:first-child"), vec![no_offers]);
+    // With an offer, the licenses box brings up the number pad on a phone.
+    app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
+    let html = app
+        .html(&format!("/customers/{customer}/subscriptions/new"))
+        .await;
+    let doc = scraper::Html::parse_document(&html);
+    let input = doc
+        .select(&scraper::Selector::parse("#f-quantity").unwrap())
+        .next()
+        .expect("the licenses box");
+    assert_eq!(input.value().attr("inputmode"), Some("numeric"));
+    assert_eq!(input.value().attr("type"), Some("text"));
+}

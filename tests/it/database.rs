@@ -30,6 +30,7 @@ async fn an_unreachable_postgres_url_stops_start_up_and_never_falls_back_to_sqli
         session_idle: Duration::from_secs(60),
         outbox: OutboxSettings::default(),
         throttle: ThrottleSettings::default(),
+        trusted_proxies: Vec::new(),
     };
     let err = match Application::build(config).await {
         Ok(_) => panic!("start-up must fail"),

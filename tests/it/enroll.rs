@@ -169,3 +169,111 @@ async fn enrolling_from_a_partnership_link_comes_back_to_it() {
     form.push(("next", next));
     assert_redirect(&app.post_form("/enroll", &form).await, next);
 }
+
+fn sign_up_fields<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut base = vec![
+        ("company_name", "Proseware"),
+        ("domain_prefix", "proseware"),
+        ("country", "US"),
+        ("contact_first_name", "Lee"),
+        ("contact_last_name", "Wu"),
+        ("email", "lee@proseware.example"),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+    ];
+    for (k, v) in overrides {
+        base.retain(|(bk, _)| bk != k);
+        base.push((k, v));
+    }
+    base
+}
+
+#[tokio::test]
+async fn enrollment_and_sign_up_tell_whether_an_address_is_taken_only_as_often_as_the_throttle_allows()
+ {
+    use partner_dashboard::config::ThrottleSettings;
+    use std::time::Duration;
+    let app = spawn_app_with(AppOptions {
+        throttle: ThrottleSettings {
+            sign_up_per_email_burst: 2,
+            sign_up_per_email_every: Duration::from_secs(600),
+            sign_up_per_address_burst: 5,
+            sign_up_per_address_every: Duration::from_secs(600),
+            ..ThrottleSettings::default()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    // A form with a field wrong spends nothing, and says nothing about the address.
+    for _ in 0..4 {
+        let res = app
+            .post_form_with(
+                &new_client(),
+                "/enroll",
+                &fields(&[("confirm_password", "typo")]),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!res.text().await.unwrap().contains("already"));
+    }
+    // Per email: the first enrollment works, the second learns the address is taken, the third waits.
+    let res = app
+        .post_form_with(&new_client(), "/enroll", &fields(&[]))
+        .await;
+    assert_redirect(&res, "/indirect-providers");
+    let res = app
+        .post_form_with(
+            &new_client(),
+            "/enroll",
+            &fields(&[("partner_number", "5999999")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_form_with(
+            &new_client(),
+            "/customers/sign-up",
+            &sign_up_fields(&[("email", "mei@wwi.example")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["retry-after"], "600");
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Too many attempts. Try again in 10 minutes."),
+        "{html}"
+    );
+
+    // Per address: two more attempts with other addresses use up this address's five.
+    for i in 0..2 {
+        let email = format!("lee{i}@proseware.example");
+        let prefix = format!("proseware{i}");
+        let res = app
+            .post_form_with(
+                &new_client(),
+                "/customers/sign-up",
+                &sign_up_fields(&[("email", &email), ("domain_prefix", &prefix)]),
+            )
+            .await;
+        assert_redirect(&res, "/my/subscriptions");
+    }
+    let res = app
+        .post_form_with(
+            &new_client(),
+            "/enroll",
+            &fields(&[
+                ("email", "new@adatum.example"),
+                ("partner_number", "5888888"),
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let made: i64 = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        partner_dashboard::db::schema::users::table
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(made, 3, "nothing is written for a throttled attempt");
+}

@@ -32,6 +32,8 @@ pub struct AppOptions {
     pub throttle: ThrottleSettings,
     pub session_idle: Duration,
     pub base_url: Option<String>,
+    /// `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for AppOptions {
@@ -41,6 +43,7 @@ impl Default for AppOptions {
             throttle: ThrottleSettings::default(),
             session_idle: Duration::from_secs(30 * 60),
             base_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -126,6 +129,7 @@ fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions)
             smtp_timeout: Duration::from_secs(5),
         },
         throttle: options.throttle.clone(),
+        trusted_proxies: options.trusted_proxies.clone(),
     }
 }
 
@@ -675,7 +679,7 @@ impl TestApp {
                 }],
             )
             .unwrap()
-            .0
+            .id
         })
     }
 
@@ -747,3 +751,37 @@ pub async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) {
 
 /// A form with one bad field, the field, and the message expected under it.
 pub type FieldCase<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
+impl TestApp {
+    /// The number of rows in every table of the database, by table name.
+    pub fn row_counts(&self) -> std::collections::BTreeMap<String, i64> {
+        #[derive(QueryableByName)]
+        struct Name {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let catalog = if backend_is_postgres() {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        };
+        self.with_conn(|conn| {
+            let tables: Vec<Name> = diesel::sql_query(catalog).load(conn).unwrap();
+            tables
+                .into_iter()
+                .map(|t| {
+                    let count: Count =
+                        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM \"{}\"", t.name))
+                            .get_result(conn)
+                            .unwrap();
+                    (t.name, count.n)
+                })
+                .collect()
+        })
+    }
+}

@@ -236,6 +236,69 @@ async fn a_copied_link_accepted_without_delegation_gives_none() {
 }
 
 #[tokio::test]
+async fn the_provider_cannot_give_a_reseller_the_delegation_the_customer_withheld() {
+    let app = spawn_app().await;
+    let (provider, reseller, customer, admin) = setup(&app).await;
+    let (_, path) = invite(&app, &app.client, Some(reseller), true).await;
+    let res = app
+        .post_form_with(&admin, &path, &[("decision", "accept")])
+        .await;
+    assert_redirect(&res, "/my/subscriptions");
+    let page = format!("/customers/{customer}");
+    // Tenant-owner rights need delegated administration, which the customer withheld.
+    let res = app
+        .post_form(&format!("{page}/tenant-owner"), &[("tenant_owner", "yes")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-tenant_owner-error"),
+        vec![
+            "Tenant owner permissions for Azure need the reseller to hold delegated administration of this customer."
+        ]
+    );
+    // Removing the reseller and choosing it again does not bring delegation either.
+    let res = app
+        .post_form(&format!("{page}/reseller"), &[("reseller", "")])
+        .await;
+    assert_redirect(&res, &page);
+    let res = app
+        .post_form(
+            &format!("{page}/reseller"),
+            &[("reseller", &reseller.to_string())],
+        )
+        .await;
+    assert_redirect(&res, &page);
+    assert_eq!(
+        relation(&app, provider, customer),
+        Some((Some(reseller), false, "invited".into()))
+    );
+    let html = app.html(&page).await;
+    assert_eq!(
+        texts(&html, "#delegated-admin"),
+        vec!["Delegated administration: No"]
+    );
+    assert_eq!(
+        texts(&html, "#delegation-needed"),
+        vec![
+            "This reseller does not hold delegated administration of the customer: the customer did not give it, and only the customer can."
+        ]
+    );
+    let res = app
+        .post_form(&format!("{page}/tenant-owner"), &[("tenant_owner", "yes")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let tenant_owner: bool = app.with_conn(|conn| {
+        provider_customers::table
+            .filter(provider_customers::customer_id.eq(customer))
+            .select(provider_customers::azure_tenant_owner)
+            .first(conn)
+            .unwrap()
+    });
+    assert!(!tenant_owner);
+}
+
+#[tokio::test]
 async fn declining_changes_nothing_and_closes_the_link() {
     let app = spawn_app().await;
     let (provider, _, customer, admin) = setup(&app).await;

@@ -223,9 +223,22 @@ async fn operators_review_orders_across_providers_with_filters_and_detail() {
     let second = app.seed_order(fabrikam, adatum, None, fabrikam_user);
     let (ops, _) = operator_client(&app).await;
 
-    let ids = |html: &str| texts(html, "table.orders tbody tr td:first-child");
+    // Rows by the order each links to (ids stay in URLs; each provider numbers its own orders).
+    let ids = |html: &str| -> Vec<String> {
+        let doc = scraper::Html::parse_document(html);
+        doc.select(&scraper::Selector::parse("table.orders tbody tr td:first-child a").unwrap())
+            .map(|a| {
+                let href = a.value().attr("href").unwrap();
+                format!("#{}", href.rsplit('/').next().unwrap())
+            })
+            .collect()
+    };
     let html = app.html_with(&ops, "/operations/orders").await;
     assert_eq!(ids(&html), vec![format!("#{second}"), format!("#{first}")]);
+    assert_eq!(
+        texts(&html, "table.orders tbody tr td:first-child"),
+        vec!["PO-000001", "PO-000001"]
+    );
     let rows = texts(&html, "table.orders tbody tr");
     assert!(rows[0].contains("Fabrikam") && rows[0].contains("Adatum"));
     assert!(rows[1].contains("Contoso Distribution") && rows[1].contains("Northwind Traders"));

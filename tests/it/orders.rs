@@ -100,6 +100,66 @@ async fn orders_list_who_placed_them_for_whom_and_their_lines() {
 }
 
 #[tokio::test]
+async fn orders_are_numbered_per_provider_and_shown_by_number() {
+    let app = spawn_app().await;
+    let (provider, _, customer, order) = one_order(&app).await;
+    let html = app.html("/orders").await;
+    assert_eq!(
+        texts(&html, "table.orders tbody tr td:first-child"),
+        vec!["PO-000001"]
+    );
+    let html = app.html(&format!("/orders/{order}")).await;
+    assert_eq!(texts(&html, "h1"), vec!["Order PO-000001"]);
+    // Each provider counts from 1; a provider's numbers go on from its last.
+    let (other, user) = app.create_named_provider("Fabrikam", "bob@fabrikam.example");
+    let other_customer = app.seed_customer(other, None, "Coho Winery", "cohowinery");
+    let theirs = app.seed_order(other, other_customer, None, user);
+    let mine = app.seed_order(provider, customer, None, user);
+    let numbers: Vec<(i64, i64)> = app.with_conn(|conn| {
+        orders::table
+            .filter(orders::id.eq_any([order, theirs, mine]))
+            .order(orders::id.asc())
+            .select((orders::id, orders::number))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(numbers, vec![(order, 1), (theirs, 1), (mine, 2)]);
+}
+
+#[tokio::test]
+async fn far_off_dates_in_a_filter_are_a_message_not_a_crash() {
+    let app = spawn_app().await;
+    one_order(&app).await;
+    for query in [
+        "from=%2B262142-12-31",
+        "to=%2B262142-12-31",
+        "from=-262143-01-01",
+        "from=3000-01-01",
+    ] {
+        let res = app.get(&format!("/activity-log?{query}")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("Enter a date from the year 2000 to 2999."),
+            "{query}"
+        );
+        let res = app.get(&format!("/activity-log.csv?{query}")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+    }
+    app.create_operator("olivia@platform.example");
+    let operator = new_client();
+    app.sign_in_with(&operator, "olivia@platform.example", PASSWORD)
+        .await;
+    let res = app
+        .get_with(&operator, "/operations/orders?from=%2B262142-12-31")
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The last accepted day works.
+    let res = app.get("/activity-log?to=2999-12-31").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn the_customer_page_changes_and_removes_the_associated_reseller() {
     let app = spawn_app().await;
     let (provider, northwind, customer, _) = one_order(&app).await;

@@ -174,3 +174,104 @@ async fn a_message_carrying_a_secret_is_blanked_once_delivered() {
     assert_eq!(r.body_html, "");
     assert_eq!(r.subject, "Hello secret@example.com");
 }
+
+#[tokio::test]
+async fn a_message_carrying_a_secret_is_blanked_when_given_up_on_and_cannot_be_retried() {
+    let app = spawn_app().await;
+    let id = queue_plain(&app, "not an address", true);
+    eventually("failed for good", || row(&app, id).status == "failed").await;
+    let r = row(&app, id);
+    assert_eq!((r.body_text.as_str(), r.body_html.as_str()), ("", ""));
+    assert!(!r.can_retry());
+    assert!(!app.with_conn(|conn| OutboxEmail::retry(conn, id).unwrap()));
+    // A plain message that failed keeps its body, so an operator can retry it.
+    let plain = queue_plain(&app, "also not an address", false);
+    eventually("failed for good", || row(&app, plain).status == "failed").await;
+    assert!(row(&app, plain).body_text.contains("secret link"));
+    assert!(row(&app, plain).can_retry());
+}
+
+#[tokio::test]
+async fn housekeeping_gives_up_on_undelivered_secrets_once_their_links_expired_and_drops_expired_drafts()
+ {
+    use diesel::prelude::*;
+    use partner_dashboard::db::schema::{drafts, email_outbox};
+    let app = spawn_app_with(AppOptions {
+        smtp_up: false,
+        ..AppOptions::default()
+    })
+    .await;
+    let (provider, user) = app.create_provider("alice@contoso.example");
+    let old = queue_plain(&app, "old@example.com", true);
+    let recent = queue_plain(&app, "recent@example.com", true);
+    let plain = queue_plain(&app, "plain@example.com", false);
+    let ttl = app.state.config.link_ttl;
+    let long_ago = partner_dashboard::db::now() - ttl - chrono::Duration::minutes(1);
+    // An expired draft that still holds a sealed temporary password, and a live one.
+    let (expired_draft, live_draft) = app.with_conn(|conn| {
+        use partner_dashboard::db::models::draft::Draft;
+        let expired = Draft::create(
+            conn,
+            "new_customer",
+            user,
+            provider,
+            "{}",
+            chrono::Duration::hours(24),
+        )
+        .unwrap();
+        Draft::set_result(conn, expired, 1, Some("sealed-secret")).unwrap();
+        let live = Draft::create(
+            conn,
+            "new_customer",
+            user,
+            provider,
+            "{}",
+            chrono::Duration::hours(24),
+        )
+        .unwrap();
+        diesel::update(drafts::table.find(expired))
+            .set(drafts::expires_at.eq(partner_dashboard::db::now() - chrono::Duration::seconds(1)))
+            .execute(conn)
+            .unwrap();
+        diesel::update(email_outbox::table.filter(email_outbox::id.eq_any([old, plain])))
+            .set(email_outbox::created_at.eq(long_ago))
+            .execute(conn)
+            .unwrap();
+        // Out of the (failing) worker's way while housekeeping looks at them.
+        diesel::update(email_outbox::table.filter(email_outbox::id.eq_any([old, recent, plain])))
+            .set(
+                email_outbox::next_attempt_at
+                    .eq(partner_dashboard::db::now() + chrono::Duration::hours(1)),
+            )
+            .execute(conn)
+            .unwrap();
+        (expired, live)
+    });
+    let db = app.state.db.clone();
+    let removed = tokio::task::spawn_blocking(move || {
+        partner_dashboard::services::housekeeping::run(&db, ttl).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!((removed.drafts, removed.expired_messages), (1, 1));
+    let r = row(&app, old);
+    assert_eq!(
+        (
+            r.status.as_str(),
+            r.body_text.as_str(),
+            r.body_html.as_str()
+        ),
+        ("failed", "", "")
+    );
+    assert_eq!(
+        r.last_error.as_deref(),
+        Some(partner_dashboard::db::models::outbox::EXPIRED_ERROR)
+    );
+    assert_eq!(row(&app, recent).status, "pending");
+    assert!(row(&app, recent).body_text.contains("secret link"));
+    // A message without a secret keeps waiting for the mail server, however old.
+    assert_eq!(row(&app, plain).status, "pending");
+    let left: Vec<i64> = app.with_conn(|conn| drafts::table.select(drafts::id).load(conn).unwrap());
+    assert_eq!(left, vec![live_draft]);
+    assert!(!left.contains(&expired_draft));
+}

@@ -252,3 +252,131 @@ async fn static_assets_are_served_from_the_binary_with_an_etag() {
             && css.contains("Noto Sans TC")
     );
 }
+
+/// `next=` values a phishing link might carry; none may leave the dashboard.
+const HOSTILE_NEXT: [&str; 12] = [
+    "/\t/evil.example",
+    "/\r\n/evil.example",
+    "/\n/evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/x\\..\\\\evil.example",
+    "//evil.example/",
+    " //evil.example/",
+    "https://evil.example/",
+    "http://127.0.0.1.evil.example/",
+    "/\u{7f}/evil.example",
+    "javascript:alert(1)",
+];
+
+/// A redirect that stays on the dashboard: a plain path, nothing a browser could read as another host.
+fn assert_stays_here(res: &reqwest::Response, expected: &str, next: &str) {
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "next={next:?}");
+    let to = location(res);
+    assert_eq!(to, expected, "next={next:?}");
+}
+
+fn query(next: &str) -> String {
+    serde_urlencoded::to_string([("next", next)]).unwrap()
+}
+
+#[tokio::test]
+async fn no_next_parameter_leads_off_the_site() {
+    let app = spawn_app_with(AppOptions {
+        throttle: partner_dashboard::config::ThrottleSettings {
+            sign_up_per_address_burst: 1000,
+            sign_up_per_email_burst: 1000,
+            ..Default::default()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    app.create_provider("alice@contoso.example");
+
+    for (i, next) in HOSTILE_NEXT
+        .iter()
+        .chain(["/customers?page=2"].iter())
+        .enumerate()
+    {
+        let safe = *next == "/customers?page=2";
+        // Sign-in, and the sign-in form's own hidden field.
+        let client = new_client();
+        let html = app
+            .html_with(&client, &format!("/sign-in?{}", query(next)))
+            .await;
+        let hidden = scraper::Html::parse_document(&html)
+            .select(
+                &scraper::Selector::parse(r#"form[action="/sign-in"] input[name=next]"#).unwrap(),
+            )
+            .next()
+            .and_then(|e| e.value().attr("value").map(str::to_owned))
+            .unwrap();
+        assert_eq!(hidden, if safe { *next } else { "" }, "next={next:?}");
+        let res = app
+            .post_form_with(
+                &client,
+                "/sign-in",
+                &[
+                    ("email", "alice@contoso.example"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_stays_here(&res, if safe { next } else { "/" }, next);
+
+        // Signed in, the enrollment and sign-up pages send the visitor on at once.
+        for page in ["/enroll", "/customers/sign-up"] {
+            let res = app
+                .get_with(&client, &format!("{page}?{}", query(next)))
+                .await;
+            assert_stays_here(&res, if safe { next } else { "/" }, next);
+        }
+        // The language switcher returns to `next`.
+        let res = app
+            .post_form_with(&client, "/language", &[("locale", "en"), ("next", next)])
+            .await;
+        assert_stays_here(&res, if safe { next } else { "/" }, next);
+
+        // Enrolling and signing up sign the newcomer in, then follow `next`.
+        let number = format!("{}", 7_000_000 + i);
+        let email = format!("mei{i}@wwi.example");
+        let res = app
+            .post_form_with(
+                &new_client(),
+                "/enroll",
+                &[
+                    ("company_name", "Wide World Importers"),
+                    ("partner_number", &number),
+                    ("country", "TW"),
+                    ("contact_name", "Lin Mei"),
+                    ("email", &email),
+                    ("password", PASSWORD),
+                    ("confirm_password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_stays_here(&res, if safe { next } else { "/indirect-providers" }, next);
+        let prefix = format!("proseware{i}");
+        let email = format!("lee{i}@proseware.example");
+        let res = app
+            .post_form_with(
+                &new_client(),
+                "/customers/sign-up",
+                &[
+                    ("company_name", "Proseware"),
+                    ("domain_prefix", &prefix),
+                    ("country", "US"),
+                    ("contact_first_name", "Lee"),
+                    ("contact_last_name", "Wu"),
+                    ("email", &email),
+                    ("password", PASSWORD),
+                    ("confirm_password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_stays_here(&res, if safe { next } else { "/my/subscriptions" }, next);
+    }
+}

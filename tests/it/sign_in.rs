@@ -1,7 +1,8 @@
 use std::time::Duration;
 
-use partner_dashboard::config::ThrottleSettings;
+use partner_dashboard::config::{DelayRule, ThrottleSettings};
 use partner_dashboard::db::models::partner::EnrollmentStatus;
+use partner_dashboard::domain::Email;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -82,15 +83,63 @@ async fn empty_fields_get_a_message_each() {
     assert_eq!(texts(&html, ".field-error").len(), 2);
 }
 
-#[tokio::test]
-async fn repeated_failures_lock_the_account_out_for_a_while_even_with_the_right_password() {
-    let app = spawn_app_with(AppOptions {
-        throttle: ThrottleSettings {
-            per_account_burst: 3,
-            per_account_every: Duration::from_secs(3600),
-            per_address_burst: 100,
-            per_address_every: Duration::from_secs(1),
+/// Failures are free up to `free`, then each one makes the next attempt wait `delay`.
+fn rule(free: u32, delay: Duration) -> DelayRule {
+    DelayRule {
+        free,
+        first: delay,
+        max: delay,
+    }
+}
+
+const NEVER: DelayRule = DelayRule {
+    free: 1000,
+    first: Duration::from_secs(1),
+    max: Duration::from_secs(1),
+};
+
+/// Settings where only the given rule bites.
+fn only(which: &str, r: DelayRule) -> ThrottleSettings {
+    ThrottleSettings {
+        account_and_address: if which == "account_and_address" {
+            r
+        } else {
+            NEVER
         },
+        account: if which == "account" { r } else { NEVER },
+        address: if which == "address" { r } else { NEVER },
+        ..ThrottleSettings::default()
+    }
+}
+
+/// A sign-in as if from `client_ip`, behind the trusted proxy (the test's own loopback).
+async fn sign_in_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    client_ip: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    let token = app.csrf_token_with(client).await;
+    client
+        .post(app.url("/sign-in"))
+        .header("Origin", &app.address)
+        .header("X-Forwarded-For", client_ip)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn repeated_failures_make_the_next_attempt_wait_even_with_the_right_password_and_the_wait_ends()
+ {
+    let app = spawn_app_with(AppOptions {
+        throttle: only("account_and_address", rule(3, Duration::from_secs(1))),
         ..AppOptions::default()
     })
     .await;
@@ -103,10 +152,11 @@ async fn repeated_failures_lock_the_account_out_for_a_while_even_with_the_right_
     }
     let res = app.sign_in("alice@contoso.example", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["retry-after"], "1");
     let html = res.text().await.unwrap();
     assert_eq!(
         texts(&html, "[role=alert]"),
-        vec!["Too many sign-in attempts. Wait a minute, then try again."]
+        vec!["Too many sign-in attempts. Try again in 1 second."]
     );
     // An unknown account is throttled the same way, so the answer reveals nothing.
     for _ in 0..3 {
@@ -117,17 +167,120 @@ async fn repeated_failures_lock_the_account_out_for_a_while_even_with_the_right_
         .sign_in("ghost@contoso.example", "wrong password!")
         .await;
     assert_eq!(ghost.status(), StatusCode::TOO_MANY_REQUESTS);
+    // A delay, not a lock: once it has passed, the right password works.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_redirect(&app.sign_in("alice@contoso.example", PASSWORD).await, "/");
+}
+
+#[tokio::test]
+async fn successful_sign_ins_are_not_counted_as_attempts() {
+    let app = spawn_app_with(AppOptions {
+        throttle: ThrottleSettings {
+            account_and_address: rule(2, Duration::from_secs(60)),
+            account: rule(2, Duration::from_secs(60)),
+            address: rule(2, Duration::from_secs(60)),
+            ..ThrottleSettings::default()
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    app.create_provider("alice@contoso.example");
+    for _ in 0..6 {
+        let client = new_client();
+        let res = app
+            .sign_in_with(&client, "alice@contoso.example", PASSWORD)
+            .await;
+        assert_redirect(&res, "/");
+    }
+    // A success clears the account's failures: one wrong password after it is free again.
+    app.sign_in("alice@contoso.example", "wrong password!")
+        .await;
+    assert_redirect(&app.sign_in("alice@contoso.example", PASSWORD).await, "/");
+}
+
+#[tokio::test]
+async fn an_attacker_guessing_from_its_own_address_does_not_lock_the_owner_out() {
+    let app = spawn_app_with(AppOptions {
+        throttle: ThrottleSettings {
+            account_and_address: rule(3, Duration::from_secs(600)),
+            account: rule(50, Duration::from_secs(600)),
+            address: NEVER,
+            ..ThrottleSettings::default()
+        },
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..AppOptions::default()
+    })
+    .await;
+    app.create_provider("alice@contoso.example");
+    let attacker = new_client();
+    for _ in 0..3 {
+        let res = sign_in_from(
+            &app,
+            &attacker,
+            "203.0.113.9",
+            "alice@contoso.example",
+            "guess!!!!!!!",
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = sign_in_from(
+        &app,
+        &attacker,
+        "203.0.113.9",
+        "alice@contoso.example",
+        "guess!!!!!!!",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The owner, elsewhere, is not held up by the attacker's failures.
+    let owner = new_client();
+    let res = sign_in_from(
+        &app,
+        &owner,
+        "198.51.100.7",
+        "alice@contoso.example",
+        PASSWORD,
+    )
+    .await;
+    assert_redirect(&res, "/");
+}
+
+#[tokio::test]
+async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    // No TRUSTED_PROXIES: every request comes from the same peer, whatever its header says.
+    let app = spawn_app_with(AppOptions {
+        throttle: only("address", rule(3, Duration::from_secs(600))),
+        ..AppOptions::default()
+    })
+    .await;
+    for i in 0..3 {
+        let client = new_client();
+        let res = sign_in_from(
+            &app,
+            &client,
+            &format!("203.0.113.{i}"),
+            &format!("u{i}@contoso.example"),
+            "guess!!!!!!!",
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let res = sign_in_from(
+        &app,
+        &new_client(),
+        "198.51.100.7",
+        "alice@contoso.example",
+        "guess!!!!!!!",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
 async fn many_failures_from_one_address_are_throttled_across_accounts() {
     let app = spawn_app_with(AppOptions {
-        throttle: ThrottleSettings {
-            per_account_burst: 100,
-            per_account_every: Duration::from_secs(1),
-            per_address_burst: 4,
-            per_address_every: Duration::from_secs(3600),
-        },
+        throttle: only("address", rule(4, Duration::from_secs(600))),
         ..AppOptions::default()
     })
     .await;
@@ -140,6 +293,57 @@ async fn many_failures_from_one_address_are_throttled_across_accounts() {
     }
     let res = app.sign_in("alice@contoso.example", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()["retry-after"], "600");
+}
+
+#[tokio::test]
+async fn a_fresh_temporary_password_costs_a_sign_in_as_much_as_an_unknown_account() {
+    // A customer admin's temporary password is hashed lightly; the check is topped up to full cost,
+    // so "this address has a fresh admin account" cannot be read off the timing.
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    let (temporary, light) = partner_dashboard::auth::password::temporary_with_hash().unwrap();
+    let fresh = Email::parse("admin@fresh.onmicrosoft.com").unwrap();
+    let (customer, _) = app.create_customer_admin("other@wingtip.example", false);
+    app.with_conn(|conn| {
+        partner_dashboard::db::models::user::User::create(
+            conn,
+            partner_dashboard::db::models::user::NewUser {
+                email: &fresh,
+                password_hash: &light,
+                role: partner_dashboard::auth::Role::Customer,
+                partner_id: None,
+                customer_id: Some(customer),
+                display_name: "Fresh",
+                locale: None,
+                must_change_password: true,
+            },
+        )
+        .unwrap()
+    });
+    let time = |email: &'static str| {
+        let app = &app;
+        async move {
+            let client = new_client();
+            app.csrf_token_with(&client).await;
+            let mut best = Duration::MAX;
+            for _ in 0..5 {
+                let start = std::time::Instant::now();
+                let res = app.sign_in_with(&client, email, "not the password!").await;
+                assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+                best = best.min(start.elapsed());
+            }
+            best
+        }
+    };
+    let unknown = time("nobody@fresh.onmicrosoft.com").await;
+    let fresh_admin = time("admin@fresh.onmicrosoft.com").await;
+    assert!(!temporary.is_empty());
+    // Both spend one full argon2id check (milliseconds); the light hash alone takes microseconds.
+    assert!(
+        fresh_admin.as_secs_f64() > unknown.as_secs_f64() * 0.5,
+        "fresh admin {fresh_admin:?} vs unknown {unknown:?}"
+    );
 }
 
 #[tokio::test]

@@ -879,3 +879,82 @@ async fn the_activity_log_filters_pages_and_exports() {
     assert_eq!(&rows[0][5], "Quantity changed");
     assert_eq!((&rows[0][6], &rows[0][7]), ("69", "70"));
 }
+
+#[tokio::test]
+async fn a_removed_partnership_takes_every_power_the_reseller_had_through_the_provider() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let northwind = client(&w, "reseller of A");
+    let alice = client(&w, "provider A");
+    let path = format!("/reseller/subscriptions/{}", w.sub_a);
+    // Before: Northwind administers Wingtip Toys and is its designated support contact.
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("/subscriptions/{}/support-contact", w.sub_a),
+            &[("partner", &w.ra1.to_string())],
+        )
+        .await;
+    assert_redirect(&res, &format!("/subscriptions/{}", w.sub_a));
+    let res = app
+        .post_form_with(
+            northwind,
+            &format!("{path}/quantity"),
+            &[("quantity", "12")],
+        )
+        .await;
+    assert_redirect(&res, &path);
+    assert_eq!(
+        snapshot(&app, w.sub_a),
+        (12, "active".into(), Some(w.ra1), w.ra1)
+    );
+
+    let res = app
+        .post_form_with(alice, &format!("/indirect-resellers/{}/remove", w.ra1), &[])
+        .await;
+    assert_redirect(&res, "/indirect-resellers");
+
+    // After: it can change nothing and order nothing for the provider's customers.
+    let orders_before: i64 = app.with_conn(|conn| orders::table.count().get_result(conn).unwrap());
+    for (action, field, value) in [
+        ("quantity", "quantity", "20"),
+        ("status", "status", "suspended"),
+    ] {
+        let res = app
+            .post_form_with(northwind, &format!("{path}/{action}"), &[(field, value)])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action}");
+    }
+    let orders_after: i64 = app.with_conn(|conn| orders::table.count().get_result(conn).unwrap());
+    assert_eq!(orders_after, orders_before);
+    // Its delegated administration ended; the support contact is the provider again; the reseller of
+    // record stays, as history.
+    assert_eq!(
+        snapshot(&app, w.sub_a),
+        (12, "active".into(), Some(w.ra1), w.a)
+    );
+    let delegated: bool = app.with_conn(|conn| {
+        use partner_dashboard::db::schema::provider_customers;
+        provider_customers::table
+            .filter(provider_customers::customer_id.eq(w.customer_a))
+            .select(provider_customers::delegated_admin)
+            .first(conn)
+            .unwrap()
+    });
+    assert!(!delegated);
+    let (status, html) = {
+        let res = app.get_with(northwind, "/reseller/customers").await;
+        (res.status(), res.text().await.unwrap())
+    };
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        texts(&html, ".empty-state p"),
+        vec!["No customer is associated with you yet."]
+    );
+    // As reseller of record it still sees the subscription, read-only.
+    let res = app.get_with(northwind, &path).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Microsoft 365 Business Basic"));
+    assert!(!html.contains("/quantity"), "no forms left");
+}

@@ -132,6 +132,14 @@ pub struct NewRelation {
 }
 
 impl ProviderCustomer {
+    /// Whether associating `reseller` with this customer delegates administration to it. For a customer
+    /// the provider created, the association is the delegation (the program guide's rule). A customer
+    /// that came by invitation decided about delegation itself when it accepted; the provider cannot
+    /// give a reseller what the customer did not, so a new association carries none.
+    pub fn delegation_for(&self, reseller: Option<i64>) -> bool {
+        reseller.is_some() && self.origin == "created"
+    }
+
     pub fn create(
         conn: &mut DbConnection,
         new: NewRelation,
@@ -273,12 +281,14 @@ impl ProviderCustomer {
             .load(conn)
     }
 
-    /// Associates a reseller with the customer (delegating administration to it), or none.
+    /// Associates a reseller with the customer, or none; `delegated` says whether the reseller holds
+    /// delegated administration (see `delegation_for`).
     pub fn set_reseller(
         conn: &mut DbConnection,
         provider: ProviderId,
         customer_id: i64,
         reseller_id: Option<i64>,
+        delegated: bool,
     ) -> QueryResult<()> {
         diesel::update(
             provider_customers::table
@@ -287,12 +297,36 @@ impl ProviderCustomer {
         )
         .set((
             provider_customers::reseller_id.eq(reseller_id),
-            provider_customers::delegated_admin.eq(reseller_id.is_some()),
+            provider_customers::delegated_admin.eq(delegated && reseller_id.is_some()),
             // Tenant-owner rights go with the reseller they were given to.
             provider_customers::azure_tenant_owner.eq(false),
         ))
         .execute(conn)
         .map(|_| ())
+    }
+
+    /// Ends the reseller's delegated administration (and tenant-owner grant) of every customer of the
+    /// provider; the association stays, as history. Returns how many customers it held it for.
+    pub fn end_delegation_to(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        reseller_id: i64,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            provider_customers::table
+                .filter(provider_customers::provider_id.eq(provider.get()))
+                .filter(provider_customers::reseller_id.eq(reseller_id))
+                .filter(
+                    provider_customers::delegated_admin
+                        .eq(true)
+                        .or(provider_customers::azure_tenant_owner.eq(true)),
+                ),
+        )
+        .set((
+            provider_customers::delegated_admin.eq(false),
+            provider_customers::azure_tenant_owner.eq(false),
+        ))
+        .execute(conn)
     }
 
     pub fn set_tenant_owner(

@@ -24,6 +24,20 @@ pub struct Order {
     pub total_minor: i64,
     pub idempotency_key: Option<String>,
     pub created_at: chrono::NaiveDateTime,
+    /// The provider's own sequence: 1, 2, 3…
+    pub number: i64,
+}
+
+impl Order {
+    /// The order's readable number, as people quote it: `PO-000123`.
+    pub fn reference(&self) -> String {
+        order_reference(self.number)
+    }
+}
+
+/// `PO-` and at least six digits.
+pub fn order_reference(number: i64) -> String {
+    format!("PO-{number:06}")
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -77,6 +91,20 @@ pub struct NewOrder<'a> {
     pub kind: &'static str,
     pub currency: &'a str,
     pub idempotency_key: Option<&'a str>,
+}
+
+/// What `Order::create` wrote.
+#[derive(Clone, Copy, Debug)]
+pub struct Placed {
+    pub id: i64,
+    pub number: i64,
+    pub total: i64,
+}
+
+impl Placed {
+    pub fn reference(&self) -> String {
+        order_reference(self.number)
+    }
 }
 
 pub struct NewLine {
@@ -148,14 +176,16 @@ impl OrderFilter {
 }
 
 impl Order {
-    /// Writes an order and its lines; returns the order id and total.
+    /// Writes an order and its lines, with the provider's next number.
     pub fn create(
         conn: &mut DbConnection,
         new: &NewOrder<'_>,
         lines: &[NewLine],
-    ) -> QueryResult<(i64, i64)> {
+    ) -> QueryResult<Placed> {
         let id = new_id();
         let total: i64 = lines.iter().map(NewLine::total).sum();
+        let number =
+            crate::db::models::stats::ProviderStats::next_order_number(conn, new.provider_id)?;
         diesel::insert_into(orders::table)
             .values((
                 orders::id.eq(id),
@@ -169,6 +199,7 @@ impl Order {
                 orders::total_minor.eq(total),
                 orders::idempotency_key.eq(new.idempotency_key),
                 orders::created_at.eq(now()),
+                orders::number.eq(number),
             ))
             .execute(conn)?;
         for line in lines {
@@ -185,7 +216,7 @@ impl Order {
                 ))
                 .execute(conn)?;
         }
-        Ok((id, total))
+        Ok(Placed { id, number, total })
     }
 
     /// Orders that pass `filter`, newest first, a page at a time.

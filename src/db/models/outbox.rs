@@ -45,6 +45,9 @@ pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 
+/// The last error of a sensitive message given up on because its links expired.
+pub const EXPIRED_ERROR: &str = "expired: the personal link it carried is no longer valid";
+
 impl OutboxEmail {
     pub fn enqueue(conn: &mut DbConnection, email: NewEmail) -> QueryResult<i64> {
         let id = new_id();
@@ -161,16 +164,67 @@ impl OutboxEmail {
                     email_outbox::last_error.eq(Some(error)),
                 ))
                 .execute(conn)?,
-            None => diesel::update(target)
-                .set((
-                    email_outbox::status.eq(FAILED),
-                    email_outbox::attempts.eq(email_outbox::attempts + 1),
-                    email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
-                    email_outbox::last_error.eq(Some(error)),
-                ))
-                .execute(conn)?,
+            None => {
+                let n = diesel::update(target)
+                    .set((
+                        email_outbox::status.eq(FAILED),
+                        email_outbox::attempts.eq(email_outbox::attempts + 1),
+                        email_outbox::locked_until.eq(None::<chrono::NaiveDateTime>),
+                        email_outbox::last_error.eq(Some(error)),
+                    ))
+                    .execute(conn)?;
+                // Given up: a personal link it carried is kept no longer than a delivered one.
+                Self::blank_if_sensitive(conn, id)?;
+                n
+            }
         };
         Ok(())
+    }
+
+    /// Removes the bodies of a sensitive message (one that carries a personal link).
+    fn blank_if_sensitive(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+        diesel::update(
+            email_outbox::table
+                .filter(email_outbox::id.eq(id))
+                .filter(email_outbox::sensitive.eq(true)),
+        )
+        .set((
+            email_outbox::body_text.eq(""),
+            email_outbox::body_html.eq(""),
+        ))
+        .execute(conn)
+    }
+
+    /// Gives up on sensitive messages still undelivered after `older_than` (the life of the links they
+    /// carry): failed, bodies removed. Run by housekeeping; returns how many.
+    pub fn expire_sensitive(
+        conn: &mut DbConnection,
+        older_than: chrono::NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let at = now();
+        diesel::update(
+            email_outbox::table
+                .filter(email_outbox::sensitive.eq(true))
+                .filter(email_outbox::status.eq(PENDING))
+                .filter(email_outbox::created_at.lt(older_than))
+                .filter(
+                    email_outbox::locked_until
+                        .is_null()
+                        .or(email_outbox::locked_until.lt(at)),
+                ),
+        )
+        .set((
+            email_outbox::status.eq(FAILED),
+            email_outbox::last_error.eq(Some(EXPIRED_ERROR)),
+            email_outbox::body_text.eq(""),
+            email_outbox::body_html.eq(""),
+        ))
+        .execute(conn)
+    }
+
+    /// Whether Retry can still deliver it: a sensitive message whose bodies were removed cannot.
+    pub fn can_retry(&self) -> bool {
+        self.status != SENT && !(self.sensitive && self.body_text.is_empty())
     }
 
     /// The operator's Retry: a failed message goes back in the queue, and a pending one waiting out its
@@ -182,6 +236,12 @@ impl OutboxEmail {
             email_outbox::table
                 .filter(email_outbox::id.eq(id))
                 .filter(email_outbox::status.eq_any([FAILED, PENDING]))
+                // A personal link's message whose body was removed has nothing left to deliver.
+                .filter(
+                    email_outbox::sensitive
+                        .eq(false)
+                        .or(email_outbox::body_text.ne("")),
+                )
                 .filter(
                     email_outbox::locked_until
                         .is_null()

@@ -16,6 +16,8 @@ pub struct ProviderStats {
     pub customers: i64,
     pub subscriptions: i64,
     pub licenses: i64,
+    /// The last order number handed out.
+    pub orders: i64,
 }
 
 /// Changes to a provider's counters.
@@ -69,6 +71,22 @@ impl ProviderStats {
             ))
             .execute(c))?;
         Ok(())
+    }
+
+    /// The provider's next order number. The increment locks the provider's row until the transaction
+    /// ends, so concurrent orders of one provider take turns and never share a number.
+    pub fn next_order_number(conn: &mut DbConnection, provider_id: i64) -> QueryResult<i64> {
+        use provider_stats::dsl as s;
+        on_each_backend!(conn, |c| diesel::insert_into(s::provider_stats)
+            .values((s::provider_id.eq(provider_id), s::orders.eq(1_i64)))
+            .on_conflict(s::provider_id)
+            .do_update()
+            .set(s::orders.eq(s::orders + 1_i64))
+            .execute(c))?;
+        provider_stats::table
+            .find(provider_id)
+            .select(provider_stats::orders)
+            .first(conn)
     }
 
     /// Counts a new customer in its month (`YYYY-MM`).

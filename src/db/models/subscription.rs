@@ -168,21 +168,48 @@ impl Subscription {
     }
 
     /// Whether the reseller holds delegated administration of this subscription's customer, for the
-    /// subscription's provider.
+    /// subscription's provider, and is still that provider's partner.
     pub fn administered_by(
         conn: &mut DbConnection,
         subscription: &Subscription,
         reseller_id: i64,
     ) -> QueryResult<bool> {
-        use crate::db::schema::provider_customers;
-        diesel::select(diesel::dsl::exists(
-            provider_customers::table
-                .filter(provider_customers::provider_id.eq(subscription.provider_id))
-                .filter(provider_customers::customer_id.eq(subscription.customer_id))
-                .filter(provider_customers::reseller_id.eq(reseller_id))
-                .filter(provider_customers::delegated_admin.eq(true)),
-        ))
+        use crate::db::schema::{partnerships, provider_customers};
+        diesel::select(
+            diesel::dsl::exists(
+                provider_customers::table
+                    .filter(provider_customers::provider_id.eq(subscription.provider_id))
+                    .filter(provider_customers::customer_id.eq(subscription.customer_id))
+                    .filter(provider_customers::reseller_id.eq(reseller_id))
+                    .filter(provider_customers::delegated_admin.eq(true)),
+            )
+            .and(diesel::dsl::exists(
+                partnerships::table
+                    .filter(partnerships::provider_id.eq(subscription.provider_id))
+                    .filter(partnerships::reseller_id.eq(reseller_id))
+                    .filter(partnerships::status.eq(crate::db::models::partnership::ACTIVE)),
+            )),
+        )
         .get_result(conn)
+    }
+
+    /// Makes the provider the designated support contact again wherever the reseller was (its
+    /// partnership ended); returns how many subscriptions.
+    pub fn support_back_to_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        reseller_id: i64,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            subscriptions::table
+                .filter(subscriptions::provider_id.eq(provider.get()))
+                .filter(subscriptions::support_contact_id.eq(reseller_id)),
+        )
+        .set((
+            subscriptions::support_contact_id.eq(provider.get()),
+            subscriptions::updated_at.eq(now()),
+        ))
+        .execute(conn)
     }
 
     pub fn set_quantity(conn: &mut DbConnection, id: i64, quantity: i32) -> QueryResult<()> {

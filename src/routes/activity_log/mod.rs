@@ -216,10 +216,9 @@ pub async fn export(
         .read(move |conn| {
             let mut errors = FormErrors::new();
             let filter = provider_filter(conn, provider, &query, &mut errors)?;
-            if errors.is_empty() {
-                Ok(filter)
-            } else {
-                Err(AppError::Unprocessable("validation.date"))
+            match errors.get("from").or(errors.get("to")) {
+                None => Ok(filter),
+                Some(key) => Err(AppError::Unprocessable(key)),
             }
         })
         .await?;

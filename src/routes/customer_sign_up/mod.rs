@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, CurrentUser, Role, password, safe_next};
+use crate::auth::{AppSession, CurrentUser, Role, password};
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::{Customer, NewCustomer};
 use crate::db::models::user::{NewUser, User};
@@ -59,7 +59,7 @@ async fn render(
     let has_errors = !errors.is_empty();
     let page = SignUpPage {
         ctx: Ctx::build(req).await?,
-        next: safe_next(form.next.as_deref()).unwrap_or_default(),
+        next: state.safe_next(form.next.as_deref()).unwrap_or_default(),
         form,
         suffix: state.config.tenant_domain_suffix.clone(),
         errors,
@@ -83,7 +83,8 @@ pub async fn form(
 ) -> AppResult<HttpResponse> {
     if let Some(user) = CurrentUser::load(&req).await? {
         return Ok(see_other(
-            safe_next(query.next.as_deref())
+            state
+                .safe_next(query.next.as_deref())
                 .as_deref()
                 .unwrap_or(user.role.home()),
         ));
@@ -115,19 +116,27 @@ pub async fn submit(
     if form.confirm_password != form.password {
         errors.add("confirm_password", "account.password.mismatch");
     }
+    let (Some(domain), Some(country), Some(email)) = (domain, country, email) else {
+        return render(&req, &state, form, errors).await;
+    };
+    if !errors.is_empty() {
+        return render(&req, &state, form, errors).await;
+    }
+    // Whether a domain or address is taken is told only to a well-formed form, and only as often as
+    // the throttle allows: no probing or squatting at speed.
+    if let Some(wait) = state
+        .throttle
+        .sign_up_wait(email.as_str(), state.client_address(&req))
+    {
+        return Err(AppError::TooManyRequests(wait));
+    }
     let (d, e) = (domain.clone(), email.clone());
     let (domain_taken, email_taken) = state
         .db
         .read(move |conn| {
             Ok((
-                match &d {
-                    Some(d) => Customer::domain_taken(conn, d.as_str())?,
-                    None => false,
-                },
-                match &e {
-                    Some(e) => User::email_taken(conn, e)?,
-                    None => false,
-                },
+                Customer::domain_taken(conn, d.as_str())?,
+                User::email_taken(conn, &e)?,
             ))
         })
         .await?;
@@ -137,9 +146,6 @@ pub async fn submit(
     if email_taken {
         errors.add("email", "enroll.email_taken");
     }
-    let (Some(domain), Some(country), Some(email)) = (domain, country, email) else {
-        return render(&req, &state, form, errors).await;
-    };
     if !errors.is_empty() {
         return render(&req, &state, form, errors).await;
     }
@@ -209,7 +215,8 @@ pub async fn submit(
     CurrentUser::forget(&req);
     session.flash(FlashKind::Success, "sign_up.done")?;
     Ok(see_other(
-        safe_next(form.next.as_deref())
+        state
+            .safe_next(form.next.as_deref())
             .as_deref()
             .unwrap_or(Role::Customer.home()),
     ))

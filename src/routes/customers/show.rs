@@ -185,7 +185,10 @@ pub async fn change_reseller(
         .write(move |conn| {
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
             let old = relation.reseller_id;
-            if old == new_reseller {
+            let delegated = relation.delegation_for(new_reseller);
+            // Choosing the same reseller again changes nothing, unless it restores the delegation of a
+            // customer the provider created (after the partnership was removed and made again).
+            if old == new_reseller && (relation.delegated_admin || !delegated) {
                 return Ok(false);
             }
             let new_partner = match new_reseller {
@@ -195,16 +198,18 @@ pub async fn change_reseller(
                 ),
                 None => None,
             };
-            ProviderCustomer::set_reseller(conn, provider, customer_id, new_reseller)?;
+            ProviderCustomer::set_reseller(conn, provider, customer_id, new_reseller, delegated)?;
             let old_name = match old {
-                Some(id) => {
-                    Partnership::bump_counts(conn, provider.get(), id, -1, 0)?;
-                    Some(Partner::find(conn, id)?.name)
-                }
+                Some(id) => Some(Partner::find(conn, id)?.name),
                 None => None,
             };
-            if let Some(p) = &new_partner {
-                Partnership::bump_counts(conn, provider.get(), p.reseller_id, 1, 0)?;
+            if old != new_reseller {
+                if let Some(id) = old {
+                    Partnership::bump_counts(conn, provider.get(), id, -1, 0)?;
+                }
+                if let Some(p) = &new_partner {
+                    Partnership::bump_counts(conn, provider.get(), p.reseller_id, 1, 0)?;
+                }
             }
             NewActivity::new("customer.reseller_changed", "customer", Some(customer_id))
                 .by(user_id, Some(provider.get()))
@@ -277,6 +282,12 @@ pub async fn set_tenant_owner(
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
             if relation.reseller_id.is_none() && on {
                 return Err(AppError::Conflict("wizard.tenant_owner_needs_reseller"));
+            }
+            // Tenant-owner rights go only to a reseller that administers the customer.
+            if !relation.delegated_admin && on {
+                return Err(AppError::Conflict(
+                    "customers.tenant_owner_needs_delegation",
+                ));
             }
             if relation.azure_tenant_owner == on {
                 return Ok(false);

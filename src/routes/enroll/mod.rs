@@ -8,7 +8,7 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, CurrentUser, Role, password, safe_next};
+use crate::auth::{AppSession, CurrentUser, Role, password};
 use crate::db::models::activity::NewActivity;
 use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
 use crate::db::models::user::{NewUser, User};
@@ -72,9 +72,10 @@ pub struct EnrollQuery {
 pub async fn form(
     req: HttpRequest,
     ctx: Ctx,
+    state: web::Data<AppState>,
     query: web::Query<EnrollQuery>,
 ) -> AppResult<HttpResponse> {
-    let next = safe_next(query.next.as_deref());
+    let next = state.safe_next(query.next.as_deref());
     if let Some(user) = &ctx.user {
         return Ok(see_other(next.as_deref().unwrap_or(user.role.home())));
     }
@@ -89,10 +90,11 @@ pub async fn form(
 
 async fn rerender(
     req: &HttpRequest,
+    state: &AppState,
     form: EnrollForm,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
-    let next = safe_next(form.next.as_deref()).unwrap_or_default();
+    let next = state.safe_next(form.next.as_deref()).unwrap_or_default();
     let page = EnrollPage {
         ctx: Ctx::build(req).await?,
         form,
@@ -122,30 +124,38 @@ pub async fn submit(
     let email = Email::parse(&form.email).ok();
     let country = Country::parse(&form.country).ok();
     let number = form.partner_number.trim().to_owned();
-    if let Some(email) = email.clone().filter(|_| !errors.has("email")) {
-        let taken = state
-            .db
-            .read(move |conn| Ok(User::email_taken(conn, &email)?))
-            .await?;
-        if taken {
-            errors.add("email", "enroll.email_taken");
-        }
-    }
-    if !errors.has("partner_number") {
-        let n = number.clone();
-        if state
-            .db
-            .read(move |conn| Ok(Partner::partner_number_taken(conn, &n)?))
-            .await?
-        {
-            errors.add("partner_number", "enroll.partner_number_taken");
-        }
-    }
     let (Some(email), Some(country)) = (email, country) else {
-        return rerender(&req, form, errors).await;
+        return rerender(&req, &state, form, errors).await;
     };
     if !errors.is_empty() {
-        return rerender(&req, form, errors).await;
+        return rerender(&req, &state, form, errors).await;
+    }
+    // Whether an address or Partner ID is taken is told only to a well-formed form, and only as often
+    // as the throttle allows: no probing or squatting at speed.
+    if let Some(wait) = state
+        .throttle
+        .sign_up_wait(email.as_str(), state.client_address(&req))
+    {
+        return Err(AppError::TooManyRequests(wait));
+    }
+    let (e, n) = (email.clone(), number.clone());
+    let (email_taken, number_taken) = state
+        .db
+        .read(move |conn| {
+            Ok((
+                User::email_taken(conn, &e)?,
+                Partner::partner_number_taken(conn, &n)?,
+            ))
+        })
+        .await?;
+    if email_taken {
+        errors.add("email", "enroll.email_taken");
+    }
+    if number_taken {
+        errors.add("partner_number", "enroll.partner_number_taken");
+    }
+    if !errors.is_empty() {
+        return rerender(&req, &state, form, errors).await;
     }
 
     let password = form.password.clone();
@@ -203,7 +213,7 @@ pub async fn submit(
         Err(AppError::Unexpected(err)) if is_unique_violation(&err) => {
             let mut errors = FormErrors::new();
             errors.add("email", "enroll.email_or_number_taken");
-            return rerender(&req, form, errors).await;
+            return rerender(&req, &state, form, errors).await;
         }
         Err(err) => return Err(err),
     };
@@ -212,7 +222,8 @@ pub async fn submit(
     CurrentUser::forget(&req);
     session.flash(FlashKind::Success, "enroll.received")?;
     Ok(see_other(
-        safe_next(form.next.as_deref())
+        state
+            .safe_next(form.next.as_deref())
             .as_deref()
             .unwrap_or(Role::Reseller.home()),
     ))

@@ -7,13 +7,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{AppSession, CurrentUser, password, safe_next};
+use crate::auth::{AppSession, CurrentUser, password};
 use crate::db::models::user::User;
 use crate::domain::Email;
-use crate::error::AppResult;
+use crate::error::{AppResult, retry_after};
+use crate::i18n::Tr;
 use crate::routes::see_other;
 use crate::startup::AppState;
-use crate::view::{Ctx, FormErrors};
+use crate::view::{Ctx, FormErrors, request_locale};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "sign_in/form.html")]
@@ -23,7 +24,22 @@ pub struct SignInPage {
     pub next: String,
     pub errors: FormErrors,
     /// A message about the whole form (bad credentials, throttled, signed out).
-    pub notice: Option<&'static str>,
+    pub notice: Option<Notice>,
+}
+
+/// A message above the form.
+pub struct Notice {
+    pub text: String,
+    pub css: &'static str,
+}
+
+impl Notice {
+    fn error(text: String) -> Self {
+        Self {
+            text,
+            css: "flash-error",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -45,17 +61,22 @@ pub struct SignInForm {
 pub async fn form(
     req: HttpRequest,
     ctx: Ctx,
+    state: web::Data<AppState>,
     query: web::Query<SignInQuery>,
 ) -> AppResult<HttpResponse> {
     if let Some(user) = &ctx.user {
         return Ok(see_other(user.role.home()));
     }
+    let notice = query.signed_out.as_ref().map(|_| Notice {
+        text: ctx.t("sign_in.signed_out").to_owned(),
+        css: "flash-info",
+    });
     let page = SignInPage {
         ctx,
         email: String::new(),
-        next: safe_next(query.next.as_deref()).unwrap_or_default(),
+        next: state.safe_next(query.next.as_deref()).unwrap_or_default(),
         errors: FormErrors::new(),
-        notice: query.signed_out.as_ref().map(|_| "sign_in.signed_out"),
+        notice,
     };
     Ok(page.respond_to(&req).map_into_boxed_body())
 }
@@ -67,7 +88,7 @@ pub async fn submit(
     form: web::Form<SignInForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let next = safe_next(form.next.as_deref());
+    let next = state.safe_next(form.next.as_deref());
     let mut errors = FormErrors::new();
     let email = errors.check("email", Email::parse(&form.email));
     if form.password.is_empty() {
@@ -85,18 +106,26 @@ pub async fn submit(
         .await;
     };
 
-    let address = req.peer_addr().map(|a| a.ip());
-    if !state.throttle.attempt(email.as_str(), address) {
+    let address = state.client_address(&req);
+    if let Some(wait) = state.throttle.sign_in_wait(email.as_str(), address) {
         tracing::warn!(?address, "sign-in throttled");
-        return rerender(
+        let tr = Tr(request_locale(&req).await?);
+        let notice = Notice::error(tr.t1("sign_in.throttled", "wait", tr.wait(wait)));
+        let mut res = rerender(
             &req,
             &form.email,
             next,
             FormErrors::new(),
-            Some("sign_in.throttled"),
+            Some(notice),
             StatusCode::TOO_MANY_REQUESTS,
         )
-        .await;
+        .await?;
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_str(&retry_after(wait))
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        return Ok(res);
     }
 
     let lookup = email.clone();
@@ -105,12 +134,14 @@ pub async fn submit(
         .read(move |conn| Ok(User::find_by_email(conn, &lookup)?))
         .await?;
     let password = form.password.clone();
-    // Hashing is CPU work: off the async executor, like the database.
+    // Hashing is CPU work: off the async executor, like the database. Every answer costs one full
+    // check, so neither an unknown account nor a fresh temporary password (hashed lightly) is told
+    // apart by timing.
     let user = web::block(move || match user {
-        Some(user) if password::verify(&user.password_hash, &password) && !user.disabled => {
-            Some(user)
+        Some(user) => {
+            let ok = password::verify_at_full_cost(&user.password_hash, &password);
+            (ok && !user.disabled).then_some(user)
         }
-        Some(_) => None,
         None => {
             password::verify_dummy(&password);
             None
@@ -120,17 +151,23 @@ pub async fn submit(
     .map_err(|e| anyhow::anyhow!("password check was cancelled: {e}"))?;
 
     let Some(user) = user else {
+        state.throttle.sign_in_failed(email.as_str(), address);
         tracing::info!(?address, "sign-in refused");
         return rerender(
             &req,
             &form.email,
             next,
             FormErrors::new(),
-            Some("sign_in.bad_credentials"),
+            Some(Notice::error(
+                Tr(request_locale(&req).await?)
+                    .t("sign_in.bad_credentials")
+                    .to_owned(),
+            )),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     };
+    state.throttle.sign_in_succeeded(email.as_str(), address);
 
     session.sign_in(user.id, user.locale())?;
     CurrentUser::forget(&req);
@@ -155,7 +192,7 @@ async fn rerender(
     email: &str,
     next: Option<String>,
     errors: FormErrors,
-    notice: Option<&'static str>,
+    notice: Option<Notice>,
     status: StatusCode,
 ) -> AppResult<HttpResponse> {
     let page = SignInPage {

@@ -166,7 +166,7 @@ pub async fn submit(
                     support_contact_id: provider.get(),
                 },
             )?;
-            let (order_id, _) = Order::create(
+            let placed = Order::create(
                 conn,
                 &NewOrder {
                     provider_id: provider.get(),
@@ -210,7 +210,11 @@ pub async fn submit(
             .customer(Some(customer_id))
             .change(
                 None,
-                Some(format!("{} × {quantity} (order #{order_id})", offer.name)),
+                Some(format!(
+                    "{} × {quantity} ({})",
+                    offer.name,
+                    placed.reference()
+                )),
             )
             .record(conn)?;
             if let Some(r) = reseller {

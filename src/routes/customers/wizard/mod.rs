@@ -333,7 +333,7 @@ pub fn write_new_customer(
     }
     let currency = lines.first().map_or("USD", |l| l.offer.currency.as_str());
     let key = draft.map(|(id, _)| format!("draft:{id}"));
-    let (order_id, total) = Order::create(
+    let placed = Order::create(
         conn,
         &NewOrder {
             provider_id: provider.get(),
@@ -373,12 +373,19 @@ pub fn write_new_customer(
             Some(format!("{company} ({}.{suffix})", account.domain.as_str())),
         )
         .record(conn)?;
-    NewActivity::new("order.placed", "order", Some(order_id))
+    NewActivity::new("order.placed", "order", Some(placed.id))
         .by(user_id, Some(provider.get()))
         .provider(Some(provider.get()))
         .reseller(reseller_id)
         .customer(Some(customer_id))
-        .change(None, Some(Tr::default().money(total, currency)))
+        .change(
+            None,
+            Some(format!(
+                "{} {}",
+                placed.reference(),
+                Tr::default().money(placed.total, currency)
+            )),
+        )
         .record(conn)?;
 
     if let Some((reseller_id, _)) = &account.reseller {

@@ -1,0 +1,35 @@
+//! Housekeeping: what is kept only for a while is removed once its time is up — expired sessions,
+//! expired wizard drafts (with any sealed temporary password a submitted one still holds), and the
+//! bodies of undelivered messages whose personal links have expired.
+
+use crate::db::models::draft::Draft;
+use crate::db::models::outbox::OutboxEmail;
+use crate::db::models::session::SessionRow;
+use crate::db::{Db, now};
+use crate::error::AppError;
+
+/// What one pass removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    pub sessions: usize,
+    pub drafts: usize,
+    pub expired_messages: usize,
+}
+
+impl Removed {
+    pub fn any(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
+/// One pass, in one write (blocking: run it on a blocking thread). `link_ttl` is how long a personal
+/// link lives: a message carrying one that is still undelivered after it is given up on.
+pub fn run(db: &Db, link_ttl: chrono::Duration) -> Result<Removed, AppError> {
+    db.write_blocking(move |conn| {
+        Ok(Removed {
+            sessions: SessionRow::delete_expired(conn)?,
+            drafts: Draft::delete_expired(conn)?,
+            expired_messages: OutboxEmail::expire_sensitive(conn, now() - link_ttl)?,
+        })
+    })
+}

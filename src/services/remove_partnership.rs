@@ -1,0 +1,78 @@
+//! Remove partnership: the provider ends its partnership with a reseller. Customers and subscriptions
+//! made with the reseller stay (each subscription keeps its reseller of record, as history), but the
+//! reseller loses every power it had through the provider: its delegated administration of the
+//! provider's customers ends (and the Azure tenant-owner grant with it), it is no longer the designated
+//! support contact of the provider's subscriptions (the provider is again), and it can no longer be
+//! chosen for new customers or subscriptions. Its users are told by email.
+
+use crate::auth::ProviderId;
+use crate::db::DbConnection;
+use crate::db::models::activity::NewActivity;
+use crate::db::models::customer::ProviderCustomer;
+use crate::db::models::partnership::Partnership;
+use crate::db::models::stats::{Delta, ProviderStats};
+use crate::db::models::subscription::Subscription;
+use crate::db::models::user::User;
+use crate::email::{self, messages::PartnershipRemoved};
+use crate::error::AppError;
+use crate::i18n::Tr;
+
+pub struct RemovePartnership<'a> {
+    pub provider: ProviderId,
+    pub provider_name: &'a str,
+    pub reseller_id: i64,
+    /// The provider user removing it.
+    pub by: i64,
+}
+
+/// What the removal changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Removed {
+    pub reseller_name: String,
+    /// Customers whose delegated administration by the reseller ended.
+    pub delegations_ended: usize,
+    /// Subscriptions whose support contact went back to the provider.
+    pub support_moved: usize,
+}
+
+/// Removes the partnership, in the caller's transaction; not found unless it is active.
+pub fn remove(conn: &mut DbConnection, cmd: &RemovePartnership<'_>) -> Result<Removed, AppError> {
+    let provider = cmd.provider;
+    let reseller = Partnership::find_active_for_provider(conn, provider, cmd.reseller_id)?;
+    if !Partnership::remove(conn, provider, cmd.reseller_id, cmd.by)? {
+        return Err(AppError::NotFound);
+    }
+    let delegations_ended = ProviderCustomer::end_delegation_to(conn, provider, cmd.reseller_id)?;
+    let support_moved = Subscription::support_back_to_provider(conn, provider, cmd.reseller_id)?;
+    ProviderStats::bump(
+        conn,
+        provider.get(),
+        Delta {
+            resellers: -1,
+            ..Delta::default()
+        },
+    )?;
+    NewActivity::new(
+        "partnership.removed",
+        "partnership",
+        Some(reseller.partnership.id),
+    )
+    .by(cmd.by, Some(provider.get()))
+    .provider(Some(provider.get()))
+    .reseller(Some(cmd.reseller_id))
+    .change(Some("active".into()), Some("removed".into()))
+    .record(conn)?;
+    for to in User::of_partner(conn, cmd.reseller_id)? {
+        let message = PartnershipRemoved {
+            tr: Tr(to.locale().unwrap_or_default()),
+            name: to.display_name.clone(),
+            provider: cmd.provider_name.to_owned(),
+        };
+        email::queue(conn, &to.email, &message)?;
+    }
+    Ok(Removed {
+        reseller_name: reseller.partnership.reseller_name,
+        delegations_ended,
+        support_moved,
+    })
+}
