@@ -15,12 +15,14 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::auth::password;
-use crate::db::id::id_at;
 use crate::db::models::draft::Draft;
 use crate::db::models::offer::Offer;
 use crate::db::schema::users;
-use crate::db::{Db, DbConnection, transaction};
-use crate::routes::customers::wizard::{AccountForm, KIND, WizardData, ttl};
+use crate::db::{Db, DbConnection, DbError, transaction};
+use crate::domain::DraftKind;
+use crate::domain::id::id_at;
+use crate::services::new_customer::AccountFields;
+use crate::services::new_customer::wizard::{WizardData, ttl};
 
 pub const BENCH_EMAIL: &str = "bench@contoso-distribution.example";
 pub const BENCH_PASSWORD: &str = "bench-password-2026";
@@ -234,8 +236,10 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         let sql = std::mem::take(&mut self.sql);
-        transaction(self.conn, |conn| conn.batch_execute(&sql))
-            .with_context(|| format!("writing {}", self.head))?;
+        transaction(self.conn, |conn| {
+            conn.batch_execute(&sql).map_err(DbError::from)
+        })
+        .with_context(|| format!("writing {}", self.head))?;
         self.in_batch = 0;
         Ok(())
     }
@@ -275,7 +279,7 @@ fn fill(
 ) -> anyhow::Result<BenchSummary> {
     let now = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
     // Two years of customers, but none before the id epoch (ids encode their creation time).
-    let earliest = crate::db::id::created_at(0) + chrono::Duration::days(95);
+    let earliest = crate::domain::id::created_at(0) + chrono::Duration::days(95);
     let first_customer_at = (now - chrono::Duration::days(730)).max(earliest);
     let hash = password::hash(BENCH_PASSWORD)?;
     let mut rng = Rng(0x5EED_2026);
@@ -358,7 +362,7 @@ fn fill(
              enrollment_status, created_at, updated_at)",
         );
         for (r, id) in reseller_ids.iter().enumerate() {
-            let at = ts(crate::db::id::created_at(*id));
+            let at = ts(crate::domain::id::created_at(*id));
             w.row(format!(
                 "{id}, 'reseller', {name}, '{number}', '{country}', 'Reseller Admin', 'admin{r}@reseller.example', \
                  'verified', {at}, {at}",
@@ -374,7 +378,7 @@ fn fill(
              created_at, reseller_name)",
         );
         for (r, id) in reseller_ids.iter().enumerate() {
-            let at = crate::db::id::created_at(*id) + chrono::Duration::days(1);
+            let at = crate::domain::id::created_at(*id) + chrono::Duration::days(1);
             w.row(format!(
                 "{pid}, {provider_id}, {id}, 'active', {count}, {lic}, {at}, {name}",
                 pid = id_at(at, 1),
@@ -552,7 +556,7 @@ fn fill(
             "INSERT INTO provider_monthly_stats (provider_id, month, new_customers) VALUES ({provider_id}, '{month}', {count});"
         );
     }
-    transaction(conn, |conn| conn.batch_execute(&sql))?;
+    transaction(conn, |conn| conn.batch_execute(&sql).map_err(DbError::from))?;
 
     // The big reseller has a user, so each Submit for it also queues that user's email, as it would.
     if let Some(big) = reseller_ids.first() {
@@ -615,11 +619,11 @@ fn make_drafts(
         .collect::<Vec<_>>()
         .chunks(ROWS_PER_TRANSACTION)
     {
-        let made = transaction(conn, |conn| -> diesel::QueryResult<Vec<i64>> {
+        let made = transaction(conn, |conn| -> Result<Vec<i64>, DbError> {
             let mut made = Vec::with_capacity(chunk.len());
             for k in chunk {
                 let data = WizardData {
-                    account: AccountForm {
+                    account: AccountFields {
                         reseller: reseller.map(|r| r.to_string()).unwrap_or_default(),
                         company_name: format!("Bench Wizard Customer {k}"),
                         domain_prefix: format!("benchwizard{k:08}"),
@@ -630,7 +634,7 @@ fn make_drafts(
                         contact_last_name: "Lin".into(),
                         contact_email: format!("mei@benchwizard{k}.example"),
                         language: "zh-TW".into(),
-                        ..AccountForm::default()
+                        ..AccountFields::default()
                     },
                     account_done: true,
                     quantities: offers
@@ -642,7 +646,7 @@ fn make_drafts(
                 };
                 made.push(Draft::create(
                     conn,
-                    KIND,
+                    DraftKind::NewCustomer,
                     user_id,
                     provider_id,
                     &data.to_json(),

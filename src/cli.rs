@@ -7,13 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::auth::{Role, password};
+use crate::auth::password;
 use crate::config::{Config, Settings};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::partner::{NewProvider, Partner};
-use crate::db::models::user::{NewUser, User};
 use crate::db::{Db, transaction};
 use crate::domain::{Country, Email};
+use crate::services::organisations::{self, NewProvider, OrganisationError};
 use crate::startup::Application;
 
 #[derive(Parser, Debug)]
@@ -225,30 +223,22 @@ fn create_operator(config: &Config, email: &str, name: &str, pw: &str) -> anyhow
     let db = connect(config)?;
     let hash = password::hash(pw)?;
     let mut conn = db.write_conn()?;
-    let id = transaction(&mut conn, |conn| -> anyhow::Result<i64> {
-        if User::email_taken(conn, &email)? {
-            anyhow::bail!("a user with email {email} already exists");
-        }
-        let id = User::create(
-            conn,
-            NewUser {
-                email: &email,
-                password_hash: &hash,
-                role: Role::Operator,
-                partner_id: None,
-                customer_id: None,
-                display_name: name,
-                locale: None,
-                must_change_password: false,
-            },
-        )?;
-        NewActivity::new("operator.created", "user", Some(id))
-            .change(None, Some(email.to_string()))
-            .record(conn)?;
-        Ok(id)
-    })?;
+    let id = transaction(&mut conn, |conn| {
+        organisations::create_operator_in(conn, &email, name, &hash)
+    })
+    .map_err(|e| command_error(e, &email))?;
     println!("operator {email} created (user id {id})");
     Ok(())
+}
+
+/// A use case's refusal as the one line the command prints.
+fn command_error(err: OrganisationError, email: &Email) -> anyhow::Error {
+    match err {
+        OrganisationError::EmailTaken => {
+            anyhow::anyhow!("a user with email {email} already exists")
+        }
+        OrganisationError::Db(err) => err.into(),
+    }
 }
 
 fn create_provider(
@@ -270,25 +260,23 @@ fn create_provider(
     let db = connect(config)?;
     let hash = password::hash(pw)?;
     let mut conn = db.write_conn()?;
-    let provider_id = transaction(&mut conn, |conn| -> anyhow::Result<i64> {
-        if User::email_taken(conn, &email)? {
-            anyhow::bail!("a user with email {email} already exists");
-        }
-        let (provider_id, _) = Partner::create_provider(
-            conn,
-            NewProvider {
-                name,
-                country: country.code(),
-                user_name: user_name.unwrap_or(name),
-                email: &email,
-                password_hash: &hash,
-                must_change_password: false,
-                created_by: None,
-            },
-        )?;
-        Ok(provider_id)
-    })?;
-    println!("provider {name} created (id {provider_id}); first user {email}");
+    let new = NewProvider {
+        name: name.to_owned(),
+        country,
+        user_name: user_name.unwrap_or(name).to_owned(),
+        email: email.clone(),
+        password_hash: hash,
+        must_change_password: false,
+        created_by: None,
+    };
+    let made = transaction(&mut conn, |conn| {
+        organisations::create_provider_in(conn, &new)
+    })
+    .map_err(|e| command_error(e, &email))?;
+    println!(
+        "provider {name} created (id {}); first user {email}",
+        made.provider
+    );
     Ok(())
 }
 

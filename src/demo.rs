@@ -7,22 +7,22 @@ use std::fmt::Write;
 
 use diesel::prelude::*;
 
-use crate::auth::{ProviderId, Role, password};
+use crate::auth::password;
 use crate::db::models::offer::{NewOffer, Offer};
-use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
+use crate::db::models::partner::{NewPartner, Partner};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::profile::{
-    COMPLETED, Location, Logo, ProfileChangeRequest, ProviderProfile, SUBMITTED, image_type,
+    Location, Logo, ProfileChangeRequest, ProviderProfile, image_type,
 };
-use crate::db::models::stats::{Delta, ProviderStats};
 use crate::db::models::user::{NewUser, User};
 use crate::db::schema::users;
 use crate::db::{Db, DbConnection, transaction};
-use crate::domain::Email;
-use crate::i18n::Locale;
-use crate::routes::customers::wizard::{
-    AccountForm, Line, NewCustomerOrder, check_account, write_new_customer,
+use crate::domain::{
+    Billing, Email, EnrollmentStatus, PartnerKind, ProfileRequestStatus, ProviderId, Role,
 };
+use crate::i18n::Locale;
+use crate::services::counters;
+use crate::services::new_customer::{AccountFields, Line, NewCustomerOrder, check_account, place};
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
@@ -318,23 +318,16 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
         let (provider, reseller) = (org_ids[*provider], org_ids[*reseller]);
         let name = Partner::find(conn, reseller)?.name;
         Partnership::activate(conn, provider, reseller, &name, None)?;
-        ProviderStats::bump(
-            conn,
-            provider,
-            Delta {
-                resellers: 1,
-                ..Delta::default()
-            },
-        )?;
+        counters::partnership_started(conn, established(provider))?;
     }
     let offers = Offer::orderable(conn)?;
     for customer in CUSTOMERS {
-        let provider = ProviderId::trusted(org_ids[customer.provider]);
+        let provider = established(org_ids[customer.provider]);
         let reseller = customer
             .reseller
             .map(|i| org_ids[i].to_string())
             .unwrap_or_default();
-        let form = AccountForm {
+        let form = AccountFields {
             reseller,
             company_name: customer.company.into(),
             domain_prefix: customer.prefix.into(),
@@ -350,7 +343,7 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
             ),
             language: customer.language.into(),
             tenant_owner: customer.tenant_owner.then(|| "yes".to_owned()),
-            ..AccountForm::default()
+            ..AccountFields::default()
         };
         let (errors, account) =
             check_account(conn, provider, &form).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -375,21 +368,19 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
             .position(|u| u.org == Some(customer.provider))
             .unwrap_or(0)];
         let provider_name = ORGS[customer.provider].name;
-        write_new_customer(
+        place(
             conn,
             &NewCustomerOrder {
                 provider,
                 placed_by,
                 provider_name,
                 suffix,
-                form: &form,
                 account: &account,
                 lines: &lines,
                 admin_hash: hash,
                 draft: None,
             },
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        )?;
     }
     load_listings(conn, &org_ids, &user_ids)
 }
@@ -442,14 +433,21 @@ fn load_listings(conn: &mut DbConnection, org_ids: &[i64], user_ids: &[i64]) -> 
             .collect();
         let id = ProfileChangeRequest::create(
             conn,
-            ProviderId::trusted(provider),
+            established(provider),
             submitted_by,
             company,
             Some(logo_id),
             &locations,
         )?;
         if approve {
-            ProfileChangeRequest::decide(conn, id, &[SUBMITTED], COMPLETED, operator, None)?;
+            ProfileChangeRequest::decide(
+                conn,
+                id,
+                &[ProfileRequestStatus::Submitted],
+                ProfileRequestStatus::Completed,
+                operator,
+                None,
+            )?;
             let request = ProfileChangeRequest::find(conn, id)?;
             ProviderProfile::apply(conn, &request)?;
         }
@@ -555,6 +553,15 @@ const CUSTOMERS: &[DemoCustomer] = &[
     },
 ];
 
+/// The demo's providers were made just above.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "demo data: the providers were created by this loader"
+)]
+fn established(id: i64) -> ProviderId {
+    ProviderId::established(id)
+}
+
 fn sign_ins(suffix: &str) -> String {
     let mut out = String::from("Demo data loaded. Sign in with any of these (password for all: ");
     out.push_str(DEMO_PASSWORD);
@@ -593,7 +600,7 @@ pub(crate) fn create_offers(conn: &mut DbConnection) -> diesel::QueryResult<()> 
                 description,
                 unit_price_minor: *price,
                 currency: "USD",
-                billing,
+                billing: Billing::parse(billing).unwrap_or(Billing::Monthly),
                 min_licenses: *min,
                 max_licenses: *max,
             },

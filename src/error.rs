@@ -6,6 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::db::DbError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Missing, or belonging to another tenant: both look the same from outside.
@@ -121,12 +123,26 @@ pub fn retry_after(wait: std::time::Duration) -> String {
         .to_string()
 }
 
+impl From<DbError> for AppError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::NotFound => Self::NotFound,
+            // A race a use case did not expect to lose: say so, nothing was written.
+            DbError::UniqueViolation => Self::Conflict("errors.conflict.concurrent"),
+            DbError::Failed(err) => Self::Unexpected(err),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> Self {
-        match err {
-            diesel::result::Error::NotFound => Self::NotFound,
-            other => Self::Unexpected(anyhow::Error::new(other).context("database query failed")),
-        }
+        DbError::from(err).into()
+    }
+}
+
+impl From<crate::domain::token::NoRandomness> for AppError {
+    fn from(err: crate::domain::token::NoRandomness) -> Self {
+        Self::Unexpected(err.into())
     }
 }
 

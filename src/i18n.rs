@@ -11,7 +11,20 @@ use serde::{Deserialize, Serialize};
 const EN_SOURCE: &str = include_str!("../locales/en.toml");
 const ZH_TW_SOURCE: &str = include_str!("../locales/zh-TW.toml");
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Locale {
     #[default]
     #[serde(rename = "en")]
@@ -72,6 +85,30 @@ impl Locale {
             Self::En => "English",
             Self::ZhTw => "繁體中文",
         }
+    }
+}
+
+// Stored by its code, on either backend.
+impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for Locale
+where
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        self.code().to_sql(out)
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB>
+    for Locale
+where
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        let code = String::from_sql(bytes)?;
+        Self::from_code(&code).ok_or_else(|| format!("unknown locale {code:?}").into())
     }
 }
 

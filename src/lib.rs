@@ -15,5 +15,6 @@ pub mod pagination;
 pub mod routes;
 pub mod services;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod view;

@@ -24,13 +24,13 @@ pub struct StatusQuery {
 }
 
 impl StatusQuery {
-    /// The tab asked for among `statuses`; the first one when none (or an unknown one) is asked.
-    pub fn status_in(&self, statuses: &[&'static str]) -> &'static str {
-        statuses
-            .iter()
-            .copied()
-            .find(|s| *s == self.status)
-            .unwrap_or(statuses[0])
+    /// The tab asked for among `tabs` (read with `parse`); the first tab when none (or another) is
+    /// asked.
+    pub fn status_of<T: Copy + PartialEq>(&self, tabs: &[T], parse: fn(&str) -> Option<T>) -> T {
+        match parse(&self.status) {
+            Some(status) if tabs.contains(&status) => status,
+            _ => tabs[0],
+        }
     }
 
     pub fn seek<K: DeserializeOwned>(&self) -> Seek<K> {

@@ -21,43 +21,7 @@ use crate::config::Config;
 use crate::db::{Checkpoint, Db};
 use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
-
-pub const SESSION_COOKIE: &str = "pd_session";
-
-/// Shared by every request.
-pub struct AppState {
-    pub db: Db,
-    pub config: Config,
-    /// Public address, with no trailing slash: links in emails start with it.
-    pub base_url: String,
-    /// The same address parsed: the origin a redirect must stay on.
-    pub public_url: Url,
-    pub mailer: Mailer,
-    pub throttle: Throttle,
-    outbox_wake: Arc<Notify>,
-}
-
-impl AppState {
-    /// Tells the outbox worker that mail was queued (call after the transaction commits).
-    pub fn wake_outbox(&self) {
-        self.outbox_wake.notify_one();
-    }
-
-    /// `next=` as a place on this dashboard to go to, if it is one (see `auth::safe_next`).
-    pub fn safe_next(&self, next: Option<&str>) -> Option<String> {
-        crate::auth::safe_next(next, &self.public_url)
-    }
-
-    /// The client's address (see `auth::client_address` and `TRUSTED_PROXIES`).
-    pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
-        crate::auth::client_address(req, &self.config.trusted_proxies)
-    }
-
-    /// An absolute URL on this dashboard.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
-    }
-}
+pub use crate::state::{AppState, SESSION_COOKIE};
 
 pub struct Application {
     port: u16,
@@ -165,6 +129,8 @@ impl Application {
                 .build();
             App::new()
                 .app_data(state.clone())
+                // The auth extractor reads the database on its own, below the app's state.
+                .app_data(web::Data::new(state.db.clone()))
                 .app_data(crate::routes::form_config())
                 .app_data(crate::routes::query_config())
                 .app_data(crate::routes::path_config())

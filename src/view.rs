@@ -1,5 +1,6 @@
 //! What every page template receives: the language, the signed-in user (for the Dashboard menu), the CSRF
-//! token for its forms, flash messages, and the form-error collection used by every form.
+//! token for its forms and flash messages; and the form-error collection every form uses (it lives in
+//! `domain::form`, where parsing fills it).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,15 +10,28 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::auth::{AppSession, CurrentUser, Role};
+use crate::auth::{AppSession, CurrentUser};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::i18n::{Locale, Tr};
+
+pub use crate::domain::form::FormErrors;
 
 /// A flash message ready to show.
 #[derive(Clone, Debug)]
 pub struct ShownFlash {
     pub css: &'static str,
     pub text: String,
+}
+
+/// Where each role lands after signing in, and when it opens a page that is not for it.
+pub fn home_page(role: Role) -> &'static str {
+    match role {
+        Role::Operator => "/operations",
+        Role::Provider => "/",
+        Role::Reseller => "/indirect-providers",
+        Role::Customer => "/my/subscriptions",
+    }
 }
 
 /// The page context. Templates reach everything through `ctx`: `{{ ctx.t("menu.customers") }}`.
@@ -111,6 +125,11 @@ impl Ctx {
         self.role() == Some(Role::Operator)
     }
 
+    /// The signed-in user's first page.
+    pub fn home(&self) -> &'static str {
+        self.role().map_or("/", home_page)
+    }
+
     pub fn is_customer(&self) -> bool {
         self.role() == Some(Role::Customer)
     }
@@ -190,139 +209,5 @@ impl FromRequest for Ctx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { Ctx::build(&req).await })
-    }
-}
-
-/// Per-field messages of a form that did not pass: field name → locale key.
-#[derive(Clone, Debug, Default)]
-pub struct FormErrors(Vec<(&'static str, &'static str)>);
-
-impl FormErrors {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records the first message for a field; later ones for the same field are dropped.
-    pub fn add(&mut self, field: &'static str, key: &'static str) {
-        if !self.0.iter().any(|(f, _)| *f == field) {
-            self.0.push((field, key));
-        }
-    }
-
-    /// Runs a parse and records its message under `field` on failure.
-    pub fn check<T>(&mut self, field: &'static str, result: Result<T, &'static str>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(key) => {
-                self.add(field, key);
-                None
-            }
-        }
-    }
-
-    /// A required text field: trimmed, at most `max` characters. Returns the trimmed value either way
-    /// (the form comes back with what was typed).
-    pub fn text(&mut self, field: &'static str, value: &str, max: usize) -> String {
-        let v = value.trim();
-        if v.is_empty() {
-            self.add(field, "validation.required");
-        }
-        self.optional_text(field, v, max)
-    }
-
-    /// An optional text field: trimmed, at most `max` characters.
-    pub fn optional_text(&mut self, field: &'static str, value: &str, max: usize) -> String {
-        let v = value.trim();
-        if v.chars().count() > max {
-            self.add(field, "validation.too_long");
-        }
-        v.to_owned()
-    }
-
-    /// `check` for a field whose name is made at run time.
-    pub fn check_named<T>(&mut self, field: &str, result: Result<T, &'static str>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(key) => {
-                self.add_named(field, key);
-                None
-            }
-        }
-    }
-
-    /// Records a message for a field whose name is made at run time (`qty_<offer id>`).
-    pub fn add_named(&mut self, field: &str, key: &'static str) {
-        self.add(leak_field(field), key);
-    }
-
-    pub fn get(&self, field: &str) -> Option<&'static str> {
-        self.0.iter().find(|(f, _)| *f == field).map(|(_, k)| *k)
-    }
-
-    pub fn has(&self, field: &str) -> bool {
-        self.get(field).is_some()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.0.iter().map(|(f, _)| *f)
-    }
-
-    /// Adds the messages of `validator`'s derive, using each error's code as `validation.<code>`.
-    pub fn extend_from(&mut self, errors: &validator::ValidationErrors) {
-        for (field, list) in errors.field_errors() {
-            if let Some(first) = list.first() {
-                let key = validation_key(&first.code);
-                let field: &'static str = leak_field(field.as_ref());
-                self.add(field, key);
-            }
-        }
-    }
-}
-
-/// Field names come from struct fields, a small fixed set; interning them avoids lifetimes in templates.
-fn leak_field(field: &str) -> &'static str {
-    use std::collections::HashSet;
-    use std::sync::{Mutex, OnceLock};
-    static FIELDS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut set = FIELDS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(f) = set.get(field) {
-        return f;
-    }
-    let leaked: &'static str = Box::leak(field.to_owned().into_boxed_str());
-    set.insert(leaked);
-    leaked
-}
-
-fn validation_key(code: &str) -> &'static str {
-    match code {
-        "required" => "validation.required",
-        "email" => "validation.email",
-        "too_long" => "validation.too_long",
-        "length" => "validation.too_long",
-        "digits" => "validation.digits",
-        "url" => "validation.url",
-        "country" => "validation.country",
-        _ => "validation.invalid",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn first_message_per_field_wins() {
-        let mut e = FormErrors::new();
-        e.add("email", "validation.required");
-        e.add("email", "validation.email");
-        assert_eq!(e.get("email"), Some("validation.required"));
-        assert!(!e.has("password"));
     }
 }

@@ -333,7 +333,7 @@ where
                     fresh_nonce: None,
                 },
                 None => {
-                    let nonce = crate::auth::session::new_token()?;
+                    let nonce = crate::domain::token::new_token().map_err(AppError::from)?;
                     Anonymous {
                         token: anonymous_token(&key, &nonce),
                         fresh_nonce: Some(nonce),

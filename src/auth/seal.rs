@@ -4,15 +4,13 @@
 
 use actix_web::cookie::{Cookie, CookieJar, Key};
 
-use crate::error::AppError;
-
-pub fn seal(key: &Key, name: &str, value: &str) -> Result<String, AppError> {
+pub fn seal(key: &Key, name: &str, value: &str) -> anyhow::Result<String> {
     let mut jar = CookieJar::new();
     jar.private_mut(key)
         .add(Cookie::new(name.to_owned(), value.to_owned()));
     jar.get(name)
         .map(|c| c.value().to_owned())
-        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("cannot seal a secret")))
+        .ok_or_else(|| anyhow::anyhow!("cannot seal a secret"))
 }
 
 /// The sealed value, if it was sealed with this key under this name.

@@ -8,10 +8,18 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
 use std::future::{Ready, ready};
 
-use crate::auth::CurrentUser;
-use crate::auth::session_store::{PRELOADED_USER_KEY, USER_ID_KEY};
+use crate::domain::token::new_token;
 use crate::error::AppError;
 use crate::i18n::Locale;
+
+/// The session-state key that holds the signed-in user's id; the store copies it to its own column so
+/// all sessions of a user can be found and ended.
+pub const USER_ID_KEY: &str = "uid";
+
+/// The key under which the store hands the signed-in user, loaded in the same trip to the database as
+/// the session, to `CurrentUser::load`. It lives only for the request: the store drops it before saving,
+/// so it is never stored, and a user disabled since is simply not found.
+pub const PRELOADED_USER_KEY: &str = "\u{0}user";
 
 const CSRF_KEY: &str = "csrf";
 pub(crate) const LOCALE_KEY: &str = "locale";
@@ -66,13 +74,9 @@ impl AppSession {
         Ok(self.0.get::<i64>(USER_ID_KEY)?)
     }
 
-    /// The signed-in user as the session store loaded it with the session, when it is user `id`.
-    pub fn preloaded_user(&self, id: i64) -> Option<CurrentUser> {
-        self.0
-            .get::<CurrentUser>(PRELOADED_USER_KEY)
-            .ok()
-            .flatten()
-            .filter(|user| user.id == id)
+    /// What the session store loaded with the session under `PRELOADED_USER_KEY`, if anything.
+    pub fn preloaded<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        self.0.get::<T>(PRELOADED_USER_KEY).ok().flatten()
     }
 
     /// Starts a signed-in session: a new session key (the old cookie dies), a new CSRF token, and
@@ -176,7 +180,7 @@ impl AppSession {
     /// key) first: the database never holds it in clear.
     pub fn put_secret(&self, key: &Key, name: &str, value: &str) -> Result<(), AppError> {
         let name = format!("secret:{name}");
-        let sealed = crate::auth::seal::seal(key, &name, value)?;
+        let sealed = crate::auth::seal::seal(key, &name, value).map_err(AppError::Unexpected)?;
         Ok(self.0.insert(name, sealed)?)
     }
 
@@ -189,14 +193,6 @@ impl AppSession {
     pub fn forget_secret(&self, name: &str) {
         self.0.remove(&format!("secret:{name}"));
     }
-}
-
-/// 256 random bits, URL-safe base64.
-pub fn new_token() -> Result<String, AppError> {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 #[cfg(test)]

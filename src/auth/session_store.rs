@@ -9,22 +9,14 @@ use anyhow::Context;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-use crate::auth::CurrentUser;
-use crate::db::Db;
+use super::session::{LOCALE_KEY, PRELOADED_USER_KEY, USER_ID_KEY};
+use super::user::CurrentUser;
 use crate::db::models::session::SessionRow;
 use crate::db::models::user::User;
-
-/// The session-state key that holds the signed-in user's id; copied to its own column so all sessions
-/// of a user can be found and ended.
-pub const USER_ID_KEY: &str = "uid";
-
-/// The key under which `load` hands the signed-in user (loaded in the same trip to the database as the
-/// session) to `CurrentUser::load`. It lives only for the request: `save` and `update` drop it, so it is
-/// never stored, and a user disabled since is simply not found.
-pub const PRELOADED_USER_KEY: &str = "\u{0}user";
+use crate::db::{Db, DbError};
 
 /// What a session that vanished while a request ran passes on to the fresh one that replaces it.
-const CARRIED_OVER: [&str; 1] = [super::session::LOCALE_KEY];
+const CARRIED_OVER: [&str; 1] = [LOCALE_KEY];
 
 #[derive(Clone)]
 pub struct DbSessionStore {
@@ -62,15 +54,16 @@ impl SessionStore for DbSessionStore {
         let loaded = self
             .db
             .read(move |conn| {
-                let Some(json) = SessionRow::load_live(conn, &id)? else {
-                    return Ok(None);
+                let Some(json) = SessionRow::load_live(conn, &id).map_err(DbError::from)? else {
+                    return Ok::<_, DbError>(None);
                 };
                 let state: HashMap<String, String> = match serde_json::from_str(&json) {
                     Ok(state) => state,
                     Err(e) => return Ok(Some(Err(e))),
                 };
                 let user = match user_id_of(&state) {
-                    Some(uid) => User::load_signed_in(conn, uid)?
+                    Some(uid) => User::load_signed_in(conn, uid)
+                        .map_err(DbError::from)?
                         .map(|(user, partner)| CurrentUser::from_row(user, partner)),
                     None => None,
                 };
@@ -104,7 +97,7 @@ impl SessionStore for DbSessionStore {
         let user_id = user_id_of(&state);
         let expires_at = expires_in(ttl);
         self.db
-            .write(move |conn| Ok(SessionRow::insert(conn, &id, user_id, &json, expires_at)?))
+            .execute(move |conn| SessionRow::insert(conn, &id, user_id, &json, expires_at))
             .await
             .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?;
         Ok(key)
@@ -124,11 +117,7 @@ impl SessionStore for DbSessionStore {
         let expires_at = expires_in(ttl);
         let updated = self
             .db
-            .write(move |conn| {
-                Ok(SessionRow::update_live(
-                    conn, &id, user_id, &json, expires_at,
-                )?)
-            })
+            .execute(move |conn| SessionRow::update_live(conn, &id, user_id, &json, expires_at))
             .await
             .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
         if updated {
@@ -150,7 +139,7 @@ impl SessionStore for DbSessionStore {
         let id = SessionRow::hash_key(key.as_ref());
         let expires_at = expires_in(ttl);
         self.db
-            .write(move |conn| Ok(SessionRow::extend(conn, &id, expires_at)?))
+            .execute(move |conn| SessionRow::extend(conn, &id, expires_at))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("cannot extend a session")
@@ -159,7 +148,7 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
         let id = SessionRow::hash_key(key.as_ref());
         self.db
-            .write(move |conn| Ok(SessionRow::delete(conn, &id)?))
+            .execute(move |conn| SessionRow::delete(conn, &id))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("cannot delete a session")

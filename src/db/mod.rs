@@ -1,7 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, chosen by the URL scheme, r2d2 pools,
 //! embedded migrations, and the helpers that run every query off the async executor.
 
-pub mod id;
+pub mod error;
 pub mod models;
 pub mod schema;
 pub mod writer;
@@ -19,9 +19,8 @@ use diesel::r2d2::{
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::error::AppError;
-
-pub use id::new_id;
+pub use crate::domain::id::new_id;
+pub use error::DbError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -276,11 +275,40 @@ impl Db {
         &self.url
     }
 
-    /// Runs `f` with a read connection on the blocking thread pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    /// Runs model queries with a read connection on the blocking thread pool (`read` for a closure
+    /// with an error type of its own).
+    pub async fn query<T, F>(&self, f: F) -> Result<T, DbError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
         T: Send + 'static,
+    {
+        self.read(move |conn| f(conn).map_err(DbError::from)).await
+    }
+
+    /// Runs model writes in one transaction (`write` for a closure with an error type of its own).
+    pub async fn execute<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.write(move |conn| f(conn).map_err(DbError::from)).await
+    }
+
+    /// `execute` for callers on a blocking thread.
+    pub fn execute_blocking<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.write_blocking(move |conn| f(conn).map_err(DbError::from))
+    }
+
+    /// Runs `f` with a read connection on the blocking thread pool.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         run_blocking(self.read.clone(), f).await
     }
@@ -288,10 +316,11 @@ impl Db {
     /// Runs `f` inside one write transaction: everything it writes is committed together, or nothing
     /// is. On SQLite the transaction is a savepoint in the writer's next batch (see `writer.rs`); on
     /// PostgreSQL it is a transaction of its own on the blocking pool.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         match &self.writer {
             Some(writer) => writer.write(f).await,
@@ -301,15 +330,16 @@ impl Db {
 
     /// `write` for callers on a blocking thread (the outbox worker, housekeeping): on SQLite their
     /// writes queue for the same writer as the requests' rather than compete for its connection.
-    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         match &self.writer {
             Some(writer) => writer.write_blocking(f),
             None => {
-                let mut conn = self.write_conn()?;
+                let mut conn = self.write.get().map_err(DbError::from)?;
                 transaction(&mut conn, f)
             }
         }
@@ -352,17 +382,18 @@ impl Db {
     }
 }
 
-async fn run_blocking<T, F>(pool: DbPool, f: F) -> Result<T, AppError>
+async fn run_blocking<T, E, F>(pool: DbPool, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
     actix_web::web::block(move || {
-        let mut conn = pool.get().context("no database connection available")?;
+        let mut conn = pool.get().map_err(DbError::from)?;
         f(&mut conn)
     })
     .await
-    .context("database task was cancelled")?
+    .map_err(|e| DbError::Failed(anyhow::Error::new(e).context("database task was cancelled")))?
 }
 
 /// One transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the write lock up front, so a
@@ -370,17 +401,38 @@ where
 pub fn transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    E: From<DbError>,
 {
-    match conn {
+    let began = match conn {
         DbConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
         }
-        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner)?,
-    }
-    match f(conn) {
+        DbConnection::Postgresql(inner) => AnsiTransactionManager::begin_transaction(inner),
+    };
+    began.map_err(DbError::from)?;
+    let result = f(conn);
+    finish(conn, result)
+}
+
+/// Runs `f` in a savepoint of the transaction already open on `conn`: its writes are kept only if it
+/// succeeds (the SQLite writer runs each request's work this way inside one batch).
+pub fn savepoint<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<DbError>,
+{
+    <DbConnection as Connection>::TransactionManager::begin_transaction(conn)
+        .map_err(DbError::from)?;
+    let result = f(conn);
+    finish(conn, result)
+}
+
+/// Commits what `result` was made in when it is a success, else rolls it back.
+fn finish<T, E: From<DbError>>(conn: &mut DbConnection, result: Result<T, E>) -> Result<T, E> {
+    match result {
         Ok(value) => {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                .map_err(DbError::from)?;
             Ok(value)
         }
         Err(err) => {

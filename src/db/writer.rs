@@ -15,8 +15,7 @@ use anyhow::Context;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
-use super::{DbConnection, DbPool};
-use crate::error::AppError;
+use super::{DbConnection, DbError, DbPool, savepoint};
 
 /// The most requests one commit holds: enough to share the work of a commit, few enough that a batch
 /// stays a few milliseconds long.
@@ -45,43 +44,39 @@ impl Writer {
     }
 
     /// Runs `f` in its own savepoint of the next batch; answers once that batch is committed.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
-        self.queue(f)?
-            .await
-            .context("the database write was abandoned (see the log for the cause)")?
+        self.queue(f)?.await.map_err(abandoned)?
     }
 
     /// The same for a caller on a blocking thread (the outbox worker, housekeeping).
-    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    pub fn write_blocking<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
-        self.queue(f)?
-            .blocking_recv()
-            .context("the database write was abandoned (see the log for the cause)")?
+        self.queue(f)?.blocking_recv().map_err(abandoned)?
     }
 
-    fn queue<T, F>(
-        &self,
-        f: F,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<T, AppError>>, AppError>
+    fn queue<T, E, F>(&self, f: F) -> Result<tokio::sync::oneshot::Receiver<Result<T, E>>, DbError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn: &mut DbConnection| {
-            let result = conn.transaction(f);
+            let result = savepoint(conn, f);
             Box::new(move |committed: Result<(), &anyhow::Error>| {
                 let result = match (result, committed) {
-                    (Ok(_), Err(err)) => Err(AppError::Unexpected(anyhow::anyhow!(
+                    (Ok(_), Err(err)) => Err(E::from(DbError::Failed(anyhow::anyhow!(
                         "the transaction holding this write could not be committed: {err:#}"
-                    ))),
+                    )))),
                     (result, _) => result,
                 };
                 let _ = answer.send(result);
@@ -89,9 +84,15 @@ impl Writer {
         });
         self.jobs
             .send(job)
-            .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
+            .map_err(|_| DbError::Failed(anyhow::anyhow!("the database writer has stopped")))?;
         Ok(answered)
     }
+}
+
+fn abandoned(_: tokio::sync::oneshot::error::RecvError) -> DbError {
+    DbError::Failed(anyhow::anyhow!(
+        "the database write was abandoned (see the log for the cause)"
+    ))
 }
 
 fn run(pool: &DbPool, queue: &mpsc::Receiver<Job>) {

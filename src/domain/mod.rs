@@ -2,6 +2,14 @@
 //! need not check again.
 
 pub mod countries;
+pub mod form;
+pub mod id;
+pub mod scope;
+pub mod states;
+pub mod token;
+
+pub use scope::{CustomerId, ProviderId, ResellerId};
+pub use states::*;
 
 use std::fmt;
 
@@ -106,19 +114,25 @@ pub fn check_phone(raw: &str) -> Result<(), &'static str> {
     if ok { Ok(()) } else { Err("validation.phone") }
 }
 
-/// A number of licenses for an offer with these limits.
-pub fn parse_quantity(raw: &str, min: i32, max: i32) -> Result<i32, &'static str> {
-    let n: i64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| "validation.quantity_number")?;
+/// A whole number as typed (a number of licenses, before its offer's limits are known).
+pub fn parse_count(raw: &str) -> Result<i64, &'static str> {
+    raw.trim().parse().map_err(|_| "validation.quantity_number")
+}
+
+/// A number of licenses within an offer's limits.
+pub fn check_limits(n: i64, min: i32, max: i32) -> Result<i32, &'static str> {
     if n < i64::from(min) {
         Err("validation.quantity_below_min")
     } else if n > i64::from(max) {
         Err("validation.quantity_above_max")
     } else {
-        Ok(n as i32)
+        i32::try_from(n).map_err(|_| "validation.quantity_above_max")
     }
+}
+
+/// A number of licenses for an offer with these limits.
+pub fn parse_quantity(raw: &str, min: i32, max: i32) -> Result<i32, &'static str> {
+    check_limits(parse_count(raw)?, min, max)
 }
 
 /// A price as typed (`12`, `12.5`, `1,234.50`) in minor units (cents). No negatives, at most two
@@ -142,6 +156,13 @@ pub fn parse_money(raw: &str) -> Result<i64, &'static str> {
         return Err("validation.money");
     }
     Ok(minor)
+}
+
+/// Minor units as a plain decimal, the way `parse_money` reads it back: `1250` → `12.50`.
+pub fn decimal(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 /// The name of a country in the given language; the code itself when unknown.
@@ -331,8 +352,8 @@ pub fn day_bounds(raw: &str) -> Result<Option<(i64, i64)>, &'static str> {
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .ok_or("validation.date_range")?;
     Ok(Some((
-        crate::db::id::first_id_at(start),
-        crate::db::id::first_id_at(next),
+        crate::domain::id::first_id_at(start),
+        crate::domain::id::first_id_at(next),
     )))
 }
 

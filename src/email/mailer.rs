@@ -132,7 +132,7 @@ mod tests {
             body_text: "純文字".into(),
             body_html: "<p>HTML</p>".into(),
             sensitive: false,
-            status: "pending".into(),
+            status: crate::domain::OutboxStatus::Pending,
             attempts: 0,
             next_attempt_at: at,
             locked_until: None,

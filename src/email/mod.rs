@@ -5,9 +5,8 @@ pub mod mailer;
 pub mod messages;
 pub mod worker;
 
-use crate::db::DbConnection;
 use crate::db::models::outbox::{NewEmail, OutboxEmail};
-use crate::error::AppError;
+use crate::db::{DbConnection, DbError};
 use crate::i18n::Locale;
 
 /// A message type: its templates live in `templates/email/<TEMPLATE>/{subject.txt,body.txt,body.html}`.
@@ -25,8 +24,12 @@ pub fn queue<M: EmailMessage>(
     conn: &mut DbConnection,
     to: &str,
     message: &M,
-) -> Result<i64, AppError> {
-    let (subject, text, html) = message.render()?;
+) -> Result<i64, DbError> {
+    let (subject, text, html) = message.render().map_err(|e| {
+        DbError::Failed(
+            anyhow::Error::new(e).context(format!("cannot render the {} email", M::TEMPLATE)),
+        )
+    })?;
     Ok(OutboxEmail::enqueue(
         conn,
         NewEmail {

@@ -84,15 +84,15 @@ impl OutboxWorker {
                 // server, so a slow server never holds up the dashboard's writes.
                 let claimed = self
                     .db
-                    .write_blocking(move |conn| Ok(OutboxEmail::claim(conn, id, lease_until)?))?;
+                    .execute_blocking(move |conn| OutboxEmail::claim(conn, id, lease_until))?;
                 let Some(email) = claimed else { continue };
                 progressed = true;
                 let outcome = self.mailer.send(&self.from, &email);
                 let (email_id, sensitive) = (email.id, email.sensitive);
                 match outcome {
                     Ok(()) => {
-                        self.db.write_blocking(move |conn| {
-                            Ok(OutboxEmail::mark_sent(conn, email_id, sensitive)?)
+                        self.db.execute_blocking(move |conn| {
+                            OutboxEmail::mark_sent(conn, email_id, sensitive)
                         })?;
                         pass.sent += 1;
                     }
@@ -101,23 +101,16 @@ impl OutboxWorker {
                     {
                         let next = crate::db::now() + self.backoff(email.attempts);
                         tracing::warn!(id = email.id, attempt = email.attempts + 1, %err, "email delivery failed; will retry");
-                        self.db.write_blocking(move |conn| {
-                            Ok(OutboxEmail::mark_attempt_failed(
-                                conn,
-                                email_id,
-                                &err,
-                                Some(next),
-                            )?)
+                        self.db.execute_blocking(move |conn| {
+                            OutboxEmail::mark_attempt_failed(conn, email_id, &err, Some(next))
                         })?;
                         pass.retrying += 1;
                     }
                     Err(err) => {
                         tracing::error!(id = email.id, %err, "email delivery failed for good");
                         let err = err.to_string();
-                        self.db.write_blocking(move |conn| {
-                            Ok(OutboxEmail::mark_attempt_failed(
-                                conn, email_id, &err, None,
-                            )?)
+                        self.db.execute_blocking(move |conn| {
+                            OutboxEmail::mark_attempt_failed(conn, email_id, &err, None)
                         })?;
                         pass.failed += 1;
                     }

@@ -38,7 +38,7 @@ const ASSETS: &[Asset] = &[
 fn etag(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(bytes);
-    format!("\"{}\"", crate::db::models::session::hex(&digest[..12]))
+    format!("\"{}\"", crate::domain::token::hex(&digest[..12]))
 }
 
 pub async fn serve(req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {

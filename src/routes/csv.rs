@@ -9,7 +9,7 @@ use futures_util::stream;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::pagination::Seek;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const BATCH: usize = 1000;
 

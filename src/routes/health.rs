@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use diesel::RunQueryDsl;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
@@ -14,7 +14,7 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let ready = state
         .db
-        .read(|conn| {
+        .query(|conn| {
             diesel::sql_query("SELECT 1").execute(conn)?;
             Ok(())
         })

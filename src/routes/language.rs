@@ -4,11 +4,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::{AppSession, CurrentUser};
-use crate::db::models::user::User;
 use crate::error::AppResult;
 use crate::i18n::Locale;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::account;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct LanguageForm {
@@ -31,11 +31,7 @@ pub async fn switch(
     };
     session.set_locale(locale)?;
     if let Some(user) = CurrentUser::load(&req).await? {
-        let id = user.id;
-        state
-            .db
-            .write(move |conn| Ok(User::set_locale(conn, id, locale)?))
-            .await?;
+        account::set_locale(&state.db, user.id, locale).await?;
     }
     Ok(see_other(&next))
 }

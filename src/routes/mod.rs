@@ -31,6 +31,8 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 
 use crate::error::AppError;
+pub use crate::view::home_page;
+use link_draft::{Invitation, Partnership};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
@@ -65,23 +67,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/indirect-resellers/requests/{id}",
-            web::get().to(indirect_resellers::requests::draft),
+            web::get().to(link_draft::draft::<Partnership>),
         )
         .route(
             "/indirect-resellers/requests/{id}/send",
-            web::post().to(indirect_resellers::requests::send),
+            web::post().to(link_draft::send::<Partnership>),
         )
         .route(
             "/indirect-resellers/requests/{id}/done",
-            web::post().to(indirect_resellers::requests::done),
+            web::post().to(link_draft::done::<Partnership>),
         )
         .route(
             "/indirect-resellers/requests/{id}/resend",
-            web::post().to(indirect_resellers::requests::resend),
+            web::post().to(link_draft::resend::<Partnership>),
         )
         .route(
             "/indirect-resellers/requests/{id}/revoke",
-            web::post().to(indirect_resellers::requests::revoke),
+            web::post().to(link_draft::revoke::<Partnership>),
         )
         .service(
             web::resource("/indirect-resellers/{reseller_id}/remove")
@@ -129,23 +131,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/customers/invitations/{id:\\d+}",
-            web::get().to(customers::invitations::draft),
+            web::get().to(link_draft::draft::<Invitation>),
         )
         .route(
             "/customers/invitations/{id:\\d+}/send",
-            web::post().to(customers::invitations::send),
+            web::post().to(link_draft::send::<Invitation>),
         )
         .route(
             "/customers/invitations/{id:\\d+}/done",
-            web::post().to(customers::invitations::done),
+            web::post().to(link_draft::done::<Invitation>),
         )
         .route(
             "/customers/invitations/{id:\\d+}/resend",
-            web::post().to(customers::invitations::resend),
+            web::post().to(link_draft::resend::<Invitation>),
         )
         .route(
             "/customers/invitations/{id:\\d+}/revoke",
-            web::post().to(customers::invitations::revoke),
+            web::post().to(link_draft::revoke::<Invitation>),
         )
         .service(
             web::resource("/customers/sign-up")

@@ -5,8 +5,7 @@
 use crate::db::models::draft::Draft;
 use crate::db::models::outbox::OutboxEmail;
 use crate::db::models::session::SessionRow;
-use crate::db::{Db, now};
-use crate::error::AppError;
+use crate::db::{Db, DbError, now};
 
 /// What one pass removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,9 +23,9 @@ impl Removed {
 
 /// One pass, in one write (blocking: run it on a blocking thread). `link_ttl` is how long a personal
 /// link lives: a message carrying one that is still undelivered after it is given up on.
-pub fn run(db: &Db, link_ttl: chrono::Duration) -> Result<Removed, AppError> {
+pub fn run(db: &Db, link_ttl: chrono::Duration) -> Result<Removed, DbError> {
     db.write_blocking(move |conn| {
-        Ok(Removed {
+        Ok::<_, DbError>(Removed {
             sessions: SessionRow::delete_expired(conn)?,
             drafts: Draft::delete_expired(conn)?,
             expired_messages: OutboxEmail::expire_sensitive(conn, now() - link_ttl)?,

@@ -5,21 +5,20 @@
 //! support contact of the provider's subscriptions (the provider is again), and it can no longer be
 //! chosen for new customers or subscriptions. Its users are told by email.
 
-use crate::auth::ProviderId;
-use crate::db::DbConnection;
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::ProviderCustomer;
 use crate::db::models::partnership::Partnership;
-use crate::db::models::stats::{Delta, ProviderStats};
 use crate::db::models::subscription::Subscription;
 use crate::db::models::user::User;
+use crate::db::{Db, DbConnection, DbError};
+use crate::domain::ProviderId;
 use crate::email::{self, messages::PartnershipRemoved};
-use crate::error::AppError;
 use crate::i18n::Tr;
+use crate::services::counters;
 
-pub struct RemovePartnership<'a> {
+pub struct RemovePartnership {
     pub provider: ProviderId,
-    pub provider_name: &'a str,
+    pub provider_name: String,
     pub reseller_id: i64,
     /// The provider user removing it.
     pub by: i64,
@@ -35,23 +34,20 @@ pub struct Removed {
     pub support_moved: usize,
 }
 
-/// Removes the partnership, in the caller's transaction; not found unless it is active.
-pub fn remove(conn: &mut DbConnection, cmd: &RemovePartnership<'_>) -> Result<Removed, AppError> {
+/// Removes the partnership; not found (`DbError::NotFound`) unless it is active.
+pub async fn remove(db: &Db, cmd: RemovePartnership) -> Result<Removed, DbError> {
+    db.write(move |conn| remove_in(conn, &cmd)).await
+}
+
+fn remove_in(conn: &mut DbConnection, cmd: &RemovePartnership) -> Result<Removed, DbError> {
     let provider = cmd.provider;
     let reseller = Partnership::find_active_for_provider(conn, provider, cmd.reseller_id)?;
     if !Partnership::remove(conn, provider, cmd.reseller_id, cmd.by)? {
-        return Err(AppError::NotFound);
+        return Err(DbError::NotFound);
     }
     let delegations_ended = ProviderCustomer::end_delegation_to(conn, provider, cmd.reseller_id)?;
     let support_moved = Subscription::support_back_to_provider(conn, provider, cmd.reseller_id)?;
-    ProviderStats::bump(
-        conn,
-        provider.get(),
-        Delta {
-            resellers: -1,
-            ..Delta::default()
-        },
-    )?;
+    counters::partnership_ended(conn, provider)?;
     NewActivity::new(
         "partnership.removed",
         "partnership",
@@ -64,9 +60,9 @@ pub fn remove(conn: &mut DbConnection, cmd: &RemovePartnership<'_>) -> Result<Re
     .record(conn)?;
     for to in User::of_partner(conn, cmd.reseller_id)? {
         let message = PartnershipRemoved {
-            tr: Tr(to.locale().unwrap_or_default()),
+            tr: Tr(to.locale.unwrap_or_default()),
             name: to.display_name.clone(),
-            provider: cmd.provider_name.to_owned(),
+            provider: cmd.provider_name.clone(),
         };
         email::queue(conn, &to.email, &message)?;
     }

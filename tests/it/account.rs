@@ -1,14 +1,14 @@
-use partner_dashboard::auth::Role;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
+use partner_dashboard::domain::Role;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
 #[tokio::test]
 async fn a_temporary_password_must_be_replaced_before_anything_else() {
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("owner@contoso.example");
+    let provider = app.create_provider("owner@contoso.example").id;
     let user = app.create_user("temp@contoso.example", Role::Provider, Some(provider), true);
 
     let res = app.sign_in("temp@contoso.example", PASSWORD).await;
@@ -76,7 +76,7 @@ async fn a_customer_admin_with_a_temporary_password_changes_it_first() {
 #[tokio::test]
 async fn bad_password_changes_come_back_with_a_message_per_field() {
     let app = spawn_app().await;
-    let (_, user) = app.create_provider("alice@contoso.example");
+    let user = app.create_provider("alice@contoso.example").user_id;
     app.signed_in("alice@contoso.example").await;
     let before = app.user(user).password_hash;
 

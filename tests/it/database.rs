@@ -3,6 +3,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use partner_dashboard::config::{Config, MailTransport, OutboxSettings, ThrottleSettings};
 use partner_dashboard::db::{DatabaseUrl, transaction};
+use partner_dashboard::domain::{EnrollmentStatus, PartnerKind};
 use partner_dashboard::startup::Application;
 
 use crate::helpers::*;
@@ -78,12 +79,10 @@ async fn migrations_create_the_whole_data_model() {
 
 #[tokio::test]
 async fn a_failing_transaction_writes_nothing() {
-    use partner_dashboard::db::models::partner::{
-        EnrollmentStatus, NewPartner, Partner, PartnerKind,
-    };
+    use partner_dashboard::db::models::partner::{NewPartner, Partner};
     use partner_dashboard::db::schema::partners;
     let app = spawn_app().await;
-    let result: Result<(), diesel::result::Error> = app.with_conn(|conn| {
+    let result: Result<(), partner_dashboard::db::DbError> = app.with_conn(|conn| {
         transaction(conn, |conn| {
             Partner::create(
                 conn,
@@ -169,7 +168,7 @@ fn reseller<'a>(
     name: &'a str,
     number: &'a str,
 ) -> partner_dashboard::db::models::partner::NewPartner<'a> {
-    use partner_dashboard::db::models::partner::{EnrollmentStatus, NewPartner, PartnerKind};
+    use partner_dashboard::db::models::partner::NewPartner;
     NewPartner {
         kind: PartnerKind::Reseller,
         name,
@@ -241,7 +240,7 @@ async fn a_panicking_write_is_reported_and_the_writer_goes_on() {
         })
         .await;
     assert!(failed.is_err());
-    db.write(|conn| Ok(Partner::create(conn, reseller("Next Ltd", "778"))?))
+    db.execute(|conn| Partner::create(conn, reseller("Next Ltd", "778")))
         .await
         .unwrap();
     let names: Vec<String> =

@@ -1,9 +1,10 @@
-use partner_dashboard::db::models::partner::{EnrollmentStatus, Partner};
-use partner_dashboard::db::models::user::User;
-use partner_dashboard::domain::Email;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
+use partner_dashboard::db::models::partner::Partner;
+use partner_dashboard::db::models::user::User;
+use partner_dashboard::domain::Email;
+use partner_dashboard::domain::EnrollmentStatus;
 
 fn fields<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut base = vec![
@@ -37,9 +38,9 @@ async fn enrolling_makes_a_pending_reseller_signs_it_in_and_emails_it() {
             User::find_by_email(conn, &Email::parse("mei@wwi.example").unwrap()).unwrap()
         })
         .unwrap();
-    assert_eq!(user.role, "reseller");
+    assert_eq!(user.role.as_str(), "reseller");
     let partner = app.with_conn(|conn| Partner::find(conn, user.partner_id.unwrap()).unwrap());
-    assert_eq!(partner.enrollment_status(), EnrollmentStatus::Pending);
+    assert_eq!(partner.enrollment_status, EnrollmentStatus::Pending);
     assert_eq!(partner.partner_number.as_deref(), Some("5123456"));
     assert_eq!(partner.country, "TW");
 

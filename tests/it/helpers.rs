@@ -10,12 +10,14 @@ use std::time::Duration;
 use actix_web::cookie::Key;
 use actix_web::web;
 use diesel::prelude::*;
-use partner_dashboard::auth::{Role, password};
+use partner_dashboard::auth::password;
 use partner_dashboard::config::{Config, MailTransport, OutboxSettings, ThrottleSettings};
-use partner_dashboard::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
 use partner_dashboard::db::models::user::{NewUser, User};
-use partner_dashboard::db::{DatabaseUrl, DbConnection};
-use partner_dashboard::domain::Email;
+use partner_dashboard::db::{DatabaseUrl, DbConnection, transaction};
+use partner_dashboard::domain::{
+    Country, CustomerOrigin, DomainPrefix, Email, EnrollmentStatus, PartnerKind, ProviderId,
+    RequestKind, Role,
+};
 use partner_dashboard::i18n::Locale;
 use partner_dashboard::startup::{AppState, Application, Workers};
 use reqwest::StatusCode;
@@ -23,6 +25,24 @@ use reqwest::header::HeaderMap;
 use scraper::{Html, Selector};
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// An organisation made for a test, with its first user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TestOrg {
+    pub id: i64,
+    pub user_id: i64,
+}
+
+pub type TestProvider = TestOrg;
+pub type TestReseller = TestOrg;
+pub type TestCustomer = TestOrg;
+
+/// `PASSWORD`, hashed once for all the fixtures of the run.
+pub fn test_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password::hash(PASSWORD).unwrap())
+        .clone()
+}
 
 /// Options for `spawn_app_with`.
 #[derive(Clone)]
@@ -424,26 +444,111 @@ impl TestApp {
         f(&mut conn)
     }
 
-    pub fn create_partner(&self, kind: PartnerKind, name: &str, status: EnrollmentStatus) -> i64 {
+    /// Runs a fixture's use cases in one transaction, without the emails they queue: the world a test
+    /// starts in has no mail waiting to be delivered.
+    fn quietly<T, E: From<partner_dashboard::db::DbError> + std::fmt::Debug>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> T {
+        use partner_dashboard::db::schema::email_outbox;
         self.with_conn(|conn| {
-            let number = (kind == PartnerKind::Reseller)
-                .then(|| (partner_dashboard::db::new_id() % 1_000_000_000).to_string());
-            Partner::create(
-                conn,
-                NewPartner {
-                    kind,
-                    name,
-                    partner_number: number.as_deref(),
-                    country: "TW",
-                    contact_name: name,
-                    contact_email: "contact@example.com",
-                    enrollment_status: status,
-                },
-            )
+            transaction(conn, |conn| {
+                let mark = partner_dashboard::db::new_id();
+                let value = f(conn)?;
+                diesel::delete(email_outbox::table.filter(email_outbox::id.gt(mark)))
+                    .execute(conn)
+                    .map_err(partner_dashboard::db::DbError::from)?;
+                Ok::<_, E>(value)
+            })
             .unwrap()
         })
     }
 
+    /// A partner organisation with a first user of its own (a generated address), made the way the
+    /// dashboard makes it: a provider as the console does, a reseller by enrollment (then verified or
+    /// rejected by an operator, as `status` says). Returns the organisation's id.
+    pub fn create_partner(&self, kind: PartnerKind, name: &str, status: EnrollmentStatus) -> i64 {
+        let email = format!("org{}@orgs.example", partner_dashboard::db::new_id());
+        match kind {
+            PartnerKind::Provider => self.make_provider(name, &email).id,
+            PartnerKind::Reseller => self.make_reseller(name, &email, status).id,
+        }
+    }
+
+    fn make_provider(&self, name: &str, email: &str) -> TestOrg {
+        use partner_dashboard::services::organisations::{NewProvider, create_provider_in};
+        let new = NewProvider {
+            name: name.to_owned(),
+            country: Country::parse("TW").unwrap(),
+            user_name: "Test User".to_owned(),
+            email: Email::parse(email).unwrap(),
+            password_hash: test_hash(),
+            must_change_password: false,
+            created_by: None,
+        };
+        let made = self.quietly(|conn| create_provider_in(conn, &new));
+        TestOrg {
+            id: made.provider.get(),
+            user_id: made.user_id,
+        }
+    }
+
+    fn make_reseller(&self, name: &str, email: &str, status: EnrollmentStatus) -> TestOrg {
+        use partner_dashboard::services::enrollment::{Decision, Enrollment, enroll_in, review_in};
+        let enrollment = Enrollment {
+            company_name: name.to_owned(),
+            partner_number: (partner_dashboard::db::new_id() % 1_000_000_000).to_string(),
+            country: Country::parse("TW").unwrap(),
+            contact_name: "Test User".to_owned(),
+            email: Email::parse(email).unwrap(),
+            password: String::new(),
+            locale: Locale::En,
+        };
+        self.quietly(|conn| {
+            {
+                let user_id = enroll_in(conn, &enrollment, &test_hash())?;
+                // A fixture's user has not chosen a language: the browser's decides.
+                {
+                    use partner_dashboard::db::schema::users;
+                    diesel::update(users::table.find(user_id))
+                        .set(users::locale.eq(None::<Locale>))
+                        .execute(conn)
+                        .map_err(partner_dashboard::db::DbError::from)?;
+                }
+                let id = User::find(conn, user_id)?.partner_id.unwrap();
+                let decision = match status {
+                    EnrollmentStatus::Pending => None,
+                    EnrollmentStatus::Verified => Some(Decision::Verify),
+                    EnrollmentStatus::Rejected => Some(Decision::Reject("Not a reseller.".into())),
+                };
+                if let Some(decision) = decision {
+                    let operator = self.fixture_operator(conn);
+                    review_in(conn, operator, id, &decision, "http://localhost/sign-in")?;
+                }
+                Ok::<_, partner_dashboard::services::enrollment::EnrollmentError>(TestOrg {
+                    id,
+                    user_id,
+                })
+            }
+        })
+    }
+
+    /// The operator who reviews the fixtures' enrollments (made once).
+    fn fixture_operator(&self, conn: &mut DbConnection) -> i64 {
+        let email = Email::parse("fixtures@platform.example").unwrap();
+        match User::find_by_email(conn, &email).unwrap() {
+            Some(user) => user.id,
+            None => partner_dashboard::services::organisations::create_operator_in(
+                conn,
+                &email,
+                "Fixtures",
+                &test_hash(),
+            )
+            .unwrap(),
+        }
+    }
+
+    /// Another user of an organisation (or an operator when `partner_id` is none).
     pub fn create_user(
         &self,
         email: &str,
@@ -451,14 +556,13 @@ impl TestApp {
         partner_id: Option<i64>,
         must_change: bool,
     ) -> i64 {
-        let hash = password::hash(PASSWORD).unwrap();
         let email = Email::parse(email).unwrap();
         self.with_conn(|conn| {
             User::create(
                 conn,
                 NewUser {
                     email: &email,
-                    password_hash: &hash,
+                    password_hash: &test_hash(),
                     role,
                     partner_id,
                     customer_id: None,
@@ -471,18 +575,16 @@ impl TestApp {
         })
     }
 
-    /// A provider organisation with one user; returns (provider id, user id).
-    pub fn create_provider(&self, email: &str) -> (i64, i64) {
+    /// A provider organisation with one user.
+    pub fn create_provider(&self, email: &str) -> TestProvider {
         self.create_named_provider("Contoso Distribution", email)
     }
 
-    pub fn create_named_provider(&self, name: &str, email: &str) -> (i64, i64) {
-        let provider = self.create_partner(PartnerKind::Provider, name, EnrollmentStatus::Verified);
-        let user = self.create_user(email, Role::Provider, Some(provider), false);
-        (provider, user)
+    pub fn create_named_provider(&self, name: &str, email: &str) -> TestProvider {
+        self.make_provider(name, email)
     }
 
-    pub fn create_reseller(&self, email: &str, status: EnrollmentStatus) -> (i64, i64) {
+    pub fn create_reseller(&self, email: &str, status: EnrollmentStatus) -> TestReseller {
         self.create_named_reseller("Northwind Traders", email, status)
     }
 
@@ -491,68 +593,79 @@ impl TestApp {
         name: &str,
         email: &str,
         status: EnrollmentStatus,
-    ) -> (i64, i64) {
-        let reseller = self.create_partner(PartnerKind::Reseller, name, status);
-        let user = self.create_user(email, Role::Reseller, Some(reseller), false);
-        (reseller, user)
+    ) -> TestReseller {
+        self.make_reseller(name, email, status)
     }
 
     pub fn create_operator(&self, email: &str) -> i64 {
-        self.create_user(email, Role::Operator, None, false)
+        let email = Email::parse(email).unwrap();
+        self.with_conn(|conn| {
+            transaction(conn, |conn| {
+                partner_dashboard::services::organisations::create_operator_in(
+                    conn,
+                    &email,
+                    "Test User",
+                    &test_hash(),
+                )
+            })
+            .unwrap()
+        })
     }
 
-    /// A customer organisation with its admin; returns (customer id, user id).
-    pub fn create_customer_admin(&self, email: &str, must_change: bool) -> (i64, i64) {
-        use partner_dashboard::db::schema::customers;
-        let customer_id = partner_dashboard::db::new_id();
-        let at = partner_dashboard::db::now();
-        self.with_conn(|conn| {
-            diesel::insert_into(customers::table)
-                .values((
-                    customers::id.eq(customer_id),
-                    customers::company_name.eq("Wingtip Toys"),
-                    customers::domain_prefix.eq(format!("wingtip{customer_id}")),
-                    customers::country.eq("TW"),
-                    customers::language.eq("en"),
-                    customers::created_at.eq(at),
-                    customers::updated_at.eq(at),
-                ))
-                .execute(conn)
-                .unwrap();
-        });
-        let hash = password::hash(PASSWORD).unwrap();
-        let email = Email::parse(email).unwrap();
-        let user = self.with_conn(|conn| {
-            User::create(
+    /// A customer organisation that signed up on its own, with its admin.
+    pub fn create_customer_admin(&self, email: &str, must_change: bool) -> TestCustomer {
+        use partner_dashboard::services::customer_sign_up::{SignUp, sign_up_in};
+        let sign_up = SignUp {
+            company_name: "Wingtip Toys".to_owned(),
+            domain: DomainPrefix::parse(&format!("wingtip{}", partner_dashboard::db::new_id()))
+                .unwrap(),
+            country: Country::parse("TW").unwrap(),
+            contact_first_name: "Wingtip".to_owned(),
+            contact_last_name: "Admin".to_owned(),
+            email: Email::parse(email).unwrap(),
+            password: String::new(),
+            locale: Locale::En,
+        };
+        self.quietly(|conn| {
+            let user_id = sign_up_in(conn, &sign_up, &test_hash())?;
+            if must_change {
+                User::set_password(conn, user_id, &test_hash(), true)?;
+            }
+            let id = User::find(conn, user_id)?.customer_id.unwrap();
+            Ok::<_, partner_dashboard::db::DbError>(TestOrg { id, user_id })
+        })
+    }
+
+    /// An active partnership, made the way a reseller makes one: the provider's request, accepted.
+    pub fn partner(&self, provider_id: i64, reseller_id: i64) {
+        use partner_dashboard::services::link_request::{NewLink, create_in};
+        use partner_dashboard::services::partnership_answer::{Answer, answer_in};
+        self.quietly(|conn| {
+            let sender = User::of_partner(conn, provider_id)?[0].id;
+            let accepter = User::of_partner(conn, reseller_id)?[0].id;
+            let token = partner_dashboard::domain::token::new_token().unwrap();
+            create_in(
                 conn,
-                NewUser {
-                    email: &email,
-                    password_hash: &hash,
-                    role: Role::Customer,
-                    partner_id: None,
-                    customer_id: Some(customer_id),
-                    display_name: "Wingtip Admin",
-                    locale: Some(Locale::En),
-                    must_change_password: must_change,
+                &NewLink {
+                    kind: RequestKind::Partnership,
+                    provider: ProviderId::established(provider_id),
+                    user_id: sender,
+                    ttl: chrono::Duration::days(30),
+                    reseller_id: None,
+                    include_delegated_admin: false,
+                },
+                &token,
+            )?;
+            answer_in(
+                conn,
+                &Answer {
+                    token,
+                    reseller_id,
+                    user_id: accepter,
+                    accept: true,
+                    base_url: "http://localhost".into(),
                 },
             )
-            .unwrap()
-        });
-        (customer_id, user)
-    }
-
-    /// An active partnership made directly in the database.
-    pub fn partner(&self, provider_id: i64, reseller_id: i64) {
-        let name = self.with_conn(|conn| Partner::find(conn, reseller_id).unwrap().name);
-        self.with_conn(|conn| {
-            partner_dashboard::db::models::partnership::Partnership::activate(
-                conn,
-                provider_id,
-                reseller_id,
-                &name,
-                None,
-            )
-            .unwrap()
         });
     }
 
@@ -587,7 +700,7 @@ impl TestApp {
                     description: "An offer for tests.",
                     unit_price_minor,
                     currency: "USD",
-                    billing: "monthly",
+                    billing: partner_dashboard::domain::Billing::Monthly,
                     min_licenses: min,
                     max_licenses: max,
                 },
@@ -596,7 +709,8 @@ impl TestApp {
         })
     }
 
-    /// A customer of `provider` made directly in the database (for list tests); returns its id.
+    /// A customer of `provider` without subscriptions (for list tests), counted as the dashboard counts
+    /// one; returns its id.
     pub fn seed_customer(
         &self,
         provider: i64,
@@ -608,41 +722,50 @@ impl TestApp {
             Customer, NewCustomer, NewRelation, ProviderCustomer,
         };
         self.with_conn(|conn| {
-            let id = Customer::create(
-                conn,
-                &NewCustomer {
-                    company_name: company,
-                    domain_prefix: prefix,
-                    address_line1: "1 Main St",
-                    address_line2: "",
-                    city: "Taipei",
-                    state: "",
-                    postal_code: "100",
-                    country: "TW",
-                    contact_first_name: "Ada",
-                    contact_last_name: "Lin",
-                    contact_email: "ada@example.com",
-                    contact_phone: "",
-                    language: "en",
-                },
-            )
-            .unwrap();
-            ProviderCustomer::create(
-                conn,
-                NewRelation {
-                    provider_id: provider,
-                    customer_id: id,
-                    reseller_id: reseller,
-                    delegated_admin: reseller.is_some(),
-                    azure_tenant_owner: false,
-                    origin: "created",
-                    subscription_count: 0,
-                },
-                company,
-                prefix,
-            )
-            .unwrap();
-            id
+            transaction(conn, |conn| {
+                let id = Customer::create(
+                    conn,
+                    &NewCustomer {
+                        company_name: company,
+                        domain_prefix: prefix,
+                        address_line1: "1 Main St",
+                        address_line2: "",
+                        city: "Taipei",
+                        state: "",
+                        postal_code: "100",
+                        country: "TW",
+                        contact_first_name: "Ada",
+                        contact_last_name: "Lin",
+                        contact_email: "ada@example.com",
+                        contact_phone: "",
+                        language: Locale::En,
+                    },
+                )?;
+                ProviderCustomer::create(
+                    conn,
+                    NewRelation {
+                        provider_id: provider,
+                        customer_id: id,
+                        reseller_id: reseller,
+                        delegated_admin: reseller.is_some(),
+                        azure_tenant_owner: false,
+                        origin: CustomerOrigin::Created,
+                        subscription_count: 0,
+                    },
+                    company,
+                    prefix,
+                )?;
+                partner_dashboard::services::counters::customer_added(
+                    conn,
+                    ProviderId::established(provider),
+                    reseller,
+                    0,
+                    0,
+                    partner_dashboard::db::now(),
+                )?;
+                Ok::<_, partner_dashboard::db::DbError>(id)
+            })
+            .unwrap()
         })
     }
 
@@ -666,7 +789,7 @@ impl TestApp {
                     reseller_id: reseller,
                     placed_by_user_id: placed_by,
                     placed_by_partner_id: Some(provider),
-                    kind: "new_customer",
+                    kind: partner_dashboard::domain::OrderKind::NewCustomer,
                     currency: "USD",
                     idempotency_key: None,
                 },

@@ -1,7 +1,8 @@
 use diesel::prelude::*;
-use partner_dashboard::db::models::partner::EnrollmentStatus;
-use partner_dashboard::db::models::relationship_request::hash_token;
+
 use partner_dashboard::db::schema::{email_outbox, partnerships, relationship_requests, sessions};
+use partner_dashboard::domain::EnrollmentStatus;
+use partner_dashboard::domain::token::hash_token;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -164,8 +165,10 @@ async fn open_in_email_decodes_back_to_the_exact_subject_and_body() {
 #[tokio::test]
 async fn send_email_delivers_a_working_link_that_brings_the_reseller_into_the_list() {
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("alice@contoso.example");
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     app.signed_in("alice@contoso.example").await;
     let (id, link) = app.request_partnership().await;
     let html = app
@@ -377,19 +380,21 @@ async fn done_closes_the_draft_and_the_link_is_not_shown_again() {
 #[tokio::test]
 async fn another_provider_cannot_see_resend_or_revoke_these_requests() {
     let app = spawn_app().await;
-    let (alice_provider, _) = app.create_provider("alice@contoso.example");
+    let alice_provider = app.create_provider("alice@contoso.example").id;
     let other = app.create_partner(
-        partner_dashboard::db::models::partner::PartnerKind::Provider,
+        partner_dashboard::domain::PartnerKind::Provider,
         "Fabrikam",
         EnrollmentStatus::Verified,
     );
     app.create_user(
         "bob@fabrikam.example",
-        partner_dashboard::auth::Role::Provider,
+        partner_dashboard::domain::Role::Provider,
         Some(other),
         false,
     );
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     app.signed_in("alice@contoso.example").await;
     let (id, _) = app.request_partnership().await;
     app.partner(alice_provider, reseller);
@@ -448,10 +453,12 @@ async fn another_provider_cannot_see_resend_or_revoke_these_requests() {
 async fn removing_a_partnership_keeps_its_customers_and_tells_the_reseller() {
     use partner_dashboard::db::schema::{customers, provider_customers};
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("alice@contoso.example");
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     app.partner(provider, reseller);
-    let (customer, _) = app.create_customer_admin("admin@wingtip.example", false);
+    let customer = app.create_customer_admin("admin@wingtip.example", false).id;
     app.with_conn(|conn| {
         diesel::insert_into(provider_customers::table)
             .values((
@@ -516,29 +523,33 @@ async fn removing_a_partnership_keeps_its_customers_and_tells_the_reseller() {
 #[tokio::test]
 async fn the_list_is_searchable_and_pages_through_every_reseller_once() {
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("alice@contoso.example");
+    let provider = app.create_provider("alice@contoso.example").id;
     let mut names = Vec::new();
     for i in 0..57 {
         let name = format!("Reseller {i:02}");
-        let (reseller, _) = app.create_named_reseller(
-            &name,
-            &format!("r{i}@resellers.example"),
-            EnrollmentStatus::Verified,
-        );
+        let reseller = app
+            .create_named_reseller(
+                &name,
+                &format!("r{i}@resellers.example"),
+                EnrollmentStatus::Verified,
+            )
+            .id;
         app.partner(provider, reseller);
         names.push(name);
     }
     // Another provider's partner never shows up.
     let other = app.create_partner(
-        partner_dashboard::db::models::partner::PartnerKind::Provider,
+        partner_dashboard::domain::PartnerKind::Provider,
         "Fabrikam",
         EnrollmentStatus::Verified,
     );
-    let (theirs, _) = app.create_named_reseller(
-        "Reseller 00 of Fabrikam",
-        "x@fabrikam.example",
-        EnrollmentStatus::Verified,
-    );
+    let theirs = app
+        .create_named_reseller(
+            "Reseller 00 of Fabrikam",
+            "x@fabrikam.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
     app.partner(other, theirs);
     app.signed_in("alice@contoso.example").await;
 
@@ -550,10 +561,16 @@ async fn the_list_is_searchable_and_pages_through_every_reseller_once() {
         seen.extend(texts(&html, "#resellers tbody td:first-child"));
         pages += 1;
         let doc = scraper::Html::parse_document(&html);
+        // The resellers' pager (the sent requests below have one of their own).
         let next = doc
-            .select(&scraper::Selector::parse(".pager a").unwrap())
-            .find(|a| a.text().collect::<String>() == "Next")
-            .map(|a| a.value().attr("href").unwrap().to_owned());
+            .select(&scraper::Selector::parse(".pager").unwrap())
+            .next()
+            .and_then(|pager| {
+                pager
+                    .select(&scraper::Selector::parse("a").unwrap())
+                    .find(|a| a.text().collect::<String>() == "Next")
+                    .map(|a| a.value().attr("href").unwrap().to_owned())
+            });
         match next {
             Some(href) => path = href,
             None => break,
@@ -566,7 +583,10 @@ async fn the_list_is_searchable_and_pages_through_every_reseller_once() {
     let html = app.get(&path).await.text().await.unwrap();
     let doc = scraper::Html::parse_document(&html);
     let prev = doc
-        .select(&scraper::Selector::parse(".pager a").unwrap())
+        .select(&scraper::Selector::parse(".pager").unwrap())
+        .next()
+        .unwrap()
+        .select(&scraper::Selector::parse("a").unwrap())
         .find(|a| a.text().collect::<String>() == "Previous")
         .map(|a| a.value().attr("href").unwrap().to_owned())
         .unwrap();

@@ -1,18 +1,21 @@
 use diesel::prelude::*;
-use partner_dashboard::auth::Role;
-use partner_dashboard::db::models::partner::{EnrollmentStatus, PartnerKind};
+
 use partner_dashboard::db::models::subscription::{NewSubscription, Subscription};
 use partner_dashboard::db::schema::{customers, provider_customers, relationship_requests};
+use partner_dashboard::domain::{EnrollmentStatus, PartnerKind, Role};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::helpers::*;
+use partner_dashboard::domain::RequestKind;
 
 /// A provider (signed in on `app.client`) with a partnered reseller, and an organisation that signed up
 /// on its own; returns (provider, reseller, customer id, the admin's client).
 async fn setup(app: &TestApp) -> (i64, i64, i64, reqwest::Client) {
-    let (provider, _) = app.create_provider("alice@contoso.example");
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     app.partner(provider, reseller);
     app.signed_in("alice@contoso.example").await;
     let admin = new_client();
@@ -228,6 +231,7 @@ async fn a_copied_link_accepted_without_delegation_gives_none() {
     );
     let (delegation,): (Option<bool>,) = app.with_conn(|conn| {
         relationship_requests::table
+            .filter(relationship_requests::kind.eq(RequestKind::CustomerInvitation))
             .select((relationship_requests::delegation_accepted,))
             .first(conn)
             .unwrap()
@@ -366,7 +370,7 @@ async fn only_a_customer_admin_may_answer() {
 #[tokio::test]
 async fn signing_up_from_the_link_comes_back_to_it() {
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("alice@contoso.example");
+    let provider = app.create_provider("alice@contoso.example").id;
     app.signed_in("alice@contoso.example").await;
     let (_, path) = invite(&app, &app.client, None, false).await;
     let newcomer = new_client();
@@ -616,6 +620,7 @@ async fn every_post_of_the_invitation_flow_needs_the_csrf_token() {
     assert_eq!(relation(&app, provider, customer), None);
     let n: i64 = app.with_conn(|conn| {
         relationship_requests::table
+            .filter(relationship_requests::kind.eq(RequestKind::CustomerInvitation))
             .count()
             .get_result(conn)
             .unwrap()

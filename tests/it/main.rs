@@ -1,6 +1,7 @@
 //! The integration suite: one binary, the real app on port 0, a fresh database per test, a real SMTP
 //! listener. `TEST_BACKEND=postgres` runs it all on PostgreSQL (see `scripts/test`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Fixtures establish the organisations they scope by (`disallowed_methods`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
 
 mod helpers;
 

@@ -1,13 +1,16 @@
-use partner_dashboard::db::models::activity::Activity;
-use partner_dashboard::db::models::partner::{EnrollmentStatus, Partner};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
+use partner_dashboard::db::models::activity::Activity;
+use partner_dashboard::db::models::partner::Partner;
+use partner_dashboard::domain::EnrollmentStatus;
 
 #[tokio::test]
 async fn an_operator_verifies_a_pending_enrollment_and_the_reseller_is_told() {
     let app = spawn_app().await;
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Pending);
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Pending)
+        .id;
     let operator = app.create_operator("olivia@platform.example");
     app.signed_in("olivia@platform.example").await;
 
@@ -24,7 +27,7 @@ async fn an_operator_verifies_a_pending_enrollment_and_the_reseller_is_told() {
         .await;
     assert_redirect(&res, "/operations/enrollments");
     let partner = app.with_conn(|conn| Partner::find(conn, reseller).unwrap());
-    assert_eq!(partner.enrollment_status(), EnrollmentStatus::Verified);
+    assert_eq!(partner.enrollment_status, EnrollmentStatus::Verified);
     assert_eq!(partner.reviewed_by, Some(operator));
     let email = app.mail.wait_for("wei@northwind.example").await;
     assert_eq!(
@@ -45,7 +48,9 @@ async fn an_operator_verifies_a_pending_enrollment_and_the_reseller_is_told() {
 #[tokio::test]
 async fn an_operator_rejects_with_a_reason_which_the_reseller_receives() {
     let app = spawn_app().await;
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Pending);
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Pending)
+        .id;
     app.create_operator("olivia@platform.example");
     app.signed_in("olivia@platform.example").await;
 
@@ -66,7 +71,7 @@ async fn an_operator_rejects_with_a_reason_which_the_reseller_receives() {
         .await;
     assert_redirect(&res, "/operations/enrollments");
     let partner = app.with_conn(|conn| Partner::find(conn, reseller).unwrap());
-    assert_eq!(partner.enrollment_status(), EnrollmentStatus::Rejected);
+    assert_eq!(partner.enrollment_status, EnrollmentStatus::Rejected);
     let email = app.mail.wait_for("wei@northwind.example").await;
     assert!(
         email
@@ -80,7 +85,9 @@ async fn an_operator_rejects_with_a_reason_which_the_reseller_receives() {
 #[tokio::test]
 async fn the_console_does_not_exist_for_anyone_but_operators() {
     let app = spawn_app().await;
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Pending);
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Pending)
+        .id;
     app.create_provider("alice@contoso.example");
     let gets = [
         "/operations",
@@ -116,7 +123,7 @@ async fn the_console_does_not_exist_for_anyone_but_operators() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
     let partner = app.with_conn(|conn| Partner::find(conn, reseller).unwrap());
-    assert_eq!(partner.enrollment_status(), EnrollmentStatus::Pending);
+    assert_eq!(partner.enrollment_status, EnrollmentStatus::Pending);
 }
 
 /// An operator's session on its own client; returns it and the operator's user id.
@@ -133,8 +140,13 @@ async fn operator_client(app: &TestApp) -> (reqwest::Client, i64) {
 #[tokio::test]
 async fn every_console_route_is_404_for_providers_resellers_and_customers() {
     let app = spawn_app().await;
-    let (provider, provider_user) = app.create_provider("alice@contoso.example");
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Pending);
+    let TestOrg {
+        id: provider,
+        user_id: provider_user,
+    } = app.create_provider("alice@contoso.example");
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Pending)
+        .id;
     app.create_customer_admin("admin@wingtiptoys.onmicrosoft.com", false);
     let customer = app.seed_customer(provider, None, "Wingtip Toys", "wingtiptoys");
     let order = app.seed_order(provider, customer, None, provider_user);
@@ -201,11 +213,7 @@ async fn every_console_route_is_404_for_providers_resellers_and_customers() {
     });
     assert!(retired.is_none());
     let providers = app.with_conn(|conn| {
-        Partner::count_by_kind(
-            conn,
-            partner_dashboard::db::models::partner::PartnerKind::Provider,
-        )
-        .unwrap()
+        Partner::count_by_kind(conn, partner_dashboard::domain::PartnerKind::Provider).unwrap()
     });
     assert_eq!(providers, 1);
 }
@@ -213,10 +221,17 @@ async fn every_console_route_is_404_for_providers_resellers_and_customers() {
 #[tokio::test]
 async fn operators_review_orders_across_providers_with_filters_and_detail() {
     let app = spawn_app().await;
-    let (contoso, contoso_user) = app.create_provider("alice@contoso.example");
-    let (fabrikam, fabrikam_user) =
-        app.create_named_provider("Fabrikam", "fabian@fabrikam.example");
-    let (northwind, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let TestOrg {
+        id: contoso,
+        user_id: contoso_user,
+    } = app.create_provider("alice@contoso.example");
+    let TestOrg {
+        id: fabrikam,
+        user_id: fabrikam_user,
+    } = app.create_named_provider("Fabrikam", "fabian@fabrikam.example");
+    let northwind = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     let wingtip = app.seed_customer(contoso, Some(northwind), "Wingtip Toys", "wingtiptoys");
     let adatum = app.seed_customer(fabrikam, None, "Adatum", "adatum");
     let first = app.seed_order(contoso, wingtip, Some(northwind), contoso_user);
@@ -355,7 +370,7 @@ async fn operators_add_edit_retire_and_restore_offers() {
             .unwrap()
     });
     assert_eq!(offer.unit_price_minor, 2250);
-    assert_eq!(offer.billing, "annual");
+    assert_eq!(offer.billing.as_str(), "annual");
 
     let html = app.html_with(&ops, "/operations/offers").await;
     assert!(texts(&html, "#offers tbody tr")[0].contains("USD 22.50"));
@@ -381,7 +396,10 @@ async fn operators_add_edit_retire_and_restore_offers() {
     );
 
     // A subscription on it, then retire: no new orders, the subscription keeps it.
-    let (provider, provider_user) = app.create_provider("alice@contoso.example");
+    let TestOrg {
+        id: provider,
+        user_id: provider_user,
+    } = app.create_provider("alice@contoso.example");
     let customer = app.seed_customer(provider, None, "Wingtip Toys", "wingtiptoys");
     app.signed_in("alice@contoso.example").await;
     let html = app
@@ -498,7 +516,7 @@ async fn a_retried_outbox_email_is_sent_once() {
     let email = app.mail.wait_for("wei@northwind.example").await;
     assert_eq!(email.subject, "Your partnership request");
     eventually("the email is marked sent", || {
-        app.with_conn(|conn| OutboxEmail::find(conn, id).unwrap().status == "sent")
+        app.with_conn(|conn| OutboxEmail::find(conn, id).unwrap().status.as_str() == "sent")
     })
     .await;
 

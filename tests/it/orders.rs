@@ -1,6 +1,7 @@
 use diesel::prelude::*;
-use partner_dashboard::db::models::partner::EnrollmentStatus;
+
 use partner_dashboard::db::schema::{customers, orders, partnerships};
+use partner_dashboard::domain::EnrollmentStatus;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -8,8 +9,10 @@ use crate::helpers::*;
 /// A provider with one customer made through the wizard for a reseller; returns (provider, reseller,
 /// customer, order).
 async fn one_order(app: &TestApp) -> (i64, i64, i64, i64) {
-    let (provider, _) = app.create_provider("alice@contoso.example");
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     app.partner(provider, reseller);
     let offer = app.create_offer("Microsoft 365 Business Standard", 1250, 1, 300);
     app.signed_in("alice@contoso.example").await;
@@ -111,7 +114,10 @@ async fn orders_are_numbered_per_provider_and_shown_by_number() {
     let html = app.html(&format!("/orders/{order}")).await;
     assert_eq!(texts(&html, "h1"), vec!["Order PO-000001"]);
     // Each provider counts from 1; a provider's numbers go on from its last.
-    let (other, user) = app.create_named_provider("Fabrikam", "bob@fabrikam.example");
+    let TestOrg {
+        id: other,
+        user_id: user,
+    } = app.create_named_provider("Fabrikam", "bob@fabrikam.example");
     let other_customer = app.seed_customer(other, None, "Coho Winery", "cohowinery");
     let theirs = app.seed_order(other, other_customer, None, user);
     let mine = app.seed_order(provider, customer, None, user);
@@ -163,11 +169,13 @@ async fn far_off_dates_in_a_filter_are_a_message_not_a_crash() {
 async fn the_customer_page_changes_and_removes_the_associated_reseller() {
     let app = spawn_app().await;
     let (provider, northwind, customer, _) = one_order(&app).await;
-    let (tailspin, _) = app.create_named_reseller(
-        "Tailspin",
-        "tom@tailspin.example",
-        EnrollmentStatus::Verified,
-    );
+    let tailspin = app
+        .create_named_reseller(
+            "Tailspin",
+            "tom@tailspin.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
     app.partner(provider, tailspin);
 
     let html = app
@@ -211,8 +219,9 @@ async fn the_customer_page_changes_and_removes_the_associated_reseller() {
     assert!(gained.subject.contains("associated Wingtip Toys with you"));
 
     // A reseller that is not a partner is refused with the page again.
-    let (stranger, _) =
-        app.create_named_reseller("Stranger", "s@stranger.example", EnrollmentStatus::Verified);
+    let stranger = app
+        .create_named_reseller("Stranger", "s@stranger.example", EnrollmentStatus::Verified)
+        .id;
     let res = app
         .post_form(
             &format!("/customers/{customer}/reseller"),

@@ -25,6 +25,7 @@ fn queue_plain(app: &TestApp, to: &str, sensitive: bool) -> i64 {
                     sensitive,
                 },
             )
+            .map_err(partner_dashboard::db::DbError::from)
         })
         .unwrap()
     });
@@ -57,7 +58,10 @@ async fn queued_mail_reaches_the_smtp_listener_as_text_and_html_in_the_recipient
     assert_eq!(received.subject, "您的合作夥伴儀表板密碼已變更");
     assert!(received.text.contains("林美華 您好"));
     assert!(received.html.contains(r#"<html lang="zh-TW">"#));
-    eventually("the row is marked sent", || row(&app, id).status == "sent").await;
+    eventually("the row is marked sent", || {
+        row(&app, id).status.as_str() == "sent"
+    })
+    .await;
     assert_eq!(row(&app, id).attempts, 1);
 }
 
@@ -72,14 +76,17 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_out_once_when_it_is_b
 
     eventually("a failed attempt is recorded", || {
         let r = row(&app, id);
-        r.status == "pending" && r.attempts >= 2 && r.last_error.is_some()
+        r.status.as_str() == "pending" && r.attempts >= 2 && r.last_error.is_some()
     })
     .await;
     assert!(app.mail.received().is_empty());
 
     app.mail.start().await;
     app.mail.wait_for("waiting@example.com").await;
-    eventually("the row is marked sent", || row(&app, id).status == "sent").await;
+    eventually("the row is marked sent", || {
+        row(&app, id).status.as_str() == "sent"
+    })
+    .await;
     // Give any duplicate a chance to show up: there must be none.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(app.mail.received_by("waiting@example.com").len(), 1);
@@ -92,10 +99,13 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_out_once_when_it_is_b
         row(&app, id).attempts >= 1
     })
     .await;
-    assert_eq!(row(&app, id).status, "pending");
+    assert_eq!(row(&app, id).status.as_str(), "pending");
     app.mail.start().await;
     app.mail.wait_for("second@example.com").await;
-    eventually("the row is marked sent", || row(&app, id).status == "sent").await;
+    eventually("the row is marked sent", || {
+        row(&app, id).status.as_str() == "sent"
+    })
+    .await;
     assert_eq!(app.mail.received_by("second@example.com").len(), 1);
 }
 
@@ -123,7 +133,8 @@ async fn several_workers_at_once_never_send_a_message_twice() {
         h.await.unwrap();
     }
     eventually("all are sent", || {
-        ids.iter().all(|id| row(&app, *id).status == "sent")
+        ids.iter()
+            .all(|id| row(&app, *id).status.as_str() == "sent")
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -142,7 +153,7 @@ async fn a_message_that_can_never_be_delivered_is_marked_failed() {
     let app = spawn_app().await;
     let id = queue_plain(&app, "not an address", false);
     eventually("the row is marked failed", || {
-        row(&app, id).status == "failed"
+        row(&app, id).status.as_str() == "failed"
     })
     .await;
     let r = row(&app, id);
@@ -155,7 +166,7 @@ async fn a_retried_failed_message_goes_out_once() {
     let app = spawn_app().await;
     let id = queue_plain(&app, "retry@example.com", false);
     app.mail.wait_for("retry@example.com").await;
-    eventually("sent", || row(&app, id).status == "sent").await;
+    eventually("sent", || row(&app, id).status.as_str() == "sent").await;
     // Retrying a sent message does nothing: it is never sent again.
     assert!(!app.with_conn(|conn| OutboxEmail::retry(conn, id).unwrap()));
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -168,7 +179,7 @@ async fn a_message_carrying_a_secret_is_blanked_once_delivered() {
     let id = queue_plain(&app, "secret@example.com", true);
     let received = app.mail.wait_for("secret@example.com").await;
     assert!(received.text.contains("https://example.test/x"));
-    eventually("sent", || row(&app, id).status == "sent").await;
+    eventually("sent", || row(&app, id).status.as_str() == "sent").await;
     let r = row(&app, id);
     assert_eq!(r.body_text, "");
     assert_eq!(r.body_html, "");
@@ -179,14 +190,20 @@ async fn a_message_carrying_a_secret_is_blanked_once_delivered() {
 async fn a_message_carrying_a_secret_is_blanked_when_given_up_on_and_cannot_be_retried() {
     let app = spawn_app().await;
     let id = queue_plain(&app, "not an address", true);
-    eventually("failed for good", || row(&app, id).status == "failed").await;
+    eventually("failed for good", || {
+        row(&app, id).status.as_str() == "failed"
+    })
+    .await;
     let r = row(&app, id);
     assert_eq!((r.body_text.as_str(), r.body_html.as_str()), ("", ""));
     assert!(!r.can_retry());
     assert!(!app.with_conn(|conn| OutboxEmail::retry(conn, id).unwrap()));
     // A plain message that failed keeps its body, so an operator can retry it.
     let plain = queue_plain(&app, "also not an address", false);
-    eventually("failed for good", || row(&app, plain).status == "failed").await;
+    eventually("failed for good", || {
+        row(&app, plain).status.as_str() == "failed"
+    })
+    .await;
     assert!(row(&app, plain).body_text.contains("secret link"));
     assert!(row(&app, plain).can_retry());
 }
@@ -201,7 +218,10 @@ async fn housekeeping_gives_up_on_undelivered_secrets_once_their_links_expired_a
         ..AppOptions::default()
     })
     .await;
-    let (provider, user) = app.create_provider("alice@contoso.example");
+    let TestOrg {
+        id: provider,
+        user_id: user,
+    } = app.create_provider("alice@contoso.example");
     let old = queue_plain(&app, "old@example.com", true);
     let recent = queue_plain(&app, "recent@example.com", true);
     let plain = queue_plain(&app, "plain@example.com", false);
@@ -212,7 +232,7 @@ async fn housekeeping_gives_up_on_undelivered_secrets_once_their_links_expired_a
         use partner_dashboard::db::models::draft::Draft;
         let expired = Draft::create(
             conn,
-            "new_customer",
+            partner_dashboard::domain::DraftKind::NewCustomer,
             user,
             provider,
             "{}",
@@ -222,7 +242,7 @@ async fn housekeeping_gives_up_on_undelivered_secrets_once_their_links_expired_a
         Draft::set_result(conn, expired, 1, Some("sealed-secret")).unwrap();
         let live = Draft::create(
             conn,
-            "new_customer",
+            partner_dashboard::domain::DraftKind::NewCustomer,
             user,
             provider,
             "{}",
@@ -267,10 +287,10 @@ async fn housekeeping_gives_up_on_undelivered_secrets_once_their_links_expired_a
         r.last_error.as_deref(),
         Some(partner_dashboard::db::models::outbox::EXPIRED_ERROR)
     );
-    assert_eq!(row(&app, recent).status, "pending");
+    assert_eq!(row(&app, recent).status.as_str(), "pending");
     assert!(row(&app, recent).body_text.contains("secret link"));
     // A message without a secret keeps waiting for the mail server, however old.
-    assert_eq!(row(&app, plain).status, "pending");
+    assert_eq!(row(&app, plain).status.as_str(), "pending");
     let left: Vec<i64> = app.with_conn(|conn| drafts::table.select(drafts::id).load(conn).unwrap());
     assert_eq!(left, vec![live_draft]);
     assert!(!left.contains(&expired_draft));

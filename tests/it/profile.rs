@@ -2,13 +2,13 @@
 //! the public official indirect providers list.
 
 use diesel::prelude::*;
-use partner_dashboard::db::models::activity::Activity;
-use partner_dashboard::db::models::profile::{ProfileChangeRequest, ProviderProfile};
-use partner_dashboard::db::schema::{logos, profile_change_requests};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 use crate::helpers::*;
+use partner_dashboard::db::models::activity::Activity;
+use partner_dashboard::db::models::profile::{ProfileChangeRequest, ProviderProfile};
+use partner_dashboard::db::schema::{logos, profile_change_requests};
 
 pub const LOGO_PNG: &[u8] = include_bytes!("../fixtures/logo.png");
 
@@ -51,9 +51,12 @@ fn count_logos(app: &TestApp) -> i64 {
 
 fn latest(app: &TestApp, provider: i64) -> ProfileChangeRequest {
     app.with_conn(|conn| {
-        ProfileChangeRequest::latest(conn, partner_dashboard::auth::ProviderId::trusted(provider))
-            .unwrap()
-            .expect("a request")
+        ProfileChangeRequest::latest(
+            conn,
+            partner_dashboard::domain::ProviderId::established(provider),
+        )
+        .unwrap()
+        .expect("a request")
     })
 }
 
@@ -76,7 +79,10 @@ pub async fn submit_request(app: &TestApp, company: &str) -> reqwest::Response {
 #[tokio::test]
 async fn a_provider_requests_a_profile_change_and_sees_it_submitted_with_its_expected_date() {
     let app = spawn_app().await;
-    let (provider, user) = app.create_provider("alice@contoso.example");
+    let TestOrg {
+        id: provider,
+        user_id: user,
+    } = app.create_provider("alice@contoso.example");
     app.signed_in("alice@contoso.example").await;
 
     let html = app.html("/profile").await;
@@ -97,7 +103,7 @@ async fn a_provider_requests_a_profile_change_and_sees_it_submitted_with_its_exp
     assert_redirect(&res, "/profile");
 
     let request = latest(&app, provider);
-    assert_eq!(request.status, "submitted");
+    assert_eq!(request.status.as_str(), "submitted");
     assert_eq!(request.company_name, "Contoso Cloud Distribution");
     assert_eq!(
         request.expected_by - request.submitted_at,
@@ -143,7 +149,7 @@ async fn a_provider_requests_a_profile_change_and_sees_it_submitted_with_its_exp
 #[tokio::test]
 async fn one_open_request_at_a_time() {
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("alice@contoso.example");
+    let provider = app.create_provider("alice@contoso.example").id;
     app.signed_in("alice@contoso.example").await;
     assert_redirect(&submit_request(&app, "Contoso").await, "/profile");
 
@@ -171,7 +177,7 @@ async fn one_open_request_at_a_time() {
 #[tokio::test]
 async fn a_png_named_jpg_is_kept_and_served_as_png() {
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("alice@contoso.example");
+    let provider = app.create_provider("alice@contoso.example").id;
     app.signed_in("alice@contoso.example").await;
     let res = app
         .post_multipart(
@@ -381,8 +387,10 @@ async fn operator(app: &TestApp) -> reqwest::Client {
 #[tokio::test]
 async fn approval_updates_the_public_list_and_rejection_does_not() {
     let app = spawn_app().await;
-    let (contoso, _) = app.create_provider("alice@contoso.example");
-    let (fabrikam, _) = app.create_named_provider("Fabrikam", "fabian@fabrikam.example");
+    let contoso = app.create_provider("alice@contoso.example").id;
+    let fabrikam = app
+        .create_named_provider("Fabrikam", "fabian@fabrikam.example")
+        .id;
     let ops = operator(&app).await;
     let operator_id = app.with_conn(|conn| {
         partner_dashboard::db::models::user::User::find_by_email(
@@ -570,11 +578,14 @@ async fn approval_updates_the_public_list_and_rejection_does_not() {
 #[tokio::test]
 async fn the_public_list_needs_no_sign_in_and_speaks_both_languages() {
     let app = spawn_app().await;
-    let (provider, user) = app.create_provider("alice@contoso.example");
+    let TestOrg {
+        id: provider,
+        user_id: user,
+    } = app.create_provider("alice@contoso.example");
     app.with_conn(|conn| {
         let id = ProfileChangeRequest::create(
             conn,
-            partner_dashboard::auth::ProviderId::trusted(provider),
+            partner_dashboard::domain::ProviderId::established(provider),
             user,
             "Contoso Distribution",
             None,
@@ -611,12 +622,12 @@ async fn the_public_list_needs_no_sign_in_and_speaks_both_languages() {
 
     // Paging walks the list by name.
     for i in 0..55 {
-        let (p, u) =
+        let TestOrg { id: p, user_id: u } =
             app.create_named_provider(&format!("Provider {i:02}"), &format!("p{i}@example.com"));
         app.with_conn(|conn| {
             let id = ProfileChangeRequest::create(
                 conn,
-                partner_dashboard::auth::ProviderId::trusted(p),
+                partner_dashboard::domain::ProviderId::established(p),
                 u,
                 &format!("Provider {i:02}"),
                 None,

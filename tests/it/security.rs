@@ -1,8 +1,8 @@
-use partner_dashboard::db::models::user::User;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::helpers::*;
+use partner_dashboard::db::models::user::User;
 
 fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
@@ -14,13 +14,18 @@ fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 
 /// A signed-in provider whose language is English; returns the user id.
 async fn signed_in_provider(app: &TestApp) -> i64 {
-    let (_, user) = app.create_provider("alice@contoso.example");
+    let user = app.create_provider("alice@contoso.example").user_id;
     app.signed_in("alice@contoso.example").await;
     user
 }
 
 fn locale_of(app: &TestApp, user: i64) -> Option<String> {
-    app.with_conn(|conn| User::find(conn, user).unwrap().locale)
+    app.with_conn(|conn| {
+        User::find(conn, user)
+            .unwrap()
+            .locale
+            .map(|l| l.code().to_owned())
+    })
 }
 
 #[tokio::test]

@@ -141,7 +141,7 @@ async fn cookie_is_secure_and_hsts_is_sent_when_the_dashboard_is_served_over_htt
 #[tokio::test]
 async fn sessions_are_kept_on_the_server_under_a_hash_of_the_cookie() {
     let app = spawn_app().await;
-    let (_, user) = app.create_provider("alice@contoso.example");
+    let user = app.create_provider("alice@contoso.example").user_id;
     let cookie = session_cookie(&app.sign_in("alice@contoso.example", PASSWORD).await).unwrap();
     let ids: Vec<String> = app.with_conn(|conn| {
         sessions::table
@@ -225,7 +225,7 @@ async fn a_session_ended_while_a_request_ran_is_not_brought_back_by_its_update()
     use partner_dashboard::auth::session_store::DbSessionStore;
     use partner_dashboard::db::models::session::SessionRow;
     let app = spawn_app().await;
-    let (_, user) = app.create_provider("alice@contoso.example");
+    let user = app.create_provider("alice@contoso.example").user_id;
     let store = DbSessionStore::new(app.state.db.clone());
     let ttl = actix_web::cookie::time::Duration::minutes(30);
     // The state of a signed-in session, as a request loaded it.
@@ -267,7 +267,7 @@ async fn a_session_ended_while_a_request_ran_is_not_brought_back_by_its_update()
 #[tokio::test]
 async fn requests_in_flight_around_a_password_change_leave_no_signed_in_session_behind() {
     let app = spawn_app().await;
-    let (_, user) = app.create_provider("alice@contoso.example");
+    let user = app.create_provider("alice@contoso.example").user_id;
     app.signed_in("alice@contoso.example").await;
     let other_device = new_client();
     let res = app

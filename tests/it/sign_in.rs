@@ -1,7 +1,8 @@
 use std::time::Duration;
 
 use partner_dashboard::config::{DelayRule, ThrottleSettings};
-use partner_dashboard::db::models::partner::EnrollmentStatus;
+use partner_dashboard::domain::EnrollmentStatus;
+
 use partner_dashboard::domain::Email;
 use reqwest::StatusCode;
 
@@ -304,14 +305,14 @@ async fn a_fresh_temporary_password_costs_a_sign_in_as_much_as_an_unknown_accoun
     app.create_provider("alice@contoso.example");
     let (temporary, light) = partner_dashboard::auth::password::temporary_with_hash().unwrap();
     let fresh = Email::parse("admin@fresh.onmicrosoft.com").unwrap();
-    let (customer, _) = app.create_customer_admin("other@wingtip.example", false);
+    let customer = app.create_customer_admin("other@wingtip.example", false).id;
     app.with_conn(|conn| {
         partner_dashboard::db::models::user::User::create(
             conn,
             partner_dashboard::db::models::user::NewUser {
                 email: &fresh,
                 password_hash: &light,
-                role: partner_dashboard::auth::Role::Customer,
+                role: partner_dashboard::domain::Role::Customer,
                 partner_id: None,
                 customer_id: Some(customer),
                 display_name: "Fresh",
@@ -439,7 +440,7 @@ async fn a_disabled_user_cannot_sign_in_and_is_signed_out() {
     use diesel::prelude::*;
     use partner_dashboard::db::schema::users;
     let app = spawn_app().await;
-    let (_, user) = app.create_provider("alice@contoso.example");
+    let user = app.create_provider("alice@contoso.example").user_id;
     app.signed_in("alice@contoso.example").await;
     app.with_conn(|conn| {
         diesel::update(users::table.find(user))

@@ -1,8 +1,8 @@
 use diesel::prelude::*;
-use partner_dashboard::auth::Role;
-use partner_dashboard::db::models::partner::{EnrollmentStatus, PartnerKind};
+
 use partner_dashboard::db::models::subscription::{NewSubscription, Subscription};
 use partner_dashboard::db::schema::{activity_log, orders, partnerships, subscriptions};
+use partner_dashboard::domain::{EnrollmentStatus, PartnerKind, Role};
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -38,27 +38,33 @@ fn subscription(app: &TestApp, provider: i64, customer: i64, offer: i64, ror: Op
 }
 
 async fn world(app: &TestApp) -> World {
-    let (a, _) = app.create_provider("alice@contoso.example");
+    let a = app.create_provider("alice@contoso.example").id;
     let b = app.create_partner(
         PartnerKind::Provider,
         "Fabrikam",
         EnrollmentStatus::Verified,
     );
     app.create_user("bob@fabrikam.example", Role::Provider, Some(b), false);
-    let (ra1, _) = app.create_named_reseller(
-        "Northwind Traders",
-        "ra1@northwind.example",
-        EnrollmentStatus::Verified,
-    );
-    let (ra2, _) = app.create_named_reseller(
-        "Tailspin",
-        "ra2@tailspin.example",
-        EnrollmentStatus::Verified,
-    );
-    let (rb1, _) =
-        app.create_named_reseller("Adatum", "rb1@adatum.example", EnrollmentStatus::Verified);
-    let (rb2, _) =
-        app.create_named_reseller("Litware", "rb2@litware.example", EnrollmentStatus::Verified);
+    let ra1 = app
+        .create_named_reseller(
+            "Northwind Traders",
+            "ra1@northwind.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
+    let ra2 = app
+        .create_named_reseller(
+            "Tailspin",
+            "ra2@tailspin.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
+    let rb1 = app
+        .create_named_reseller("Adatum", "rb1@adatum.example", EnrollmentStatus::Verified)
+        .id;
+    let rb2 = app
+        .create_named_reseller("Litware", "rb2@litware.example", EnrollmentStatus::Verified)
+        .id;
     app.create_named_reseller(
         "Unrelated Ltd",
         "ru@unrelated.example",
@@ -670,7 +676,7 @@ async fn reseller_of_record_and_support_contact_are_set_seen_and_logged() {
         .text()
         .await
         .unwrap();
-    assert!(texts(&html, "#subscriptions tbody tr")[0].contains("Tailspin (contact@example.com)"));
+    assert!(texts(&html, "#subscriptions tbody tr")[0].contains("Tailspin (ra2@tailspin.example)"));
 
     // Only the provider or a partner may be named; anything else is refused and nothing changes.
     let stranger = app
@@ -712,6 +718,17 @@ async fn reseller_of_record_and_support_contact_are_set_seen_and_logged() {
 async fn a_reseller_administers_for_the_customer_until_its_delegation_is_removed() {
     let app = spawn_app().await;
     let w = world(&app).await;
+    // What the reseller's own log held before (its enrollment, the partnership it accepted).
+    let own_entries = |app: &TestApp| -> usize {
+        app.with_conn(|conn| {
+            activity_log::table
+                .filter(activity_log::actor_partner_id.eq(w.ra1))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        }) as usize
+    };
+    let before = own_entries(&app);
     let northwind = client(&w, "reseller of A");
     let html = app
         .get_with(northwind, "/reseller/customers")
@@ -759,7 +776,7 @@ async fn a_reseller_administers_for_the_customer_until_its_delegation_is_removed
         .text()
         .await
         .unwrap();
-    assert_eq!(texts(&html, "#activity tbody tr").len(), 1);
+    assert_eq!(texts(&html, "#activity tbody tr").len(), before + 1);
     assert!(texts(&html, "#activity tbody tr")[0].contains("10 → 25"));
     let res = app
         .post_form_with(
@@ -805,6 +822,14 @@ async fn the_activity_log_filters_pages_and_exports() {
     let w = world(&app).await;
     let alice = client(&w, "provider A");
     let base = format!("/subscriptions/{}", w.sub_a);
+    // The log holds what made the world already (the provider, its partnerships).
+    let earlier: i64 = app.with_conn(|conn| {
+        activity_log::table
+            .filter(activity_log::provider_id.eq(w.a))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
     for q in 11..=70 {
         app.post_form_with(
             alice,
@@ -828,7 +853,10 @@ async fn the_activity_log_filters_pages_and_exports() {
         .map(|a| a.value().attr("href").unwrap().to_owned())
         .unwrap();
     let html = app.get_with(alice, &next).await.text().await.unwrap();
-    assert_eq!(texts(&html, "#activity tbody tr").len(), 10);
+    assert_eq!(
+        texts(&html, "#activity tbody tr").len() as i64,
+        10 + earlier
+    );
 
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let html = app
@@ -862,7 +890,21 @@ async fn the_activity_log_filters_pages_and_exports() {
         .text()
         .await
         .unwrap();
-    assert!(texts(&html, "#activity tbody tr").is_empty());
+    // Only what concerns Tailspin (its partnership), none of Northwind's changes.
+    let about_ra2: i64 = app.with_conn(|conn| {
+        activity_log::table
+            .filter(activity_log::provider_id.eq(w.a))
+            .filter(activity_log::reseller_id.eq(w.ra2))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    let rows = texts(&html, "#activity tbody tr");
+    assert_eq!(rows.len() as i64, about_ra2);
+    assert!(
+        rows.iter().all(|r| !r.contains("Quantity changed")),
+        "{rows:?}"
+    );
 
     let csv = app
         .get_with(

@@ -4,9 +4,10 @@
 
 use diesel::prelude::*;
 
-use crate::auth::ProviderId;
 use crate::db::schema::{customers, partners, provider_customers};
 use crate::db::{DbConnection, like_pattern, lower, new_id, now};
+use crate::domain::{CustomerId, CustomerOrigin, ProviderId, ResellerId};
+use crate::i18n::Locale;
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -25,7 +26,7 @@ pub struct Customer {
     pub contact_last_name: String,
     pub contact_email: String,
     pub contact_phone: String,
-    pub language: String,
+    pub language: Locale,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
 }
@@ -39,7 +40,7 @@ pub struct ProviderCustomer {
     pub reseller_id: Option<i64>,
     pub delegated_admin: bool,
     pub azure_tenant_owner: bool,
-    pub origin: String,
+    pub origin: CustomerOrigin,
     pub company_name: String,
     pub domain_prefix: String,
     pub subscription_count: i64,
@@ -75,7 +76,7 @@ pub struct NewCustomer<'a> {
     pub contact_last_name: &'a str,
     pub contact_email: &'a str,
     pub contact_phone: &'a str,
-    pub language: &'a str,
+    pub language: Locale,
 }
 
 impl Customer {
@@ -127,7 +128,7 @@ pub struct NewRelation {
     pub reseller_id: Option<i64>,
     pub delegated_admin: bool,
     pub azure_tenant_owner: bool,
-    pub origin: &'static str,
+    pub origin: CustomerOrigin,
     pub subscription_count: i64,
 }
 
@@ -137,7 +138,7 @@ impl ProviderCustomer {
     /// that came by invitation decided about delegation itself when it accepted; the provider cannot
     /// give a reseller what the customer did not, so a new association carries none.
     pub fn delegation_for(&self, reseller: Option<i64>) -> bool {
-        reseller.is_some() && self.origin == "created"
+        reseller.is_some() && self.origin == CustomerOrigin::Created
     }
 
     pub fn create(
@@ -176,6 +177,20 @@ impl ProviderCustomer {
             .filter(provider_customers::customer_id.eq(customer_id))
             .select(ProviderCustomer::as_select())
             .first(conn)
+    }
+
+    /// Whether the provider has a relationship with the customer.
+    pub fn exists(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        customer_id: i64,
+    ) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            provider_customers::table
+                .filter(provider_customers::provider_id.eq(provider_id))
+                .filter(provider_customers::customer_id.eq(customer_id)),
+        ))
+        .get_result(conn)
     }
 
     /// The provider's customers, newest first, filtered and searched, a page at a time. The search
@@ -228,7 +243,7 @@ impl ProviderCustomer {
     /// The customers delegated to a reseller, across its providers, newest first; with each provider's name.
     pub fn page_for_reseller(
         conn: &mut DbConnection,
-        reseller: crate::auth::ResellerId,
+        reseller: ResellerId,
         seek: &Seek<i64>,
         per_page: usize,
     ) -> QueryResult<Page<CustomerRow>> {
@@ -258,7 +273,7 @@ impl ProviderCustomer {
     /// is delegated.
     pub fn providers_of_customer(
         conn: &mut DbConnection,
-        customer: crate::auth::CustomerId,
+        customer: CustomerId,
     ) -> QueryResult<Vec<(String, Option<String>, bool)>> {
         let providers = diesel::alias!(partners as providers);
         provider_customers::table

@@ -6,16 +6,17 @@ use diesel::prelude::*;
 
 use crate::db::schema::drafts;
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::{DraftKind, DraftStatus};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = drafts)]
 pub struct Draft {
     pub id: i64,
-    pub kind: String,
+    pub kind: DraftKind,
     pub user_id: i64,
     pub provider_id: i64,
     pub data: String,
-    pub status: String,
+    pub status: DraftStatus,
     pub result_id: Option<i64>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
@@ -23,14 +24,14 @@ pub struct Draft {
     pub sealed_secret: Option<String>,
 }
 
-pub const OPEN: &str = "open";
-pub const SUBMITTED: &str = "submitted";
-pub const CANCELLED: &str = "cancelled";
+const OPEN: DraftStatus = DraftStatus::Open;
+const SUBMITTED: DraftStatus = DraftStatus::Submitted;
+const CANCELLED: DraftStatus = DraftStatus::Cancelled;
 
 impl Draft {
     pub fn create(
         conn: &mut DbConnection,
-        kind: &str,
+        kind: DraftKind,
         user_id: i64,
         provider_id: i64,
         data: &str,
@@ -59,7 +60,7 @@ impl Draft {
         conn: &mut DbConnection,
         id: i64,
         user_id: i64,
-        kind: &str,
+        kind: DraftKind,
     ) -> QueryResult<Draft> {
         drafts::table
             .filter(drafts::id.eq(id))

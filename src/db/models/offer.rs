@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::offers;
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::Billing;
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -15,7 +16,7 @@ pub struct Offer {
     pub description: String,
     pub unit_price_minor: i64,
     pub currency: String,
-    pub billing: String,
+    pub billing: Billing,
     pub min_licenses: i32,
     pub max_licenses: i32,
     pub retired_at: Option<chrono::NaiveDateTime>,
@@ -29,7 +30,7 @@ pub struct NewOffer<'a> {
     pub description: &'a str,
     pub unit_price_minor: i64,
     pub currency: &'a str,
-    pub billing: &'a str,
+    pub billing: Billing,
     pub min_licenses: i32,
     pub max_licenses: i32,
 }
@@ -156,14 +157,6 @@ impl Offer {
 
     /// The locale key of the billing frequency.
     pub fn billing_key(&self) -> &'static str {
-        billing_key(&self.billing)
-    }
-}
-
-pub fn billing_key(billing: &str) -> &'static str {
-    if billing == "annual" {
-        "offers.billing.annual"
-    } else {
-        "offers.billing.monthly"
+        self.billing.label_key()
     }
 }

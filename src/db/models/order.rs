@@ -4,10 +4,10 @@
 
 use diesel::prelude::*;
 
-use crate::auth::ProviderId;
 use crate::db::models::customer::ResellerFilter;
 use crate::db::schema::{customers, offers, order_lines, orders, partners, users};
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::{Billing, OrderKind, ProviderId};
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -19,7 +19,7 @@ pub struct Order {
     pub reseller_id: Option<i64>,
     pub placed_by_user_id: i64,
     pub placed_by_partner_id: Option<i64>,
-    pub kind: String,
+    pub kind: OrderKind,
     pub currency: String,
     pub total_minor: i64,
     pub idempotency_key: Option<String>,
@@ -66,11 +66,7 @@ pub struct OrderRow {
 impl OrderRow {
     /// The locale key naming the kind of order.
     pub fn kind_key(&self) -> &'static str {
-        match self.order.kind.as_str() {
-            "new_customer" => "orders.kind.new_customer",
-            "new_subscription" => "orders.kind.new_subscription",
-            _ => "orders.kind.change_quantity",
-        }
+        self.order.kind.label_key()
     }
 }
 
@@ -79,7 +75,7 @@ impl OrderRow {
 pub struct LineView {
     pub line: OrderLine,
     pub offer_name: String,
-    pub billing: String,
+    pub billing: Billing,
 }
 
 pub struct NewOrder<'a> {
@@ -88,7 +84,7 @@ pub struct NewOrder<'a> {
     pub reseller_id: Option<i64>,
     pub placed_by_user_id: i64,
     pub placed_by_partner_id: Option<i64>,
-    pub kind: &'static str,
+    pub kind: OrderKind,
     pub currency: &'a str,
     pub idempotency_key: Option<&'a str>,
 }
@@ -264,7 +260,7 @@ impl Order {
             query = query.filter(orders::provider_id.eq(provider.get()));
         }
         let row: RowTuple = query.first(conn)?;
-        let lines: Vec<(OrderLine, String, String)> = order_lines::table
+        let lines: Vec<(OrderLine, String, Billing)> = order_lines::table
             .inner_join(offers::table)
             .filter(order_lines::order_id.eq(id))
             .order(order_lines::id.asc())

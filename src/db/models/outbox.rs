@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::email_outbox;
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::OutboxStatus;
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -19,7 +20,7 @@ pub struct OutboxEmail {
     pub body_text: String,
     pub body_html: String,
     pub sensitive: bool,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: chrono::NaiveDateTime,
     pub locked_until: Option<chrono::NaiveDateTime>,
@@ -41,9 +42,9 @@ pub struct NewEmail {
     pub sensitive: bool,
 }
 
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const FAILED: &str = "failed";
+const PENDING: OutboxStatus = OutboxStatus::Pending;
+const SENT: OutboxStatus = OutboxStatus::Sent;
+const FAILED: OutboxStatus = OutboxStatus::Failed;
 
 /// The last error of a sensitive message given up on because its links expired.
 pub const EXPIRED_ERROR: &str = "expired: the personal link it carried is no longer valid";
@@ -276,12 +277,12 @@ impl OutboxEmail {
     /// Messages in a state, newest first, a page at a time (the console).
     pub fn page_by_status(
         conn: &mut DbConnection,
-        status: &str,
+        status: OutboxStatus,
         seek: &Seek<i64>,
         per_page: usize,
     ) -> QueryResult<Page<OutboxEmail>> {
         let mut query = email_outbox::table
-            .filter(email_outbox::status.eq(status.to_owned()))
+            .filter(email_outbox::status.eq(status))
             .select(OutboxEmail::as_select())
             .limit(per_page as i64 + 1)
             .into_boxed();

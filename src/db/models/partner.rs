@@ -2,25 +2,22 @@
 
 use diesel::prelude::*;
 
-use crate::auth::Role;
-use crate::db::models::activity::NewActivity;
-use crate::db::models::user::{NewUser, User};
 use crate::db::schema::partners;
 use crate::db::{DbConnection, new_id, now};
-use crate::domain::Email;
+use crate::domain::{EnrollmentStatus, PartnerKind};
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = partners)]
 pub struct Partner {
     pub id: i64,
-    pub kind: String,
+    pub kind: PartnerKind,
     pub name: String,
     pub partner_number: Option<String>,
     pub country: String,
     pub contact_name: String,
     pub contact_email: String,
-    pub enrollment_status: String,
+    pub enrollment_status: EnrollmentStatus,
     pub rejection_reason: Option<String>,
     pub reviewed_at: Option<chrono::NaiveDateTime>,
     pub reviewed_by: Option<i64>,
@@ -28,58 +25,17 @@ pub struct Partner {
     pub updated_at: chrono::NaiveDateTime,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PartnerKind {
-    Provider,
-    Reseller,
-}
-
-impl PartnerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Provider => "provider",
-            Self::Reseller => "reseller",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EnrollmentStatus {
-    Pending,
-    Verified,
-    Rejected,
-}
-
-impl EnrollmentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Verified => "verified",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pending" => Some(Self::Pending),
-            "verified" => Some(Self::Verified),
-            "rejected" => Some(Self::Rejected),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Insertable)]
 #[diesel(table_name = partners)]
 struct NewPartnerRow<'a> {
     id: i64,
-    kind: &'a str,
+    kind: PartnerKind,
     name: &'a str,
     partner_number: Option<&'a str>,
     country: &'a str,
     contact_name: &'a str,
     contact_email: &'a str,
-    enrollment_status: &'a str,
+    enrollment_status: EnrollmentStatus,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
 }
@@ -101,13 +57,13 @@ impl Partner {
         diesel::insert_into(partners::table)
             .values(NewPartnerRow {
                 id,
-                kind: new.kind.as_str(),
+                kind: new.kind,
                 name: new.name,
                 partner_number: new.partner_number,
                 country: new.country,
                 contact_name: new.contact_name,
                 contact_email: new.contact_email,
-                enrollment_status: new.enrollment_status.as_str(),
+                enrollment_status: new.enrollment_status,
                 created_at: at,
                 updated_at: at,
             })
@@ -122,13 +78,9 @@ impl Partner {
             .first(conn)
     }
 
-    pub fn enrollment_status(&self) -> EnrollmentStatus {
-        EnrollmentStatus::parse(&self.enrollment_status).unwrap_or(EnrollmentStatus::Pending)
-    }
-
     pub fn count_by_kind(conn: &mut DbConnection, kind: PartnerKind) -> QueryResult<i64> {
         partners::table
-            .filter(partners::kind.eq(kind.as_str()))
+            .filter(partners::kind.eq(kind))
             .count()
             .get_result(conn)
     }
@@ -144,7 +96,7 @@ impl Partner {
     pub fn find_reseller(conn: &mut DbConnection, id: i64) -> QueryResult<Partner> {
         partners::table
             .filter(partners::id.eq(id))
-            .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
+            .filter(partners::kind.eq(PartnerKind::Reseller))
             .select(Partner::as_select())
             .first(conn)
     }
@@ -161,11 +113,11 @@ impl Partner {
         diesel::update(
             partners::table
                 .filter(partners::id.eq(id))
-                .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
-                .filter(partners::enrollment_status.eq(EnrollmentStatus::Pending.as_str())),
+                .filter(partners::kind.eq(PartnerKind::Reseller))
+                .filter(partners::enrollment_status.eq(EnrollmentStatus::Pending)),
         )
         .set((
-            partners::enrollment_status.eq(decision.as_str()),
+            partners::enrollment_status.eq(decision),
             partners::rejection_reason.eq(reason),
             partners::reviewed_at.eq(Some(at)),
             partners::reviewed_by.eq(Some(reviewer)),
@@ -183,8 +135,8 @@ impl Partner {
         per_page: usize,
     ) -> QueryResult<Page<Partner>> {
         let mut query = partners::table
-            .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
-            .filter(partners::enrollment_status.eq(status.as_str()))
+            .filter(partners::kind.eq(PartnerKind::Reseller))
+            .filter(partners::enrollment_status.eq(status))
             .select(Partner::as_select())
             .limit(per_page as i64 + 1)
             .into_boxed();
@@ -196,8 +148,8 @@ impl Partner {
     /// How many enrollments wait for review (a small number: the review queue).
     pub fn count_pending_enrollments(conn: &mut DbConnection) -> QueryResult<i64> {
         partners::table
-            .filter(partners::kind.eq(PartnerKind::Reseller.as_str()))
-            .filter(partners::enrollment_status.eq(EnrollmentStatus::Pending.as_str()))
+            .filter(partners::kind.eq(PartnerKind::Reseller))
+            .filter(partners::enrollment_status.eq(EnrollmentStatus::Pending))
             .count()
             .get_result(conn)
     }
@@ -210,7 +162,7 @@ impl Partner {
         per_page: usize,
     ) -> QueryResult<Page<Partner>> {
         let mut query = partners::table
-            .filter(partners::kind.eq(kind.as_str()))
+            .filter(partners::kind.eq(kind))
             .select(Partner::as_select())
             .limit(per_page as i64 + 1)
             .into_boxed();
@@ -230,7 +182,7 @@ impl Partner {
         selected: Option<i64>,
     ) -> QueryResult<Vec<(i64, String)>> {
         let mut rows: Vec<(i64, String)> = partners::table
-            .filter(partners::kind.eq(kind.as_str()))
+            .filter(partners::kind.eq(kind))
             .order((partners::name.asc(), partners::id.asc()))
             .limit(limit)
             .select((partners::id, partners::name))
@@ -238,7 +190,7 @@ impl Partner {
         if let Some(id) = selected.filter(|id| !rows.iter().any(|(r, _)| r == id)) {
             let extra: Option<(i64, String)> = partners::table
                 .filter(partners::id.eq(id))
-                .filter(partners::kind.eq(kind.as_str()))
+                .filter(partners::kind.eq(kind))
                 .select((partners::id, partners::name))
                 .first(conn)
                 .optional()?;
@@ -246,58 +198,4 @@ impl Partner {
         }
         Ok(rows)
     }
-
-    /// Creates a provider organisation with its first user (console and CLI). The caller has checked
-    /// that the email is free; the unique index refuses it otherwise.
-    pub fn create_provider(
-        conn: &mut DbConnection,
-        new: NewProvider<'_>,
-    ) -> QueryResult<(i64, i64)> {
-        let provider_id = Partner::create(
-            conn,
-            NewPartner {
-                kind: PartnerKind::Provider,
-                name: new.name,
-                partner_number: None,
-                country: new.country,
-                contact_name: new.user_name,
-                contact_email: new.email.as_str(),
-                enrollment_status: EnrollmentStatus::Verified,
-            },
-        )?;
-        let user_id = User::create(
-            conn,
-            NewUser {
-                email: new.email,
-                password_hash: new.password_hash,
-                role: Role::Provider,
-                partner_id: Some(provider_id),
-                customer_id: None,
-                display_name: new.user_name,
-                locale: None,
-                must_change_password: new.must_change_password,
-            },
-        )?;
-        let mut activity = NewActivity::new("provider.created", "partner", Some(provider_id))
-            .provider(Some(provider_id))
-            .change(None, Some(new.name.to_owned()));
-        if let Some(operator) = new.created_by {
-            activity = activity.by(operator, None);
-        }
-        activity.record(conn)?;
-        Ok((provider_id, user_id))
-    }
-}
-
-/// A provider organisation and its first user.
-pub struct NewProvider<'a> {
-    pub name: &'a str,
-    pub country: &'a str,
-    pub user_name: &'a str,
-    pub email: &'a Email,
-    pub password_hash: &'a str,
-    /// The password is a temporary one, to be replaced at first sign-in.
-    pub must_change_password: bool,
-    /// The operator who created it (none from the command line).
-    pub created_by: Option<i64>,
 }

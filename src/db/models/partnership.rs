@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
-use crate::auth::{ProviderId, ResellerId};
 use crate::db::schema::{partners, partnerships};
 use crate::db::{DbConnection, like_pattern, lower, new_id, now};
+use crate::domain::{PartnershipStatus, ProviderId, ResellerId};
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -14,7 +14,7 @@ pub struct Partnership {
     pub id: i64,
     pub provider_id: i64,
     pub reseller_id: i64,
-    pub status: String,
+    pub status: PartnershipStatus,
     pub request_id: Option<i64>,
     pub customer_count: i64,
     pub license_count: i64,
@@ -50,8 +50,8 @@ pub enum Accepted {
     Reactivated(i64),
 }
 
-pub const ACTIVE: &str = "active";
-pub const REMOVED: &str = "removed";
+const ACTIVE: PartnershipStatus = PartnershipStatus::Active;
+const REMOVED: PartnershipStatus = PartnershipStatus::Removed;
 
 impl Partnership {
     /// The active partnership of this provider with this reseller, if there is one.

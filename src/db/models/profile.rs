@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::auth::ProviderId;
-use crate::db::models::session::hex;
 use crate::db::schema::{
     logos, partners, profile_change_requests, provider_profile_locations, provider_profiles,
 };
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::token::hex;
+use crate::domain::{ProfileRequestStatus, ProviderId};
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -35,7 +35,7 @@ pub struct Location {
 pub struct ProfileChangeRequest {
     pub id: i64,
     pub provider_id: i64,
-    pub status: String,
+    pub status: ProfileRequestStatus,
     pub company_name: String,
     pub logo_id: Option<i64>,
     pub locations: String,
@@ -61,10 +61,7 @@ pub struct PublicListing {
     pub locations: Vec<Location>,
 }
 
-pub const SUBMITTED: &str = "submitted";
-pub const IN_REVIEW: &str = "in_review";
-pub const COMPLETED: &str = "completed";
-pub const REJECTED: &str = "rejected";
+use ProfileRequestStatus::{Completed, InReview, Rejected, Submitted};
 
 impl ProfileChangeRequest {
     pub fn locations(&self) -> Vec<Location> {
@@ -72,24 +69,19 @@ impl ProfileChangeRequest {
     }
 
     pub fn status_key(&self) -> &'static str {
-        match self.status.as_str() {
-            SUBMITTED => "profile.status.submitted",
-            IN_REVIEW => "profile.status.in_review",
-            COMPLETED => "profile.status.completed",
-            _ => "profile.status.rejected",
-        }
+        self.status.label_key()
     }
 
     pub fn badge(&self) -> &'static str {
-        match self.status.as_str() {
-            COMPLETED => "badge-ok",
-            REJECTED => "badge-bad",
-            _ => "badge-warn",
+        match self.status {
+            Completed => "badge-ok",
+            Rejected => "badge-bad",
+            Submitted | InReview => "badge-warn",
         }
     }
 
     pub fn is_open(&self) -> bool {
-        matches!(self.status.as_str(), SUBMITTED | IN_REVIEW)
+        self.status.is_open()
     }
 
     /// Files a request (status Submitted, expected within 21 days). The one-open-request-per-provider
@@ -108,7 +100,7 @@ impl ProfileChangeRequest {
             .values((
                 profile_change_requests::id.eq(id),
                 profile_change_requests::provider_id.eq(provider.get()),
-                profile_change_requests::status.eq(SUBMITTED),
+                profile_change_requests::status.eq(Submitted),
                 profile_change_requests::company_name.eq(company_name),
                 profile_change_requests::logo_id.eq(logo_id),
                 profile_change_requests::locations
@@ -145,17 +137,17 @@ impl ProfileChangeRequest {
     /// decided ones newest first.
     pub fn page_by_status(
         conn: &mut DbConnection,
-        status: &str,
+        status: ProfileRequestStatus,
         seek: &Seek<i64>,
         per_page: usize,
     ) -> QueryResult<Page<QueuedRequest>> {
         let mut query = profile_change_requests::table
             .inner_join(partners::table.on(partners::id.eq(profile_change_requests::provider_id)))
-            .filter(profile_change_requests::status.eq(status.to_owned()))
+            .filter(profile_change_requests::status.eq(status))
             .select((ProfileChangeRequest::as_select(), partners::name))
             .limit(per_page as i64 + 1)
             .into_boxed();
-        query = if matches!(status, SUBMITTED | IN_REVIEW) {
+        query = if status.is_open() {
             crate::oldest_first!(query, profile_change_requests::id, seek)
         } else {
             crate::newest_first!(query, profile_change_requests::id, seek)
@@ -178,7 +170,7 @@ impl ProfileChangeRequest {
 
     pub fn count_open(conn: &mut DbConnection) -> QueryResult<i64> {
         profile_change_requests::table
-            .filter(profile_change_requests::status.eq_any([SUBMITTED, IN_REVIEW]))
+            .filter(profile_change_requests::status.eq_any([Submitted, InReview]))
             .count()
             .get_result(conn)
     }
@@ -187,8 +179,8 @@ impl ProfileChangeRequest {
     pub fn decide(
         conn: &mut DbConnection,
         id: i64,
-        from: &[&str],
-        to: &str,
+        from: &[ProfileRequestStatus],
+        to: ProfileRequestStatus,
         reviewer: i64,
         reason: Option<&str>,
     ) -> QueryResult<bool> {

@@ -3,43 +3,24 @@
 //! single-use, expiring, revocable; a resend makes a new link and retires the old one.
 
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::auth::ProviderId;
-use crate::auth::session::new_token;
-use crate::db::models::session::hex;
 use crate::db::schema::{relationship_requests, users};
 use crate::db::{DbConnection, new_id, now};
-use crate::error::AppError;
+use crate::domain::token::hash_token;
+use crate::domain::{ProviderId, RequestKind, RequestStatus, ResellerId};
 use crate::pagination::{Page, Seek};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RequestKind {
-    Partnership,
-    CustomerInvitation,
-}
-
-impl RequestKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Partnership => "partnership",
-            Self::CustomerInvitation => "customer_invitation",
-        }
-    }
-}
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = relationship_requests)]
 pub struct RelationshipRequest {
     pub id: i64,
-    pub kind: String,
+    pub kind: RequestKind,
     pub provider_id: i64,
     pub token_hash: String,
     pub recipient_email: Option<String>,
     pub reseller_id: Option<i64>,
     pub include_delegated_admin: bool,
-    pub status: String,
+    pub status: RequestStatus,
     pub superseded_by: Option<i64>,
     pub created_by: i64,
     pub created_at: chrono::NaiveDateTime,
@@ -108,10 +89,6 @@ impl SentRequest {
     }
 }
 
-pub fn hash_token(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
 /// The hash of a token as it arrives in a URL; anything that is not a token we issued is no token.
 fn hash_if_plausible(token: &str) -> Option<String> {
     let plausible = (40..=64).contains(&token.len())
@@ -133,27 +110,13 @@ pub struct NewRequest<'a> {
 
 impl RelationshipRequest {
     pub fn state(&self) -> LinkState {
-        match self.status.as_str() {
-            "accepted" => LinkState::Accepted,
-            "declined" => LinkState::Declined,
-            "revoked" => LinkState::Revoked,
-            "superseded" => LinkState::Superseded,
-            _ if self.expires_at <= now() => LinkState::Expired,
-            _ => LinkState::Pending,
-        }
-    }
-
-    /// The request behind a link, if the link can still be used; otherwise the page that says why
-    /// (404 for a link that was never made, 410 for one that was used, expired, revoked or replaced).
-    pub fn usable(request: Option<RelationshipRequest>) -> Result<RelationshipRequest, AppError> {
-        let request = request.ok_or(AppError::NotFound)?;
-        match request.state() {
-            LinkState::Pending => Ok(request),
-            LinkState::Expired => Err(AppError::Gone("errors.link.expired")),
-            LinkState::Accepted => Err(AppError::Gone("errors.link.used")),
-            LinkState::Declined => Err(AppError::Gone("errors.link.declined")),
-            LinkState::Revoked => Err(AppError::Gone("errors.link.revoked")),
-            LinkState::Superseded => Err(AppError::Gone("errors.link.superseded")),
+        match self.status {
+            RequestStatus::Accepted => LinkState::Accepted,
+            RequestStatus::Declined => LinkState::Declined,
+            RequestStatus::Revoked => LinkState::Revoked,
+            RequestStatus::Superseded => LinkState::Superseded,
+            RequestStatus::Pending if self.expires_at <= now() => LinkState::Expired,
+            RequestStatus::Pending => LinkState::Pending,
         }
     }
 
@@ -173,34 +136,33 @@ impl RelationshipRequest {
             .map(|_| ())
     }
 
-    /// Makes a request and returns it with its token: the only time the token exists in clear.
+    /// Makes a request with a token (made by the caller, and kept here only as its hash).
     pub fn create(
         conn: &mut DbConnection,
         new: NewRequest<'_>,
-    ) -> Result<(RelationshipRequest, String), AppError> {
-        let token = new_token()?;
+        token: &str,
+    ) -> QueryResult<RelationshipRequest> {
         let at = now();
         let id = new_id();
         diesel::insert_into(relationship_requests::table)
             .values((
                 relationship_requests::id.eq(id),
-                relationship_requests::kind.eq(new.kind.as_str()),
+                relationship_requests::kind.eq(new.kind),
                 relationship_requests::provider_id.eq(new.provider.get()),
-                relationship_requests::token_hash.eq(hash_token(&token)),
+                relationship_requests::token_hash.eq(hash_token(token)),
                 relationship_requests::recipient_email.eq(new.recipient_email),
                 relationship_requests::reseller_id.eq(new.reseller_id),
                 relationship_requests::include_delegated_admin.eq(new.include_delegated_admin),
-                relationship_requests::status.eq("pending"),
+                relationship_requests::status.eq(RequestStatus::Pending),
                 relationship_requests::created_by.eq(new.created_by),
                 relationship_requests::created_at.eq(at),
                 relationship_requests::expires_at.eq(at + new.ttl),
             ))
             .execute(conn)?;
-        let request = relationship_requests::table
+        relationship_requests::table
             .find(id)
             .select(RelationshipRequest::as_select())
-            .first(conn)?;
-        Ok((request, token))
+            .first(conn)
     }
 
     /// The request a link's token belongs to, whatever its state.
@@ -214,7 +176,7 @@ impl RelationshipRequest {
         };
         relationship_requests::table
             .filter(relationship_requests::token_hash.eq(hash))
-            .filter(relationship_requests::kind.eq(kind.as_str()))
+            .filter(relationship_requests::kind.eq(kind))
             .select(RelationshipRequest::as_select())
             .first(conn)
             .optional()
@@ -230,7 +192,7 @@ impl RelationshipRequest {
         relationship_requests::table
             .filter(relationship_requests::id.eq(id))
             .filter(relationship_requests::provider_id.eq(provider.get()))
-            .filter(relationship_requests::kind.eq(kind.as_str()))
+            .filter(relationship_requests::kind.eq(kind))
             .select(RelationshipRequest::as_select())
             .first(conn)
     }
@@ -246,8 +208,8 @@ impl RelationshipRequest {
         let mut query = relationship_requests::table
             .inner_join(users::table.on(users::id.eq(relationship_requests::created_by)))
             .filter(relationship_requests::provider_id.eq(provider.get()))
-            .filter(relationship_requests::kind.eq(kind.as_str()))
-            .filter(relationship_requests::status.ne("superseded"))
+            .filter(relationship_requests::kind.eq(kind))
+            .filter(relationship_requests::status.ne(RequestStatus::Superseded))
             .select((RelationshipRequest::as_select(), users::display_name))
             .limit(per_page as i64 + 1)
             .into_boxed();
@@ -281,14 +243,14 @@ impl RelationshipRequest {
     pub fn respond(
         conn: &mut DbConnection,
         id: i64,
-        status: &'static str,
+        status: RequestStatus,
         responded_by: Option<i64>,
         accepted_partner_id: Option<i64>,
     ) -> QueryResult<bool> {
         diesel::update(
             relationship_requests::table
                 .filter(relationship_requests::id.eq(id))
-                .filter(relationship_requests::status.eq("pending")),
+                .filter(relationship_requests::status.eq(RequestStatus::Pending)),
         )
         .set((
             relationship_requests::status.eq(status),
@@ -305,9 +267,9 @@ impl RelationshipRequest {
         diesel::update(
             relationship_requests::table
                 .filter(relationship_requests::id.eq(id))
-                .filter(relationship_requests::status.eq("pending")),
+                .filter(relationship_requests::status.eq(RequestStatus::Pending)),
         )
-        .set(relationship_requests::status.eq("revoked"))
+        .set(relationship_requests::status.eq(RequestStatus::Revoked))
         .execute(conn)
         .map(|n| n == 1)
     }
@@ -317,10 +279,14 @@ impl RelationshipRequest {
         diesel::update(
             relationship_requests::table
                 .filter(relationship_requests::id.eq(id))
-                .filter(relationship_requests::status.eq_any(["pending", "revoked", "declined"])),
+                .filter(relationship_requests::status.eq_any([
+                    RequestStatus::Pending,
+                    RequestStatus::Revoked,
+                    RequestStatus::Declined,
+                ])),
         )
         .set((
-            relationship_requests::status.eq("superseded"),
+            relationship_requests::status.eq(RequestStatus::Superseded),
             relationship_requests::superseded_by.eq(Some(by)),
         ))
         .execute(conn)
@@ -354,7 +320,7 @@ impl RelationshipRequest {
     /// Open partnership requests emailed to any user of this reseller, newest first.
     pub fn open_for_reseller(
         conn: &mut DbConnection,
-        reseller: crate::auth::ResellerId,
+        reseller: ResellerId,
         limit: i64,
     ) -> QueryResult<Vec<OpenRequest>> {
         use crate::db::schema::partners;
@@ -363,8 +329,8 @@ impl RelationshipRequest {
             .select(users::email);
         relationship_requests::table
             .inner_join(partners::table.on(partners::id.eq(relationship_requests::provider_id)))
-            .filter(relationship_requests::kind.eq(RequestKind::Partnership.as_str()))
-            .filter(relationship_requests::status.eq("pending"))
+            .filter(relationship_requests::kind.eq(RequestKind::Partnership))
+            .filter(relationship_requests::status.eq(RequestStatus::Pending))
             .filter(relationship_requests::expires_at.gt(now()))
             .filter(relationship_requests::recipient_email.eq_any(emails.nullable()))
             .filter(relationship_requests::sent_at.is_not_null())

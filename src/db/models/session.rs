@@ -1,17 +1,17 @@
 //! Rows of the server-side session store.
 
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::db::schema::sessions;
 use crate::db::{DbConnection, now};
+use crate::domain::token::hash_token;
 
 pub struct SessionRow;
 
 impl SessionRow {
     /// The stored id for a cookie's session key.
     pub fn hash_key(key: &str) -> String {
-        hex(&Sha256::digest(key.as_bytes()))
+        hash_token(key)
     }
 
     /// The state of a session that has not expired.
@@ -108,13 +108,4 @@ impl SessionRow {
     pub fn delete_expired(conn: &mut DbConnection) -> QueryResult<usize> {
         diesel::delete(sessions::table.filter(sessions::expires_at.le(now()))).execute(conn)
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }

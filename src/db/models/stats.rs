@@ -4,9 +4,9 @@
 
 use diesel::prelude::*;
 
-use crate::auth::ProviderId;
 use crate::db::DbConnection;
 use crate::db::schema::{provider_monthly_stats, provider_stats};
+use crate::domain::ProviderId;
 
 #[derive(Queryable, Selectable, Clone, Debug, Default)]
 #[diesel(table_name = provider_stats)]

@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
-use crate::auth::ProviderId;
 use crate::db::schema::{offers, subscriptions};
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::{Billing, CustomerId, ProviderId, ResellerId, SubscriptionStatus};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = subscriptions)]
@@ -15,7 +15,7 @@ pub struct Subscription {
     pub customer_id: i64,
     pub offer_id: i64,
     pub quantity: i32,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub reseller_of_record_id: Option<i64>,
     pub support_contact_id: i64,
     pub created_at: chrono::NaiveDateTime,
@@ -27,7 +27,7 @@ pub struct Subscription {
 pub struct SubscriptionSummary {
     pub subscription: Subscription,
     pub offer_name: String,
-    pub billing: String,
+    pub billing: Billing,
 }
 
 pub struct NewSubscription {
@@ -50,7 +50,7 @@ impl Subscription {
                 subscriptions::customer_id.eq(new.customer_id),
                 subscriptions::offer_id.eq(new.offer_id),
                 subscriptions::quantity.eq(new.quantity),
-                subscriptions::status.eq("active"),
+                subscriptions::status.eq(SubscriptionStatus::Active),
                 subscriptions::reseller_of_record_id.eq(new.reseller_of_record_id),
                 subscriptions::support_contact_id.eq(new.support_contact_id),
                 subscriptions::created_at.eq(at),
@@ -69,7 +69,7 @@ impl Subscription {
         if customer_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(Subscription, String, String)> = subscriptions::table
+        let rows: Vec<(Subscription, String, Billing)> = subscriptions::table
             .inner_join(offers::table)
             .filter(subscriptions::provider_id.eq(provider.get()))
             .filter(subscriptions::customer_id.eq_any(customer_ids))
@@ -105,9 +105,9 @@ pub enum Scope {
     /// One of the provider's own.
     Provider(ProviderId),
     /// One the reseller is reseller of record or support contact of, or administers for the customer.
-    Reseller(crate::auth::ResellerId),
+    Reseller(ResellerId),
     /// One of the customer's own.
-    Customer(crate::auth::CustomerId),
+    Customer(CustomerId),
 }
 
 impl Subscription {
@@ -187,7 +187,7 @@ impl Subscription {
                 partnerships::table
                     .filter(partnerships::provider_id.eq(subscription.provider_id))
                     .filter(partnerships::reseller_id.eq(reseller_id))
-                    .filter(partnerships::status.eq(crate::db::models::partnership::ACTIVE)),
+                    .filter(partnerships::status.eq(crate::domain::PartnershipStatus::Active)),
             )),
         )
         .get_result(conn)
@@ -222,7 +222,11 @@ impl Subscription {
             .map(|_| ())
     }
 
-    pub fn set_status(conn: &mut DbConnection, id: i64, status: &str) -> QueryResult<()> {
+    pub fn set_status(
+        conn: &mut DbConnection,
+        id: i64,
+        status: SubscriptionStatus,
+    ) -> QueryResult<()> {
         diesel::update(subscriptions::table.find(id))
             .set((
                 subscriptions::status.eq(status),
@@ -260,7 +264,7 @@ impl Subscription {
     /// first, with the customer's and provider's names.
     pub fn page_for_reseller(
         conn: &mut DbConnection,
-        reseller: crate::auth::ResellerId,
+        reseller: ResellerId,
         seek: &crate::pagination::Seek<i64>,
         per_page: usize,
     ) -> QueryResult<crate::pagination::Page<ResellerSubscription>> {
@@ -308,7 +312,7 @@ impl Subscription {
     /// A customer's own subscriptions, across its providers, with each one's support contact.
     pub fn for_customer(
         conn: &mut DbConnection,
-        customer: crate::auth::CustomerId,
+        customer: CustomerId,
     ) -> QueryResult<Vec<CustomerSubscription>> {
         use crate::db::schema::partners;
         let rows: Vec<(Subscription, String, String, String)> = subscriptions::table
@@ -345,7 +349,7 @@ impl Subscription {
         if customer_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(Subscription, String, String)> = subscriptions::table
+        let rows: Vec<(Subscription, String, Billing)> = subscriptions::table
             .inner_join(offers::table)
             .filter(subscriptions::customer_id.eq_any(customer_ids))
             .order((subscriptions::customer_id.asc(), subscriptions::id.asc()))

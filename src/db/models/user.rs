@@ -2,10 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::auth::Role;
 use crate::db::schema::{partners, users};
 use crate::db::{DbConnection, new_id, now};
-use crate::domain::Email;
+use crate::domain::{Email, EnrollmentStatus, PartnerKind, Role};
 use crate::i18n::Locale;
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -14,11 +13,11 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub partner_id: Option<i64>,
     pub customer_id: Option<i64>,
     pub display_name: String,
-    pub locale: Option<String>,
+    pub locale: Option<Locale>,
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: chrono::NaiveDateTime,
@@ -32,11 +31,11 @@ struct NewUserRow<'a> {
     id: i64,
     email: &'a str,
     password_hash: &'a str,
-    role: &'a str,
+    role: Role,
     partner_id: Option<i64>,
     customer_id: Option<i64>,
     display_name: &'a str,
-    locale: Option<&'a str>,
+    locale: Option<Locale>,
     must_change_password: bool,
     disabled: bool,
     created_at: chrono::NaiveDateTime,
@@ -59,20 +58,12 @@ pub struct NewUser<'a> {
 #[derive(Queryable, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PartnerSummary {
     pub id: i64,
-    pub kind: String,
+    pub kind: PartnerKind,
     pub name: String,
-    pub enrollment_status: String,
+    pub enrollment_status: EnrollmentStatus,
 }
 
 impl User {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Customer)
-    }
-
-    pub fn locale(&self) -> Option<Locale> {
-        self.locale.as_deref().and_then(Locale::from_code)
-    }
-
     pub fn create(conn: &mut DbConnection, new: NewUser<'_>) -> QueryResult<i64> {
         let id = new_id();
         let at = now();
@@ -81,11 +72,11 @@ impl User {
                 id,
                 email: new.email.as_str(),
                 password_hash: new.password_hash,
-                role: new.role.as_str(),
+                role: new.role,
                 partner_id: new.partner_id,
                 customer_id: new.customer_id,
                 display_name: new.display_name,
-                locale: new.locale.map(Locale::code),
+                locale: new.locale,
                 must_change_password: new.must_change_password,
                 disabled: false,
                 created_at: at,
@@ -162,7 +153,7 @@ impl User {
 
     pub fn set_locale(conn: &mut DbConnection, id: i64, locale: Locale) -> QueryResult<()> {
         diesel::update(users::table.find(id))
-            .set(users::locale.eq(Some(locale.code())))
+            .set(users::locale.eq(Some(locale)))
             .execute(conn)
             .map(|_| ())
     }

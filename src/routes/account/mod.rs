@@ -8,14 +8,10 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, PasswordChange, Signed, password};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::session::SessionRow;
-use crate::db::models::user::User;
-use crate::email::{self, messages::PasswordChanged};
-use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
-use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::error::AppResult;
+use crate::routes::{home_page, see_other};
+use crate::services::account::{self, ChangePassword, PasswordError};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -65,24 +61,6 @@ pub async fn change_password(
         errors.add("confirm_password", "account.password.mismatch");
     }
 
-    let user_id = user.id;
-    let stored = state
-        .db
-        .read(move |conn| Ok(User::find(conn, user_id)?.password_hash))
-        .await?;
-    let current = form.current_password.clone();
-    let new = form.new_password.clone();
-    let check_current = errors.has("current_password");
-    let (current_ok, new_hash) = web::block(move || {
-        let ok = !check_current && password::verify(&stored, &current);
-        let hash = if ok { Some(password::hash(&new)) } else { None };
-        (ok, hash)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("password hashing was cancelled: {e}"))?;
-    if !current_ok {
-        errors.add("current_password", "account.password.current_wrong");
-    }
     if !errors.is_empty() {
         let page = PasswordPage {
             ctx: Ctx::build(&req).await?,
@@ -91,38 +69,35 @@ pub async fn change_password(
         };
         return Ok(crate::routes::form_page(&req, page, true));
     }
-    let new_hash =
-        new_hash.ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("no hash made")))??;
-
-    let tr = Tr(user.locale.unwrap_or_default());
-    let message = PasswordChanged {
-        tr,
-        name: user.display_name.clone(),
-        when: tr.datetime(&crate::db::now()),
-        sign_in_url: state.url("/sign-in"),
-    };
-    let to = user.email.clone();
-    let partner_id = user.partner_id();
-    let role = user.role;
-    state
-        .db
-        .write(move |conn| {
-            User::set_password(conn, user_id, &new_hash, false)?;
-            // Every session of this user ends, this one included; it continues under a new key below.
-            SessionRow::delete_for_user(conn, user_id, None)?;
-            let provider = (role == crate::auth::Role::Provider)
-                .then_some(partner_id)
-                .flatten();
-            NewActivity::new("user.password_changed", "user", Some(user_id))
-                .by(user_id, partner_id)
-                .provider(provider)
-                .record(conn)?;
-            email::queue(conn, &to, &message)?;
-            Ok(())
-        })
-        .await?;
+    let changed = account::change_password(
+        &state.db,
+        ChangePassword {
+            user_id: user.id,
+            role: user.role,
+            partner_id: user.partner_id(),
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            locale: user.locale,
+            current: form.current_password,
+            new: form.new_password,
+            sign_in_url: state.url("/sign-in"),
+        },
+    )
+    .await;
+    match changed {
+        Ok(()) => {}
+        Err(PasswordError::CurrentWrong(errors)) => {
+            let page = PasswordPage {
+                ctx: Ctx::build(&req).await?,
+                forced: user.must_change_password,
+                errors,
+            };
+            return Ok(crate::routes::form_page(&req, page, true));
+        }
+        Err(PasswordError::Db(err)) => return Err(err.into()),
+    }
     state.wake_outbox();
     session.renew();
     session.flash(FlashKind::Success, "account.password.changed")?;
-    Ok(see_other(user.role.home()))
+    Ok(see_other(home_page(user.role)))
 }

@@ -7,18 +7,19 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{OperatorStaff, ProviderId, ProviderStaff, ResellerStaff, Signed};
+use crate::auth::{OperatorStaff, ProviderStaff, ResellerStaff, Signed};
 use crate::db::DbConnection;
 use crate::db::models::activity::{Activity, LogFilter, LogRow};
 use crate::db::models::customer::{ProviderCustomer, ResellerFilter};
 use crate::db::models::partnership::Partnership;
+use crate::domain::ProviderId;
 use crate::domain::day_bounds;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Tr;
 use crate::pagination::{PER_PAGE, Page, PageQuery, Seek};
 use crate::routes::csv::{BATCH, download};
 use crate::routes::customers::reseller_filter;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors, request_locale};
 
 #[derive(Deserialize, Default, Clone)]
@@ -123,7 +124,7 @@ pub async fn provider_log(
             let page = Activity::page(conn, &filter, &seek, PER_PAGE)?;
             let resellers =
                 Partnership::choices_for_provider(conn, provider, 200, filter.reseller)?;
-            Ok((page, resellers, errors))
+            Ok::<_, AppError>((page, resellers, errors))
         })
         .await?;
     respond(&req, query, resellers, page, errors, true, "/activity-log").await
@@ -189,7 +190,7 @@ async fn plain_log(
     let seek = query.seek::<i64>();
     let page = state
         .db
-        .read(move |conn| Ok(Activity::page(conn, &filter, &seek, PER_PAGE)?))
+        .query(move |conn| Activity::page(conn, &filter, &seek, PER_PAGE))
         .await?;
     respond(
         req,

@@ -7,15 +7,14 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, CurrentUser, Role, password};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::customer::{Customer, NewCustomer};
-use crate::db::models::user::{NewUser, User};
+use crate::auth::{AppSession, CurrentUser, password};
+use crate::domain::Role;
 use crate::domain::{Country, DomainPrefix, Email};
 use crate::error::{AppError, AppResult};
-use crate::routes::enroll::is_unique_violation;
-use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::i18n::Locale;
+use crate::routes::{home_page, see_other};
+use crate::services::customer_sign_up::{self, SignUp, SignUpError};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors, request_locale};
 
 #[derive(Deserialize, Default, Clone)]
@@ -86,7 +85,7 @@ pub async fn form(
             state
                 .safe_next(query.next.as_deref())
                 .as_deref()
-                .unwrap_or(user.role.home()),
+                .unwrap_or(home_page(user.role)),
         ));
     }
     let form = SignUpForm {
@@ -96,6 +95,38 @@ pub async fn form(
     render(&req, &state, form, FormErrors::new()).await
 }
 
+impl SignUpForm {
+    /// The form parsed, or a message per field (the values typed stay in the form).
+    fn parse(&self, locale: Locale) -> Result<SignUp, FormErrors> {
+        let mut errors = FormErrors::new();
+        let company_name = errors.text("company_name", &self.company_name, 200);
+        let domain = errors.check("domain_prefix", DomainPrefix::parse(&self.domain_prefix));
+        let country = errors.check("country", Country::parse(&self.country));
+        let contact_first_name = errors.text("contact_first_name", &self.contact_first_name, 100);
+        let contact_last_name = errors.text("contact_last_name", &self.contact_last_name, 100);
+        let email = errors.check("email", Email::parse(&self.email));
+        if let Err(key) = password::check_new(&self.password) {
+            errors.add("password", key);
+        }
+        if self.confirm_password != self.password {
+            errors.add("confirm_password", "account.password.mismatch");
+        }
+        match (domain, country, email) {
+            (Some(domain), Some(country), Some(email)) if errors.is_empty() => Ok(SignUp {
+                company_name,
+                domain,
+                country,
+                contact_first_name,
+                contact_last_name,
+                email,
+                password: self.password.clone(),
+                locale,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -103,113 +134,23 @@ pub async fn submit(
     form: web::Form<SignUpForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let mut errors = FormErrors::new();
-    errors.text("company_name", &form.company_name, 200);
-    let domain = errors.check("domain_prefix", DomainPrefix::parse(&form.domain_prefix));
-    let country = errors.check("country", Country::parse(&form.country));
-    errors.text("contact_first_name", &form.contact_first_name, 100);
-    errors.text("contact_last_name", &form.contact_last_name, 100);
-    let email = errors.check("email", Email::parse(&form.email));
-    if let Err(key) = password::check_new(&form.password) {
-        errors.add("password", key);
-    }
-    if form.confirm_password != form.password {
-        errors.add("confirm_password", "account.password.mismatch");
-    }
-    let (Some(domain), Some(country), Some(email)) = (domain, country, email) else {
-        return render(&req, &state, form, errors).await;
+    let locale = request_locale(&req).await?;
+    let sign_up = match form.parse(locale) {
+        Ok(sign_up) => sign_up,
+        Err(errors) => return render(&req, &state, form, errors).await,
     };
-    if !errors.is_empty() {
-        return render(&req, &state, form, errors).await;
-    }
     // Whether a domain or address is taken is told only to a well-formed form, and only as often as
     // the throttle allows: no probing or squatting at speed.
     if let Some(wait) = state
         .throttle
-        .sign_up_wait(email.as_str(), state.client_address(&req))
+        .sign_up_wait(sign_up.email.as_str(), state.client_address(&req))
     {
         return Err(AppError::TooManyRequests(wait));
     }
-    let (d, e) = (domain.clone(), email.clone());
-    let (domain_taken, email_taken) = state
-        .db
-        .read(move |conn| {
-            Ok((
-                Customer::domain_taken(conn, d.as_str())?,
-                User::email_taken(conn, &e)?,
-            ))
-        })
-        .await?;
-    if domain_taken {
-        errors.add("domain_prefix", "wizard.domain_taken");
-    }
-    if email_taken {
-        errors.add("email", "enroll.email_taken");
-    }
-    if !errors.is_empty() {
-        return render(&req, &state, form, errors).await;
-    }
-    let pw = form.password.clone();
-    let hash = web::block(move || password::hash(&pw))
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing was cancelled: {e}"))??;
-    let locale = request_locale(&req).await?;
-    let f = form.clone();
-    let created = state
-        .db
-        .write(move |conn| {
-            let customer_id = Customer::create(
-                conn,
-                &NewCustomer {
-                    company_name: f.company_name.trim(),
-                    domain_prefix: domain.as_str(),
-                    address_line1: "",
-                    address_line2: "",
-                    city: "",
-                    state: "",
-                    postal_code: "",
-                    country: country.code(),
-                    contact_first_name: f.contact_first_name.trim(),
-                    contact_last_name: f.contact_last_name.trim(),
-                    contact_email: email.as_str(),
-                    contact_phone: "",
-                    language: locale.code(),
-                },
-            )?;
-            let name = format!(
-                "{} {}",
-                f.contact_first_name.trim(),
-                f.contact_last_name.trim()
-            );
-            let user_id = User::create(
-                conn,
-                NewUser {
-                    email: &email,
-                    password_hash: &hash,
-                    role: Role::Customer,
-                    partner_id: None,
-                    customer_id: Some(customer_id),
-                    display_name: &name,
-                    locale: Some(locale),
-                    must_change_password: false,
-                },
-            )?;
-            NewActivity::new("customer.signed_up", "customer", Some(customer_id))
-                .by(user_id, None)
-                .customer(Some(customer_id))
-                .change(None, Some(f.company_name.trim().to_owned()))
-                .record(conn)?;
-            Ok(user_id)
-        })
-        .await;
-    let user_id = match created {
+    let user_id = match customer_sign_up::sign_up(&state.db, sign_up).await {
         Ok(id) => id,
-        Err(AppError::Unexpected(err)) if is_unique_violation(&err) => {
-            let mut errors = FormErrors::new();
-            errors.add("domain_prefix", "enroll.email_or_number_taken");
-            return render(&req, &state, form, errors).await;
-        }
-        Err(err) => return Err(err),
+        Err(SignUpError::Invalid(errors)) => return render(&req, &state, form, errors).await,
+        Err(err) => return Err(err.into()),
     };
     session.sign_in(user_id, Some(locale))?;
     CurrentUser::forget(&req);
@@ -218,6 +159,6 @@ pub async fn submit(
         state
             .safe_next(form.next.as_deref())
             .as_deref()
-            .unwrap_or(Role::Customer.home()),
+            .unwrap_or(home_page(Role::Customer)),
     ))
 }

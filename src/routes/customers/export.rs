@@ -10,7 +10,7 @@ use crate::i18n::Tr;
 use crate::pagination::Seek;
 use crate::routes::csv::{BATCH, download};
 use crate::routes::indirect_resellers::search_term;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::request_locale;
 
 pub async fn export(

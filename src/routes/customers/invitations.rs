@@ -9,12 +9,12 @@ use serde::Deserialize;
 
 use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::partnership::Partnership;
-use crate::db::models::relationship_request::{RelationshipRequest, RequestKind, SentRequest};
+use crate::db::models::relationship_request::{RelationshipRequest, SentRequest};
+use crate::domain::RequestKind;
 use crate::error::AppResult;
 use crate::pagination::{Page, PageQuery};
-use crate::routes::link_draft::{self, INVITATION, Options, draft_routes};
-use crate::routes::subscriptions::actions::partnered;
-use crate::startup::AppState;
+use crate::routes::link_draft::{self, Flow, Invitation, Options};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -41,7 +41,7 @@ async fn render(
     let seek = seek.seek::<i64>();
     let (resellers, requests) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             Ok((
                 Partnership::choices_for_provider(conn, provider, 200, None)?,
                 RelationshipRequest::page_for_provider(
@@ -62,7 +62,7 @@ async fn render(
         delegated: form.delegated_admin.is_some(),
         errors,
         requests,
-        request_base: INVITATION.base,
+        request_base: Invitation::INFO.base,
     };
     Ok(crate::routes::form_page(req, page, has_errors))
 }
@@ -105,24 +105,29 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
     let form = form.into_inner();
-    let raw = form.reseller.clone();
-    let reseller = state
-        .db
-        .read(move |conn| partnered(conn, provider, &raw, true))
-        .await?;
-    let reseller_id = match reseller {
-        Ok(r) => r,
-        Err(key) => {
-            let mut errors = FormErrors::new();
-            errors.add("reseller", key);
-            return render(&req, &state, &user, PageQuery::default(), form, errors).await;
-        }
+    // The reseller to associate, if any, must be one of the provider's partners.
+    let reseller_id = match form.reseller.trim() {
+        "" => Ok(None),
+        raw => match raw.parse::<i64>() {
+            Ok(id) => {
+                let partnered = state
+                    .db
+                    .query(move |conn| Partnership::active(conn, provider.get(), id))
+                    .await?
+                    .is_some();
+                if partnered { Ok(Some(id)) } else { Err(()) }
+            }
+            Err(_) => Err(()),
+        },
+    };
+    let Ok(reseller_id) = reseller_id else {
+        let mut errors = FormErrors::new();
+        errors.add("reseller", "wizard.reseller_not_partnered");
+        return render(&req, &state, &user, PageQuery::default(), form, errors).await;
     };
     let options = Options {
         reseller_id,
         include_delegated_admin: form.delegated_admin.is_some(),
     };
-    link_draft::create(&INVITATION, &state, &session, &user, options).await
+    link_draft::create::<Invitation>(&state, &session, &user, options).await
 }
-
-draft_routes!(INVITATION);

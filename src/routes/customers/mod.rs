@@ -13,16 +13,18 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{ProviderId, ProviderStaff, Signed};
+use crate::auth::{ProviderStaff, Signed};
 use crate::db::DbConnection;
 use crate::db::models::customer::{CustomerRow, ProviderCustomer, ResellerFilter};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::stats::ProviderStats;
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
+use crate::domain::ProviderId;
+use crate::domain::SubscriptionStatus;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::indirect_resellers::search_term;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 /// How many resellers the filter's select lists (the rest are reached from their row's View customers).
@@ -134,7 +136,7 @@ pub async fn list(
                 }
                 _ => None,
             };
-            Ok((filter, customers, subscriptions, resellers, total))
+            Ok::<_, AppError>((filter, customers, subscriptions, resellers, total))
         })
         .await?;
     let mut by_customer: HashMap<i64, Vec<SubscriptionSummary>> = HashMap::new();

@@ -7,20 +7,20 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderId, ProviderStaff, Signed};
-use crate::db::models::activity::NewActivity;
+use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
-use crate::db::models::user::User;
-use crate::email::{self, messages::DelegationChanged};
+use crate::domain::ProviderId;
+use crate::domain::SubscriptionStatus;
 use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
+use crate::i18n::Locale;
 use crate::pagination::Seek;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::customer_relationship::{self, ChangeReseller, Changed, RelationshipError};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -54,7 +54,7 @@ async fn render(
 ) -> AppResult<HttpResponse> {
     let (customer, relation, reseller_name, resellers, subscriptions, orders) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
             let customer = Customer::find(conn, customer_id)?;
             let reseller_name = match relation.reseller_id {
@@ -137,7 +137,7 @@ pub async fn confirm_remove(
         .read(move |conn| {
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
             let reseller = relation.reseller_id.ok_or(AppError::NotFound)?;
-            Ok((
+            Ok::<_, AppError>((
                 Customer::find(conn, customer_id)?,
                 Partner::find(conn, reseller)?.name,
             ))
@@ -156,6 +156,15 @@ pub struct ResellerForm {
     reseller: String,
 }
 
+fn answer_refusal(
+    err: RelationshipError,
+) -> Result<(&'static str, &'static str), crate::error::AppError> {
+    match err {
+        RelationshipError::Refused { field, key } => Ok((field, key)),
+        other => Err(other.into()),
+    }
+}
+
 /// Change the associated reseller to another partner, or (empty) remove it.
 pub async fn change_reseller(
     req: HttpRequest,
@@ -167,7 +176,7 @@ pub async fn change_reseller(
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
     let customer_id = path.into_inner();
-    let new_reseller = match form.reseller.trim() {
+    let reseller = match form.reseller.trim() {
         "" => None,
         raw => match raw.parse::<i64>() {
             Ok(id) => Some(id),
@@ -178,83 +187,30 @@ pub async fn change_reseller(
             }
         },
     };
-    let user_id = user.id;
-    let provider_name = user.partner_name().unwrap_or_default().to_owned();
-    let result = state
-        .db
-        .write(move |conn| {
-            let relation = ProviderCustomer::find(conn, provider, customer_id)?;
-            let old = relation.reseller_id;
-            let delegated = relation.delegation_for(new_reseller);
-            // Choosing the same reseller again changes nothing, unless it restores the delegation of a
-            // customer the provider created (after the partnership was removed and made again).
-            if old == new_reseller && (relation.delegated_admin || !delegated) {
-                return Ok(false);
-            }
-            let new_partner = match new_reseller {
-                Some(id) => Some(
-                    Partnership::active(conn, provider.get(), id)?
-                        .ok_or(AppError::Conflict("wizard.reseller_not_partnered"))?,
-                ),
-                None => None,
-            };
-            ProviderCustomer::set_reseller(conn, provider, customer_id, new_reseller, delegated)?;
-            let old_name = match old {
-                Some(id) => Some(Partner::find(conn, id)?.name),
-                None => None,
-            };
-            if old != new_reseller {
-                if let Some(id) = old {
-                    Partnership::bump_counts(conn, provider.get(), id, -1, 0)?;
-                }
-                if let Some(p) = &new_partner {
-                    Partnership::bump_counts(conn, provider.get(), p.reseller_id, 1, 0)?;
-                }
-            }
-            NewActivity::new("customer.reseller_changed", "customer", Some(customer_id))
-                .by(user_id, Some(provider.get()))
-                .provider(Some(provider.get()))
-                .reseller(new_reseller.or(old))
-                .customer(Some(customer_id))
-                .change(
-                    old_name,
-                    new_partner.as_ref().map(|p| p.reseller_name.clone()),
-                )
-                .record(conn)?;
-            let company = relation.company_name.clone();
-            for (reseller, gained) in [(old, false), (new_reseller, true)] {
-                let Some(reseller) = reseller else { continue };
-                for to in User::of_partner(conn, reseller)? {
-                    let message = DelegationChanged {
-                        tr: Tr(to.locale().unwrap_or_default()),
-                        name: to.display_name.clone(),
-                        provider: provider_name.clone(),
-                        company: company.clone(),
-                        gained,
-                    };
-                    email::queue(conn, &to.email, &message)?;
-                }
-            }
-            Ok(true)
-        })
-        .await;
-    match result {
+    let cmd = ChangeReseller {
+        provider,
+        provider_name: user.partner_name().unwrap_or_default().to_owned(),
+        user_id: user.id,
+        customer_id,
+        reseller,
+    };
+    match customer_relationship::change_reseller(&state.db, cmd).await {
         Ok(changed) => {
             state.wake_outbox();
-            let key = match (changed, new_reseller) {
-                (false, _) => "customers.reseller_unchanged",
-                (true, Some(_)) => "customers.reseller_changed",
-                (true, None) => "customers.reseller_removed",
+            let key = match changed {
+                Changed::Unchanged => "customers.reseller_unchanged",
+                Changed::Associated => "customers.reseller_changed",
+                Changed::Removed => "customers.reseller_removed",
             };
             session.flash(FlashKind::Success, key)?;
             Ok(see_other(&format!("/customers/{customer_id}")))
         }
-        Err(AppError::Conflict(key)) => {
+        Err(err) => {
+            let (field, key) = answer_refusal(err)?;
             let mut errors = FormErrors::new();
-            errors.add("reseller", key);
+            errors.add(field, key);
             render(&req, &state, provider, customer_id, errors).await
         }
-        Err(err) => Err(err),
     }
 }
 
@@ -275,40 +231,9 @@ pub async fn set_tenant_owner(
     let provider = user.provider_id();
     let customer_id = path.into_inner();
     let on = form.tenant_owner.is_some();
-    let user_id = user.id;
-    let result = state
-        .db
-        .write(move |conn| {
-            let relation = ProviderCustomer::find(conn, provider, customer_id)?;
-            if relation.reseller_id.is_none() && on {
-                return Err(AppError::Conflict("wizard.tenant_owner_needs_reseller"));
-            }
-            // Tenant-owner rights go only to a reseller that administers the customer.
-            if !relation.delegated_admin && on {
-                return Err(AppError::Conflict(
-                    "customers.tenant_owner_needs_delegation",
-                ));
-            }
-            if relation.azure_tenant_owner == on {
-                return Ok(false);
-            }
-            ProviderCustomer::set_tenant_owner(conn, provider, customer_id, on)?;
-            let word = |b: bool| if b { "granted" } else { "not granted" }.to_owned();
-            NewActivity::new(
-                "customer.tenant_owner_changed",
-                "customer",
-                Some(customer_id),
-            )
-            .by(user_id, Some(provider.get()))
-            .provider(Some(provider.get()))
-            .reseller(relation.reseller_id)
-            .customer(Some(customer_id))
-            .change(Some(word(relation.azure_tenant_owner)), Some(word(on)))
-            .record(conn)?;
-            Ok(true)
-        })
-        .await;
-    match result {
+    match customer_relationship::set_tenant_owner(&state.db, provider, user.id, customer_id, on)
+        .await
+    {
         Ok(changed) => {
             let key = if changed {
                 "customers.tenant_owner_saved"
@@ -318,11 +243,11 @@ pub async fn set_tenant_owner(
             session.flash(FlashKind::Success, key)?;
             Ok(see_other(&format!("/customers/{customer_id}")))
         }
-        Err(AppError::Conflict(key)) => {
+        Err(err) => {
+            let (field, key) = answer_refusal(err)?;
             let mut errors = FormErrors::new();
-            errors.add("tenant_owner", key);
+            errors.add(field, key);
             render(&req, &state, provider, customer_id, errors).await
         }
-        Err(err) => Err(err),
     }
 }

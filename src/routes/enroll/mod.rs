@@ -8,16 +8,14 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, CurrentUser, Role, password};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::partner::{EnrollmentStatus, NewPartner, Partner, PartnerKind};
-use crate::db::models::user::{NewUser, User};
+use crate::auth::{AppSession, CurrentUser, password};
+use crate::domain::Role;
 use crate::domain::{Country, Email, checks};
-use crate::email::{self, messages::EnrollmentReceived};
 use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
-use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::i18n::Locale;
+use crate::routes::{home_page, see_other};
+use crate::services::enrollment::{self, Enrollment, EnrollmentError};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors, request_locale};
 
 #[derive(Deserialize, Validate, Default, Clone)]
@@ -77,7 +75,7 @@ pub async fn form(
 ) -> AppResult<HttpResponse> {
     let next = state.safe_next(query.next.as_deref());
     if let Some(user) = &ctx.user {
-        return Ok(see_other(next.as_deref().unwrap_or(user.role.home())));
+        return Ok(see_other(next.as_deref().unwrap_or(home_page(user.role))));
     }
     let page = EnrollPage {
         ctx,
@@ -104,6 +102,34 @@ async fn rerender(
     Ok(crate::routes::form_page(req, page, true))
 }
 
+impl EnrollForm {
+    /// The form parsed, or a message per field (the values typed stay in the form).
+    fn parse(&self, locale: Locale) -> Result<Enrollment, FormErrors> {
+        let mut errors = FormErrors::new();
+        if let Err(e) = self.validate() {
+            errors.extend_from(&e);
+        }
+        if let Err(key) = password::check_new(&self.password) {
+            errors.add("password", key);
+        }
+        if self.confirm_password != self.password {
+            errors.add("confirm_password", "account.password.mismatch");
+        }
+        match (Email::parse(&self.email), Country::parse(&self.country)) {
+            (Ok(email), Ok(country)) if errors.is_empty() => Ok(Enrollment {
+                company_name: self.company_name.trim().to_owned(),
+                partner_number: self.partner_number.trim().to_owned(),
+                country,
+                contact_name: self.contact_name.trim().to_owned(),
+                email,
+                password: self.password.clone(),
+                locale,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -111,111 +137,23 @@ pub async fn submit(
     form: web::Form<EnrollForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let mut errors = FormErrors::new();
-    if let Err(e) = form.validate() {
-        errors.extend_from(&e);
-    }
-    if let Err(key) = password::check_new(&form.password) {
-        errors.add("password", key);
-    }
-    if form.confirm_password != form.password {
-        errors.add("confirm_password", "account.password.mismatch");
-    }
-    let email = Email::parse(&form.email).ok();
-    let country = Country::parse(&form.country).ok();
-    let number = form.partner_number.trim().to_owned();
-    let (Some(email), Some(country)) = (email, country) else {
-        return rerender(&req, &state, form, errors).await;
+    let locale = request_locale(&req).await?;
+    let enrollment = match form.parse(locale) {
+        Ok(enrollment) => enrollment,
+        Err(errors) => return rerender(&req, &state, form, errors).await,
     };
-    if !errors.is_empty() {
-        return rerender(&req, &state, form, errors).await;
-    }
     // Whether an address or Partner ID is taken is told only to a well-formed form, and only as often
     // as the throttle allows: no probing or squatting at speed.
     if let Some(wait) = state
         .throttle
-        .sign_up_wait(email.as_str(), state.client_address(&req))
+        .sign_up_wait(enrollment.email.as_str(), state.client_address(&req))
     {
         return Err(AppError::TooManyRequests(wait));
     }
-    let (e, n) = (email.clone(), number.clone());
-    let (email_taken, number_taken) = state
-        .db
-        .read(move |conn| {
-            Ok((
-                User::email_taken(conn, &e)?,
-                Partner::partner_number_taken(conn, &n)?,
-            ))
-        })
-        .await?;
-    if email_taken {
-        errors.add("email", "enroll.email_taken");
-    }
-    if number_taken {
-        errors.add("partner_number", "enroll.partner_number_taken");
-    }
-    if !errors.is_empty() {
-        return rerender(&req, &state, form, errors).await;
-    }
-
-    let password = form.password.clone();
-    let hash = web::block(move || password::hash(&password))
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing was cancelled: {e}"))??;
-    let locale = request_locale(&req).await?;
-    let company = form.company_name.trim().to_owned();
-    let contact = form.contact_name.trim().to_owned();
-    let message = EnrollmentReceived {
-        tr: Tr(locale),
-        name: contact.clone(),
-        company: company.clone(),
-    };
-    let created = state
-        .db
-        .write(move |conn| {
-            let reseller_id = Partner::create(
-                conn,
-                NewPartner {
-                    kind: PartnerKind::Reseller,
-                    name: &company,
-                    partner_number: Some(&number),
-                    country: country.code(),
-                    contact_name: &contact,
-                    contact_email: email.as_str(),
-                    enrollment_status: EnrollmentStatus::Pending,
-                },
-            )?;
-            let user_id = User::create(
-                conn,
-                NewUser {
-                    email: &email,
-                    password_hash: &hash,
-                    role: Role::Reseller,
-                    partner_id: Some(reseller_id),
-                    customer_id: None,
-                    display_name: &contact,
-                    locale: Some(locale),
-                    must_change_password: false,
-                },
-            )?;
-            NewActivity::new("reseller.enrolled", "partner", Some(reseller_id))
-                .by(user_id, Some(reseller_id))
-                .reseller(Some(reseller_id))
-                .change(None, Some(company.clone()))
-                .record(conn)?;
-            email::queue(conn, email.as_str(), &message)?;
-            Ok(user_id)
-        })
-        .await;
-    let user_id = match created {
+    let user_id = match enrollment::enroll(&state.db, enrollment).await {
         Ok(id) => id,
-        // Someone took the email or Partner ID between the check and the insert.
-        Err(AppError::Unexpected(err)) if is_unique_violation(&err) => {
-            let mut errors = FormErrors::new();
-            errors.add("email", "enroll.email_or_number_taken");
-            return rerender(&req, &state, form, errors).await;
-        }
-        Err(err) => return Err(err),
+        Err(EnrollmentError::Invalid(errors)) => return rerender(&req, &state, form, errors).await,
+        Err(err) => return Err(err.into()),
     };
     state.wake_outbox();
     session.sign_in(user_id, Some(locale))?;
@@ -225,19 +163,6 @@ pub async fn submit(
         state
             .safe_next(form.next.as_deref())
             .as_deref()
-            .unwrap_or(Role::Reseller.home()),
+            .unwrap_or(home_page(Role::Reseller)),
     ))
-}
-
-/// Whether a database error (inside `anyhow`) is a unique-constraint violation, on either backend.
-pub fn is_unique_violation(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        matches!(
-            e.downcast_ref::<diesel::result::Error>(),
-            Some(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            ))
-        )
-    })
 }

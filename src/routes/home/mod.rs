@@ -7,12 +7,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use chrono::Datelike;
 
-use crate::auth::{AnyRole, ProviderId, Role, Signed};
+use crate::auth::{AnyRole, ProviderStaff, Signed};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::stats::ProviderStats;
+use crate::domain::ProviderId;
 use crate::error::AppResult;
-use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::routes::{home_page, see_other};
+use crate::state::AppState;
 use crate::view::Ctx;
 
 /// One bar of a chart, in SVG user units.
@@ -95,7 +96,7 @@ async fn provider_home(
     let first = months[0].clone();
     let (stats, top, monthly) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             Ok((
                 ProviderStats::of(conn, provider)?,
                 Partnership::top_by_licenses(conn, provider, 10)?,
@@ -126,11 +127,10 @@ pub async fn show(
     state: web::Data<AppState>,
     user: Signed<AnyRole>,
 ) -> AppResult<HttpResponse> {
-    if user.role != Role::Provider {
-        return Ok(see_other(user.role.home()));
-    }
-    let provider = ProviderId::trusted(user.partner_id().unwrap_or_default());
-    let (stats, by_reseller, by_month) = provider_home(&state, provider).await?;
+    let Some(staff) = user.admitted::<ProviderStaff>() else {
+        return Ok(see_other(home_page(user.role)));
+    };
+    let (stats, by_reseller, by_month) = provider_home(&state, staff.provider_id()).await?;
     Ok(ProviderHome {
         ctx,
         stats,

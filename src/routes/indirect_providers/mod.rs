@@ -10,7 +10,7 @@ use crate::db::models::partnership::{Partnership, ProviderOfReseller};
 use crate::db::models::relationship_request::{OpenRequest, RelationshipRequest};
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 #[derive(Template, WebTemplate)]
@@ -32,7 +32,7 @@ pub async fn list(
     let seek = query.seek::<i64>();
     let (providers, open_requests) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             Ok((
                 Partnership::providers_of(conn, reseller, &seek, PER_PAGE)?,
                 RelationshipRequest::open_for_reseller(conn, reseller, 20)?,

@@ -11,10 +11,11 @@ use serde::Deserialize;
 
 use crate::auth::{ProviderStaff, Signed};
 use crate::db::models::partnership::{PartneredReseller, Partnership};
-use crate::db::models::relationship_request::{RelationshipRequest, RequestKind, SentRequest};
+use crate::db::models::relationship_request::{RelationshipRequest, SentRequest};
+use crate::domain::RequestKind;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 const REQUESTS_PER_PAGE: usize = 20;
@@ -75,7 +76,7 @@ pub async fn list(
     let term = search.clone();
     let (resellers, requests) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let resellers =
                 Partnership::page_for_provider(conn, provider, term.as_deref(), &seek, PER_PAGE)?;
             let requests = RelationshipRequest::page_for_provider(
@@ -93,6 +94,7 @@ pub async fn list(
         q: search.unwrap_or_default(),
         resellers,
         requests,
-        request_base: crate::routes::link_draft::PARTNERSHIP.base,
+        request_base:
+            <crate::routes::link_draft::Partnership as crate::routes::link_draft::Flow>::INFO.base,
     })
 }

@@ -11,7 +11,7 @@ use crate::db::models::partnership::{PartneredReseller, Partnership};
 use crate::error::AppResult;
 use crate::routes::see_other;
 use crate::services::remove_partnership::{self, RemovePartnership};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 #[derive(Template, WebTemplate)]
@@ -31,13 +31,7 @@ pub async fn confirm(
     let reseller_id = path.into_inner();
     let reseller = state
         .db
-        .read(move |conn| {
-            Ok(Partnership::find_active_for_provider(
-                conn,
-                provider,
-                reseller_id,
-            )?)
-        })
+        .query(move |conn| Partnership::find_active_for_provider(conn, provider, reseller_id))
         .await?;
     Ok(ConfirmPage { ctx, reseller })
 }
@@ -48,24 +42,16 @@ pub async fn remove(
     session: AppSession,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let provider = user.provider_id();
-    let reseller_id = path.into_inner();
-    let by = user.id;
-    let provider_name = user.partner_name().unwrap_or_default().to_owned();
-    let removed = state
-        .db
-        .write(move |conn| {
-            remove_partnership::remove(
-                conn,
-                &RemovePartnership {
-                    provider,
-                    provider_name: &provider_name,
-                    reseller_id,
-                    by,
-                },
-            )
-        })
-        .await?;
+    let removed = remove_partnership::remove(
+        &state.db,
+        RemovePartnership {
+            provider: user.provider_id(),
+            provider_name: user.partner_name().unwrap_or_default().to_owned(),
+            reseller_id: path.into_inner(),
+            by: user.id,
+        },
+    )
+    .await?;
     state.wake_outbox();
     session.flash_with(
         FlashKind::Success,

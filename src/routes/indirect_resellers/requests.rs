@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 
 use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::error::AppResult;
-use crate::routes::link_draft::{self, Options, PARTNERSHIP, draft_routes};
-use crate::startup::AppState;
+use crate::routes::link_draft::{self, Options, Partnership};
+use crate::state::AppState;
 
 /// Makes a new request with its link and opens its draft.
 pub async fn create(
@@ -18,7 +18,5 @@ pub async fn create(
         reseller_id: None,
         include_delegated_admin: false,
     };
-    link_draft::create(&PARTNERSHIP, &state, &session, &user, options).await
+    link_draft::create::<Partnership>(&state, &session, &user, options).await
 }
-
-draft_routes!(PARTNERSHIP);

@@ -8,8 +8,9 @@ use askama_web::WebTemplate;
 use crate::auth::{CustomerAdmin, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::subscription::{CustomerSubscription, Subscription};
+use crate::domain::SubscriptionStatus;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 #[derive(Template, WebTemplate)]
@@ -30,7 +31,7 @@ pub async fn subscriptions(
     let customer = user.customer_id();
     let (c, subscriptions, providers) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             Ok((
                 Customer::find(conn, customer.get())?,
                 Subscription::for_customer(conn, customer)?,

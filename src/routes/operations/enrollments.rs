@@ -8,23 +8,20 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, OperatorStaff, Signed};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::partner::{EnrollmentStatus, Partner};
-use crate::db::models::user::User;
-use crate::email::messages::{EnrollmentRejected, EnrollmentVerified};
-use crate::email::{self};
-use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
+use crate::db::models::partner::Partner;
+use crate::domain::EnrollmentStatus;
+use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, StatusQuery};
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::enrollment::{self, Decision};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "operations/enrollments.html")]
 pub struct EnrollmentsPage {
     pub ctx: Ctx,
-    pub status: &'static str,
+    pub status: EnrollmentStatus,
     pub resellers: Page<Partner>,
 }
 
@@ -40,16 +37,15 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<StatusQuery>,
 ) -> AppResult<EnrollmentsPage> {
-    let status = query.status_in(&["pending", "verified", "rejected"]);
-    let status = EnrollmentStatus::parse(status).unwrap_or(EnrollmentStatus::Pending);
+    let status = query.status_of(EnrollmentStatus::ALL, EnrollmentStatus::parse);
     let seek = query.seek::<i64>();
     let resellers = state
         .db
-        .read(move |conn| Ok(Partner::enrollments_page(conn, status, &seek, PER_PAGE)?))
+        .query(move |conn| Partner::enrollments_page(conn, status, &seek, PER_PAGE))
         .await?;
     Ok(EnrollmentsPage {
         ctx,
-        status: status.as_str(),
+        status,
         resellers,
     })
 }
@@ -64,14 +60,7 @@ pub struct RejectPage {
 }
 
 async fn pending_reseller(state: &AppState, id: i64) -> AppResult<Partner> {
-    let reseller = state
-        .db
-        .read(move |conn| Ok(Partner::find_reseller(conn, id)?))
-        .await?;
-    if reseller.enrollment_status() != EnrollmentStatus::Pending {
-        return Err(AppError::Conflict("errors.conflict.already_reviewed"));
-    }
-    Ok(reseller)
+    Ok(enrollment::pending(&state.db, id).await?)
 }
 
 pub async fn reject_form(
@@ -101,14 +90,7 @@ pub async fn verify(
     session: AppSession,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    decide(
-        &state,
-        user.id,
-        path.into_inner(),
-        EnrollmentStatus::Verified,
-        None,
-    )
-    .await?;
+    decide(&state, user.id, path.into_inner(), Decision::Verify).await?;
     session.flash(FlashKind::Success, "operations.enrollments.verified")?;
     Ok(see_other("/operations/enrollments"))
 }
@@ -133,70 +115,13 @@ pub async fn reject(
         };
         return Ok(crate::routes::form_page(&req, page, true));
     }
-    decide(
-        &state,
-        user.id,
-        id,
-        EnrollmentStatus::Rejected,
-        Some(reason),
-    )
-    .await?;
+    decide(&state, user.id, id, Decision::Reject(reason)).await?;
     session.flash(FlashKind::Success, "operations.enrollments.rejected")?;
     Ok(see_other("/operations/enrollments"))
 }
 
-async fn decide(
-    state: &AppState,
-    operator: i64,
-    id: i64,
-    decision: EnrollmentStatus,
-    reason: Option<String>,
-) -> AppResult<()> {
-    let sign_in_url = state.url("/sign-in");
-    state
-        .db
-        .write(move |conn| {
-            let reseller = Partner::find_reseller(conn, id)?;
-            if !Partner::review_enrollment(conn, id, decision, reason.as_deref(), operator)? {
-                return Err(AppError::Conflict("errors.conflict.already_reviewed"));
-            }
-            let action = match decision {
-                EnrollmentStatus::Verified => "reseller.verified",
-                _ => "reseller.rejected",
-            };
-            NewActivity::new(action, "partner", Some(id))
-                .by(operator, None)
-                .reseller(Some(id))
-                .change(Some("pending".into()), Some(decision.as_str().into()))
-                .record(conn)?;
-            for to in User::of_partner(conn, id)? {
-                let tr = Tr(to.locale().unwrap_or_default());
-                match decision {
-                    EnrollmentStatus::Verified => email::queue(
-                        conn,
-                        &to.email,
-                        &EnrollmentVerified {
-                            tr,
-                            name: to.display_name.clone(),
-                            company: reseller.name.clone(),
-                            sign_in_url: sign_in_url.clone(),
-                        },
-                    )?,
-                    _ => email::queue(
-                        conn,
-                        &to.email,
-                        &EnrollmentRejected {
-                            tr,
-                            name: to.display_name.clone(),
-                            company: reseller.name.clone(),
-                            reason: reason.clone().unwrap_or_default(),
-                        },
-                    )?,
-                };
-            }
-            Ok(())
-        })
-        .await?;
+async fn decide(state: &AppState, operator: i64, id: i64, decision: Decision) -> AppResult<()> {
+    enrollment::review(&state.db, operator, id, decision, state.url("/sign-in")).await?;
     state.wake_outbox();
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::db::models::outbox::OutboxEmail;
 use crate::db::models::partner::Partner;
 use crate::db::models::profile::ProfileChangeRequest;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 #[derive(Template, WebTemplate)]
@@ -38,7 +38,7 @@ pub async fn home(
 ) -> AppResult<ConsoleHome> {
     let (pending_enrollments, open_profile_requests, failed_emails) = state
         .db
-        .read(|conn| {
+        .query(|conn| {
             Ok((
                 Partner::count_pending_enrollments(conn)?,
                 ProfileChangeRequest::count_open(conn)?,

@@ -9,13 +9,13 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, OperatorStaff, Signed};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::offer::{NewOffer, Offer};
-use crate::domain::{parse_money, parse_quantity};
-use crate::error::{AppError, AppResult};
+use crate::db::models::offer::Offer;
+use crate::domain::{Billing, decimal, parse_money, parse_quantity};
+use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::offer_catalog::{self, CatalogError, OfferInput};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -34,7 +34,7 @@ pub async fn list(
     let seek = query.seek::<(String, i64)>();
     let offers = state
         .db
-        .read(move |conn| Ok(Offer::page(conn, &seek, PER_PAGE)?))
+        .query(move |conn| Offer::page(conn, &seek, PER_PAGE))
         .await?;
     Ok(OffersPage { ctx, offers })
 }
@@ -66,27 +66,17 @@ impl OfferForm {
             sku: offer.sku.clone(),
             name: offer.name.clone(),
             description: offer.description.clone(),
-            unit_price: format!(
-                "{}.{:02}",
-                offer.unit_price_minor / 100,
-                offer.unit_price_minor % 100
-            ),
+            unit_price: decimal(offer.unit_price_minor),
             currency: offer.currency.clone(),
-            billing: offer.billing.clone(),
+            billing: offer.billing.as_str().to_owned(),
             min_licenses: offer.min_licenses.to_string(),
             max_licenses: offer.max_licenses.to_string(),
         }
     }
 }
 
-/// A checked offer, ready to write.
-struct Checked {
-    unit_price_minor: i64,
-    min_licenses: i32,
-    max_licenses: i32,
-}
-
-fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<Checked> {
+/// The offer as typed, checked: a message per field, the values kept in the form.
+fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<OfferInput> {
     if new {
         errors.text("sku", &form.sku, 64);
         if !form
@@ -98,14 +88,15 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<Checked
             errors.add("sku", "operations.offers.sku_format");
         }
     }
-    errors.text("name", &form.name, 200);
-    errors.optional_text("description", &form.description, 2000);
+    let name = errors.text("name", &form.name, 200);
+    let description = errors.optional_text("description", &form.description, 2000);
     let price = errors.check("unit_price", parse_money(&form.unit_price));
     let currency = form.currency.trim();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         errors.add("currency", "operations.offers.currency_format");
     }
-    if !matches!(form.billing.as_str(), "monthly" | "annual") {
+    let billing = Billing::parse(&form.billing);
+    if billing.is_none() {
         errors.add("billing", "validation.required");
     }
     let min = errors.check(
@@ -121,12 +112,19 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<Checked
     {
         errors.add("max_licenses", "operations.offers.max_below_min");
     }
-    match (price, min, max, errors.is_empty()) {
-        (Some(unit_price_minor), Some(min_licenses), Some(max_licenses), true) => Some(Checked {
-            unit_price_minor,
-            min_licenses,
-            max_licenses,
-        }),
+    match (price, billing, min, max, errors.is_empty()) {
+        (Some(unit_price_minor), Some(billing), Some(min_licenses), Some(max_licenses), true) => {
+            Some(OfferInput {
+                sku: form.sku.trim().to_owned(),
+                name,
+                description,
+                unit_price_minor,
+                currency: currency.to_owned(),
+                billing,
+                min_licenses,
+                max_licenses,
+            })
+        }
         _ => None,
     }
 }
@@ -189,49 +187,19 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let mut errors = FormErrors::new();
-    let Some(checked) = check(&form, true, &mut errors) else {
+    let Some(offer) = check(&form, true, &mut errors) else {
         return form_again(&req, None, form, errors).await;
     };
-    let operator = user.id;
-    let f = form.clone();
-    let created = state
-        .db
-        .write(move |conn| {
-            let sku = f.sku.trim();
-            if Offer::sku_taken(conn, sku, None)? {
-                return Ok(None);
-            }
-            let id = Offer::create(conn, new_offer(&f, &checked))?;
-            NewActivity::new("offer.created", "offer", Some(id))
-                .by(operator, None)
-                .change(None, Some(format!("{sku} {}", f.name.trim())))
-                .record(conn)?;
-            Ok(Some(id))
-        })
-        .await?;
-    if created.is_none() {
-        errors.add("sku", "operations.offers.sku_taken");
-        return form_again(&req, None, form, errors).await;
+    match offer_catalog::add(&state.db, user.id, offer).await {
+        Ok(_) => {}
+        Err(CatalogError::SkuTaken) => {
+            errors.add("sku", "operations.offers.sku_taken");
+            return form_again(&req, None, form, errors).await;
+        }
+        Err(err) => return Err(err.into()),
     }
     session.flash(FlashKind::Success, "operations.offers.created")?;
     Ok(see_other("/operations/offers"))
-}
-
-fn new_offer<'a>(form: &'a OfferForm, checked: &Checked) -> NewOffer<'a> {
-    NewOffer {
-        sku: form.sku.trim(),
-        name: form.name.trim(),
-        description: form.description.trim(),
-        unit_price_minor: checked.unit_price_minor,
-        currency: form.currency.trim(),
-        billing: if form.billing == "annual" {
-            "annual"
-        } else {
-            "monthly"
-        },
-        min_licenses: checked.min_licenses,
-        max_licenses: checked.max_licenses,
-    }
 }
 
 pub async fn edit_form(
@@ -241,10 +209,7 @@ pub async fn edit_form(
     path: web::Path<i64>,
 ) -> AppResult<OfferFormPage> {
     let id = path.into_inner();
-    let offer = state
-        .db
-        .read(move |conn| Ok(Offer::find(conn, id)?))
-        .await?;
+    let offer = state.db.query(move |conn| Offer::find(conn, id)).await?;
     Ok(OfferFormPage {
         ctx,
         form: OfferForm::of(&offer),
@@ -262,47 +227,16 @@ pub async fn update(
     form: web::Form<OfferForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let offer = state
-        .db
-        .read(move |conn| Ok(Offer::find(conn, id)?))
-        .await?;
+    let offer = state.db.query(move |conn| Offer::find(conn, id)).await?;
     let mut form = form.into_inner();
     form.sku = offer.sku.clone();
     let mut errors = FormErrors::new();
-    let Some(checked) = check(&form, false, &mut errors) else {
+    let Some(input) = check(&form, false, &mut errors) else {
         return form_again(&req, Some(offer), form, errors).await;
     };
-    let operator = user.id;
-    let before = describe(&OfferForm::of(&offer));
-    state
-        .db
-        .write(move |conn| {
-            if !Offer::update(conn, id, new_offer(&form, &checked))? {
-                return Err(AppError::NotFound);
-            }
-            let after = describe(&OfferForm::of(&Offer::find(conn, id)?));
-            NewActivity::new("offer.updated", "offer", Some(id))
-                .by(operator, None)
-                .change(Some(before), Some(after))
-                .record(conn)?;
-            Ok(())
-        })
-        .await?;
+    offer_catalog::change(&state.db, user.id, id, input).await?;
     session.flash(FlashKind::Success, "operations.offers.updated")?;
     Ok(see_other("/operations/offers"))
-}
-
-/// An offer in one line, for the activity log's old → new.
-fn describe(form: &OfferForm) -> String {
-    format!(
-        "{} · {} {} {} · {}–{}",
-        form.name,
-        form.currency,
-        form.unit_price,
-        form.billing,
-        form.min_licenses,
-        form.max_licenses
-    )
 }
 
 pub async fn retire(
@@ -311,7 +245,7 @@ pub async fn retire(
     session: AppSession,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_retired(&state, user.id, path.into_inner(), true).await?;
+    offer_catalog::set_retired(&state.db, user.id, path.into_inner(), true).await?;
     session.flash(FlashKind::Success, "operations.offers.retired")?;
     Ok(see_other("/operations/offers"))
 }
@@ -322,28 +256,7 @@ pub async fn restore(
     session: AppSession,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    set_retired(&state, user.id, path.into_inner(), false).await?;
+    offer_catalog::set_retired(&state.db, user.id, path.into_inner(), false).await?;
     session.flash(FlashKind::Success, "operations.offers.restored")?;
     Ok(see_other("/operations/offers"))
-}
-
-async fn set_retired(state: &AppState, operator: i64, id: i64, retired: bool) -> AppResult<()> {
-    state
-        .db
-        .write(move |conn| {
-            let offer = Offer::find(conn, id)?;
-            if Offer::set_retired(conn, id, retired)? {
-                let activity = if retired {
-                    NewActivity::new("offer.retired", "offer", Some(id))
-                } else {
-                    NewActivity::new("offer.restored", "offer", Some(id))
-                };
-                activity
-                    .by(operator, None)
-                    .change(None, Some(format!("{} {}", offer.sku, offer.name)))
-                    .record(conn)?;
-            }
-            Ok(())
-        })
-        .await
 }

@@ -10,12 +10,13 @@ use serde::Deserialize;
 use crate::auth::{OperatorStaff, Signed};
 use crate::db::models::customer::ResellerFilter;
 use crate::db::models::order::{Order, OrderFilter, OrderRow};
-use crate::db::models::partner::{Partner, PartnerKind};
+use crate::db::models::partner::Partner;
+use crate::domain::PartnerKind;
 use crate::domain::day_bounds;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::orders::{OrderPage, order_page};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 /// How many organisations a filter's drop-down offers (the one chosen is always there).
@@ -104,7 +105,7 @@ pub async fn list(
         .map(|b| b.1);
     let (providers, resellers, page) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let selected_reseller = match filter.reseller {
                 ResellerFilter::Reseller(id) => Some(id),
                 _ => None,

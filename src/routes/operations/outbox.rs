@@ -7,19 +7,20 @@ use askama_web::WebTemplate;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, OperatorStaff, Signed};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::outbox::{FAILED, OutboxEmail, PENDING, SENT};
-use crate::error::{AppError, AppResult};
+use crate::db::models::outbox::OutboxEmail;
+use crate::domain::OutboxStatus;
+use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, StatusQuery};
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::email_outbox;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "operations/outbox/list.html")]
 pub struct OutboxPage {
     pub ctx: Ctx,
-    pub status: &'static str,
+    pub status: OutboxStatus,
     pub emails: Page<OutboxEmail>,
 }
 
@@ -28,11 +29,11 @@ impl OutboxPage {
         format!("status={}", self.status)
     }
 
-    pub fn statuses(&self) -> [(&'static str, &'static str); 3] {
+    pub fn statuses(&self) -> [(OutboxStatus, &'static str); 3] {
         [
-            (PENDING, "operations.outbox.pending"),
-            (SENT, "operations.outbox.sent"),
-            (FAILED, "operations.outbox.failed"),
+            (OutboxStatus::Pending, "operations.outbox.pending"),
+            (OutboxStatus::Sent, "operations.outbox.sent"),
+            (OutboxStatus::Failed, "operations.outbox.failed"),
         ]
     }
 }
@@ -44,11 +45,12 @@ pub async fn list(
     query: web::Query<StatusQuery>,
 ) -> AppResult<OutboxPage> {
     // Failed first: that is what an operator comes here for.
-    let status = query.status_in(&[FAILED, PENDING, SENT]);
+    use OutboxStatus::{Failed, Pending, Sent};
+    let status = query.status_of(&[Failed, Pending, Sent], OutboxStatus::parse);
     let seek = query.seek::<i64>();
     let emails = state
         .db
-        .read(move |conn| Ok(OutboxEmail::page_by_status(conn, status, &seek, PER_PAGE)?))
+        .query(move |conn| OutboxEmail::page_by_status(conn, status, &seek, PER_PAGE))
         .await?;
     Ok(OutboxPage {
         ctx,
@@ -63,22 +65,7 @@ pub async fn retry(
     session: AppSession,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let operator = user.id;
-    let previous = state
-        .db
-        .write(move |conn| {
-            let email = OutboxEmail::find(conn, id)?;
-            if !OutboxEmail::retry(conn, id)? {
-                return Err(AppError::Conflict("operations.outbox.not_retriable"));
-            }
-            NewActivity::new("email.retried", "email", Some(id))
-                .by(operator, None)
-                .change(Some(email.status.clone()), Some(PENDING.into()))
-                .record(conn)?;
-            Ok(email.status)
-        })
-        .await?;
+    let previous = email_outbox::retry(&state.db, user.id, path.into_inner()).await?;
     state.wake_outbox();
     session.flash(FlashKind::Success, "operations.outbox.retried")?;
     Ok(see_other(&format!("/operations/outbox?status={previous}")))

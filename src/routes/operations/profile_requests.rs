@@ -9,27 +9,21 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, OperatorStaff, Signed};
-use crate::db::DbConnection;
-use crate::db::models::activity::NewActivity;
 use crate::db::models::partner::Partner;
-use crate::db::models::profile::{
-    COMPLETED, IN_REVIEW, Location, ProfileChangeRequest, ProviderProfile, QueuedRequest, REJECTED,
-    SUBMITTED,
-};
-use crate::db::models::user::User;
-use crate::email::{self, messages::ProfileReviewed};
-use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
+use crate::db::models::profile::{Location, ProfileChangeRequest, ProviderProfile, QueuedRequest};
+use crate::domain::ProfileRequestStatus;
+use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, StatusQuery};
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::profile_change;
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "operations/profile_requests/list.html")]
 pub struct QueuePage {
     pub ctx: Ctx,
-    pub status: &'static str,
+    pub status: ProfileRequestStatus,
     pub requests: Page<QueuedRequest>,
 }
 
@@ -38,13 +32,11 @@ impl QueuePage {
         format!("status={}", self.status)
     }
 
-    pub fn statuses(&self) -> [(&'static str, &'static str); 4] {
-        [
-            (SUBMITTED, "profile.status.submitted"),
-            (IN_REVIEW, "profile.status.in_review"),
-            (COMPLETED, "profile.status.completed"),
-            (REJECTED, "profile.status.rejected"),
-        ]
+    pub fn statuses(&self) -> Vec<(ProfileRequestStatus, &'static str)> {
+        ProfileRequestStatus::ALL
+            .iter()
+            .map(|s| (*s, s.label_key()))
+            .collect()
     }
 }
 
@@ -54,15 +46,11 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<StatusQuery>,
 ) -> AppResult<QueuePage> {
-    let status = query.status_in(&[SUBMITTED, IN_REVIEW, COMPLETED, REJECTED]);
+    let status = query.status_of(ProfileRequestStatus::ALL, ProfileRequestStatus::parse);
     let seek = query.seek::<i64>();
     let requests = state
         .db
-        .read(move |conn| {
-            Ok(ProfileChangeRequest::page_by_status(
-                conn, status, &seek, PER_PAGE,
-            )?)
-        })
+        .query(move |conn| ProfileChangeRequest::page_by_status(conn, status, &seek, PER_PAGE))
         .await?;
     Ok(QueuePage {
         ctx,
@@ -98,7 +86,7 @@ async fn request_page(
 ) -> AppResult<RequestPage> {
     let (request, provider, current, current_locations) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let request = ProfileChangeRequest::find(conn, id)?;
             let provider = Partner::find(conn, request.provider_id)?;
             let current = ProviderProfile::of(conn, request.provider_id)?;
@@ -141,28 +129,7 @@ pub async fn start_review(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let operator = user.id;
-    state
-        .db
-        .write(move |conn| {
-            let request = ProfileChangeRequest::find(conn, id)?;
-            if !ProfileChangeRequest::decide(conn, id, &[SUBMITTED], IN_REVIEW, operator, None)? {
-                return Err(AppError::Conflict(
-                    "operations.profile_requests.already_decided",
-                ));
-            }
-            NewActivity::new(
-                "profile_request.review_started",
-                "profile_change_request",
-                Some(id),
-            )
-            .by(operator, None)
-            .provider(Some(request.provider_id))
-            .change(Some(SUBMITTED.into()), Some(IN_REVIEW.into()))
-            .record(conn)?;
-            Ok(())
-        })
-        .await?;
+    profile_change::start_review(&state.db, user.id, id).await?;
     session.flash(
         FlashKind::Success,
         "operations.profile_requests.review_started",
@@ -207,79 +174,9 @@ pub async fn reject(
     Ok(see_other("/operations/profile-requests"))
 }
 
-/// Approves (`reason` none) or rejects an open request, in one transaction with the listing change, the
-/// activity entry and the emails.
+/// Approves (`reason` none) or rejects an open request.
 async fn decide(state: &AppState, operator: i64, id: i64, reason: Option<String>) -> AppResult<()> {
-    let profile_url = state.url("/profile");
-    state
-        .db
-        .write(move |conn| {
-            let request = ProfileChangeRequest::find(conn, id)?;
-            let to = if reason.is_some() {
-                REJECTED
-            } else {
-                COMPLETED
-            };
-            if !ProfileChangeRequest::decide(
-                conn,
-                id,
-                &[SUBMITTED, IN_REVIEW],
-                to,
-                operator,
-                reason.as_deref(),
-            )? {
-                return Err(AppError::Conflict(
-                    "operations.profile_requests.already_decided",
-                ));
-            }
-            let before = ProviderProfile::of(conn, request.provider_id)?.map(|p| p.company_name);
-            if reason.is_none() {
-                ProviderProfile::apply(conn, &request)?;
-            }
-            let activity = if reason.is_none() {
-                NewActivity::new(
-                    "profile_request.approved",
-                    "profile_change_request",
-                    Some(id),
-                )
-            } else {
-                NewActivity::new(
-                    "profile_request.rejected",
-                    "profile_change_request",
-                    Some(id),
-                )
-            };
-            activity
-                .by(operator, None)
-                .provider(Some(request.provider_id))
-                .change(before, Some(request.company_name.clone()))
-                .record(conn)?;
-            tell_provider(conn, &request, reason.as_deref(), &profile_url)
-        })
-        .await?;
+    profile_change::decide(&state.db, operator, id, reason, state.url("/profile")).await?;
     state.wake_outbox();
-    Ok(())
-}
-
-fn tell_provider(
-    conn: &mut DbConnection,
-    request: &ProfileChangeRequest,
-    reason: Option<&str>,
-    profile_url: &str,
-) -> AppResult<()> {
-    for to in User::of_partner(conn, request.provider_id)? {
-        email::queue(
-            conn,
-            &to.email,
-            &ProfileReviewed {
-                tr: Tr(to.locale().unwrap_or_default()),
-                name: to.display_name.clone(),
-                company: request.company_name.clone(),
-                approved: reason.is_none(),
-                reason: reason.unwrap_or_default().to_owned(),
-                profile_url: profile_url.to_owned(),
-            },
-        )?;
-    }
     Ok(())
 }

@@ -8,13 +8,13 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::{AppSession, OperatorStaff, Signed, password};
-use crate::db::models::partner::{NewProvider, Partner, PartnerKind};
-use crate::db::models::user::User;
-use crate::domain::{Country, Email};
+use crate::db::models::partner::Partner;
+use crate::domain::{Country, Email, PartnerKind};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::organisations::{self, NewProvider, OrganisationError};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -33,14 +33,7 @@ pub async fn list(
     let seek = query.seek::<(String, i64)>();
     let providers = state
         .db
-        .read(move |conn| {
-            Ok(Partner::page_by_name(
-                conn,
-                PartnerKind::Provider,
-                &seek,
-                PER_PAGE,
-            )?)
-        })
+        .query(move |conn| Partner::page_by_name(conn, PartnerKind::Provider, &seek, PER_PAGE))
         .await?;
     Ok(ProvidersPage { ctx, providers })
 }
@@ -94,32 +87,26 @@ pub async fn create(
         return again(&req, form, errors).await;
     };
     let (temporary, hash) = password::temporary_with_hash()?;
-    let operator = user.id;
-    let for_write = email.clone();
-    let created = state
-        .db
-        .write(move |conn| {
-            if User::email_taken(conn, &for_write)? {
-                return Ok(None);
-            }
-            let (provider, _) = Partner::create_provider(
-                conn,
-                NewProvider {
-                    name: &name,
-                    country: country.code(),
-                    user_name: &user_name,
-                    email: &for_write,
-                    password_hash: &hash,
-                    must_change_password: true,
-                    created_by: Some(operator),
-                },
-            )?;
-            Ok(Some(provider))
-        })
-        .await?;
-    let Some(provider) = created else {
-        errors.add("email", "operations.providers.email_taken");
-        return again(&req, form, errors).await;
+    let created = organisations::create_provider(
+        &state.db,
+        NewProvider {
+            name,
+            country,
+            user_name,
+            email,
+            password_hash: hash,
+            must_change_password: true,
+            created_by: Some(user.id),
+        },
+    )
+    .await;
+    let provider = match created {
+        Ok(made) => made.provider.get(),
+        Err(OrganisationError::EmailTaken) => {
+            errors.add("email", "operations.providers.email_taken");
+            return again(&req, form, errors).await;
+        }
+        Err(err) => return Err(err.into()),
     };
     session.put_secret(
         &state.config.session_key,
@@ -166,10 +153,10 @@ pub async fn created(
         .db
         .read(move |conn| {
             let provider = Partner::find(conn, id)?;
-            if provider.kind != PartnerKind::Provider.as_str() {
+            if provider.kind != PartnerKind::Provider {
                 return Err(AppError::NotFound);
             }
-            Ok(provider)
+            Ok::<_, AppError>(provider)
         })
         .await?;
     let password = session.secret(&state.config.session_key, &secret_name(id));

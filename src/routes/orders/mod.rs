@@ -6,14 +6,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{ProviderId, ProviderStaff, Signed};
+use crate::auth::{ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer, ResellerFilter};
 use crate::db::models::order::{LineView, Order, OrderFilter, OrderRow};
 use crate::db::models::partnership::Partnership;
+use crate::domain::ProviderId;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::customers::reseller_filter;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 #[derive(Deserialize, Default)]
@@ -99,7 +100,7 @@ pub async fn list(
                 &seek,
                 PER_PAGE,
             )?;
-            Ok((filter, customer, resellers, page))
+            Ok::<_, AppError>((filter, customer, resellers, page))
         })
         .await?;
     Ok(OrdersPage {
@@ -144,7 +145,7 @@ pub async fn order_page(
 ) -> AppResult<OrderPage> {
     let (row, lines, placed_for) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let (row, lines) = Order::find_with_lines(conn, provider, id)?;
             let placed_for = Order::placed_by_partner_name(conn, &row.order)?;
             Ok((row, lines, placed_for))

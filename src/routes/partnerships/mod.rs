@@ -1,6 +1,6 @@
 //! Accepting a partnership request: the reseller opens the personal link, signs in or enrolls (the link
 //! survives the detour), sees which provider asks and what it will be allowed to do, and authorizes or
-//! declines. Every other case gets its own page and changes nothing.
+//! declines (`services::partnership_answer`). Every other case gets its own page and changes nothing.
 
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
@@ -8,19 +8,12 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, CurrentUser, Role};
-use crate::db::models::activity::NewActivity;
-use crate::db::models::partner::{EnrollmentStatus, Partner};
-use crate::db::models::partnership::{Accepted, Partnership};
-use crate::db::models::relationship_request::{RelationshipRequest, RequestKind};
-use crate::db::models::stats::{Delta, ProviderStats};
-use crate::db::models::user::User;
-use crate::email::{self, messages::PartnershipAnswered};
+use crate::auth::{AppSession, CurrentUser};
+use crate::domain::{EnrollmentStatus, Role};
 use crate::error::{AppError, AppResult};
-use crate::i18n::Tr;
-use crate::routes::enroll::is_unique_violation;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::partnership_answer::{self, Answer, Answered};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 /// What the page shows.
@@ -44,7 +37,7 @@ pub struct AcceptPage {
     pub errors: FormErrors,
 }
 
-/// The signed-in user must be a verified reseller.
+/// The signed-in user must be a verified reseller: its organisation's id.
 fn check_reseller(user: &CurrentUser) -> Result<i64, AppError> {
     if user.role != Role::Reseller {
         return Err(AppError::Forbidden("errors.link.not_reseller"));
@@ -53,67 +46,64 @@ fn check_reseller(user: &CurrentUser) -> Result<i64, AppError> {
         .partner
         .as_ref()
         .ok_or(AppError::Forbidden("errors.link.not_reseller"))?;
-    match EnrollmentStatus::parse(&partner.enrollment_status) {
-        Some(EnrollmentStatus::Verified) => Ok(partner.id),
-        Some(EnrollmentStatus::Rejected) => {
-            Err(AppError::Forbidden("errors.link.reseller_rejected"))
-        }
-        _ => Err(AppError::Forbidden("errors.link.reseller_pending")),
+    match partner.enrollment_status {
+        EnrollmentStatus::Verified => Ok(partner.id),
+        EnrollmentStatus::Rejected => Err(AppError::Forbidden("errors.link.reseller_rejected")),
+        EnrollmentStatus::Pending => Err(AppError::Forbidden("errors.link.reseller_pending")),
     }
+}
+
+fn here(token: &str) -> String {
+    format!("/partnerships/accept/{token}")
+}
+
+async fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    token: String,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
+    let ctx = Ctx::build(req).await?;
+    // Who asks is checked after the link: a link that no longer works says so to anyone.
+    let who = ctx.user.as_ref().map(|user| {
+        if user.must_change_password {
+            Err(AppError::PasswordChangeRequired)
+        } else {
+            check_reseller(user)
+        }
+    });
+    let reseller = who.as_ref().and_then(|r| r.as_ref().ok().copied());
+    let path = here(&token);
+    let asked = partnership_answer::asked(&state.db, token, reseller).await?;
+    if let Some(Err(err)) = who {
+        return Err(err);
+    }
+    let mode = match asked.already_partnered {
+        None => Mode::SignInFirst,
+        Some(true) => Mode::AlreadyPartnered,
+        Some(false) => Mode::Consent,
+    };
+    let has_errors = !errors.is_empty();
+    let page = AcceptPage {
+        ctx,
+        mode: if has_errors { Mode::Consent } else { mode },
+        provider: asked.provider_name,
+        path,
+        errors,
+    };
+    Ok(if has_errors {
+        crate::routes::form_page(req, page, true)
+    } else {
+        page.respond_to(req).map_into_boxed_body()
+    })
 }
 
 pub async fn show(
     req: HttpRequest,
-    ctx: Ctx,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let token = path.into_inner();
-    let lookup = token.clone();
-    let request = RelationshipRequest::usable(
-        state
-            .db
-            .read(move |conn| {
-                Ok(RelationshipRequest::find_by_token(
-                    conn,
-                    RequestKind::Partnership,
-                    &lookup,
-                )?)
-            })
-            .await?,
-    )?;
-    let provider_id = request.provider_id;
-    let here = format!("/partnerships/accept/{token}");
-    let mode = match &ctx.user {
-        None => Mode::SignInFirst,
-        Some(user) if user.must_change_password => return Err(AppError::PasswordChangeRequired),
-        Some(user) => {
-            let reseller_id = check_reseller(user)?;
-            let partnered = state
-                .db
-                .read(
-                    move |conn| Ok(Partnership::active(conn, provider_id, reseller_id)?.is_some()),
-                )
-                .await?;
-            if partnered {
-                Mode::AlreadyPartnered
-            } else {
-                Mode::Consent
-            }
-        }
-    };
-    let provider = state
-        .db
-        .read(move |conn| Ok(Partner::find(conn, provider_id)?.name))
-        .await?;
-    let page = AcceptPage {
-        ctx,
-        mode,
-        provider,
-        path: here,
-        errors: FormErrors::new(),
-    };
-    Ok(page.respond_to(&req).map_into_boxed_body())
+    page(&req, &state, path.into_inner(), FormErrors::new()).await
 }
 
 #[derive(Deserialize)]
@@ -122,12 +112,6 @@ pub struct AnswerForm {
     decision: String,
     #[serde(default)]
     authorize: Option<String>,
-}
-
-enum Outcome {
-    Accepted(String),
-    Declined(String),
-    AlreadyPartnered(String),
 }
 
 pub async fn answer(
@@ -139,9 +123,7 @@ pub async fn answer(
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     let Some(user) = CurrentUser::load(&req).await? else {
-        return Err(AppError::SignInRequired {
-            next: format!("/partnerships/accept/{token}"),
-        });
+        return Err(AppError::SignInRequired { next: here(&token) });
     };
     if user.must_change_password {
         return Err(AppError::PasswordChangeRequired);
@@ -154,135 +136,41 @@ pub async fn answer(
     };
     if accept && form.authorize.is_none() {
         // The box must be ticked: the form again, with the message.
-        let lookup = token.clone();
-        let request = RelationshipRequest::usable(
-            state
-                .db
-                .read(move |conn| {
-                    Ok(RelationshipRequest::find_by_token(
-                        conn,
-                        RequestKind::Partnership,
-                        &lookup,
-                    )?)
-                })
-                .await?,
-        )?;
-        let provider_id = request.provider_id;
-        let provider = state
-            .db
-            .read(move |conn| Ok(Partner::find(conn, provider_id)?.name))
-            .await?;
         let mut errors = FormErrors::new();
         errors.add("authorize", "partnership.accept.must_authorize");
-        let page = AcceptPage {
-            ctx: Ctx::build(&req).await?,
-            mode: Mode::Consent,
-            provider,
-            path: format!("/partnerships/accept/{token}"),
-            errors,
-        };
-        return Ok(crate::routes::form_page(&req, page, true));
+        return page(&req, &state, token, errors).await;
     }
-
-    let user_id = user.id;
-    let base = state.base_url.clone();
-    let outcome = state
-        .db
-        .write(move |conn| {
-            let request = RelationshipRequest::usable(RelationshipRequest::find_by_token(
-                conn,
-                RequestKind::Partnership,
-                &token,
-            )?)?;
-            let provider = Partner::find(conn, request.provider_id)?;
-            let reseller = Partner::find_reseller(conn, reseller_id)?;
-            if reseller.enrollment_status() != EnrollmentStatus::Verified {
-                return Err(AppError::Forbidden("errors.link.reseller_pending"));
-            }
-            if Partnership::active(conn, provider.id, reseller_id)?.is_some() {
-                return Ok(Outcome::AlreadyPartnered(provider.name));
-            }
-            let status = if accept { "accepted" } else { "declined" };
-            let accepted_by = accept.then_some(reseller_id);
-            if !RelationshipRequest::respond(conn, request.id, status, Some(user_id), accepted_by)?
-            {
-                // Someone answered this link a moment ago.
-                return Err(AppError::Gone("errors.link.used"));
-            }
-            let entity = if accept {
-                let id = match Partnership::activate(
-                    conn,
-                    provider.id,
-                    reseller_id,
-                    &reseller.name,
-                    Some(request.id),
-                )? {
-                    Accepted::Created(id) | Accepted::Reactivated(id) => id,
-                };
-                ProviderStats::bump(
-                    conn,
-                    provider.id,
-                    Delta {
-                        resellers: 1,
-                        ..Delta::default()
-                    },
-                )?;
-                NewActivity::new("partnership.accepted", "partnership", Some(id))
-            } else {
-                NewActivity::new(
-                    "partnership_request.declined",
-                    "relationship_request",
-                    Some(request.id),
-                )
-            };
-            entity
-                .by(user_id, Some(reseller_id))
-                .provider(Some(provider.id))
-                .reseller(Some(reseller_id))
-                .change(Some("pending".into()), Some(status.into()))
-                .record(conn)?;
-            let sender = User::find(conn, request.created_by)?;
-            let message = PartnershipAnswered {
-                tr: Tr(sender.locale().unwrap_or_default()),
-                name: sender.display_name.clone(),
-                reseller: reseller.name.clone(),
-                accepted: accept,
-                list_url: format!("{base}/indirect-resellers"),
-            };
-            email::queue(conn, &sender.email, &message)?;
-            Ok(if accept {
-                Outcome::Accepted(provider.name)
-            } else {
-                Outcome::Declined(provider.name)
-            })
-        })
-        .await;
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        // Two of this provider's requests accepted at the same moment: the other one made it.
-        Err(AppError::Unexpected(err)) if is_unique_violation(&err) => {
-            session.flash(FlashKind::Info, "partnership.accept.already")?;
-            return Ok(see_other("/indirect-providers"));
-        }
-        Err(err) => return Err(err),
-    };
+    let answered = partnership_answer::answer(
+        &state.db,
+        Answer {
+            token,
+            reseller_id,
+            user_id: user.id,
+            accept,
+            base_url: state.base_url.clone(),
+        },
+    )
+    .await?;
     state.wake_outbox();
-    match outcome {
-        Outcome::Accepted(provider) => session.flash_with(
+    match answered {
+        Answered::Accepted(provider) => session.flash_with(
             FlashKind::Success,
             "partnership.accept.done",
             &[("provider", &provider)],
         )?,
-        Outcome::Declined(provider) => session.flash_with(
+        Answered::Declined(provider) => session.flash_with(
             FlashKind::Info,
             "partnership.accept.declined",
             &[("provider", &provider)],
         )?,
-        Outcome::AlreadyPartnered(provider) => session.flash_with(
+        Answered::AlreadyPartnered(provider) => session.flash_with(
             FlashKind::Info,
             "partnership.accept.already_with",
             &[("provider", &provider)],
         )?,
+        Answered::AcceptedMeanwhile => {
+            session.flash(FlashKind::Info, "partnership.accept.already")?
+        }
     }
     Ok(see_other("/indirect-providers"))
 }

@@ -9,17 +9,15 @@ use askama_web::WebTemplate;
 use futures_util::StreamExt;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderId, ProviderStaff, Signed};
-use crate::db::models::activity::NewActivity;
+use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::partner::Partner;
-use crate::db::models::profile::{
-    Location, Logo, ProfileChangeRequest, ProviderProfile, image_type,
-};
+use crate::db::models::profile::{Location, ProfileChangeRequest, ProviderProfile, image_type};
 use crate::domain::Country;
+use crate::domain::ProviderId;
 use crate::error::{AppError, AppResult};
-use crate::routes::enroll::is_unique_violation;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::profile_change::{self, ChangeRequest, NewLogo};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
@@ -73,7 +71,7 @@ type Loaded = (
 async fn load(state: &AppState, provider: ProviderId) -> AppResult<Loaded> {
     state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             Ok((
                 Partner::find(conn, provider.get())?.name,
                 ProviderProfile::of(conn, provider.get())?,
@@ -82,6 +80,7 @@ async fn load(state: &AppState, provider: ProviderId) -> AppResult<Loaded> {
             ))
         })
         .await
+        .map_err(AppError::from)
 }
 
 /// The change request form as typed.
@@ -297,43 +296,17 @@ pub async fn submit_change(
     if !errors.is_empty() {
         return render_change(&req, &state, provider, Some(form), errors).await;
     }
-    let user_id = user.id;
-    let company = form.company_name.clone();
-    let created = state
-        .db
-        .write(move |conn| {
-            if ProfileChangeRequest::latest(conn, provider)?.is_some_and(|r| r.is_open()) {
-                return Err(AppError::Conflict("profile.already_open"));
-            }
-            let logo_id = match &logo {
-                Some((content_type, bytes)) => {
-                    Some(Logo::create(conn, provider.get(), content_type, bytes)?)
-                }
-                None => None,
-            };
-            let id = ProfileChangeRequest::create(
-                conn, provider, user_id, &company, logo_id, &locations,
-            )?;
-            NewActivity::new(
-                "profile_request.submitted",
-                "profile_change_request",
-                Some(id),
-            )
-            .by(user_id, Some(provider.get()))
-            .provider(Some(provider.get()))
-            .change(None, Some(company.clone()))
-            .record(conn)?;
-            Ok(id)
-        })
-        .await;
-    match created {
-        Ok(_) => {
-            session.flash(FlashKind::Success, "profile.requested")?;
-            Ok(see_other("/profile"))
-        }
-        Err(AppError::Unexpected(err)) if is_unique_violation(&err) => {
-            Err(AppError::Conflict("profile.already_open"))
-        }
-        Err(err) => Err(err),
-    }
+    let request = ChangeRequest {
+        provider,
+        user_id: user.id,
+        company_name: form.company_name.clone(),
+        logo: logo.map(|(content_type, bytes)| NewLogo {
+            content_type,
+            bytes,
+        }),
+        locations,
+    };
+    profile_change::request(&state.db, request).await?;
+    session.flash(FlashKind::Success, "profile.requested")?;
+    Ok(see_other("/profile"))
 }

@@ -8,12 +8,13 @@ use askama_web::WebTemplate;
 use diesel::OptionalExtension;
 use serde::Deserialize;
 
-use crate::auth::{CurrentUser, Role};
+use crate::auth::CurrentUser;
 use crate::db::models::profile::{Logo, ProviderProfile, PublicListing};
 use crate::domain::Country;
+use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PER_PAGE, Page, PageQuery};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::view::Ctx;
 
 #[derive(Deserialize)]
@@ -57,11 +58,7 @@ pub async fn list(
     .seek::<(String, i64)>();
     let listings = state
         .db
-        .read(move |conn| {
-            Ok(ProviderProfile::public_page(
-                conn, country, &seek, PER_PAGE,
-            )?)
-        })
+        .query(move |conn| ProviderProfile::public_page(conn, country, &seek, PER_PAGE))
         .await?;
     Ok(PublicListPage {
         ctx,
@@ -83,7 +80,7 @@ pub async fn logo(
         .map(|u| (u.role, u.partner_id()));
     let logo = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let logo = Logo::find(conn, id).optional()?;
             let visible = match (&logo, viewer) {
                 (None, _) => false,

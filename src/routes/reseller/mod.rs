@@ -13,11 +13,12 @@ use crate::db::models::customer::{CustomerRow, ProviderCustomer};
 use crate::db::models::subscription::{
     ResellerSubscription, Scope, Subscription, SubscriptionSummary,
 };
+use crate::domain::SubscriptionStatus;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
-use crate::routes::subscriptions::actions::{Actor, Change};
 use crate::routes::subscriptions::{QuantityForm, StatusForm, change_and_answer, render};
-use crate::startup::AppState;
+use crate::services::subscription_change::{Actor, Parsed};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -49,7 +50,7 @@ pub async fn customers(
     let seek = query.seek::<i64>();
     let (customers, subscriptions) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let customers = ProviderCustomer::page_for_reseller(conn, reseller, &seek, PER_PAGE)?;
             let ids: Vec<i64> = customers
                 .items
@@ -102,11 +103,7 @@ pub async fn subscriptions(
     let seek = query.seek::<i64>();
     let subscriptions = state
         .db
-        .read(move |conn| {
-            Ok(Subscription::page_for_reseller(
-                conn, reseller, &seek, PER_PAGE,
-            )?)
-        })
+        .query(move |conn| Subscription::page_for_reseller(conn, reseller, &seek, PER_PAGE))
         .await?;
     Ok(SubscriptionsPage {
         ctx,
@@ -141,14 +138,11 @@ async fn reseller_change(
     session: &AppSession,
     user: &Signed<ResellerStaff>,
     id: i64,
-    change: Change,
+    change: Parsed,
+    typed: Option<String>,
 ) -> AppResult<HttpResponse> {
     let reseller = user.reseller_id();
-    let actor = Actor::reseller(
-        user.id,
-        reseller.get(),
-        user.partner_name().unwrap_or_default(),
-    );
+    let actor = Actor::reseller(user.id, reseller, user.partner_name().unwrap_or_default());
     let base = format!("/reseller/subscriptions/{id}");
     change_and_answer(
         req,
@@ -159,6 +153,7 @@ async fn reseller_change(
         base,
         actor,
         change,
+        typed,
     )
     .await
 }
@@ -171,8 +166,17 @@ pub async fn change_quantity(
     path: web::Path<i64>,
     form: web::Form<QuantityForm>,
 ) -> AppResult<HttpResponse> {
-    let change = Change::Quantity(form.quantity.clone());
-    reseller_change(&req, &state, &session, &user, path.into_inner(), change).await
+    let typed = Some(form.quantity.clone());
+    reseller_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        form.parse(),
+        typed,
+    )
+    .await
 }
 
 pub async fn change_status(
@@ -189,7 +193,8 @@ pub async fn change_status(
         &session,
         &user,
         path.into_inner(),
-        Change::Status(form.status.clone()),
+        form.parse(),
+        None,
     )
     .await
 }

@@ -7,13 +7,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{AppSession, CurrentUser, password};
-use crate::db::models::user::User;
+use crate::auth::{AppSession, CurrentUser};
 use crate::domain::Email;
 use crate::error::{AppResult, retry_after};
 use crate::i18n::Tr;
-use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::routes::{home_page, see_other};
+use crate::services::account::{self, SignInError};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors, request_locale};
 
 #[derive(Template, WebTemplate)]
@@ -65,7 +65,7 @@ pub async fn form(
     query: web::Query<SignInQuery>,
 ) -> AppResult<HttpResponse> {
     if let Some(user) = &ctx.user {
-        return Ok(see_other(user.role.home()));
+        return Ok(see_other(home_page(user.role)));
     }
     let notice = query.signed_out.as_ref().map(|_| Notice {
         text: ctx.t("sign_in.signed_out").to_owned(),
@@ -107,81 +107,56 @@ pub async fn submit(
     };
 
     let address = state.client_address(&req);
-    if let Some(wait) = state.throttle.sign_in_wait(email.as_str(), address) {
-        tracing::warn!(?address, "sign-in throttled");
-        let tr = Tr(request_locale(&req).await?);
-        let notice = Notice::error(tr.t1("sign_in.throttled", "wait", tr.wait(wait)));
-        let mut res = rerender(
-            &req,
-            &form.email,
-            next,
-            FormErrors::new(),
-            Some(notice),
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-        .await?;
-        res.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_str(&retry_after(wait))
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        );
-        return Ok(res);
-    }
-
-    let lookup = email.clone();
-    let user = state
-        .db
-        .read(move |conn| Ok(User::find_by_email(conn, &lookup)?))
-        .await?;
     let password = form.password.clone();
-    // Hashing is CPU work: off the async executor, like the database. Every answer costs one full
-    // check, so neither an unknown account nor a fresh temporary password (hashed lightly) is told
-    // apart by timing.
-    let user = web::block(move || match user {
-        Some(user) => {
-            let ok = password::verify_at_full_cost(&user.password_hash, &password);
-            (ok && !user.disabled).then_some(user)
+    let signed_in = account::sign_in(&state.db, &state.throttle, email, password, address).await;
+    let user = match signed_in {
+        Ok(user) => user,
+        Err(SignInError::Throttled(wait)) => {
+            tracing::warn!(?address, "sign-in throttled");
+            let tr = Tr(request_locale(&req).await?);
+            let notice = Notice::error(tr.t1("sign_in.throttled", "wait", tr.wait(wait)));
+            let mut res = rerender(
+                &req,
+                &form.email,
+                next,
+                FormErrors::new(),
+                Some(notice),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await?;
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_str(&retry_after(wait))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
+            return Ok(res);
         }
-        None => {
-            password::verify_dummy(&password);
-            None
+        Err(SignInError::BadCredentials) => {
+            tracing::info!(?address, "sign-in refused");
+            let text = Tr(request_locale(&req).await?)
+                .t("sign_in.bad_credentials")
+                .to_owned();
+            return rerender(
+                &req,
+                &form.email,
+                next,
+                FormErrors::new(),
+                Some(Notice::error(text)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("password check was cancelled: {e}"))?;
-
-    let Some(user) = user else {
-        state.throttle.sign_in_failed(email.as_str(), address);
-        tracing::info!(?address, "sign-in refused");
-        return rerender(
-            &req,
-            &form.email,
-            next,
-            FormErrors::new(),
-            Some(Notice::error(
-                Tr(request_locale(&req).await?)
-                    .t("sign_in.bad_credentials")
-                    .to_owned(),
-            )),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        Err(SignInError::Db(err)) => return Err(err.into()),
     };
-    state.throttle.sign_in_succeeded(email.as_str(), address);
 
-    session.sign_in(user.id, user.locale())?;
+    session.sign_in(user.id, user.locale)?;
     CurrentUser::forget(&req);
-    let id = user.id;
-    state
-        .db
-        .write(move |conn| Ok(User::record_sign_in(conn, id)?))
-        .await?;
     tracing::info!(user_id = user.id, role = %user.role, "signed in");
 
     let destination = if user.must_change_password {
         "/account/password".to_owned()
     } else {
-        next.unwrap_or_else(|| user.role().home().to_owned())
+        next.unwrap_or_else(|| home_page(user.role).to_owned())
     };
     Ok(see_other(&destination))
 }

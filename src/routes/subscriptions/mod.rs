@@ -1,9 +1,9 @@
 //! Subscriptions: adding one to a customer (New subscription), and the subscription detail page with
 //! Change quantity (an order), Suspend / Reactivate, the reseller of record (incentives) and the
 //! Designated support contact. Providers do all of it; a reseller with delegated administration of the
-//! customer changes quantity and status on the customer's behalf (`reseller` routes share `actions`).
+//! customer changes quantity and status on the customer's behalf (the `reseller` routes share these
+//! forms). The changes are `services::subscription_change`'s.
 
-pub mod actions;
 pub mod new;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,11 +15,12 @@ use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
+use crate::domain::{SubscriptionStatus, parse_count};
 use crate::error::AppResult;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::subscription_change::{self, Actor, Change, ChangeError, Parsed};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
-use actions::{Actor, Change, Outcome};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "subscriptions/show.html")]
@@ -39,7 +40,7 @@ pub struct SubscriptionPage {
 
 impl SubscriptionPage {
     pub fn is_active(&self) -> bool {
-        self.detail.subscription.status == "active"
+        self.detail.subscription.status == SubscriptionStatus::Active
     }
 
     pub fn is_ror(&self, id: &i64) -> bool {
@@ -67,7 +68,7 @@ pub async fn render(
     };
     let (detail, resellers, can_administer) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let detail = Subscription::find_in(conn, &scope, id)?;
             let (resellers, can_administer) = match (&scope, reseller_scope) {
                 (Scope::Provider(p), _) => (
@@ -135,6 +136,43 @@ pub struct PartnerForm {
     pub partner: String,
 }
 
+impl QuantityForm {
+    pub fn parse(&self) -> Parsed {
+        parse_count(&self.quantity)
+            .map(Change::Quantity)
+            .map_err(|key| ("quantity", key))
+    }
+}
+
+impl StatusForm {
+    pub fn parse(&self) -> Parsed {
+        SubscriptionStatus::parse(&self.status)
+            .map(Change::Status)
+            .ok_or(("status", "validation.invalid"))
+    }
+}
+
+impl PartnerForm {
+    /// A reseller of record: empty for none.
+    pub fn reseller_of_record(&self) -> Parsed {
+        match self.partner.trim() {
+            "" => Ok(Change::ResellerOfRecord(None)),
+            raw => raw
+                .parse::<i64>()
+                .map(|id| Change::ResellerOfRecord(Some(id)))
+                .map_err(|_| ("reseller_of_record", "wizard.reseller_not_partnered")),
+        }
+    }
+
+    pub fn support_contact(&self) -> Parsed {
+        self.partner
+            .trim()
+            .parse::<i64>()
+            .map(Change::SupportContact)
+            .map_err(|_| ("support_contact", "subscriptions.support_contact_invalid"))
+    }
+}
+
 /// Applies a change and answers: back to `base` with the flash message, or the page again (422) with
 /// the field's message and what was typed.
 #[allow(clippy::too_many_arguments)]
@@ -146,23 +184,21 @@ pub async fn change_and_answer(
     id: i64,
     base: String,
     actor: Actor,
-    change: Change,
+    change: Parsed,
+    typed: Option<String>,
 ) -> AppResult<HttpResponse> {
-    let typed = match &change {
-        Change::Quantity(q) => Some(q.clone()),
-        _ => None,
-    };
-    match actions::apply(state, scope, id, actor, change).await? {
-        Outcome::Done(key) => {
+    let (field, key) = match subscription_change::apply(&state.db, scope, id, actor, change).await {
+        Ok(key) => {
+            state.wake_outbox();
             session.flash(FlashKind::Success, key)?;
-            Ok(see_other(&base))
+            return Ok(see_other(&base));
         }
-        Outcome::Refused { field, key } => {
-            let mut errors = FormErrors::new();
-            errors.add(field, key);
-            render(req, state, scope, id, base, typed, errors).await
-        }
-    }
+        Err(ChangeError::Refused { field, key }) => (field, key),
+        Err(err) => return Err(err.into()),
+    };
+    let mut errors = FormErrors::new();
+    errors.add(field, key);
+    render(req, state, scope, id, base, typed, errors).await
 }
 
 /// A change made by the provider on its own subscription.
@@ -172,14 +208,11 @@ async fn provider_change(
     session: &AppSession,
     user: &Signed<ProviderStaff>,
     id: i64,
-    change: Change,
+    change: Parsed,
+    typed: Option<String>,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
-    let actor = Actor::provider(
-        user.id,
-        provider.get(),
-        user.partner_name().unwrap_or_default(),
-    );
+    let actor = Actor::provider(user.id, provider, user.partner_name().unwrap_or_default());
     let base = format!("/subscriptions/{id}");
     change_and_answer(
         req,
@@ -190,6 +223,7 @@ async fn provider_change(
         base,
         actor,
         change,
+        typed,
     )
     .await
 }
@@ -202,8 +236,17 @@ pub async fn change_quantity(
     path: web::Path<i64>,
     form: web::Form<QuantityForm>,
 ) -> AppResult<HttpResponse> {
-    let change = Change::Quantity(form.quantity.clone());
-    provider_change(&req, &state, &session, &user, path.into_inner(), change).await
+    let typed = Some(form.quantity.clone());
+    provider_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        form.parse(),
+        typed,
+    )
+    .await
 }
 
 pub async fn change_status(
@@ -220,7 +263,8 @@ pub async fn change_status(
         &session,
         &user,
         path.into_inner(),
-        Change::Status(form.status.clone()),
+        form.parse(),
+        None,
     )
     .await
 }
@@ -233,13 +277,15 @@ pub async fn change_reseller_of_record(
     path: web::Path<i64>,
     form: web::Form<PartnerForm>,
 ) -> AppResult<HttpResponse> {
+    let change = form.reseller_of_record();
     provider_change(
         &req,
         &state,
         &session,
         &user,
         path.into_inner(),
-        Change::ResellerOfRecord(form.partner.clone()),
+        change,
+        None,
     )
     .await
 }
@@ -252,13 +298,15 @@ pub async fn change_support_contact(
     path: web::Path<i64>,
     form: web::Form<PartnerForm>,
 ) -> AppResult<HttpResponse> {
+    let change = form.support_contact();
     provider_change(
         &req,
         &state,
         &session,
         &user,
         path.into_inner(),
-        Change::SupportContact(form.partner.clone()),
+        change,
+        None,
     )
     .await
 }

@@ -7,23 +7,17 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use super::actions::partnered;
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderId, ProviderStaff, Signed};
-use crate::db::models::activity::NewActivity;
+use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::offer::Offer;
-use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partnership::Partnership;
-use crate::db::models::stats::{Delta, ProviderStats};
-use crate::db::models::subscription::{NewSubscription, Subscription};
-use crate::db::models::user::User;
-use crate::domain::parse_quantity;
-use crate::email::{self, messages::SubscriptionAssigned};
+use crate::domain::ProviderId;
+use crate::domain::parse_count;
 use crate::error::AppResult;
-use crate::i18n::Tr;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::new_subscription::{self, AddError, AddSubscription};
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Deserialize, Default, Clone)]
@@ -57,7 +51,7 @@ async fn render(
 ) -> AppResult<HttpResponse> {
     let (customer, relation, offers, resellers) = state
         .db
-        .read(move |conn| {
+        .query(move |conn| {
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
             let customer = Customer::find(conn, customer_id)?;
             let offers = Offer::orderable(conn)?;
@@ -103,6 +97,37 @@ pub async fn form(
     .await
 }
 
+impl NewForm {
+    /// The form parsed; the offer's limits and the reseller are checked by the use case.
+    fn parse(&self) -> Result<(i64, i64, Option<i64>), FormErrors> {
+        let mut errors = FormErrors::new();
+        let offer = match self.offer.trim() {
+            "" => {
+                errors.add("offer", "validation.required");
+                None
+            }
+            raw => raw.parse::<i64>().ok().or_else(|| {
+                errors.add("offer", "wizard.offer_not_orderable");
+                None
+            }),
+        };
+        let quantity = errors.check("quantity", parse_count(&self.quantity));
+        let reseller = match self.reseller.trim() {
+            "" => Some(None),
+            raw => raw.parse::<i64>().ok().map(Some).or_else(|| {
+                errors.add("reseller", "wizard.reseller_not_partnered");
+                None
+            }),
+        };
+        match (offer, quantity, reseller) {
+            (Some(offer), Some(quantity), Some(reseller)) if errors.is_empty() => {
+                Ok((offer, quantity, reseller))
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -114,127 +139,27 @@ pub async fn submit(
     let provider = user.provider_id();
     let customer_id = path.into_inner();
     let form = form.into_inner();
-    let user_id = user.id;
-    let provider_name = user.partner_name().unwrap_or_default().to_owned();
-    let checked = form.clone();
-    let result = state
-        .db
-        .write(move |conn| {
-            let relation = ProviderCustomer::find(conn, provider, customer_id)?;
-            let mut errors = FormErrors::new();
-            let offer = match checked.offer.trim().parse::<i64>() {
-                Ok(id) => Offer::orderable_by_ids(conn, &[id])?.pop(),
-                Err(_) => None,
+    let added = match form.parse() {
+        Err(errors) => Err(errors),
+        Ok((offer_id, quantity, reseller)) => {
+            let cmd = AddSubscription {
+                provider,
+                provider_name: user.partner_name().unwrap_or_default().to_owned(),
+                user_id: user.id,
+                customer_id,
+                offer_id,
+                quantity,
+                reseller,
             };
-            if offer.is_none() {
-                errors.add(
-                    "offer",
-                    if checked.offer.trim().is_empty() {
-                        "validation.required"
-                    } else {
-                        "wizard.offer_not_orderable"
-                    },
-                );
+            match new_subscription::add(&state.db, cmd).await {
+                Ok(_) => Ok(()),
+                Err(AddError::Invalid(errors)) => Err(errors),
+                Err(err) => return Err(err.into()),
             }
-            let quantity = offer.as_ref().and_then(|o| {
-                errors.check(
-                    "quantity",
-                    parse_quantity(&checked.quantity, o.min_licenses, o.max_licenses),
-                )
-            });
-            let reseller = match partnered(conn, provider, &checked.reseller, true)? {
-                Ok(r) => r,
-                Err(key) => {
-                    errors.add("reseller", key);
-                    None
-                }
-            };
-            let (Some(offer), Some(quantity)) = (offer, quantity) else {
-                return Ok(Err(errors));
-            };
-            if !errors.is_empty() {
-                return Ok(Err(errors));
-            }
-            let subscription_id = Subscription::create(
-                conn,
-                &NewSubscription {
-                    provider_id: provider.get(),
-                    customer_id,
-                    offer_id: offer.id,
-                    quantity,
-                    reseller_of_record_id: reseller,
-                    support_contact_id: provider.get(),
-                },
-            )?;
-            let placed = Order::create(
-                conn,
-                &NewOrder {
-                    provider_id: provider.get(),
-                    customer_id,
-                    reseller_id: reseller,
-                    placed_by_user_id: user_id,
-                    placed_by_partner_id: Some(provider.get()),
-                    kind: "new_subscription",
-                    currency: &offer.currency,
-                    idempotency_key: None,
-                },
-                &[NewLine {
-                    offer_id: offer.id,
-                    subscription_id: Some(subscription_id),
-                    quantity,
-                    previous_quantity: None,
-                    unit_price_minor: offer.unit_price_minor,
-                }],
-            )?;
-            ProviderCustomer::add_subscriptions(conn, provider.get(), customer_id, 1)?;
-            ProviderStats::bump(
-                conn,
-                provider.get(),
-                Delta {
-                    subscriptions: 1,
-                    licenses: i64::from(quantity),
-                    ..Delta::default()
-                },
-            )?;
-            if let Some(r) = reseller {
-                Partnership::bump_counts(conn, provider.get(), r, 0, i64::from(quantity))?;
-            }
-            NewActivity::new(
-                "subscription.created",
-                "subscription",
-                Some(subscription_id),
-            )
-            .by(user_id, Some(provider.get()))
-            .provider(Some(provider.get()))
-            .reseller(reseller)
-            .customer(Some(customer_id))
-            .change(
-                None,
-                Some(format!(
-                    "{} × {quantity} ({})",
-                    offer.name,
-                    placed.reference()
-                )),
-            )
-            .record(conn)?;
-            if let Some(r) = reseller {
-                for to in User::of_partner(conn, r)? {
-                    let message = SubscriptionAssigned {
-                        tr: Tr(to.locale().unwrap_or_default()),
-                        name: to.display_name.clone(),
-                        provider: provider_name.clone(),
-                        company: relation.company_name.clone(),
-                        offer: offer.name.clone(),
-                        support: false,
-                    };
-                    email::queue(conn, &to.email, &message)?;
-                }
-            }
-            Ok(Ok(subscription_id))
-        })
-        .await?;
-    match result {
-        Ok(_) => {
+        }
+    };
+    match added {
+        Ok(()) => {
             state.wake_outbox();
             session.flash(FlashKind::Success, "subscriptions.added")?;
             Ok(see_other(&format!("/customers/{customer_id}")))

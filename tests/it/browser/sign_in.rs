@@ -1,7 +1,6 @@
-use partner_dashboard::db::models::partner::EnrollmentStatus;
-
 use super::{Lang, journey};
 use crate::helpers::*;
+use partner_dashboard::domain::EnrollmentStatus;
 
 #[tokio::test]
 async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {

@@ -2,11 +2,9 @@
 //! subscription → Designated support contact = the reseller → Submit; the reseller sees the customer
 //! and the subscription; the customer admin sees its new support contact.
 
-use partner_dashboard::auth::Role;
-use partner_dashboard::db::models::partner::EnrollmentStatus;
-
 use super::{Browser, Lang, journey};
 use crate::helpers::*;
+use partner_dashboard::domain::{EnrollmentStatus, Role};
 
 async fn sign_in(b: &Browser, email: &str) {
     b.sign_in_with(("Email", "Password", "Sign in"), email, PASSWORD)
@@ -21,8 +19,10 @@ async fn sign_out(b: &Browser) {
 #[tokio::test]
 async fn a_provider_adds_a_subscription_and_hands_its_support_to_the_reseller() {
     let app = spawn_app().await;
-    let (provider, _) = app.create_provider("alice@contoso.example");
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     app.partner(provider, reseller);
     let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 1000);
     let customer = app.seed_customer(provider, Some(reseller), "Wingtip Toys", "wingtiptoys");

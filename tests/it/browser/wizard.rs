@@ -4,8 +4,9 @@
 //! Submit shows no password.
 
 use diesel::prelude::*;
-use partner_dashboard::db::models::partner::EnrollmentStatus;
+
 use partner_dashboard::db::schema::customers;
+use partner_dashboard::domain::EnrollmentStatus;
 
 use super::{Browser, Lang, journey};
 use crate::helpers::*;
@@ -138,8 +139,10 @@ async fn fill_account(b: &Browser, l: &Labels, company: &str) {
 }
 
 async fn setup(app: &TestApp) {
-    let (provider, _) = app.create_provider("alice@contoso.example");
-    let (reseller, _) = app.create_reseller("wei@northwind.example", EnrollmentStatus::Verified);
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
     app.partner(provider, reseller);
     app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
     app.create_offer("Microsoft 365 E3", 3600, 1, 1000);

@@ -1,20 +1,20 @@
 //! Step 1, New customer: the account info, with the reseller preselected when started from a reseller's
 //! row. Next: Subscriptions checks everything (the domain prefix's format and that it is free) first.
 
+use crate::domain::ProviderId;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use super::{
-    AccountForm, KIND, WizardData, check_account, closed_destination, load, step_path, ttl,
-};
-use crate::auth::{ProviderId, ProviderStaff, Signed};
-use crate::db::models::draft::Draft;
+use super::{closed_destination, load, step_path};
+use crate::auth::{ProviderStaff, Signed};
 use crate::db::models::partnership::Partnership;
 use crate::error::AppResult;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::new_customer::AccountFields as AccountForm;
+use crate::services::new_customer::wizard;
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -53,13 +53,8 @@ async fn render(
     let include = form.reseller.trim().parse::<i64>().ok();
     let resellers = state
         .db
-        .read(move |conn| {
-            Ok(Partnership::choices_for_provider(
-                conn,
-                provider,
-                RESELLER_CHOICES,
-                include,
-            )?)
+        .query(move |conn| {
+            Partnership::choices_for_provider(conn, provider, RESELLER_CHOICES, include)
         })
         .await?;
     let page = AccountPage {
@@ -98,8 +93,9 @@ pub async fn start_form(
     {
         let partnered = state
             .db
-            .read(move |conn| Ok(Partnership::active(conn, provider.get(), id)?.is_some()))
-            .await?;
+            .query(move |conn| Partnership::active(conn, provider.get(), id))
+            .await?
+            .is_some();
         if partnered {
             form.reseller = id.to_string();
         }
@@ -116,35 +112,10 @@ pub async fn start_submit(
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
     let form = form.into_inner();
-    let checked_form = form.clone();
-    let (errors, checked) = state
-        .db
-        .read(move |conn| check_account(conn, provider, &checked_form))
-        .await?;
-    if checked.is_none() {
-        return render(&req, &state, provider, None, form, errors).await;
+    match wizard::start(&state.db, provider, user.id, form.clone()).await? {
+        Ok(id) => Ok(see_other(&step_path(id, "subscriptions"))),
+        Err(errors) => render(&req, &state, provider, None, form, errors).await,
     }
-    let data = WizardData {
-        account: form,
-        account_done: true,
-        ..WizardData::default()
-    };
-    let user_id = user.id;
-    let json = data.to_json();
-    let id = state
-        .db
-        .write(move |conn| {
-            Ok(Draft::create(
-                conn,
-                KIND,
-                user_id,
-                provider.get(),
-                &json,
-                ttl(),
-            )?)
-        })
-        .await?;
-    Ok(see_other(&step_path(id, "subscriptions")))
 }
 
 /// The account step of a draft, with what was saved (Edit, or Back).
@@ -177,27 +148,15 @@ pub async fn edit_submit(
     form: web::Form<AccountForm>,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
-    let (draft, mut data) = load(&state, user.id, path.into_inner()).await?;
+    let (draft, data) = load(&state, user.id, path.into_inner()).await?;
     if let Some(to) = closed_destination(&draft) {
         return Ok(see_other(&to));
     }
     let form = form.into_inner();
-    let checked_form = form.clone();
-    let (errors, checked) = state
-        .db
-        .read(move |conn| check_account(conn, provider, &checked_form))
-        .await?;
     // What was typed is kept either way.
-    data.account = form.clone();
-    data.account_done = checked.is_some();
-    let json = data.to_json();
-    let id = draft.id;
-    state
-        .db
-        .write(move |conn| Ok(Draft::save(conn, id, &json)?))
-        .await?;
-    if checked.is_none() {
-        return render(&req, &state, provider, Some(id), form, errors).await;
+    let errors = wizard::save_account(&state.db, provider, &draft, data, form.clone()).await?;
+    if !errors.is_empty() {
+        return render(&req, &state, provider, Some(draft.id), form, errors).await;
     }
-    Ok(see_other(&step_path(id, "subscriptions")))
+    Ok(see_other(&step_path(draft.id, "subscriptions")))
 }

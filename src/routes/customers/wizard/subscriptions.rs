@@ -7,13 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::{WizardData, check_lines, closed_destination, load, step_path};
+use super::{closed_destination, load, step_path};
 use crate::auth::{ProviderStaff, Signed};
-use crate::db::models::draft::Draft;
 use crate::db::models::offer::Offer;
 use crate::error::AppResult;
 use crate::routes::see_other;
-use crate::startup::AppState;
+use crate::services::new_customer::wizard;
+use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 #[derive(Template, WebTemplate)]
@@ -47,7 +47,7 @@ async fn render(
     quantities: BTreeMap<i64, String>,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
-    let offers = state.db.read(|conn| Ok(Offer::orderable(conn)?)).await?;
+    let offers = state.db.query(Offer::orderable).await?;
     let page = SubscriptionsPage {
         ctx: Ctx::build(req).await?,
         draft_id,
@@ -82,7 +82,7 @@ pub async fn submit(
     path: web::Path<i64>,
     form: web::Form<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
-    let (draft, mut data) = load(&state, user.id, path.into_inner()).await?;
+    let (draft, data) = load(&state, user.id, path.into_inner()).await?;
     if let Some(to) = closed_destination(&draft) {
         return Ok(see_other(&to));
     }
@@ -101,14 +101,7 @@ pub async fn submit(
             }
         }
     }
-    let offers = state.db.read(|conn| Ok(Offer::orderable(conn)?)).await?;
-    let (mut errors, _) = check_lines(&offers, &quantities);
-    if malformed {
-        errors.add("lines", "wizard.offer_not_orderable");
-    }
-    data.quantities = quantities.clone();
-    data.lines_done = errors.is_empty();
-    save(&state, &draft, &data).await?;
+    let errors = wizard::save_lines(&state.db, &draft, data, quantities.clone(), malformed).await?;
     if back {
         return Ok(see_other(&step_path(draft.id, "")));
     }
@@ -116,14 +109,4 @@ pub async fn submit(
         return render(&req, &state, draft.id, quantities, errors).await;
     }
     Ok(see_other(&step_path(draft.id, "review")))
-}
-
-async fn save(state: &AppState, draft: &Draft, data: &WizardData) -> AppResult<()> {
-    let json = data.to_json();
-    let id = draft.id;
-    state
-        .db
-        .write(move |conn| Ok(Draft::save(conn, id, &json)?))
-        .await?;
-    Ok(())
 }

@@ -1,0 +1,111 @@
+//! The signed-in user of a request: loaded once (with the session, when the store could) and kept in
+//! the request's extensions. A session whose user was disabled or deleted is ended.
+
+use std::rc::Rc;
+
+use actix_web::{HttpMessage, HttpRequest, web};
+
+use super::session::AppSession;
+use crate::db::Db;
+use crate::db::models::user::{PartnerSummary, User};
+use crate::domain::{EnrollmentStatus, PartnerKind, Role};
+use crate::error::AppError;
+use crate::i18n::Locale;
+
+/// The signed-in user of this request.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub partner: Option<PartnerSummary>,
+    pub customer_id: Option<i64>,
+    pub must_change_password: bool,
+    pub locale: Option<Locale>,
+}
+
+#[derive(Clone)]
+struct CachedUser(Option<Rc<CurrentUser>>);
+
+impl CurrentUser {
+    pub(crate) fn from_row(user: User, partner: Option<PartnerSummary>) -> Self {
+        Self {
+            id: user.id,
+            role: user.role,
+            locale: user.locale,
+            email: user.email,
+            display_name: user.display_name,
+            partner,
+            customer_id: user.customer_id,
+            must_change_password: user.must_change_password,
+        }
+    }
+
+    /// The signed-in user, if any. A session whose user was disabled or deleted is ended.
+    pub async fn load(req: &HttpRequest) -> Result<Option<Rc<CurrentUser>>, AppError> {
+        if let Some(CachedUser(cached)) = req.extensions().get::<CachedUser>() {
+            return Ok(cached.clone());
+        }
+        let session = AppSession::of(req);
+        let user = match session.user_id()? {
+            None => None,
+            Some(id) => {
+                // The session store loads the user with the session, in the same trip to the
+                // database; the query here covers a session that changed hands during this request.
+                let preloaded = session
+                    .preloaded::<CurrentUser>()
+                    .filter(|user| user.id == id);
+                let row = match preloaded {
+                    Some(user) => Some(user),
+                    None => {
+                        let db = req
+                            .app_data::<web::Data<Db>>()
+                            .ok_or_else(|| anyhow::anyhow!("the database is not registered"))?;
+                        db.query(move |conn| User::load_signed_in(conn, id))
+                            .await?
+                            .map(|(user, partner)| CurrentUser::from_row(user, partner))
+                    }
+                };
+                match row {
+                    Some(user) => {
+                        session.touch()?;
+                        Some(Rc::new(user))
+                    }
+                    None => {
+                        session.sign_out();
+                        None
+                    }
+                }
+            }
+        };
+        req.extensions_mut().insert(CachedUser(user.clone()));
+        Ok(user)
+    }
+
+    /// Forgets the cached user (after the request changed who is signed in).
+    pub fn forget(req: &HttpRequest) {
+        req.extensions_mut().remove::<CachedUser>();
+    }
+
+    pub fn partner_id(&self) -> Option<i64> {
+        self.partner.as_ref().map(|p| p.id)
+    }
+
+    pub fn partner_name(&self) -> Option<&str> {
+        self.partner.as_ref().map(|p| p.name.as_str())
+    }
+
+    pub fn partner_kind(&self) -> Option<PartnerKind> {
+        self.partner.as_ref().map(|p| p.kind)
+    }
+
+    /// A reseller whose enrollment an operator has verified.
+    pub fn is_verified_reseller(&self) -> bool {
+        self.role == Role::Reseller
+            && self
+                .partner
+                .as_ref()
+                .is_some_and(|p| p.enrollment_status == EnrollmentStatus::Verified)
+    }
+}

@@ -1,0 +1,264 @@
+//! The states and kinds the data model knows, as enums stored as text on both backends (the same
+//! spellings the migrations' CHECK constraints list). Code compares these, never strings.
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// An enum kept in a text column: `as_str` / `parse` give its spelling, and diesel reads and writes it
+/// on any backend that reads and writes text.
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[diesel(sql_type = Text)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The spelling stored in the database (and used in URLs and forms).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Self::$variant => $text ),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $( $text => Some(Self::$variant), )+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl<DB: Backend> ToSql<Text, DB> for $name
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB: Backend> FromSql<Text, DB> for $name
+        where
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let text = String::from_sql(bytes)?;
+                Self::parse(&text).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " {:?}"), text).into()
+                })
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// A subscription's state.
+    pub enum SubscriptionStatus {
+        Active = "active",
+        /// Billing continues; the customer's users cannot use it.
+        Suspended = "suspended",
+    }
+}
+
+text_enum! {
+    /// What a signed-in person is, and so which pages exist for them.
+    pub enum Role {
+        Operator = "operator",
+        Provider = "provider",
+        Reseller = "reseller",
+        Customer = "customer",
+    }
+}
+
+text_enum! {
+    /// A partner organisation: an indirect provider or an indirect reseller.
+    pub enum PartnerKind {
+        Provider = "provider",
+        Reseller = "reseller",
+    }
+}
+
+text_enum! {
+    /// A reseller's enrollment, as an operator decided it (providers are created verified).
+    pub enum EnrollmentStatus {
+        Pending = "pending",
+        Verified = "verified",
+        Rejected = "rejected",
+    }
+}
+
+text_enum! {
+    pub enum PartnershipStatus {
+        Active = "active",
+        /// Ended by the provider; the row stays, and accepting a new request makes it active again.
+        Removed = "removed",
+    }
+}
+
+text_enum! {
+    /// The two kinds of personal link a provider sends.
+    pub enum RequestKind {
+        Partnership = "partnership",
+        CustomerInvitation = "customer_invitation",
+    }
+}
+
+text_enum! {
+    /// A personal link's request, as stored (whether a pending one has expired is a matter of time).
+    pub enum RequestStatus {
+        Pending = "pending",
+        Accepted = "accepted",
+        Declined = "declined",
+        Revoked = "revoked",
+        /// Replaced by a newer link (Resend).
+        Superseded = "superseded",
+    }
+}
+
+text_enum! {
+    /// How a provider came to have a customer.
+    pub enum CustomerOrigin {
+        /// The provider created it (the new customer wizard).
+        Created = "created",
+        /// It accepted the provider's invitation.
+        Invited = "invited",
+    }
+}
+
+text_enum! {
+    pub enum DraftStatus {
+        Open = "open",
+        Submitted = "submitted",
+        Cancelled = "cancelled",
+    }
+}
+
+text_enum! {
+    /// What a server-side draft is a draft of.
+    pub enum DraftKind {
+        NewCustomer = "new_customer",
+    }
+}
+
+text_enum! {
+    /// How often an offer is billed.
+    pub enum Billing {
+        Monthly = "monthly",
+        Annual = "annual",
+    }
+}
+
+text_enum! {
+    pub enum OrderKind {
+        NewCustomer = "new_customer",
+        NewSubscription = "new_subscription",
+        ChangeQuantity = "change_quantity",
+    }
+}
+
+text_enum! {
+    /// A profile change request's way through review.
+    pub enum ProfileRequestStatus {
+        Submitted = "submitted",
+        InReview = "in_review",
+        Completed = "completed",
+        Rejected = "rejected",
+    }
+}
+
+text_enum! {
+    pub enum OutboxStatus {
+        Pending = "pending",
+        Sent = "sent",
+        Failed = "failed",
+    }
+}
+
+impl Billing {
+    /// The locale key naming it.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Monthly => "offers.billing.monthly",
+            Self::Annual => "offers.billing.annual",
+        }
+    }
+}
+
+impl OrderKind {
+    /// The locale key naming it.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::NewCustomer => "orders.kind.new_customer",
+            Self::NewSubscription => "orders.kind.new_subscription",
+            Self::ChangeQuantity => "orders.kind.change_quantity",
+        }
+    }
+}
+
+impl ProfileRequestStatus {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Submitted => "profile.status.submitted",
+            Self::InReview => "profile.status.in_review",
+            Self::Completed => "profile.status.completed",
+            Self::Rejected => "profile.status.rejected",
+        }
+    }
+
+    /// Still waiting for an operator's decision.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Submitted | Self::InReview)
+    }
+}
+
+impl SubscriptionStatus {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Active => "subscriptions.status.active",
+            Self::Suspended => "subscriptions.status.suspended",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_from_its_spelling() {
+        for s in SubscriptionStatus::ALL {
+            assert_eq!(SubscriptionStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in RequestStatus::ALL {
+            assert_eq!(RequestStatus::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(Role::parse("reseller"), Some(Role::Reseller));
+        assert_eq!(OrderKind::parse("renewal"), None);
+        assert_eq!(
+            serde_json::to_string(&RequestKind::CustomerInvitation).unwrap(),
+            "\"customer_invitation\""
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! The draft pages' handlers, generic over the flow: each extracts, calls `services::link_request`,
+//! and answers with the draft page or a redirect.
+
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use serde::Deserialize;
+
+use super::{DraftPage, Flow, FlowInfo, mailto};
+use crate::auth::session::FlashKind;
+use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::db::models::partner::Partner;
+use crate::db::models::relationship_request::RelationshipRequest;
+use crate::domain::{Email, RequestKind};
+use crate::error::AppResult;
+use crate::i18n::Tr;
+use crate::routes::see_other;
+use crate::services::link_request::{self, LinkError, NewLink, SendLink, accept_path, normalize};
+use crate::state::AppState;
+use crate::view::{Ctx, FormErrors, request_locale};
+
+fn link(state: &AppState, flow: &FlowInfo, token: &str) -> String {
+    state.url(&format!("{}{token}", accept_path(flow.kind)))
+}
+
+/// What a new request holds besides its link.
+pub struct Options {
+    pub reseller_id: Option<i64>,
+    pub include_delegated_admin: bool,
+}
+
+/// Makes a new request with its link and opens its draft; the link is kept sealed in this session.
+pub async fn create<F: Flow>(
+    state: &AppState,
+    session: &AppSession,
+    user: &Signed<ProviderStaff>,
+    options: Options,
+) -> AppResult<HttpResponse> {
+    let flow = F::INFO;
+    let (request, token) = link_request::create(
+        &state.db,
+        NewLink {
+            kind: flow.kind,
+            provider: user.provider_id(),
+            user_id: user.id,
+            ttl: state.config.link_ttl,
+            reseller_id: options.reseller_id,
+            include_delegated_admin: options.include_delegated_admin,
+        },
+    )
+    .await?;
+    session.put_secret(
+        &state.config.session_key,
+        &flow.secret_name(request.id),
+        &token,
+    )?;
+    Ok(see_other(&flow.draft_path(request.id)))
+}
+
+/// The draft as first written, in the provider user's language.
+fn default_draft(
+    flow: &FlowInfo,
+    tr: Tr,
+    provider: &str,
+    sender: &str,
+    link: &str,
+    request: &RelationshipRequest,
+    reseller: Option<&str>,
+) -> (String, String) {
+    let subject = tr.t1(flow.subject_key, "provider", provider);
+    let with_reseller = reseller
+        .map(|r| tr.t1("invitations.draft.with_reseller", "reseller", r))
+        .unwrap_or_default();
+    let delegation = if request.include_delegated_admin {
+        tr.t1(
+            "invitations.draft.delegation",
+            "who",
+            reseller.unwrap_or(provider),
+        )
+    } else {
+        String::new()
+    };
+    let body = crate::i18n::t_args(
+        tr.locale(),
+        flow.body_key,
+        &[
+            ("provider", provider),
+            ("sender", sender),
+            ("link", link),
+            ("expires", &tr.date(&request.expires_at)),
+            ("with_reseller", &with_reseller),
+            ("delegation", &delegation),
+        ],
+    );
+    // An empty optional paragraph leaves no gap behind.
+    (
+        subject,
+        body.replace("\n\n\n\n", "\n\n").replace("\n\n\n", "\n\n"),
+    )
+}
+
+/// The draft page of a request; a 422 with `typed` and `errors` after a refused Send.
+#[allow(clippy::too_many_arguments)]
+async fn draft_page(
+    flow: &'static FlowInfo,
+    req: &HttpRequest,
+    state: &AppState,
+    session: &AppSession,
+    user: &Signed<ProviderStaff>,
+    id: i64,
+    typed: Option<SendForm>,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
+    let provider = user.provider_id();
+    let kind = flow.kind;
+    let (request, reseller) = state
+        .db
+        .read(move |conn| {
+            let request = link_request::find(conn, provider, kind, id)?;
+            let reseller = match request.reseller_id {
+                Some(id) => Some(Partner::find(conn, id)?.name),
+                None => None,
+            };
+            Ok::<_, LinkError>((request, reseller))
+        })
+        .await?;
+    let ctx = Ctx::build(req).await?;
+    let link = session
+        .secret(&state.config.session_key, &flow.secret_name(request.id))
+        .map(|token| link(state, flow, &token));
+    let (subject, body, email) = match (typed, &link) {
+        (Some(t), _) => (
+            t.subject.trim().to_owned(),
+            normalize(&t.body),
+            t.email.trim().to_owned(),
+        ),
+        (None, Some(link)) => {
+            let (s, b) = default_draft(
+                flow,
+                ctx.tr,
+                user.partner_name().unwrap_or_default(),
+                &user.display_name,
+                link,
+                &request,
+                reseller.as_deref(),
+            );
+            (s, b, request.recipient_email.clone().unwrap_or_default())
+        }
+        (None, None) => (String::new(), String::new(), String::new()),
+    };
+    let mut details = Vec::new();
+    if flow.kind == RequestKind::CustomerInvitation {
+        details.push((
+            "invitations.reseller",
+            reseller.unwrap_or_else(|| ctx.t("wizard.account.no_reseller").to_owned()),
+        ));
+        details.push((
+            "invitations.delegated_admin",
+            ctx.t(if request.include_delegated_admin {
+                "forms.yes"
+            } else {
+                "forms.no"
+            })
+            .to_owned(),
+        ));
+    }
+    let has_errors = !errors.is_empty();
+    let page = DraftPage {
+        ctx,
+        flow,
+        state: request.state(),
+        mailto: mailto(&email, &subject, &body),
+        request,
+        link,
+        details,
+        subject,
+        body,
+        email,
+        errors,
+    };
+    Ok(if has_errors {
+        crate::routes::form_page(req, page, true)
+    } else {
+        page.respond_to(req).map_into_boxed_body()
+    })
+}
+
+pub async fn draft<F: Flow>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    draft_page(
+        F::INFO,
+        &req,
+        &state,
+        &session,
+        &user,
+        id,
+        None,
+        FormErrors::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize, Clone)]
+pub struct SendForm {
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Send email: the message as typed goes out through the outbox, if it still holds this request's link
+/// exactly.
+pub async fn send<F: Flow>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+    form: web::Form<SendForm>,
+) -> AppResult<HttpResponse> {
+    let flow = F::INFO;
+    let id = path.into_inner();
+    let form = form.into_inner();
+    // The link as it stands in the message, made clickable in the HTML version.
+    let shown_link = session
+        .secret(&state.config.session_key, &flow.secret_name(id))
+        .map(|token| link(&state, flow, &token))
+        .unwrap_or_default();
+    let sent = link_request::send(
+        &state.db,
+        SendLink {
+            kind: flow.kind,
+            provider: user.provider_id(),
+            user_id: user.id,
+            id,
+            to: Email::parse(&form.email),
+            subject: form.subject.clone(),
+            body: form.body.clone(),
+            base_url: state.base_url.clone(),
+            shown_link,
+            tr: Tr(request_locale(&req).await?),
+        },
+    )
+    .await;
+    let address = match sent {
+        Ok(address) => address,
+        Err(LinkError::Invalid(errors)) => {
+            return draft_page(flow, &req, &state, &session, &user, id, Some(form), errors).await;
+        }
+        Err(err) => return Err(err.into()),
+    };
+    state.wake_outbox();
+    session.flash_with(FlashKind::Success, flow.sent_key, &[("email", &address)])?;
+    Ok(see_other(&flow.draft_path(id)))
+}
+
+/// Done: the draft is closed and its link forgotten by this session.
+pub async fn done<F: Flow>(
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let flow = F::INFO;
+    let (provider, kind, id) = (user.provider_id(), flow.kind, path.into_inner());
+    let request = state
+        .db
+        .read(move |conn| link_request::find(conn, provider, kind, id))
+        .await?;
+    session.forget_secret(&flow.secret_name(request.id));
+    Ok(see_other(flow.list))
+}
+
+/// Resend: a new link for the same request; the old link stops working at once.
+pub async fn resend<F: Flow>(
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let flow = F::INFO;
+    let old_id = path.into_inner();
+    let (request, token) = link_request::resend(
+        &state.db,
+        flow.kind,
+        user.provider_id(),
+        user.id,
+        old_id,
+        state.config.link_ttl,
+    )
+    .await?;
+    session.forget_secret(&flow.secret_name(old_id));
+    session.put_secret(
+        &state.config.session_key,
+        &flow.secret_name(request.id),
+        &token,
+    )?;
+    session.flash(FlashKind::Info, "partnership.resent")?;
+    Ok(see_other(&flow.draft_path(request.id)))
+}
+
+/// Revoke: the link stops working; nothing else changes.
+pub async fn revoke<F: Flow>(
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let flow = F::INFO;
+    let id = path.into_inner();
+    let revoked =
+        link_request::revoke(&state.db, flow.kind, user.provider_id(), user.id, id).await?;
+    session.forget_secret(&flow.secret_name(id));
+    if revoked {
+        session.flash(FlashKind::Success, "partnership.revoked")?;
+    } else {
+        session.flash(FlashKind::Info, "partnership.not_pending")?;
+    }
+    Ok(see_other(flow.list))
+}

@@ -1,0 +1,496 @@
+//! New customer order: a customer made by the provider, with its admin account (a temporary password),
+//! its relationship to the provider and the associated reseller, its subscriptions and their order —
+//! written together, once. The wizard (`wizard`) keeps what was typed in a draft until Submit; the demo
+//! data uses `place` directly.
+
+pub mod wizard;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::activity::NewActivity;
+use crate::db::models::customer::{Customer, NewCustomer, NewRelation, ProviderCustomer};
+use crate::db::models::draft::Draft;
+use crate::db::models::offer::Offer;
+use crate::db::models::order::{NewLine, NewOrder, Order, Placed};
+use crate::db::models::partnership::Partnership;
+use crate::db::models::subscription::{NewSubscription, Subscription};
+use crate::db::models::user::{NewUser, User};
+use crate::db::{DbConnection, DbError, now};
+use crate::domain::form::FormErrors;
+use crate::domain::{
+    Country, CustomerOrigin, DomainPrefix, Email, OrderKind, ProviderId, Role, check_phone,
+    parse_quantity,
+};
+use crate::email::{self, messages::CustomerAddedForReseller};
+use crate::i18n::{Locale, Tr};
+use crate::services::counters;
+
+/// The account step as typed; the wizard's draft keeps it so, and Back and Edit show it again.
+#[derive(Serialize, Deserialize, Default, Clone, Debug)]
+pub struct AccountFields {
+    #[serde(default)]
+    pub reseller: String,
+    #[serde(default)]
+    pub company_name: String,
+    #[serde(default)]
+    pub domain_prefix: String,
+    #[serde(default)]
+    pub address_line1: String,
+    #[serde(default)]
+    pub address_line2: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub contact_first_name: String,
+    #[serde(default)]
+    pub contact_last_name: String,
+    #[serde(default)]
+    pub contact_email: String,
+    #[serde(default)]
+    pub contact_phone: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub tenant_owner: Option<String>,
+}
+
+/// The account info, every field checked and trimmed.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// The associated reseller: id and name (one of the provider's partners when checked).
+    pub reseller: Option<(i64, String)>,
+    pub company_name: String,
+    pub domain: DomainPrefix,
+    pub address_line1: String,
+    pub address_line2: String,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    pub country: Country,
+    pub contact_first_name: String,
+    pub contact_last_name: String,
+    pub email: Email,
+    pub phone: String,
+    pub language: Locale,
+    pub tenant_owner: bool,
+}
+
+/// The account fields that need no database to check.
+struct Parsed {
+    reseller: Option<i64>,
+    company_name: String,
+    domain: DomainPrefix,
+    address_line1: String,
+    address_line2: String,
+    city: String,
+    state: String,
+    postal_code: String,
+    country: Country,
+    contact_first_name: String,
+    contact_last_name: String,
+    email: Email,
+    phone: String,
+    language: Locale,
+    tenant_owner: bool,
+}
+
+/// Reads the fields; every message goes into `errors`, and the result is there only when none did.
+fn parse(fields: &AccountFields, errors: &mut FormErrors) -> Option<Parsed> {
+    let reseller = match fields.reseller.trim() {
+        "" => Ok(None),
+        raw => raw.parse::<i64>().map(Some).map_err(|_| ()),
+    };
+    if reseller.is_err() {
+        errors.add("reseller", "wizard.reseller_not_partnered");
+    }
+    let company_name = errors.text("company_name", &fields.company_name, 200);
+    let domain = errors.check("domain_prefix", DomainPrefix::parse(&fields.domain_prefix));
+    let address_line1 = errors.text("address_line1", &fields.address_line1, 200);
+    let address_line2 = errors.optional_text("address_line2", &fields.address_line2, 200);
+    let city = errors.text("city", &fields.city, 100);
+    let state = errors.optional_text("state", &fields.state, 100);
+    let postal_code = errors.optional_text("postal_code", &fields.postal_code, 20);
+    let country = errors.check("country", Country::parse(&fields.country));
+    let contact_first_name = errors.text("contact_first_name", &fields.contact_first_name, 100);
+    let contact_last_name = errors.text("contact_last_name", &fields.contact_last_name, 100);
+    let email = errors.check("contact_email", Email::parse(&fields.contact_email));
+    if let Err(key) = check_phone(&fields.contact_phone) {
+        errors.add("contact_phone", key);
+    }
+    let language = Locale::from_code(fields.language.trim());
+    if language.is_none() {
+        errors.add("language", "validation.required");
+    }
+    let tenant_owner = fields.tenant_owner.is_some();
+    match (reseller, domain, country, email, language) {
+        (Ok(reseller), Some(domain), Some(country), Some(email), Some(language)) => Some(Parsed {
+            reseller,
+            company_name,
+            domain,
+            address_line1,
+            address_line2,
+            city,
+            state,
+            postal_code,
+            country,
+            contact_first_name,
+            contact_last_name,
+            email,
+            phone: fields.contact_phone.trim().to_owned(),
+            language,
+            tenant_owner,
+        }),
+        _ => None,
+    }
+}
+
+/// Checks the account step, including what needs the database: the reseller must be one of this
+/// provider's partners, the domain must be free. Every message goes into the returned errors; the
+/// account is there only when there is none.
+pub fn check_account(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    fields: &AccountFields,
+) -> Result<(FormErrors, Option<Account>), DbError> {
+    let mut errors = FormErrors::new();
+    let parsed = parse(fields, &mut errors);
+    let reseller_id = fields.reseller.trim().parse::<i64>().ok();
+    let reseller = match reseller_id {
+        Some(id) => match Partnership::active(conn, provider.get(), id)? {
+            Some(p) => Some((id, p.reseller_name)),
+            None => {
+                errors.add("reseller", "wizard.reseller_not_partnered");
+                None
+            }
+        },
+        None => None,
+    };
+    if let Ok(domain) = DomainPrefix::parse(&fields.domain_prefix)
+        && Customer::domain_taken(conn, domain.as_str())?
+    {
+        errors.add("domain_prefix", "wizard.domain_taken");
+    }
+    if fields.tenant_owner.is_some() && reseller_id.is_none() && !errors.has("reseller") {
+        errors.add("tenant_owner", "wizard.tenant_owner_needs_reseller");
+    }
+    let account = match parsed {
+        Some(p) if errors.is_empty() => Some(Account {
+            reseller,
+            company_name: p.company_name,
+            domain: p.domain,
+            address_line1: p.address_line1,
+            address_line2: p.address_line2,
+            city: p.city,
+            state: p.state,
+            postal_code: p.postal_code,
+            country: p.country,
+            contact_first_name: p.contact_first_name,
+            contact_last_name: p.contact_last_name,
+            email: p.email,
+            phone: p.phone,
+            language: p.language,
+            tenant_owner: p.tenant_owner && p.reseller.is_some(),
+        }),
+        _ => None,
+    };
+    Ok((errors, account))
+}
+
+/// An order line: an offer and a number of licenses within its limits.
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub offer: Offer,
+    pub quantity: i32,
+}
+
+impl Line {
+    pub fn total_minor(&self) -> i64 {
+        i64::from(self.quantity) * self.offer.unit_price_minor
+    }
+}
+
+/// Checks the licenses typed (per offer id) against the offers that can be ordered: each within its
+/// offer's limits, an offer that cannot be ordered refused, at least one line.
+pub fn check_lines(
+    orderable: &[Offer],
+    quantities: &BTreeMap<i64, String>,
+) -> (FormErrors, Vec<Line>) {
+    let mut errors = FormErrors::new();
+    let mut lines = Vec::new();
+    for (offer_id, raw) in quantities {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        match orderable.iter().find(|o| o.id == *offer_id) {
+            Some(offer) => match parse_quantity(raw, offer.min_licenses, offer.max_licenses) {
+                Ok(quantity) => lines.push(Line {
+                    offer: offer.clone(),
+                    quantity,
+                }),
+                Err(key) => errors.add_named(&format!("qty_{offer_id}"), key),
+            },
+            None => errors.add("lines", "wizard.offer_not_orderable"),
+        }
+    }
+    if lines.is_empty() && errors.is_empty() {
+        errors.add("lines", "wizard.no_lines");
+    }
+    (errors, lines)
+}
+
+/// Everything a new customer order writes.
+pub struct NewCustomerOrder<'a> {
+    pub provider: ProviderId,
+    pub provider_name: &'a str,
+    /// The provider user placing the order.
+    pub placed_by: i64,
+    /// `TENANT_DOMAIN_SUFFIX`.
+    pub suffix: &'a str,
+    pub account: &'a Account,
+    pub lines: &'a [Line],
+    /// The admin's temporary password, hashed.
+    pub admin_hash: &'a str,
+    /// The draft submitted, and the temporary password sealed for its Confirmation.
+    pub draft: Option<(i64, &'a str)>,
+}
+
+/// What a new customer order made.
+#[derive(Clone, Copy, Debug)]
+pub struct PlacedCustomer {
+    pub customer_id: i64,
+    pub order: Placed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    /// The domain (or its admin address) was taken after the account was checked.
+    #[error("the domain is taken")]
+    DomainTaken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+crate::wraps_db_error!(PlaceError);
+
+/// Writes a new customer with its order, in the caller's transaction: customer, relationship, admin
+/// user, subscriptions, order and lines, counters, activity log, outbox.
+pub fn place(
+    conn: &mut DbConnection,
+    new: &NewCustomerOrder<'_>,
+) -> Result<PlacedCustomer, PlaceError> {
+    let NewCustomerOrder {
+        provider,
+        provider_name,
+        placed_by,
+        suffix,
+        account,
+        lines,
+        admin_hash,
+        draft,
+    } = *new;
+    let reseller_id = account.reseller.as_ref().map(|(id, _)| *id);
+    let company = account.company_name.as_str();
+    let domain = account.domain.as_str();
+    let admin_email =
+        Email::parse(&format!("admin@{domain}.{suffix}")).map_err(|_| PlaceError::DomainTaken)?;
+    if User::email_taken(conn, &admin_email)? {
+        return Err(PlaceError::DomainTaken);
+    }
+    let customer_id = Customer::create(
+        conn,
+        &NewCustomer {
+            company_name: company,
+            domain_prefix: domain,
+            address_line1: &account.address_line1,
+            address_line2: &account.address_line2,
+            city: &account.city,
+            state: &account.state,
+            postal_code: &account.postal_code,
+            country: account.country.code(),
+            contact_first_name: &account.contact_first_name,
+            contact_last_name: &account.contact_last_name,
+            contact_email: account.email.as_str(),
+            contact_phone: &account.phone,
+            language: account.language,
+        },
+    )
+    .map_err(unique_is_domain)?;
+    let licenses: i64 = lines.iter().map(|l| i64::from(l.quantity)).sum();
+    let subscription_count = i64::try_from(lines.len()).unwrap_or(i64::MAX);
+    ProviderCustomer::create(
+        conn,
+        NewRelation {
+            provider_id: provider.get(),
+            customer_id,
+            reseller_id,
+            delegated_admin: reseller_id.is_some(),
+            azure_tenant_owner: account.tenant_owner,
+            origin: CustomerOrigin::Created,
+            subscription_count,
+        },
+        company,
+        domain,
+    )?;
+    User::create(
+        conn,
+        NewUser {
+            email: &admin_email,
+            password_hash: admin_hash,
+            role: Role::Customer,
+            partner_id: None,
+            customer_id: Some(customer_id),
+            display_name: company,
+            locale: Some(account.language),
+            must_change_password: true,
+        },
+    )
+    .map_err(unique_is_domain)?;
+
+    // Subscriptions first, so each order line can point at the subscription it made.
+    let mut order_lines = Vec::with_capacity(lines.len());
+    for line in lines {
+        let subscription_id = Subscription::create(
+            conn,
+            &NewSubscription {
+                provider_id: provider.get(),
+                customer_id,
+                offer_id: line.offer.id,
+                quantity: line.quantity,
+                reseller_of_record_id: reseller_id,
+                support_contact_id: provider.get(),
+            },
+        )?;
+        order_lines.push(NewLine {
+            offer_id: line.offer.id,
+            subscription_id: Some(subscription_id),
+            quantity: line.quantity,
+            previous_quantity: None,
+            unit_price_minor: line.offer.unit_price_minor,
+        });
+    }
+    let currency = lines.first().map_or("USD", |l| l.offer.currency.as_str());
+    let key = draft.map(|(id, _)| format!("draft:{id}"));
+    let placed = Order::create(
+        conn,
+        &NewOrder {
+            provider_id: provider.get(),
+            customer_id,
+            reseller_id,
+            placed_by_user_id: placed_by,
+            placed_by_partner_id: Some(provider.get()),
+            kind: OrderKind::NewCustomer,
+            currency,
+            idempotency_key: key.as_deref(),
+        },
+        &order_lines,
+    )?;
+    counters::customer_added(
+        conn,
+        provider,
+        reseller_id,
+        subscription_count,
+        licenses,
+        now(),
+    )?;
+
+    NewActivity::new("customer.created", "customer", Some(customer_id))
+        .by(placed_by, Some(provider.get()))
+        .provider(Some(provider.get()))
+        .reseller(reseller_id)
+        .customer(Some(customer_id))
+        .change(None, Some(format!("{company} ({domain}.{suffix})")))
+        .record(conn)?;
+    NewActivity::new("order.placed", "order", Some(placed.id))
+        .by(placed_by, Some(provider.get()))
+        .provider(Some(provider.get()))
+        .reseller(reseller_id)
+        .customer(Some(customer_id))
+        .change(
+            None,
+            Some(format!(
+                "{} {}",
+                placed.reference(),
+                Tr::default().money(placed.total, currency)
+            )),
+        )
+        .record(conn)?;
+
+    if let Some(reseller_id) = reseller_id {
+        for to in User::of_partner(conn, reseller_id)? {
+            let message = CustomerAddedForReseller {
+                tr: Tr(to.locale.unwrap_or_default()),
+                name: to.display_name.clone(),
+                provider: provider_name.to_owned(),
+                company: company.to_owned(),
+                domain: format!("{domain}.{suffix}"),
+            };
+            email::queue(conn, &to.email, &message)?;
+        }
+    }
+    if let Some((draft_id, sealed)) = draft {
+        Draft::set_result(conn, draft_id, customer_id, Some(sealed))?;
+    }
+    Ok(PlacedCustomer {
+        customer_id,
+        order: placed,
+    })
+}
+
+/// The domain (or its admin address) was taken between the check and the insert.
+fn unique_is_domain(err: diesel::result::Error) -> PlaceError {
+    match DbError::from(err) {
+        DbError::UniqueViolation => PlaceError::DomainTaken,
+        other => PlaceError::Db(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Billing;
+
+    fn offer(id: i64, min: i32, max: i32, price: i64) -> Offer {
+        let at = chrono::Utc::now().naive_utc();
+        Offer {
+            id,
+            sku: format!("S{id}"),
+            name: format!("Offer {id}"),
+            description: String::new(),
+            unit_price_minor: price,
+            currency: "USD".into(),
+            billing: Billing::Monthly,
+            min_licenses: min,
+            max_licenses: max,
+            retired_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn lines_are_checked_against_each_offers_limits() {
+        let offers = vec![offer(1, 1, 300, 600), offer(2, 5, 10, 1000)];
+        let q = |pairs: &[(i64, &str)]| pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        let (errors, lines) = check_lines(&offers, &q(&[(1, "10"), (2, "")]));
+        assert!(errors.is_empty());
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].total_minor(), 6000);
+        let (errors, _) = check_lines(&offers, &q(&[(1, ""), (2, "")]));
+        assert_eq!(errors.get("lines"), Some("wizard.no_lines"));
+        let (errors, _) = check_lines(&offers, &q(&[(2, "4")]));
+        assert_eq!(errors.get("qty_2"), Some("validation.quantity_below_min"));
+        let (errors, _) = check_lines(&offers, &q(&[(2, "11")]));
+        assert_eq!(errors.get("qty_2"), Some("validation.quantity_above_max"));
+        let (errors, _) = check_lines(&offers, &q(&[(1, "x")]));
+        assert_eq!(errors.get("qty_1"), Some("validation.quantity_number"));
+        let (errors, _) = check_lines(&offers, &q(&[(3, "5")]));
+        assert_eq!(errors.get("lines"), Some("wizard.offer_not_orderable"));
+    }
+}

@@ -1,0 +1,308 @@
+//! The new customer wizard's draft: what was typed lives server-side, owned by the user who started
+//! it, so Back, Forward and reloads lose nothing. Submit re-checks the whole draft against the database
+//! and places the order in the same transaction that marks the draft submitted, so a second submit
+//! (double click, reload, another tab) finds it done. The temporary password is sealed on the draft
+//! until Confirmation shows it once; after that it exists nowhere.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Account, AccountFields, Line, NewCustomerOrder, PlaceError, check_account, check_lines,
+};
+use crate::auth::password;
+use crate::auth::seal::{open, seal};
+use crate::db::models::customer::Customer;
+use crate::db::models::draft::Draft;
+use crate::db::models::offer::Offer;
+use crate::db::{Db, DbConnection, DbError};
+use crate::domain::form::FormErrors;
+use crate::domain::{DraftKind, DraftStatus, ProviderId};
+
+/// How long an unfinished wizard is kept.
+pub fn ttl() -> chrono::Duration {
+    chrono::Duration::hours(24)
+}
+
+/// Everything the wizard holds.
+#[derive(Serialize, Deserialize, Default, Clone, Debug)]
+pub struct WizardData {
+    pub account: AccountFields,
+    /// The account step passed its checks.
+    pub account_done: bool,
+    /// Licenses per offer id, as typed.
+    pub quantities: BTreeMap<i64, String>,
+    pub lines_done: bool,
+}
+
+impl WizardData {
+    pub fn of(draft: &Draft) -> WizardData {
+        serde_json::from_str(&draft.data).unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WizardError {
+    /// No such draft of this user's.
+    #[error("no such draft")]
+    NotFound,
+    #[error("the draft has expired")]
+    Expired,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+crate::wraps_db_error!(WizardError);
+
+/// One of this user's drafts, with what it holds.
+pub async fn load(db: &Db, user_id: i64, id: i64) -> Result<(Draft, WizardData), WizardError> {
+    let draft = db
+        .query(move |conn| Draft::find_for_user(conn, id, user_id, DraftKind::NewCustomer))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => WizardError::NotFound,
+            other => WizardError::Db(other),
+        })?;
+    if draft.is_expired() {
+        return Err(WizardError::Expired);
+    }
+    let data = WizardData::of(&draft);
+    Ok((draft, data))
+}
+
+/// Checks the account step (see `check_account`) on a read connection.
+pub async fn check(
+    db: &Db,
+    provider: ProviderId,
+    fields: AccountFields,
+) -> Result<(FormErrors, Option<Account>), DbError> {
+    db.read(move |conn| check_account(conn, provider, &fields))
+        .await
+}
+
+/// The account step's first Next: a draft is made once the account info passes. The errors when it
+/// does not.
+pub async fn start(
+    db: &Db,
+    provider: ProviderId,
+    user_id: i64,
+    fields: AccountFields,
+) -> Result<Result<i64, FormErrors>, DbError> {
+    let (errors, account) = check(db, provider, fields.clone()).await?;
+    if account.is_none() {
+        return Ok(Err(errors));
+    }
+    let json = WizardData {
+        account: fields,
+        account_done: true,
+        ..WizardData::default()
+    }
+    .to_json();
+    let id = db
+        .execute(move |conn| {
+            Draft::create(
+                conn,
+                DraftKind::NewCustomer,
+                user_id,
+                provider.get(),
+                &json,
+                ttl(),
+            )
+        })
+        .await?;
+    Ok(Ok(id))
+}
+
+/// Saves an edited account step; what was typed is kept either way. The errors when it does not pass.
+pub async fn save_account(
+    db: &Db,
+    provider: ProviderId,
+    draft: &Draft,
+    mut data: WizardData,
+    fields: AccountFields,
+) -> Result<FormErrors, DbError> {
+    let (errors, account) = check(db, provider, fields.clone()).await?;
+    data.account = fields;
+    data.account_done = account.is_some();
+    save(db, draft.id, &data).await?;
+    Ok(errors)
+}
+
+/// Saves the licenses typed per offer; the errors when they do not pass (what was typed is kept).
+pub async fn save_lines(
+    db: &Db,
+    draft: &Draft,
+    mut data: WizardData,
+    quantities: BTreeMap<i64, String>,
+    malformed: bool,
+) -> Result<FormErrors, DbError> {
+    let offers = db.query(Offer::orderable).await?;
+    let (mut errors, _) = check_lines(&offers, &quantities);
+    if malformed {
+        errors.add("lines", "wizard.offer_not_orderable");
+    }
+    data.quantities = quantities;
+    data.lines_done = errors.is_empty();
+    save(db, draft.id, &data).await?;
+    Ok(errors)
+}
+
+async fn save(db: &Db, id: i64, data: &WizardData) -> Result<(), DbError> {
+    let json = data.to_json();
+    db.execute(move |conn| Draft::save(conn, id, &json)).await?;
+    Ok(())
+}
+
+/// The whole draft, checked again against the database now: the account and the lines, or the first
+/// problem found (a message key).
+pub struct Checked {
+    pub account: Account,
+    pub lines: Vec<Line>,
+}
+
+pub fn check_draft(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    data: &WizardData,
+) -> Result<Result<Checked, &'static str>, DbError> {
+    let (errors, account) = check_account(conn, provider, &data.account)?;
+    let Some(account) = account else {
+        let key = if errors.has("reseller") {
+            "wizard.problem.reseller"
+        } else if errors.has("domain_prefix") {
+            "wizard.problem.domain"
+        } else {
+            "wizard.problem.account"
+        };
+        return Ok(Err(key));
+    };
+    let ids: Vec<i64> = data.quantities.keys().copied().collect();
+    let offers = Offer::orderable_by_ids(conn, &ids)?;
+    let (errors, lines) = check_lines(&offers, &data.quantities);
+    if !errors.is_empty() {
+        return Ok(Err("wizard.problem.lines"));
+    }
+    Ok(Ok(Checked { account, lines }))
+}
+
+/// The draft re-checked for the Review page.
+pub async fn review(
+    db: &Db,
+    provider: ProviderId,
+    data: WizardData,
+) -> Result<Result<Checked, &'static str>, DbError> {
+    db.read(move |conn| check_draft(conn, provider, &data))
+        .await
+}
+
+pub struct Submit {
+    pub provider: ProviderId,
+    pub provider_name: String,
+    pub user_id: i64,
+    pub suffix: String,
+    pub draft_id: i64,
+    /// The server's key, to seal the temporary password for Confirmation.
+    pub key: actix_web::cookie::Key,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    Done,
+    /// The draft was submitted before (double click, reload, another tab).
+    Already,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Something changed since the Review was shown; the message key says what.
+    #[error("the draft cannot be submitted ({0})")]
+    Problem(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+crate::wraps_db_error!(SubmitError);
+
+impl From<PlaceError> for SubmitError {
+    fn from(err: PlaceError) -> Self {
+        match err {
+            PlaceError::DomainTaken => Self::Problem("wizard.problem.domain"),
+            PlaceError::Db(err) => Self::Db(err),
+        }
+    }
+}
+
+fn secret_name(draft_id: i64) -> String {
+    format!("temp_password:{draft_id}")
+}
+
+/// Submit: marks the draft submitted and places the order, in one transaction, once.
+pub async fn submit(db: &Db, cmd: Submit, data: WizardData) -> Result<Submitted, SubmitError> {
+    // The password is made and hashed (light settings: see `password::temporary_hasher`) before the
+    // transaction, so the write lock is not held for it.
+    let (temporary, hash) = password::temporary_with_hash().map_err(DbError::Failed)?;
+    let sealed = seal(&cmd.key, &secret_name(cmd.draft_id), &temporary).map_err(DbError::Failed)?;
+    drop(temporary);
+    db.write(move |conn| {
+        if !Draft::mark_submitted(conn, cmd.draft_id)? {
+            return Ok(Submitted::Already);
+        }
+        // A problem rolls back, so the draft stays open.
+        let checked = check_draft(conn, cmd.provider, &data)?.map_err(SubmitError::Problem)?;
+        super::place(
+            conn,
+            &NewCustomerOrder {
+                provider: cmd.provider,
+                provider_name: &cmd.provider_name,
+                placed_by: cmd.user_id,
+                suffix: &cmd.suffix,
+                account: &checked.account,
+                lines: &checked.lines,
+                admin_hash: &hash,
+                draft: Some((cmd.draft_id, &sealed)),
+            },
+        )?;
+        Ok(Submitted::Done)
+    })
+    .await
+}
+
+/// Cancel: the whole draft is dropped and nothing is written.
+pub async fn cancel(db: &Db, draft_id: i64) -> Result<(), DbError> {
+    db.execute(move |conn| Draft::cancel(conn, draft_id))
+        .await?;
+    Ok(())
+}
+
+/// What Confirmation shows: the customer made, and the temporary password the first time only.
+pub async fn confirmation(
+    db: &Db,
+    key: &actix_web::cookie::Key,
+    draft: &Draft,
+) -> Result<(Customer, Option<String>), DbError> {
+    let id = draft.id;
+    let customer_id = draft.result_id.ok_or(DbError::NotFound)?;
+    let (sealed, customer) = db
+        .execute(move |conn| {
+            Ok((
+                Draft::take_secret(conn, id)?,
+                Customer::find(conn, customer_id)?,
+            ))
+        })
+        .await?;
+    let password = sealed.and_then(|s| open(key, &secret_name(id), &s));
+    Ok((customer, password))
+}
+
+/// Where a draft that is no longer open sends the user, as a step of the wizard: `Some("confirmation")`
+/// for a submitted one, `None` (the start) for a cancelled one; `Ok` for an open one.
+pub fn closed(draft: &Draft) -> Result<(), Option<&'static str>> {
+    match draft.status {
+        DraftStatus::Open => Ok(()),
+        DraftStatus::Submitted => Err(Some("confirmation")),
+        DraftStatus::Cancelled => Err(None),
+    }
+}

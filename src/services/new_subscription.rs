@@ -1,0 +1,157 @@
+//! New subscription for an existing customer: an offer, a number of licenses, and the reseller of
+//! record (for incentives). One transaction: the subscription, its order, the counters, the activity
+//! log, and an email to the reseller of record.
+
+use crate::db::models::activity::NewActivity;
+use crate::db::models::customer::ProviderCustomer;
+use crate::db::models::offer::Offer;
+use crate::db::models::order::{NewLine, NewOrder, Order};
+use crate::db::models::partnership::Partnership;
+use crate::db::models::subscription::{NewSubscription, Subscription};
+use crate::db::models::user::User;
+use crate::db::{Db, DbConnection, DbError};
+use crate::domain::form::FormErrors;
+use crate::domain::{OrderKind, ProviderId, check_limits};
+use crate::email::{self, messages::SubscriptionAssigned};
+use crate::error::AppError;
+use crate::i18n::Tr;
+use crate::services::counters;
+
+/// The form, parsed (the offer's limits and the reseller are checked here).
+pub struct AddSubscription {
+    pub provider: ProviderId,
+    pub provider_name: String,
+    pub user_id: i64,
+    pub customer_id: i64,
+    pub offer_id: i64,
+    pub quantity: i64,
+    pub reseller: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    /// Not one of the provider's customers.
+    #[error("not found")]
+    NotFound,
+    /// A message per field; nothing was written.
+    #[error("the subscription was not added")]
+    Invalid(FormErrors),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+crate::wraps_db_error!(AddError);
+
+impl From<AddError> for AppError {
+    fn from(err: AddError) -> Self {
+        match err {
+            AddError::NotFound => AppError::NotFound,
+            AddError::Invalid(_) => AppError::Unprocessable("validation.summary"),
+            AddError::Db(err) => err.into(),
+        }
+    }
+}
+
+/// Adds the subscription; its id.
+pub async fn add(db: &Db, cmd: AddSubscription) -> Result<i64, AddError> {
+    db.write(move |conn| add_in(conn, &cmd)).await
+}
+
+fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, AddError> {
+    let provider = cmd.provider;
+    let relation =
+        ProviderCustomer::find(conn, provider, cmd.customer_id).map_err(
+            |e| match DbError::from(e) {
+                DbError::NotFound => AddError::NotFound,
+                other => AddError::Db(other),
+            },
+        )?;
+    let mut errors = FormErrors::new();
+    let offer = Offer::orderable_by_ids(conn, &[cmd.offer_id])?.pop();
+    if offer.is_none() {
+        errors.add("offer", "wizard.offer_not_orderable");
+    }
+    let quantity = offer.as_ref().and_then(|o| {
+        errors.check(
+            "quantity",
+            check_limits(cmd.quantity, o.min_licenses, o.max_licenses),
+        )
+    });
+    if let Some(r) = cmd.reseller
+        && Partnership::active(conn, provider.get(), r)?.is_none()
+    {
+        errors.add("reseller", "wizard.reseller_not_partnered");
+    }
+    let (Some(offer), Some(quantity), true) = (offer, quantity, errors.is_empty()) else {
+        return Err(AddError::Invalid(errors));
+    };
+    let subscription_id = Subscription::create(
+        conn,
+        &NewSubscription {
+            provider_id: provider.get(),
+            customer_id: cmd.customer_id,
+            offer_id: offer.id,
+            quantity,
+            reseller_of_record_id: cmd.reseller,
+            support_contact_id: provider.get(),
+        },
+    )?;
+    let placed = Order::create(
+        conn,
+        &NewOrder {
+            provider_id: provider.get(),
+            customer_id: cmd.customer_id,
+            reseller_id: cmd.reseller,
+            placed_by_user_id: cmd.user_id,
+            placed_by_partner_id: Some(provider.get()),
+            kind: OrderKind::NewSubscription,
+            currency: &offer.currency,
+            idempotency_key: None,
+        },
+        &[NewLine {
+            offer_id: offer.id,
+            subscription_id: Some(subscription_id),
+            quantity,
+            previous_quantity: None,
+            unit_price_minor: offer.unit_price_minor,
+        }],
+    )?;
+    counters::subscription_added(
+        conn,
+        provider,
+        cmd.customer_id,
+        cmd.reseller,
+        i64::from(quantity),
+    )?;
+    NewActivity::new(
+        "subscription.created",
+        "subscription",
+        Some(subscription_id),
+    )
+    .by(cmd.user_id, Some(provider.get()))
+    .provider(Some(provider.get()))
+    .reseller(cmd.reseller)
+    .customer(Some(cmd.customer_id))
+    .change(
+        None,
+        Some(format!(
+            "{} × {quantity} ({})",
+            offer.name,
+            placed.reference()
+        )),
+    )
+    .record(conn)?;
+    if let Some(r) = cmd.reseller {
+        for to in User::of_partner(conn, r)? {
+            let message = SubscriptionAssigned {
+                tr: Tr(to.locale.unwrap_or_default()),
+                name: to.display_name.clone(),
+                provider: cmd.provider_name.clone(),
+                company: relation.company_name.clone(),
+                offer: offer.name.clone(),
+                support: false,
+            };
+            email::queue(conn, &to.email, &message)?;
+        }
+    }
+    Ok(subscription_id)
+}

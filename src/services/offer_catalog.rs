@@ -1,0 +1,142 @@
+//! The offer catalog, kept by operators: add an offer, change one (its SKU stays; orders keep the price
+//! they were placed at), retire one (no new orders; subscriptions keep it) or bring it back. Every
+//! change is in the activity log with what it was and what it became.
+
+use crate::db::models::activity::NewActivity;
+use crate::db::models::offer::{NewOffer, Offer};
+use crate::db::{Db, DbConnection, DbError};
+use crate::domain::{Billing, decimal};
+use crate::error::AppError;
+
+/// An offer as the operator typed it, checked.
+#[derive(Clone, Debug)]
+pub struct OfferInput {
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub unit_price_minor: i64,
+    pub currency: String,
+    pub billing: Billing,
+    pub min_licenses: i32,
+    pub max_licenses: i32,
+}
+
+impl OfferInput {
+    fn row(&self) -> NewOffer<'_> {
+        NewOffer {
+            sku: &self.sku,
+            name: &self.name,
+            description: &self.description,
+            unit_price_minor: self.unit_price_minor,
+            currency: &self.currency,
+            billing: self.billing,
+            min_licenses: self.min_licenses,
+            max_licenses: self.max_licenses,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("the SKU is taken")]
+    SkuTaken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+crate::wraps_db_error!(CatalogError);
+
+impl From<CatalogError> for AppError {
+    fn from(err: CatalogError) -> Self {
+        match err {
+            CatalogError::SkuTaken => AppError::Conflict("operations.offers.sku_taken"),
+            CatalogError::Db(err) => err.into(),
+        }
+    }
+}
+
+/// An offer in one line, for the activity log's old → new.
+pub fn describe(offer: &Offer) -> String {
+    format!(
+        "{} · {} {} {} · {}–{}",
+        offer.name,
+        offer.currency,
+        decimal(offer.unit_price_minor),
+        offer.billing,
+        offer.min_licenses,
+        offer.max_licenses
+    )
+}
+
+pub async fn add(db: &Db, operator: i64, offer: OfferInput) -> Result<i64, CatalogError> {
+    let result = db
+        .write(move |conn| {
+            if Offer::sku_taken(conn, &offer.sku, None)? {
+                return Err(CatalogError::SkuTaken);
+            }
+            let id = Offer::create(conn, offer.row())?;
+            NewActivity::new("offer.created", "offer", Some(id))
+                .by(operator, None)
+                .change(None, Some(format!("{} {}", offer.sku, offer.name)))
+                .record(conn)?;
+            Ok(id)
+        })
+        .await;
+    match result {
+        Err(CatalogError::Db(DbError::UniqueViolation)) => Err(CatalogError::SkuTaken),
+        other => other,
+    }
+}
+
+/// Changes an offer (its SKU stays as it was).
+pub async fn change(
+    db: &Db,
+    operator: i64,
+    id: i64,
+    offer: OfferInput,
+) -> Result<(), CatalogError> {
+    db.write(move |conn| {
+        let before = describe(&Offer::find(conn, id)?);
+        if !Offer::update(conn, id, offer.row())? {
+            return Err(CatalogError::Db(DbError::NotFound));
+        }
+        let after = describe(&Offer::find(conn, id)?);
+        NewActivity::new("offer.updated", "offer", Some(id))
+            .by(operator, None)
+            .change(Some(before), Some(after))
+            .record(conn)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Retires an offer, or brings it back (`retired` false).
+pub async fn set_retired(
+    db: &Db,
+    operator: i64,
+    id: i64,
+    retired: bool,
+) -> Result<(), CatalogError> {
+    db.write(move |conn| set_retired_in(conn, operator, id, retired))
+        .await
+}
+
+fn set_retired_in(
+    conn: &mut DbConnection,
+    operator: i64,
+    id: i64,
+    retired: bool,
+) -> Result<(), CatalogError> {
+    let offer = Offer::find(conn, id)?;
+    if Offer::set_retired(conn, id, retired)? {
+        let action = if retired {
+            "offer.retired"
+        } else {
+            "offer.restored"
+        };
+        NewActivity::new(action, "offer", Some(id))
+            .by(operator, None)
+            .change(None, Some(format!("{} {}", offer.sku, offer.name)))
+            .record(conn)?;
+    }
+    Ok(())
+}
