@@ -211,7 +211,7 @@ impl Config {
             session_key,
             tenant_domain_suffix,
             link_ttl: chrono::Duration::days(link_ttl_days),
-            session_idle: Duration::from_secs(idle_minutes as u64 * 60),
+            session_idle: Duration::from_secs(idle_minutes.unsigned_abs() * 60),
             outbox: OutboxSettings::default(),
             throttle: ThrottleSettings::default(),
             trusted_proxies: parse_trusted_proxies(s.trusted_proxies.as_deref())?,

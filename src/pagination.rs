@@ -42,6 +42,12 @@ impl StatusQuery {
     }
 }
 
+/// The `LIMIT` a page query fetches: one row more than a page, so the extra row tells whether there
+/// is more.
+pub fn fetch_limit(per_page: usize) -> i64 {
+    i64::try_from(per_page).unwrap_or(i64::MAX - 1) + 1
+}
+
 /// Where a page starts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Seek<K> {

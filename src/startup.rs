@@ -109,11 +109,12 @@ impl Application {
     ) -> anyhow::Result<Server> {
         let session_key = state.config.session_key.clone();
         let secure = state.config.is_https();
-        let idle =
-            actix_web::cookie::time::Duration::seconds(state.config.session_idle.as_secs() as i64);
+        let idle = actix_web::cookie::time::Duration::seconds(
+            i64::try_from(state.config.session_idle.as_secs()).unwrap_or(i64::MAX),
+        );
         let base_url = state.config.base_url.clone();
         let store = DbSessionStore::new(state.db.clone());
-        let blocking_threads = state.db.max_connections() as usize + 2;
+        let blocking_threads = usize::try_from(state.db.max_connections()).unwrap_or(64) + 2;
         let mut server = HttpServer::new(move || {
             let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
                 .cookie_name(SESSION_COOKIE.to_owned())

@@ -111,8 +111,8 @@ pub fn temporary() -> anyhow::Result<String> {
         for b in buf {
             // Rejection sampling keeps every letter equally likely.
             let limit = 256 - (256 % ALPHABET.len());
-            if (b as usize) < limit && out.len() < TEMPORARY_LENGTH {
-                out.push(ALPHABET[b as usize % ALPHABET.len()] as char);
+            if usize::from(b) < limit && out.len() < TEMPORARY_LENGTH {
+                out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
             }
         }
     }

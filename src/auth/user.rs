@@ -8,7 +8,7 @@ use actix_web::{HttpMessage, HttpRequest, web};
 use super::session::AppSession;
 use crate::db::Db;
 use crate::db::models::user::{PartnerSummary, User};
-use crate::domain::{EnrollmentStatus, PartnerKind, Role};
+use crate::domain::{CustomerId, EnrollmentStatus, PartnerKind, Role};
 use crate::error::AppError;
 use crate::i18n::Locale;
 
@@ -86,6 +86,18 @@ impl CurrentUser {
     /// Forgets the cached user (after the request changed who is signed in).
     pub fn forget(req: &HttpRequest) {
         req.extensions_mut().remove::<CachedUser>();
+    }
+
+    /// The customer whose admin this user is, as a scope (none for any other role).
+    pub fn own_customer(&self) -> Option<CustomerId> {
+        match (self.role, self.customer_id) {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "a customer admin's own organisation, from the signed-in user"
+            )]
+            (Role::Customer, Some(id)) => Some(CustomerId::established(id)),
+            _ => None,
+        }
     }
 
     pub fn partner_id(&self) -> Option<i64> {

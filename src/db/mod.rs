@@ -222,7 +222,10 @@ impl Db {
         run_migrations(&mut first)?;
         drop(first);
 
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers: u32 = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .try_into()
+            .unwrap_or(64);
         let opening = Arc::new(Opening::default());
         let build = |max_size: u32| -> anyhow::Result<DbPool> {
             Pool::builder()
@@ -237,9 +240,9 @@ impl Db {
                 .with_context(|| format!("cannot open a connection pool to {}", url.redacted()))
         };
         let (read, write) = match url {
-            DatabaseUrl::Sqlite(_) => (build((workers * 2).max(4) as u32)?, build(1)?),
+            DatabaseUrl::Sqlite(_) => (build((workers * 2).max(4))?, build(1)?),
             DatabaseUrl::Postgres(_) => {
-                let pool = build((workers * 4).max(8) as u32)?;
+                let pool = build((workers * 4).max(8))?;
                 (pool.clone(), pool)
             }
         };

@@ -72,7 +72,7 @@ impl Writer {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |conn: &mut DbConnection| {
             let result = savepoint(conn, f);
-            Box::new(move |committed: Result<(), &anyhow::Error>| {
+            let completion: Completion = Box::new(move |committed: Result<(), &anyhow::Error>| {
                 let result = match (result, committed) {
                     (Ok(_), Err(err)) => Err(E::from(DbError::Failed(anyhow::anyhow!(
                         "the transaction holding this write could not be committed: {err:#}"
@@ -80,7 +80,8 @@ impl Writer {
                     (result, _) => result,
                 };
                 let _ = answer.send(result);
-            }) as Completion
+            });
+            completion
         });
         self.jobs
             .send(job)

@@ -124,7 +124,7 @@ impl OutboxWorker {
 
     /// first_retry × 2^(attempts so far), at most max_retry.
     fn backoff(&self, attempts_so_far: i32) -> chrono::Duration {
-        let factor = 2u32.saturating_pow(attempts_so_far.clamp(0, 20) as u32);
+        let factor = 2u32.saturating_pow(attempts_so_far.clamp(0, 20).unsigned_abs());
         let delay = self
             .settings
             .first_retry

@@ -1,13 +1,19 @@
 //! The integration suite: one binary, the real app on port 0, a fresh database per test, a real SMTP
 //! listener. `TEST_BACKEND=postgres` runs it all on PostgreSQL (see `scripts/test`).
-// Fixtures establish the organisations they scope by (`disallowed_methods`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)]
+// Tests may unwrap, convert freely, and establish the organisations they scope by.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::as_conversions,
+    clippy::disallowed_methods
+)]
 
 mod helpers;
 
 mod account;
 mod browser;
 mod cli;
+mod counters;
 mod customers;
 mod database;
 mod demo;

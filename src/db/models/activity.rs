@@ -159,7 +159,7 @@ impl Activity {
     ) -> QueryResult<Page<LogRow>> {
         let mut query = activity_log::table
             .select(Activity::as_select())
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         match (filter.provider, filter.actor_partner) {
             (Some(p), _) => query = query.filter(activity_log::provider_id.eq(p)),

@@ -209,7 +209,7 @@ impl ProviderCustomer {
             )
             .filter(provider_customers::provider_id.eq(provider.get()))
             .select((ProviderCustomer::as_select(), partners::name.nullable()))
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = match filter {
             ResellerFilter::All => query,
@@ -252,7 +252,7 @@ impl ProviderCustomer {
             .filter(provider_customers::reseller_id.eq(reseller.get()))
             .filter(provider_customers::delegated_admin.eq(true))
             .select((ProviderCustomer::as_select(), partners::name.nullable()))
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::newest_first!(query, provider_customers::id, seek);
         let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;

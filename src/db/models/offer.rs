@@ -94,7 +94,7 @@ impl Offer {
     ) -> QueryResult<Page<Offer>> {
         let mut query = offers::table
             .select(Offer::as_select())
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::by_name!(query, offers::name, offers::id, seek);
         let rows = query.load(conn)?;

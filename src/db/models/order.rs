@@ -222,7 +222,9 @@ impl Order {
         seek: &Seek<i64>,
         per_page: usize,
     ) -> QueryResult<Page<OrderRow>> {
-        let mut query = order_rows!().limit(per_page as i64 + 1).into_boxed();
+        let mut query = order_rows!()
+            .limit(crate::pagination::fetch_limit(per_page))
+            .into_boxed();
         if let Some(provider) = filter.provider {
             query = query.filter(orders::provider_id.eq(provider));
         }

@@ -284,7 +284,7 @@ impl OutboxEmail {
         let mut query = email_outbox::table
             .filter(email_outbox::status.eq(status))
             .select(OutboxEmail::as_select())
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::newest_first!(query, email_outbox::id, seek);
         let rows = query.load(conn)?;

@@ -138,7 +138,7 @@ impl Partner {
             .filter(partners::kind.eq(PartnerKind::Reseller))
             .filter(partners::enrollment_status.eq(status))
             .select(Partner::as_select())
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::oldest_first!(query, partners::id, seek);
         let rows = query.load(conn)?;
@@ -164,7 +164,7 @@ impl Partner {
         let mut query = partners::table
             .filter(partners::kind.eq(kind))
             .select(Partner::as_select())
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::by_name!(query, partners::name, partners::id, seek);
         let rows = query.load(conn)?;

@@ -267,7 +267,7 @@ impl Partnership {
                 partners::partner_number,
                 partners::country,
             ))
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         if let Some(term) = search {
             query = query.filter(
@@ -327,7 +327,7 @@ impl Partnership {
                     partnerships::created_at,
                 ),
             ))
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::newest_first!(query, partnerships::id, seek);
         let rows: Vec<(i64, ProviderOfReseller)> = query.load(conn)?;

@@ -145,7 +145,7 @@ impl ProfileChangeRequest {
             .inner_join(partners::table.on(partners::id.eq(profile_change_requests::provider_id)))
             .filter(profile_change_requests::status.eq(status))
             .select((ProfileChangeRequest::as_select(), partners::name))
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = if status.is_open() {
             crate::oldest_first!(query, profile_change_requests::id, seek)
@@ -276,7 +276,7 @@ impl ProviderProfile {
         let mut query = provider_profiles::table
             .filter(provider_profiles::published.eq(true))
             .select(ProviderProfile::as_select())
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         if let Some(country) = country {
             query = query.filter(

@@ -211,7 +211,7 @@ impl RelationshipRequest {
             .filter(relationship_requests::kind.eq(kind))
             .filter(relationship_requests::status.ne(RequestStatus::Superseded))
             .select((RelationshipRequest::as_select(), users::display_name))
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::newest_first!(query, relationship_requests::id, seek);
         let rows: Vec<(RelationshipRequest, String)> = query.load(conn)?;

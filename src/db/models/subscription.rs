@@ -286,7 +286,7 @@ impl Subscription {
                 customers::company_name,
                 partners::name,
             ))
-            .limit(per_page as i64 + 1)
+            .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::newest_first!(query, subscriptions::id, seek);
         let rows: Vec<(Subscription, String, String, String)> = query.load(conn)?;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, CurrentUser};
-use crate::domain::{CustomerId, Role};
+use crate::domain::CustomerId;
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
 use crate::services::invitation_answer::{self, Answer, Answered};
@@ -48,14 +48,8 @@ impl AcceptPage {
 
 /// The signed-in user must be a customer's admin: their customer.
 fn check_customer(user: &CurrentUser) -> Result<CustomerId, AppError> {
-    match (user.role, user.customer_id) {
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "a customer admin's own organisation, checked by its role here"
-        )]
-        (Role::Customer, Some(id)) => Ok(CustomerId::established(id)),
-        _ => Err(AppError::Forbidden("errors.invitation.not_customer")),
-    }
+    user.own_customer()
+        .ok_or(AppError::Forbidden("errors.invitation.not_customer"))
 }
 
 async fn page(

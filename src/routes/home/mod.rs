@@ -28,6 +28,10 @@ pub struct Bar {
 }
 
 /// Horizontal bars, one row each: the longest is `max_width`.
+#[expect(
+    clippy::as_conversions,
+    reason = "chart geometry: counts and row numbers far below 2^52 become pixel positions"
+)]
 fn horizontal(data: Vec<(String, i64)>, max_width: f64, row: f64) -> Vec<Bar> {
     let max = data.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
     data.into_iter()
@@ -44,6 +48,10 @@ fn horizontal(data: Vec<(String, i64)>, max_width: f64, row: f64) -> Vec<Bar> {
 }
 
 /// Columns standing on a baseline at `max_height`.
+#[expect(
+    clippy::as_conversions,
+    reason = "chart geometry: counts and column numbers far below 2^52 become pixel positions"
+)]
 fn vertical(data: Vec<(String, i64)>, max_height: f64, column: f64) -> Vec<Bar> {
     let max = data.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
     data.into_iter()
@@ -65,7 +73,7 @@ fn vertical(data: Vec<(String, i64)>, max_height: f64, column: f64) -> Vec<Bar> 
 /// The last twelve months, `YYYY-MM`, oldest first.
 fn last_twelve_months(today: chrono::NaiveDate) -> Vec<String> {
     let mut year = today.year();
-    let mut month = today.month() as i32;
+    let mut month = today.month();
     let mut months = Vec::with_capacity(12);
     for _ in 0..12 {
         months.push(format!("{year:04}-{month:02}"));
