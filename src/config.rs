@@ -52,6 +52,10 @@ pub struct Settings {
     /// it, the client address is the connection's peer.
     #[arg(long, env = "TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
+    /// `on` (the default): this instance delivers the queued mail; `off`: it only queues it, and
+    /// another instance on the same database delivers it.
+    #[arg(long, env = "OUTBOX_WORKER", global = true)]
+    pub outbox_worker: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -74,6 +78,8 @@ pub struct OutboxSettings {
     /// How long a claimed message is reserved for the worker that claimed it.
     pub lease: Duration,
     pub smtp_timeout: Duration,
+    /// Whether this instance runs the worker (`OUTBOX_WORKER`).
+    pub deliver: bool,
 }
 
 impl Default for OutboxSettings {
@@ -85,6 +91,7 @@ impl Default for OutboxSettings {
             max_attempts: 12,
             lease: Duration::from_secs(120),
             smtp_timeout: Duration::from_secs(20),
+            deliver: true,
         }
     }
 }
@@ -212,7 +219,10 @@ impl Config {
             tenant_domain_suffix,
             link_ttl: chrono::Duration::days(link_ttl_days),
             session_idle: Duration::from_secs(idle_minutes.unsigned_abs() * 60),
-            outbox: OutboxSettings::default(),
+            outbox: OutboxSettings {
+                deliver: parse_switch(s.outbox_worker.as_deref(), true, "OUTBOX_WORKER")?,
+                ..OutboxSettings::default()
+            },
             throttle: ThrottleSettings::default(),
             trusted_proxies: parse_trusted_proxies(s.trusted_proxies.as_deref())?,
         })
@@ -263,6 +273,15 @@ fn parse_trusted_proxies(raw: Option<&str>) -> Result<Vec<ipnet::IpNet>, ConfigE
                 })
         })
         .collect()
+}
+
+fn parse_switch(raw: Option<&str>, default: bool, name: &'static str) -> Result<bool, ConfigError> {
+    match raw.map(|r| r.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("on" | "true" | "yes" | "1") => Ok(true),
+        Some("off" | "false" | "no" | "0") => Ok(false),
+        Some(_) => Err(bad(name, "must be on or off")),
+    }
 }
 
 fn parse_number(
@@ -423,6 +442,37 @@ mod tests {
             .map(|t| t.join().unwrap().unwrap())
             .collect();
         assert!(keys.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    #[test]
+    fn the_outbox_worker_runs_unless_switched_off() {
+        let dir = temp_dir("worker");
+        assert!(
+            Config::from_settings(&settings(&dir))
+                .unwrap()
+                .outbox
+                .deliver
+        );
+        for (raw, deliver) in [
+            ("off", false),
+            ("OFF", false),
+            ("on", true),
+            ("false", false),
+        ] {
+            let config = Config::from_settings(&Settings {
+                outbox_worker: Some(raw.into()),
+                ..settings(&dir)
+            })
+            .unwrap();
+            assert_eq!(config.outbox.deliver, deliver, "{raw}");
+        }
+        assert!(
+            Config::from_settings(&Settings {
+                outbox_worker: Some("sometimes".into()),
+                ..settings(&dir)
+            })
+            .is_err()
+        );
     }
 
     #[test]

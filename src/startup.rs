@@ -86,7 +86,10 @@ impl Application {
             state.config.outbox.clone(),
             outbox_wake,
         );
-        let mut tasks = vec![tokio::spawn(worker.run())];
+        let mut tasks = Vec::new();
+        if state.config.outbox.deliver {
+            tasks.push(tokio::spawn(worker.run()));
+        }
         tasks.push(tokio::spawn(housekeeping(state.clone())));
         if !db.url().is_postgres() {
             tasks.push(tokio::spawn(checkpoints(db.clone())));

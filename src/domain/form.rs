@@ -134,3 +134,49 @@ mod tests {
         assert!(!e.has("password"));
     }
 }
+
+/// The key a form carries (a hidden field made when the form is shown) so that sending it twice, or
+/// twice at once, has one effect: 16–64 URL-safe characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormKey(String);
+
+impl FormKey {
+    /// A new key, for a form about to be shown.
+    pub fn generate() -> Result<Self, super::token::NoRandomness> {
+        super::token::new_token().map(Self)
+    }
+
+    /// The key a form sent back; none when it is missing or not one of ours.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        let ours = (16..=64).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ours.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod form_key_tests {
+    use super::FormKey;
+
+    #[test]
+    fn a_form_key_is_what_generate_makes_and_nothing_else() {
+        let key = FormKey::generate().unwrap();
+        assert_eq!(FormKey::parse(key.as_str()), Some(key));
+        for bad in [
+            "",
+            "short",
+            "has spaces in it, sixteen+",
+            "ключ-ключ-ключ-ключ",
+            &"a".repeat(65),
+        ] {
+            assert_eq!(FormKey::parse(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ pub mod scope;
 pub mod states;
 pub mod token;
 
+pub use form::FormKey;
 pub use scope::{CustomerId, ProviderId, ResellerId};
 pub use states::*;
 

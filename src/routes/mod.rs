@@ -25,6 +25,7 @@ pub mod providers;
 pub mod reseller;
 pub mod sign_in;
 pub mod subscriptions;
+pub mod table;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -33,218 +34,263 @@ use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use crate::error::AppError;
 pub use crate::view::home_page;
 use link_draft::{Invitation, Partnership};
+pub use table::{Admits, RouteInfo, RouteTable};
+
+/// Every route with whom it admits, in the order they are matched.
+pub fn table() -> RouteTable {
+    use Admits::*;
+    let mut t = RouteTable::default();
+    t.get("/healthz", Anyone, health::healthz)
+        .get("/readyz", Anyone, health::readyz)
+        .get("/static/{file:.*}", Anyone, assets::serve)
+        .get("/", SignedIn, home::show)
+        .get("/sign-in", Anyone, sign_in::form)
+        .post("/sign-in", Anyone, sign_in::submit)
+        .post("/sign-out", Anyone, sign_in::sign_out)
+        .get("/account/password", PasswordChange, account::password_form)
+        .post(
+            "/account/password",
+            PasswordChange,
+            account::change_password,
+        )
+        .post("/language", Anyone, language::switch)
+        .get("/enroll", Anyone, enroll::form)
+        .post("/enroll", Anyone, enroll::submit);
+    // Provider: Indirect resellers
+    t.get("/indirect-resellers", Provider, indirect_resellers::list)
+        .post(
+            "/indirect-resellers/requests",
+            Provider,
+            indirect_resellers::requests::create,
+        )
+        .get(
+            "/indirect-resellers/requests/{id}",
+            Provider,
+            link_draft::draft::<Partnership>,
+        )
+        .post(
+            "/indirect-resellers/requests/{id}/send",
+            Provider,
+            link_draft::send::<Partnership>,
+        )
+        .post(
+            "/indirect-resellers/requests/{id}/done",
+            Provider,
+            link_draft::done::<Partnership>,
+        )
+        .post(
+            "/indirect-resellers/requests/{id}/resend",
+            Provider,
+            link_draft::resend::<Partnership>,
+        )
+        .post(
+            "/indirect-resellers/requests/{id}/revoke",
+            Provider,
+            link_draft::revoke::<Partnership>,
+        )
+        .get(
+            "/indirect-resellers/{reseller_id}/remove",
+            Provider,
+            indirect_resellers::remove::confirm,
+        )
+        .post(
+            "/indirect-resellers/{reseller_id}/remove",
+            Provider,
+            indirect_resellers::remove::remove,
+        );
+    // Provider: Customers, the new customer wizard, Orders
+    use customers::wizard;
+    t.get("/customers", Provider, customers::list)
+        .get("/customers.csv", Provider, customers::export::export)
+        .get("/customers/new", Provider, wizard::account::start_form)
+        .post("/customers/new", Provider, wizard::account::start_submit)
+        .get(
+            "/customers/new/{draft:\\d+}",
+            Provider,
+            wizard::account::edit_form,
+        )
+        .post(
+            "/customers/new/{draft:\\d+}",
+            Provider,
+            wizard::account::edit_submit,
+        )
+        .get(
+            "/customers/new/{draft:\\d+}/subscriptions",
+            Provider,
+            wizard::subscriptions::form,
+        )
+        .post(
+            "/customers/new/{draft:\\d+}/subscriptions",
+            Provider,
+            wizard::subscriptions::submit,
+        )
+        .get(
+            "/customers/new/{draft:\\d+}/review",
+            Provider,
+            wizard::review::review,
+        )
+        .post(
+            "/customers/new/{draft:\\d+}/submit",
+            Provider,
+            wizard::review::submit,
+        )
+        .post(
+            "/customers/new/{draft:\\d+}/cancel",
+            Provider,
+            wizard::review::cancel,
+        )
+        .get(
+            "/customers/new/{draft:\\d+}/confirmation",
+            Provider,
+            wizard::review::confirmation,
+        )
+        .get(
+            "/customers/invitations",
+            Provider,
+            customers::invitations::list,
+        )
+        .post(
+            "/customers/invitations",
+            Provider,
+            customers::invitations::create,
+        )
+        .get(
+            "/customers/invitations/{id:\\d+}",
+            Provider,
+            link_draft::draft::<Invitation>,
+        )
+        .post(
+            "/customers/invitations/{id:\\d+}/send",
+            Provider,
+            link_draft::send::<Invitation>,
+        )
+        .post(
+            "/customers/invitations/{id:\\d+}/done",
+            Provider,
+            link_draft::done::<Invitation>,
+        )
+        .post(
+            "/customers/invitations/{id:\\d+}/resend",
+            Provider,
+            link_draft::resend::<Invitation>,
+        )
+        .post(
+            "/customers/invitations/{id:\\d+}/revoke",
+            Provider,
+            link_draft::revoke::<Invitation>,
+        )
+        .get("/customers/sign-up", Anyone, customer_sign_up::form)
+        .post("/customers/sign-up", Anyone, customer_sign_up::submit)
+        .get(
+            "/customer-invitations/{token}",
+            CustomerLink,
+            customer_invitations::show,
+        )
+        .post(
+            "/customer-invitations/{token}",
+            CustomerLink,
+            customer_invitations::answer,
+        )
+        .get("/customers/{id:\\d+}", Provider, customers::show::show)
+        .post(
+            "/customers/{id:\\d+}/reseller",
+            Provider,
+            customers::show::change_reseller,
+        )
+        .get(
+            "/customers/{id:\\d+}/reseller/remove",
+            Provider,
+            customers::show::confirm_remove,
+        )
+        .post(
+            "/customers/{id:\\d+}/tenant-owner",
+            Provider,
+            customers::show::set_tenant_owner,
+        )
+        .get(
+            "/customers/{id:\\d+}/subscriptions/new",
+            Provider,
+            subscriptions::new::form,
+        )
+        .post(
+            "/customers/{id:\\d+}/subscriptions/new",
+            Provider,
+            subscriptions::new::submit,
+        )
+        .get("/subscriptions/{id:\\d+}", Provider, subscriptions::show)
+        .post(
+            "/subscriptions/{id:\\d+}/quantity",
+            Provider,
+            subscriptions::change_quantity,
+        )
+        .post(
+            "/subscriptions/{id:\\d+}/status",
+            Provider,
+            subscriptions::change_status,
+        )
+        .post(
+            "/subscriptions/{id:\\d+}/reseller-of-record",
+            Provider,
+            subscriptions::change_reseller_of_record,
+        )
+        .post(
+            "/subscriptions/{id:\\d+}/support-contact",
+            Provider,
+            subscriptions::change_support_contact,
+        )
+        .get("/activity-log", Provider, activity_log::provider_log)
+        .get("/activity-log.csv", Provider, activity_log::export)
+        .get("/orders", Provider, orders::list)
+        .get("/orders/{id:\\d+}", Provider, orders::show);
+    // Provider: Profile; the public official indirect providers list and its logos
+    t.get("/profile", Provider, profile::show)
+        .get("/profile/change-request", Provider, profile::change_form)
+        .post("/profile/change-request", Provider, profile::submit_change)
+        .get("/providers", Anyone, providers::list)
+        .get("/logos/{id:\\d+}", Anyone, providers::logo);
+    // Reseller: accepting a partnership, Indirect providers
+    t.get(
+        "/partnerships/accept/{token}",
+        ResellerLink,
+        partnerships::show,
+    )
+    .post(
+        "/partnerships/accept/{token}",
+        ResellerLink,
+        partnerships::answer,
+    )
+    .get("/indirect-providers", Reseller, indirect_providers::list)
+    .get("/reseller/customers", Reseller, reseller::customers)
+    .get("/reseller/subscriptions", Reseller, reseller::subscriptions)
+    .get(
+        "/reseller/subscriptions/{id:\\d+}",
+        Reseller,
+        reseller::subscription,
+    )
+    .post(
+        "/reseller/subscriptions/{id:\\d+}/quantity",
+        Reseller,
+        reseller::change_quantity,
+    )
+    .post(
+        "/reseller/subscriptions/{id:\\d+}/status",
+        Reseller,
+        reseller::change_status,
+    )
+    .get(
+        "/reseller/activity-log",
+        Reseller,
+        activity_log::reseller_log,
+    );
+    // Customer admin
+    t.get("/my/subscriptions", Customer, my::subscriptions);
+    // Operator: the console
+    operations::routes(&mut t);
+    t
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/readyz", web::get().to(health::readyz))
-        .route("/static/{file:.*}", web::get().to(assets::serve))
-        .route("/", web::get().to(home::show))
-        .service(
-            web::resource("/sign-in")
-                .route(web::get().to(sign_in::form))
-                .route(web::post().to(sign_in::submit)),
-        )
-        .route("/sign-out", web::post().to(sign_in::sign_out))
-        .service(
-            web::resource("/account/password")
-                .route(web::get().to(account::password_form))
-                .route(web::post().to(account::change_password)),
-        )
-        .route("/language", web::post().to(language::switch))
-        .service(
-            web::resource("/enroll")
-                .route(web::get().to(enroll::form))
-                .route(web::post().to(enroll::submit)),
-        )
-        // Provider: Indirect resellers
-        .route(
-            "/indirect-resellers",
-            web::get().to(indirect_resellers::list),
-        )
-        .route(
-            "/indirect-resellers/requests",
-            web::post().to(indirect_resellers::requests::create),
-        )
-        .route(
-            "/indirect-resellers/requests/{id}",
-            web::get().to(link_draft::draft::<Partnership>),
-        )
-        .route(
-            "/indirect-resellers/requests/{id}/send",
-            web::post().to(link_draft::send::<Partnership>),
-        )
-        .route(
-            "/indirect-resellers/requests/{id}/done",
-            web::post().to(link_draft::done::<Partnership>),
-        )
-        .route(
-            "/indirect-resellers/requests/{id}/resend",
-            web::post().to(link_draft::resend::<Partnership>),
-        )
-        .route(
-            "/indirect-resellers/requests/{id}/revoke",
-            web::post().to(link_draft::revoke::<Partnership>),
-        )
-        .service(
-            web::resource("/indirect-resellers/{reseller_id}/remove")
-                .route(web::get().to(indirect_resellers::remove::confirm))
-                .route(web::post().to(indirect_resellers::remove::remove)),
-        )
-        // Provider: Customers, the new customer wizard, Orders
-        .route("/customers", web::get().to(customers::list))
-        .route("/customers.csv", web::get().to(customers::export::export))
-        .service(
-            web::resource("/customers/new")
-                .route(web::get().to(customers::wizard::account::start_form))
-                .route(web::post().to(customers::wizard::account::start_submit)),
-        )
-        .service(
-            web::resource("/customers/new/{draft:\\d+}")
-                .route(web::get().to(customers::wizard::account::edit_form))
-                .route(web::post().to(customers::wizard::account::edit_submit)),
-        )
-        .service(
-            web::resource("/customers/new/{draft:\\d+}/subscriptions")
-                .route(web::get().to(customers::wizard::subscriptions::form))
-                .route(web::post().to(customers::wizard::subscriptions::submit)),
-        )
-        .route(
-            "/customers/new/{draft:\\d+}/review",
-            web::get().to(customers::wizard::review::review),
-        )
-        .route(
-            "/customers/new/{draft:\\d+}/submit",
-            web::post().to(customers::wizard::review::submit),
-        )
-        .route(
-            "/customers/new/{draft:\\d+}/cancel",
-            web::post().to(customers::wizard::review::cancel),
-        )
-        .route(
-            "/customers/new/{draft:\\d+}/confirmation",
-            web::get().to(customers::wizard::review::confirmation),
-        )
-        .service(
-            web::resource("/customers/invitations")
-                .route(web::get().to(customers::invitations::list))
-                .route(web::post().to(customers::invitations::create)),
-        )
-        .route(
-            "/customers/invitations/{id:\\d+}",
-            web::get().to(link_draft::draft::<Invitation>),
-        )
-        .route(
-            "/customers/invitations/{id:\\d+}/send",
-            web::post().to(link_draft::send::<Invitation>),
-        )
-        .route(
-            "/customers/invitations/{id:\\d+}/done",
-            web::post().to(link_draft::done::<Invitation>),
-        )
-        .route(
-            "/customers/invitations/{id:\\d+}/resend",
-            web::post().to(link_draft::resend::<Invitation>),
-        )
-        .route(
-            "/customers/invitations/{id:\\d+}/revoke",
-            web::post().to(link_draft::revoke::<Invitation>),
-        )
-        .service(
-            web::resource("/customers/sign-up")
-                .route(web::get().to(customer_sign_up::form))
-                .route(web::post().to(customer_sign_up::submit)),
-        )
-        .service(
-            web::resource("/customer-invitations/{token}")
-                .route(web::get().to(customer_invitations::show))
-                .route(web::post().to(customer_invitations::answer)),
-        )
-        .route("/customers/{id:\\d+}", web::get().to(customers::show::show))
-        .route(
-            "/customers/{id:\\d+}/reseller",
-            web::post().to(customers::show::change_reseller),
-        )
-        .route(
-            "/customers/{id:\\d+}/reseller/remove",
-            web::get().to(customers::show::confirm_remove),
-        )
-        .route(
-            "/customers/{id:\\d+}/tenant-owner",
-            web::post().to(customers::show::set_tenant_owner),
-        )
-        .service(
-            web::resource("/customers/{id:\\d+}/subscriptions/new")
-                .route(web::get().to(subscriptions::new::form))
-                .route(web::post().to(subscriptions::new::submit)),
-        )
-        .route(
-            "/subscriptions/{id:\\d+}",
-            web::get().to(subscriptions::show),
-        )
-        .route(
-            "/subscriptions/{id:\\d+}/quantity",
-            web::post().to(subscriptions::change_quantity),
-        )
-        .route(
-            "/subscriptions/{id:\\d+}/status",
-            web::post().to(subscriptions::change_status),
-        )
-        .route(
-            "/subscriptions/{id:\\d+}/reseller-of-record",
-            web::post().to(subscriptions::change_reseller_of_record),
-        )
-        .route(
-            "/subscriptions/{id:\\d+}/support-contact",
-            web::post().to(subscriptions::change_support_contact),
-        )
-        .route("/activity-log", web::get().to(activity_log::provider_log))
-        .route("/activity-log.csv", web::get().to(activity_log::export))
-        .route("/orders", web::get().to(orders::list))
-        .route("/orders/{id:\\d+}", web::get().to(orders::show))
-        // Provider: Profile; the public official indirect providers list and its logos
-        .route("/profile", web::get().to(profile::show))
-        .service(
-            web::resource("/profile/change-request")
-                .route(web::get().to(profile::change_form))
-                .route(web::post().to(profile::submit_change)),
-        )
-        .route("/providers", web::get().to(providers::list))
-        .route("/logos/{id:\\d+}", web::get().to(providers::logo))
-        // Reseller: accepting a partnership, Indirect providers
-        .service(
-            web::resource("/partnerships/accept/{token}")
-                .route(web::get().to(partnerships::show))
-                .route(web::post().to(partnerships::answer)),
-        )
-        .route(
-            "/indirect-providers",
-            web::get().to(indirect_providers::list),
-        )
-        .route("/reseller/customers", web::get().to(reseller::customers))
-        .route(
-            "/reseller/subscriptions",
-            web::get().to(reseller::subscriptions),
-        )
-        .route(
-            "/reseller/subscriptions/{id:\\d+}",
-            web::get().to(reseller::subscription),
-        )
-        .route(
-            "/reseller/subscriptions/{id:\\d+}/quantity",
-            web::post().to(reseller::change_quantity),
-        )
-        .route(
-            "/reseller/subscriptions/{id:\\d+}/status",
-            web::post().to(reseller::change_status),
-        )
-        .route(
-            "/reseller/activity-log",
-            web::get().to(activity_log::reseller_log),
-        )
-        // Customer admin
-        .route("/my/subscriptions", web::get().to(my::subscriptions));
-    // Operator: the console
-    operations::configure(cfg);
+    table().register(cfg);
 }
 
 /// The request line for the access log, with personal link tokens masked: a log is no place for a

@@ -11,7 +11,7 @@ use crate::db::models::subscription::{NewSubscription, Subscription};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::form::FormErrors;
-use crate::domain::{OrderKind, ProviderId, check_limits};
+use crate::domain::{FormKey, OrderKind, ProviderId, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -26,6 +26,9 @@ pub struct AddSubscription {
     pub offer_id: i64,
     pub quantity: i64,
     pub reseller: Option<i64>,
+    /// The form's own key (a hidden field made when the form was shown): the same form sent twice, or
+    /// twice at once, adds one subscription.
+    pub form_key: Option<FormKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,12 +54,43 @@ impl From<AddError> for AppError {
     }
 }
 
-/// Adds the subscription; its id.
+/// Adds the subscription; its id (the first one's, when this form was sent before).
 pub async fn add(db: &Db, cmd: AddSubscription) -> Result<i64, AddError> {
-    db.write(move |conn| add_in(conn, &cmd)).await
+    let key = order_key(&cmd);
+    match db.write(move |conn| add_in(conn, &cmd)).await {
+        // The same form at the same moment: the other request placed the order first.
+        Err(AddError::Db(DbError::UniqueViolation)) if key.is_some() => {
+            let key = key.unwrap_or_default();
+            db.read(move |conn| earlier(conn, &key)?.ok_or(AddError::Db(DbError::UniqueViolation)))
+                .await
+        }
+        other => other,
+    }
 }
 
-fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, AddError> {
+/// The order's idempotency key: the form's, within its provider.
+fn order_key(cmd: &AddSubscription) -> Option<String> {
+    cmd.form_key
+        .as_ref()
+        .map(|k| format!("subscription:{}:{}", cmd.provider.get(), k.as_str()))
+}
+
+/// The subscription an earlier sending of the same form added.
+fn earlier(conn: &mut DbConnection, key: &str) -> Result<Option<i64>, AddError> {
+    Ok(match Order::by_idempotency_key(conn, key)? {
+        Some(order) => Order::first_subscription(conn, order.id)?,
+        None => None,
+    })
+}
+
+/// The same, inside the caller's transaction (fixtures and tools).
+pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, AddError> {
+    let key = order_key(cmd);
+    if let Some(key) = &key
+        && let Some(id) = earlier(conn, key)?
+    {
+        return Ok(id);
+    }
     let provider = cmd.provider;
     let relation =
         ProviderCustomer::find(conn, provider, cmd.customer_id).map_err(
@@ -105,7 +139,7 @@ fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, AddErro
             placed_by_partner_id: Some(provider.get()),
             kind: OrderKind::NewSubscription,
             currency: &offer.currency,
-            idempotency_key: None,
+            idempotency_key: key.as_deref(),
         },
         &[NewLine {
             offer_id: offer.id,

@@ -112,6 +112,7 @@ fn apply_in(
     actor: &Actor,
     change: Parsed,
 ) -> Result<&'static str, ChangeError> {
+    Subscription::lock(conn, id)?;
     let detail = Subscription::find_in(conn, scope, id).map_err(|e| match DbError::from(e) {
         DbError::NotFound => ChangeError::NotFound,
         other => ChangeError::Db(other),

@@ -140,6 +140,11 @@ async fn changing_the_password_signs_out_the_other_sessions_and_sends_an_email()
     app.sign_in_with(&laptop, "alice@contoso.example", PASSWORD)
         .await;
     app.signed_in("alice@contoso.example").await;
+    assert_eq!(
+        app.get_with(&laptop, "/").await.status(),
+        StatusCode::OK,
+        "the other device is signed in before the change"
+    );
 
     let res = app
         .post_form(

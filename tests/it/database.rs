@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -46,35 +47,108 @@ async fn an_unreachable_postgres_url_stops_start_up_and_never_falls_back_to_sqli
     assert_eq!(std::fs::read_dir(&data_dir).unwrap().count(), 0);
 }
 
-#[tokio::test]
-async fn migrations_create_the_whole_data_model() {
-    let app = spawn_app().await;
-    let tables = [
-        "partners",
-        "customers",
-        "users",
-        "sessions",
-        "relationship_requests",
-        "partnerships",
-        "provider_customers",
-        "drafts",
-        "offers",
-        "subscriptions",
-        "orders",
-        "order_lines",
-        "logos",
-        "provider_profiles",
-        "provider_profile_locations",
-        "profile_change_requests",
-        "activity_log",
-        "email_outbox",
-    ];
-    for table in tables {
-        let n = app.with_conn(|conn| {
-            diesel::sql_query(format!("SELECT * FROM {table} LIMIT 1")).execute(conn)
-        });
-        assert!(n.is_ok(), "table {table}: {n:?}");
+/// The tables and columns `schema.rs` declares: (table, column) → (SQL type, nullable).
+fn declared_schema() -> BTreeMap<(String, String), (String, bool)> {
+    let source = include_str!("../../src/db/schema.rs");
+    let mut columns = BTreeMap::new();
+    let mut table: Option<String> = None;
+    for line in source.lines() {
+        let line = line.trim();
+        if let Some((name, _)) = line.split_once(" (").filter(|_| line.ends_with(") {")) {
+            table = Some(name.to_owned());
+        } else if line == "}" {
+            table = None;
+        } else if let (Some(t), Some((column, ty))) = (&table, line.split_once(" -> ")) {
+            let ty = ty.trim_end_matches(',');
+            let (ty, nullable) = match ty.strip_prefix("Nullable<") {
+                Some(inner) => (inner.trim_end_matches('>'), true),
+                None => (ty, false),
+            };
+            columns.insert((t.clone(), column.to_owned()), (ty.to_owned(), nullable));
+        }
     }
+    columns
+}
+
+#[derive(QueryableByName, Debug)]
+struct LiveColumn {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    data_type: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    nullable: bool,
+}
+
+/// Diesel's SQL type for a column type the migrations wrote, on either backend. SQLite stores every
+/// integer in up to 64 bits, so there `INTEGER` (a rowid's type) serves BigInt as well.
+fn diesel_type(data_type: &str, declared: &str) -> &'static str {
+    let sqlite = !backend_is_postgres();
+    match data_type.to_ascii_lowercase().as_str() {
+        "integer" if sqlite && declared == "BigInt" => "BigInt",
+        "bigint" | "int8" => "BigInt",
+        "integer" | "int" | "int4" => "Integer",
+        "text" | "character varying" => "Text",
+        "boolean" | "bool" => "Bool",
+        "timestamp" | "timestamp without time zone" | "datetime" => "Timestamp",
+        "blob" | "bytea" => "Binary",
+        _ => "unknown",
+    }
+}
+
+#[tokio::test]
+async fn the_migrated_database_has_exactly_the_tables_columns_types_and_nullability_of_the_schema()
+{
+    let app = spawn_app().await;
+    let query = if backend_is_postgres() {
+        "SELECT table_name::text AS table_name, column_name::text AS column_name,
+                data_type::text AS data_type, (is_nullable = 'YES') AS nullable
+         FROM information_schema.columns WHERE table_schema = 'public'"
+    } else {
+        // A primary key is never null here: ids are made in Rust and every insert names one (SQLite
+        // alone would let a non-INTEGER primary key hold NULL).
+        "SELECT m.name AS table_name, c.name AS column_name, c.type AS data_type,
+                (c.\"notnull\" = 0 AND c.pk = 0) AS nullable
+         FROM sqlite_master m JOIN pragma_table_info(m.name) c
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+    };
+    let declared = declared_schema();
+    let live: BTreeMap<(String, String), (String, bool)> = app.with_conn(|conn| {
+        diesel::sql_query(query)
+            .load::<LiveColumn>(conn)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.table_name != "__diesel_schema_migrations")
+            .map(|c| {
+                let key = (c.table_name, c.column_name);
+                let want = declared.get(&key).map_or("", |(ty, _)| ty.as_str());
+                let ty = diesel_type(&c.data_type, want).to_owned();
+                (key, (ty, c.nullable))
+            })
+            .collect()
+    });
+    assert!(
+        declared.len() > 150,
+        "schema.rs was read: {}",
+        declared.len()
+    );
+    let mut differences = Vec::new();
+    for (key, want) in &declared {
+        match live.get(key) {
+            None => differences.push(format!("{}.{} is missing", key.0, key.1)),
+            Some(got) if got != want => differences.push(format!(
+                "{}.{}: {got:?}, schema.rs says {want:?}",
+                key.0, key.1
+            )),
+            Some(_) => {}
+        }
+    }
+    for key in live.keys().filter(|k| !declared.contains_key(*k)) {
+        differences.push(format!("{}.{} is not in schema.rs", key.0, key.1));
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
 
 #[tokio::test]

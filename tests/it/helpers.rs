@@ -54,6 +54,8 @@ pub struct AppOptions {
     pub base_url: Option<String>,
     /// `TRUSTED_PROXIES`: whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The outbox worker's timings (quick, for tests) and attempts.
+    pub outbox: OutboxSettings,
 }
 
 impl Default for AppOptions {
@@ -64,6 +66,15 @@ impl Default for AppOptions {
             session_idle: Duration::from_secs(30 * 60),
             base_url: None,
             trusted_proxies: Vec::new(),
+            outbox: OutboxSettings {
+                poll_interval: Duration::from_millis(100),
+                first_retry: Duration::from_millis(200),
+                max_retry: Duration::from_millis(500),
+                max_attempts: 1000,
+                lease: Duration::from_secs(30),
+                smtp_timeout: Duration::from_secs(5),
+                deliver: true,
+            },
         }
     }
 }
@@ -140,14 +151,7 @@ fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions)
         tenant_domain_suffix: "onmicrosoft.com".into(),
         link_ttl: chrono::Duration::days(30),
         session_idle: options.session_idle,
-        outbox: OutboxSettings {
-            poll_interval: Duration::from_millis(100),
-            first_retry: Duration::from_millis(200),
-            max_retry: Duration::from_millis(500),
-            max_attempts: 1000,
-            lease: Duration::from_secs(30),
-            smtp_timeout: Duration::from_secs(5),
-        },
+        outbox: options.outbox.clone(),
         throttle: options.throttle.clone(),
         trusted_proxies: options.trusted_proxies.clone(),
     }
@@ -803,6 +807,35 @@ impl TestApp {
             )
             .unwrap()
             .id
+        })
+    }
+
+    /// A subscription of `quantity` licenses, added as the provider's New subscription form adds one
+    /// (with its order and counters); its id.
+    pub fn add_subscription(
+        &self,
+        provider: i64,
+        customer: i64,
+        offer: i64,
+        quantity: i64,
+        reseller_of_record: Option<i64>,
+    ) -> i64 {
+        use partner_dashboard::services::new_subscription::{AddSubscription, add_in};
+        self.quietly(|conn| {
+            let user_id = User::of_partner(conn, provider)?[0].id;
+            add_in(
+                conn,
+                &AddSubscription {
+                    provider: ProviderId::established(provider),
+                    provider_name: "Test provider".to_owned(),
+                    user_id,
+                    customer_id: customer,
+                    offer_id: offer,
+                    quantity,
+                    reseller: reseller_of_record,
+                    form_key: None,
+                },
+            )
         })
     }
 

@@ -1,6 +1,5 @@
 use diesel::prelude::*;
 
-use partner_dashboard::db::models::subscription::{NewSubscription, Subscription};
 use partner_dashboard::db::schema::{customers, provider_customers, relationship_requests};
 use partner_dashboard::domain::{EnrollmentStatus, PartnerKind, Role};
 use reqwest::StatusCode;
@@ -476,20 +475,7 @@ async fn a_customer_of_two_providers_shows_each_only_its_own_subscriptions() {
     let (_, path) = invite(&app, &app.client, None, false).await;
     app.post_form_with(&admin, &path, &[("decision", "accept")])
         .await;
-    let sub_a = app.with_conn(|conn| {
-        Subscription::create(
-            conn,
-            &NewSubscription {
-                provider_id: provider_a,
-                customer_id: customer,
-                offer_id: offer,
-                quantity: 5,
-                reseller_of_record_id: None,
-                support_contact_id: provider_a,
-            },
-        )
-        .unwrap()
-    });
+    let sub_a = app.add_subscription(provider_a, customer, offer, 5, None);
 
     let provider_b = app.create_partner(
         PartnerKind::Provider,

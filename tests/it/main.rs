@@ -8,6 +8,7 @@
     clippy::disallowed_methods
 )]
 
+mod faulty_smtp;
 mod helpers;
 
 mod account;
@@ -17,6 +18,7 @@ mod counters;
 mod customers;
 mod database;
 mod demo;
+mod double_submit;
 mod enroll;
 mod health;
 mod i18n;
@@ -28,6 +30,7 @@ mod orders;
 mod outbox;
 mod partnerships;
 mod profile;
+mod route_table;
 mod security;
 mod sessions;
 mod sign_in;

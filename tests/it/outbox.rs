@@ -11,7 +11,14 @@ use partner_dashboard::i18n::{Locale, Tr};
 use crate::helpers::*;
 
 fn queue_plain(app: &TestApp, to: &str, sensitive: bool) -> i64 {
-    let id = app.with_conn(|conn| {
+    let id = queue_unannounced(app, to, sensitive);
+    app.state.wake_outbox();
+    id
+}
+
+/// Queues a message without waking the app's outbox worker.
+fn queue_unannounced(app: &TestApp, to: &str, sensitive: bool) -> i64 {
+    app.with_conn(|conn| {
         transaction(conn, |conn| {
             OutboxEmail::enqueue(
                 conn,
@@ -28,9 +35,7 @@ fn queue_plain(app: &TestApp, to: &str, sensitive: bool) -> i64 {
             .map_err(partner_dashboard::db::DbError::from)
         })
         .unwrap()
-    });
-    app.state.wake_outbox();
-    id
+    })
 }
 
 fn row(app: &TestApp, id: i64) -> OutboxEmail {
@@ -111,13 +116,17 @@ async fn mail_waits_while_the_smtp_server_is_down_and_goes_out_once_when_it_is_b
 
 #[tokio::test]
 async fn several_workers_at_once_never_send_a_message_twice() {
-    let app = spawn_app().await;
+    // The app's own worker is off (OUTBOX_WORKER=off), so the four below are the only senders and what
+    // each sent can be added up.
+    let mut options = AppOptions::default();
+    options.outbox.deliver = false;
+    let app = spawn_app_with(options).await;
     let ids: Vec<i64> = (0..20)
-        .map(|i| queue_plain(&app, &format!("racer{i}@example.com"), false))
+        .map(|i| queue_unannounced(&app, &format!("racer{i}@example.com"), false))
         .collect();
-    // Three more workers, as if three more instances shared the database, all draining at once.
+    // Four workers, as if four instances shared the database, all draining at once.
     let mut handles = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let worker = OutboxWorker::new(
             app.state.db.clone(),
             Mailer::from_config(&app.state.config.mail, Duration::from_secs(5)).unwrap(),
@@ -129,15 +138,24 @@ async fn several_workers_at_once_never_send_a_message_twice() {
             worker.deliver_due().unwrap()
         }));
     }
+    let mut sent = 0;
     for h in handles {
-        h.await.unwrap();
+        let pass = h.await.unwrap();
+        assert_eq!((pass.retrying, pass.failed), (0, 0));
+        sent += pass.sent;
     }
-    eventually("all are sent", || {
+    assert_eq!(
+        sent,
+        ids.len(),
+        "exactly one send per message over all workers"
+    );
+    assert!(
         ids.iter()
             .all(|id| row(&app, *id).status.as_str() == "sent")
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    );
+    for i in 0..20 {
+        app.mail.wait_for(&format!("racer{i}@example.com")).await;
+    }
     for i in 0..20 {
         assert_eq!(
             app.mail.received_by(&format!("racer{i}@example.com")).len(),
@@ -294,4 +312,111 @@ async fn housekeeping_gives_up_on_undelivered_secrets_once_their_links_expired_a
     let left: Vec<i64> = app.with_conn(|conn| drafts::table.select(drafts::id).load(conn).unwrap());
     assert_eq!(left, vec![live_draft]);
     assert!(!left.contains(&expired_draft));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real SMTP conversation that fails on purpose (`faulty_smtp`).
+
+use crate::faulty_smtp::{FaultySmtp, Reply};
+
+/// An app whose SMTP server answers the messages as `script` says.
+async fn app_with_faulty_smtp(script: &[Reply], max_attempts: i32) -> (TestApp, FaultySmtp) {
+    let mut options = AppOptions {
+        smtp_up: false,
+        ..AppOptions::default()
+    };
+    options.outbox.max_attempts = max_attempts;
+    let app = spawn_app_with(options).await;
+    let smtp = FaultySmtp::start(app.mail.port, script).await;
+    (app, smtp)
+}
+
+#[tokio::test]
+async fn a_temporary_smtp_failure_is_retried_with_growing_delays_and_delivered_once() {
+    let (app, smtp) = app_with_faulty_smtp(&[Reply::Transient, Reply::Transient], 10).await;
+    let id = queue_plain(&app, "busy@example.com", false);
+    eventually("sent", || row(&app, id).status.as_str() == "sent").await;
+    let tries = smtp.deliveries();
+    assert_eq!(
+        tries.iter().map(|d| d.reply).collect::<Vec<_>>(),
+        [Reply::Transient, Reply::Transient, Reply::Accept]
+    );
+    assert_eq!(smtp.accepted().len(), 1);
+    assert_eq!(row(&app, id).attempts, 3);
+    // first_retry is 200 ms, doubled for the second retry (max 500 ms).
+    let first_wait = tries[1].at - tries[0].at;
+    let second_wait = tries[2].at - tries[1].at;
+    assert!(first_wait >= Duration::from_millis(200), "{first_wait:?}");
+    assert!(second_wait >= Duration::from_millis(400), "{second_wait:?}");
+    // Nothing more goes out later.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(smtp.deliveries().len(), 3);
+}
+
+#[tokio::test]
+async fn a_permanent_smtp_refusal_fails_the_message_at_once_shows_it_to_operators_and_blanks_a_secret()
+ {
+    let (app, smtp) = app_with_faulty_smtp(&[Reply::Permanent], 10).await;
+    let id = queue_plain(&app, "gone@example.com", true);
+    eventually("failed", || row(&app, id).status.as_str() == "failed").await;
+    let r = row(&app, id);
+    assert_eq!(r.attempts, 1);
+    assert!(
+        r.last_error.as_deref().unwrap_or_default().contains("550"),
+        "{r:?}"
+    );
+    assert_eq!((r.body_text.as_str(), r.body_html.as_str()), ("", ""));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(smtp.deliveries().len(), 1, "a refusal is never retried");
+    // The operators' console lists it as failed, with the server's answer.
+    app.create_operator("ops@partner-dashboard.test");
+    let client = new_client();
+    app.sign_in_with(&client, "ops@partner-dashboard.test", PASSWORD)
+        .await;
+    let html = app
+        .get_with(&client, "/operations/outbox?status=failed")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows = texts(&html, "#outbox tbody tr");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("gone@example.com") && r.contains("550")),
+        "{rows:?}"
+    );
+    // Its body is gone, so there is nothing to retry.
+    assert!(!html.contains(&format!("/operations/outbox/{id}/retry")));
+}
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_for_a_while_is_given_up_after_its_attempts() {
+    let (app, smtp) = app_with_faulty_smtp(&[Reply::Transient; 5], 3).await;
+    let id = queue_plain(&app, "flaky@example.com", false);
+    eventually("failed", || row(&app, id).status.as_str() == "failed").await;
+    assert_eq!(row(&app, id).attempts, 3);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(smtp.deliveries().len(), 3);
+    assert!(smtp.accepted().is_empty());
+}
+
+/// SMTP delivers at least once: when the connection drops after the data but before the server's
+/// answer, the sender cannot know the message arrived, so it sends it again. The repeat carries the
+/// same Message-ID (the outbox row's), which is how a receiver recognises it; there is never a third.
+#[tokio::test]
+async fn a_connection_dropped_after_the_data_sends_the_message_again_once_with_the_same_message_id()
+{
+    let (app, smtp) = app_with_faulty_smtp(&[Reply::DropAfterData], 10).await;
+    let id = queue_plain(&app, "dropped@example.com", false);
+    eventually("sent", || row(&app, id).status.as_str() == "sent").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let tries = smtp.deliveries();
+    assert_eq!(
+        tries.iter().map(|d| d.reply).collect::<Vec<_>>(),
+        [Reply::DropAfterData, Reply::Accept]
+    );
+    let expected = format!("<outbox-{id}@partner-dashboard>");
+    assert_eq!(tries[0].message_id(), Some(expected.as_str()));
+    assert_eq!(tries[1].message_id(), Some(expected.as_str()));
+    assert_eq!(row(&app, id).attempts, 2);
 }

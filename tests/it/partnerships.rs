@@ -392,10 +392,15 @@ async fn a_removed_partnership_can_be_made_again_with_a_new_request() {
     let (provider, _, path) = provider_with_request(&app).await;
     let (reseller, wei) =
         reseller_client(&app, "wei@northwind.example", EnrollmentStatus::Verified).await;
-    app.post_form_with(&wei, &path, &[("decision", "accept"), ("authorize", "yes")])
+    let res = app
+        .post_form_with(&wei, &path, &[("decision", "accept"), ("authorize", "yes")])
         .await;
-    app.post_form(&format!("/indirect-resellers/{reseller}/remove"), &[])
+    assert_redirect(&res, "/indirect-providers");
+    assert_eq!(partnerships_of(&app, provider), 1, "the first acceptance");
+    let res = app
+        .post_form(&format!("/indirect-resellers/{reseller}/remove"), &[])
         .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(partnerships_of(&app, provider), 0);
     let (_, link) = app.request_partnership().await;
     let res = app

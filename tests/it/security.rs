@@ -219,11 +219,52 @@ async fn unknown_pages_are_404_in_the_layout() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let html = res.text().await.unwrap();
     assert_eq!(texts(&html, "h1"), vec!["Page not found"]);
-    // A path segment that is not an id names nothing.
-    assert_eq!(
-        app.get("/static/../Cargo.toml").await.status(),
-        StatusCode::NOT_FOUND
-    );
+}
+
+/// Sends `path` exactly as written (an HTTP client would collapse `..` before sending); the status
+/// and the body.
+async fn raw_get(app: &TestApp, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.address.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+    socket
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {answer}"));
+    (status, answer)
+}
+
+#[tokio::test]
+async fn paths_that_climb_out_of_the_assets_reach_nothing_on_disk() {
+    let app = spawn_app().await;
+    // The control: the same request line reaches a real asset.
+    let (status, body) = raw_get(&app, "/static/css/app.css").await;
+    assert_eq!(status, 200, "{body}");
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/../../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/css/../../src/main.rs",
+        "/static/..\\Cargo.toml",
+    ] {
+        let (status, body) = raw_get(&app, path).await;
+        assert!(status == 404 || status == 400, "{path}: {status}\n{body}");
+        assert!(
+            !body.contains("[package]") && !body.contains("fn main"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]

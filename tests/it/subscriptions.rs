@@ -1,6 +1,5 @@
 use diesel::prelude::*;
 
-use partner_dashboard::db::models::subscription::{NewSubscription, Subscription};
 use partner_dashboard::db::schema::{activity_log, orders, partnerships, subscriptions};
 use partner_dashboard::domain::{EnrollmentStatus, PartnerKind, Role};
 use reqwest::StatusCode;
@@ -21,20 +20,7 @@ struct World {
 }
 
 fn subscription(app: &TestApp, provider: i64, customer: i64, offer: i64, ror: Option<i64>) -> i64 {
-    app.with_conn(|conn| {
-        Subscription::create(
-            conn,
-            &NewSubscription {
-                provider_id: provider,
-                customer_id: customer,
-                offer_id: offer,
-                quantity: 10,
-                reseller_of_record_id: ror,
-                support_contact_id: provider,
-            },
-        )
-        .unwrap()
-    })
+    app.add_subscription(provider, customer, offer, 10, ror)
 }
 
 async fn world(app: &TestApp) -> World {
@@ -631,8 +617,8 @@ async fn reseller_of_record_and_support_contact_are_set_seen_and_logged() {
     };
     assert_eq!(
         (counts(w.ra1), counts(w.ra2)),
-        (-10, 10),
-        "the seeded licenses moved from one to the other"
+        (0, 10),
+        "the subscription's 10 licenses moved from one to the other"
     );
     app.mail.wait_for("ra2@tailspin.example").await;
 
@@ -917,7 +903,9 @@ async fn the_activity_log_filters_pages_and_exports() {
         .unwrap();
     let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 60);
+    // The subscription's creation and its 60 changes.
+    assert_eq!(rows.len(), 61);
+    assert_eq!(&rows[60][5], "Subscription added");
     assert_eq!(&rows[0][5], "Quantity changed");
     assert_eq!((&rows[0][6], &rows[0][7]), ("69", "70"));
 }

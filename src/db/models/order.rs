@@ -294,6 +294,17 @@ impl Order {
         }
     }
 
+    /// The subscription an order's first line is for.
+    pub fn first_subscription(conn: &mut DbConnection, order: i64) -> QueryResult<Option<i64>> {
+        order_lines::table
+            .filter(order_lines::order_id.eq(order))
+            .order(order_lines::id.asc())
+            .select(order_lines::subscription_id)
+            .first::<Option<i64>>(conn)
+            .optional()
+            .map(Option::flatten)
+    }
+
     pub fn by_idempotency_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Order>> {
         orders::table
             .filter(orders::idempotency_key.eq(key))

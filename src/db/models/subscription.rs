@@ -40,6 +40,22 @@ pub struct NewSubscription {
 }
 
 impl Subscription {
+    /// Holds the subscription's row until the transaction ends, so two changes made at once apply one
+    /// after the other, the second seeing what the first did. SQLite needs nothing: its writes take
+    /// turns already.
+    pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+        match conn {
+            DbConnection::Sqlite(_) => Ok(()),
+            DbConnection::Postgresql(pg) => subscriptions::table
+                .find(id)
+                .select(subscriptions::id)
+                .for_update()
+                .first::<i64>(pg)
+                .optional()
+                .map(|_| ()),
+        }
+    }
+
     pub fn create(conn: &mut DbConnection, new: &NewSubscription) -> QueryResult<i64> {
         let id = new_id();
         let at = now();

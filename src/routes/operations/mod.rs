@@ -18,6 +18,7 @@ use crate::db::models::outbox::OutboxEmail;
 use crate::db::models::partner::Partner;
 use crate::db::models::profile::ProfileChangeRequest;
 use crate::error::AppResult;
+use crate::routes::{Admits, RouteTable};
 use crate::state::AppState;
 use crate::view::Ctx;
 
@@ -54,76 +55,85 @@ pub async fn home(
     })
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/operations", web::get().to(home))
-        .route("/operations/enrollments", web::get().to(enrollments::list))
-        .route(
+/// The console's routes: operators only.
+pub fn routes(t: &mut RouteTable) {
+    use Admits::Operator;
+    t.get("/operations", Operator, home)
+        .get("/operations/enrollments", Operator, enrollments::list)
+        .post(
             "/operations/enrollments/{id}/verify",
-            web::post().to(enrollments::verify),
+            Operator,
+            enrollments::verify,
         )
-        .service(
-            web::resource("/operations/enrollments/{id}/reject")
-                .route(web::get().to(enrollments::reject_form))
-                .route(web::post().to(enrollments::reject)),
+        .get(
+            "/operations/enrollments/{id}/reject",
+            Operator,
+            enrollments::reject_form,
         )
-        .route(
+        .post(
+            "/operations/enrollments/{id}/reject",
+            Operator,
+            enrollments::reject,
+        )
+        .get(
             "/operations/profile-requests",
-            web::get().to(profile_requests::list),
+            Operator,
+            profile_requests::list,
         )
-        .route(
+        .get(
             "/operations/profile-requests/{id:\\d+}",
-            web::get().to(profile_requests::show),
+            Operator,
+            profile_requests::show,
         )
-        .route(
+        .post(
             "/operations/profile-requests/{id:\\d+}/start-review",
-            web::post().to(profile_requests::start_review),
+            Operator,
+            profile_requests::start_review,
         )
-        .route(
+        .post(
             "/operations/profile-requests/{id:\\d+}/approve",
-            web::post().to(profile_requests::approve),
+            Operator,
+            profile_requests::approve,
         )
-        .route(
+        .post(
             "/operations/profile-requests/{id:\\d+}/reject",
-            web::post().to(profile_requests::reject),
+            Operator,
+            profile_requests::reject,
         )
-        .route("/operations/orders", web::get().to(orders::list))
-        .route("/operations/orders/{id:\\d+}", web::get().to(orders::show))
-        .route("/operations/offers", web::get().to(offers::list))
-        .service(
-            web::resource("/operations/offers/new")
-                .route(web::get().to(offers::new_form))
-                .route(web::post().to(offers::create)),
-        )
-        .service(
-            web::resource("/operations/offers/{id:\\d+}")
-                .route(web::get().to(offers::edit_form))
-                .route(web::post().to(offers::update)),
-        )
-        .route(
+        .get("/operations/orders", Operator, orders::list)
+        .get("/operations/orders/{id:\\d+}", Operator, orders::show)
+        .get("/operations/offers", Operator, offers::list)
+        .get("/operations/offers/new", Operator, offers::new_form)
+        .post("/operations/offers/new", Operator, offers::create)
+        .get("/operations/offers/{id:\\d+}", Operator, offers::edit_form)
+        .post("/operations/offers/{id:\\d+}", Operator, offers::update)
+        .post(
             "/operations/offers/{id:\\d+}/retire",
-            web::post().to(offers::retire),
+            Operator,
+            offers::retire,
         )
-        .route(
+        .post(
             "/operations/offers/{id:\\d+}/restore",
-            web::post().to(offers::restore),
+            Operator,
+            offers::restore,
         )
-        .route("/operations/outbox", web::get().to(outbox::list))
-        .route(
+        .get("/operations/outbox", Operator, outbox::list)
+        .post(
             "/operations/outbox/{id:\\d+}/retry",
-            web::post().to(outbox::retry),
+            Operator,
+            outbox::retry,
         )
-        .route("/operations/providers", web::get().to(providers::list))
-        .service(
-            web::resource("/operations/providers/new")
-                .route(web::get().to(providers::new_form))
-                .route(web::post().to(providers::create)),
-        )
-        .route(
+        .get("/operations/providers", Operator, providers::list)
+        .get("/operations/providers/new", Operator, providers::new_form)
+        .post("/operations/providers/new", Operator, providers::create)
+        .get(
             "/operations/providers/{id:\\d+}/created",
-            web::get().to(providers::created),
+            Operator,
+            providers::created,
         )
-        .route(
+        .get(
             "/operations/activity-log",
-            web::get().to(crate::routes::activity_log::operator_log),
+            Operator,
+            crate::routes::activity_log::operator_log,
         );
 }

@@ -12,8 +12,7 @@ use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::offer::Offer;
 use crate::db::models::partnership::Partnership;
-use crate::domain::ProviderId;
-use crate::domain::parse_count;
+use crate::domain::{FormKey, ProviderId, parse_count};
 use crate::error::AppResult;
 use crate::routes::see_other;
 use crate::services::new_subscription::{self, AddError, AddSubscription};
@@ -28,6 +27,9 @@ pub struct NewForm {
     pub quantity: String,
     #[serde(default)]
     pub reseller: String,
+    /// This showing of the form (see `FormKey`), kept when it comes back with errors.
+    #[serde(default)]
+    pub form_key: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -60,7 +62,7 @@ async fn render(
             Ok((customer, relation, offers, resellers))
         })
         .await?;
-    let form = form.unwrap_or_else(|| NewForm {
+    let mut form = form.unwrap_or_else(|| NewForm {
         reseller: relation
             .reseller_id
             .filter(|id| resellers.iter().any(|(r, _)| r == id))
@@ -68,6 +70,9 @@ async fn render(
             .unwrap_or_default(),
         ..NewForm::default()
     });
+    if FormKey::parse(&form.form_key).is_none() {
+        form.form_key = FormKey::generate()?.as_str().to_owned();
+    }
     let page = NewPage {
         ctx: Ctx::build(req).await?,
         customer,
@@ -150,6 +155,7 @@ pub async fn submit(
                 offer_id,
                 quantity,
                 reseller,
+                form_key: FormKey::parse(&form.form_key),
             };
             match new_subscription::add(&state.db, cmd).await {
                 Ok(_) => Ok(()),

@@ -246,8 +246,64 @@ impl Browser {
             .find(By::Css("main form button[type=submit]"))
             .await
             .unwrap();
+        self.mark_page().await;
         button.click().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.wait_for_new_page().await;
+    }
+
+    /// Marks the document on screen, so `wait_for_new_page` can tell when another one replaced it
+    /// (even one with the same path and heading: a form shown again with its errors).
+    pub async fn mark_page(&self) {
+        self.eval("window.__pdOldPage = true;").await;
+    }
+
+    /// Waits until the document marked by `mark_page` is gone and its successor has loaded.
+    pub async fn wait_for_new_page(&self) {
+        for _ in 0..200 {
+            // While the browser is between documents a script may fail to run: try again.
+            let state = self
+                .driver
+                .execute(
+                    "return window.__pdOldPage === true ? 'old' : document.readyState;",
+                    Vec::new(),
+                )
+                .await
+                .ok()
+                .map(|r| r.json().clone());
+            if state.as_ref().and_then(|s| s.as_str()) == Some("complete") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no new page loaded; still at {:?}", self.path().await);
+    }
+
+    /// Clicks a link or button that loads another page (perhaps the same one again), and waits for it.
+    pub async fn click_to_navigate(&self, label: &str) {
+        self.mark_page().await;
+        self.click(label).await;
+        self.wait_for_new_page().await;
+    }
+
+    /// The browser's Back button, and the page it goes back to.
+    pub async fn back(&self) {
+        self.mark_page().await;
+        self.driver.back().await.unwrap();
+        self.wait_for_new_page().await;
+    }
+
+    /// Reloads the page and waits for it.
+    pub async fn refresh(&self) {
+        self.mark_page().await;
+        self.driver.refresh().await.unwrap();
+        self.wait_for_new_page().await;
+    }
+
+    /// Runs a script that navigates (submits a form, clicks a link) and waits for the next page.
+    pub async fn eval_to_navigate(&self, script: &str) {
+        self.mark_page().await;
+        self.eval(script).await;
+        self.wait_for_new_page().await;
     }
 
     /// Texts of all elements matching a CSS selector, read in one go (no stale elements while a page
@@ -382,13 +438,7 @@ impl Browser {
         self.goto("/sign-in").await;
         self.fill(email_label, email).await;
         self.fill(password_label, password).await;
-        self.click(button).await;
-        for _ in 0..100 {
-            if !self.path().await.starts_with("/sign-in") {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.click_to_navigate(button).await;
     }
 
     /// Waits until the browser is at `path` (with its query), i.e. the navigation a click started is done.

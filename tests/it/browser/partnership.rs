@@ -230,7 +230,8 @@ async fn run(lang: Lang, l: &'static Labels, name: &str) {
         let emailed: String = email.text[start..].split_whitespace().next().unwrap().to_owned();
         assert_eq!(emailed, link);
         b.driver.goto(&emailed).await.unwrap();
-        b.click(l.sign_in).await;
+        b.click_to_navigate(l.sign_in).await;
+        assert!(b.path().await.starts_with("/sign-in?next="), "{}", b.path().await);
         b.fill(l.email, "wei@northwind.example").await;
         b.fill(l.password, PASSWORD).await;
         b.click(l.sign_in).await;

@@ -15,7 +15,8 @@ async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {
             b.wait_for_heading("Sign in").await;
             b.fill("Email", "alice@contoso.example").await;
             b.fill("Password", "wrong password").await;
-            b.click("Sign in").await;
+            // The form comes back: a new page with the same heading.
+            b.click_to_navigate("Sign in").await;
             b.wait_for_heading("Sign in").await;
             assert!(
                 b.page_text()

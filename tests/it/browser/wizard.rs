@@ -250,12 +250,12 @@ async fn cancel_leaves_nothing_and_back_after_submit_shows_no_password() {
         b.click(l.submit).await;
         b.wait_for_heading(l.confirmation).await;
         let temporary = b.texts("#temporary-password").await.pop().unwrap();
-        b.driver.back().await.unwrap();
+        b.back().await;
         b.wait_for_heading(l.confirmation).await;
         let text = b.page_text().await;
         assert!(!text.contains(&temporary));
         assert!(text.contains(l.password_gone));
-        b.driver.refresh().await.unwrap();
+        b.refresh().await;
         b.wait_for_heading(l.confirmation).await;
         assert!(!b.page_text().await.contains(&temporary));
     })

@@ -1,0 +1,702 @@
+//! The role × route matrix, read from the router's own table: every registered route, tried by every
+//! kind of user, answers as the table says it admits — the rightful user gets in (a positive control
+//! in the same test), everyone else gets a 404 (or the way to sign in, or to replace a temporary
+//! password), and a refused request changes nothing. A route the fill-in below does not know fails.
+
+use std::collections::{BTreeMap, HashMap};
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use crate::profile::submit_request;
+use partner_dashboard::db::models::outbox::{NewEmail, OutboxEmail};
+use partner_dashboard::db::models::profile::ProfileChangeRequest;
+use partner_dashboard::db::transaction;
+use partner_dashboard::domain::{EnrollmentStatus, ProviderId};
+use partner_dashboard::routes::{Admits, RouteInfo, table};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Who {
+    ProviderA,
+    ProviderB,
+    ResellerOfA,
+    ResellerOfB,
+    UnrelatedReseller,
+    PendingReseller,
+    CustomerAdmin,
+    TemporaryPassword,
+    Operator,
+    SignedOut,
+}
+
+const EVERYONE: [Who; 10] = [
+    Who::ProviderA,
+    Who::ProviderB,
+    Who::ResellerOfA,
+    Who::ResellerOfB,
+    Who::UnrelatedReseller,
+    Who::PendingReseller,
+    Who::CustomerAdmin,
+    Who::TemporaryPassword,
+    Who::Operator,
+    Who::SignedOut,
+];
+
+/// How a request was answered, as far as admission goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    /// The handler ran: a page, a redirect of its own, a form's 422, a 409 or 410 of its rules.
+    Admitted,
+    NotFound,
+    /// 303 to `/sign-in?next=…`.
+    SignIn,
+    /// 303 to `/account/password`.
+    PasswordFirst,
+    /// 403: a page that exists for this user and says they may not use it (a personal link opened by
+    /// the wrong kind of account).
+    Forbidden,
+}
+
+/// What the table's `admits` means for each kind of user. `scoped`: the path names a row of provider
+/// A (or of its reseller), which no one else may reach.
+fn expected(route: &RouteInfo, who: Who) -> Answer {
+    use Answer::*;
+    let scoped = route.pattern.contains('{');
+    let signed_in = |admitted: bool| match who {
+        Who::SignedOut => SignIn,
+        Who::TemporaryPassword => PasswordFirst,
+        _ if admitted => Admitted,
+        _ => NotFound,
+    };
+    match route.admits {
+        Admits::Anyone => Admitted,
+        Admits::PasswordChange => match who {
+            Who::SignedOut => SignIn,
+            _ => Admitted,
+        },
+        Admits::SignedIn => signed_in(true),
+        Admits::Provider => signed_in(who == Who::ProviderA || (who == Who::ProviderB && !scoped)),
+        Admits::Reseller => signed_in(
+            who == Who::ResellerOfA
+                || (!scoped
+                    && matches!(
+                        who,
+                        Who::ResellerOfB | Who::UnrelatedReseller | Who::PendingReseller
+                    )),
+        ),
+        Admits::Customer => signed_in(who == Who::CustomerAdmin),
+        Admits::Operator => signed_in(who == Who::Operator),
+        Admits::ResellerLink | Admits::CustomerLink => {
+            let answers = match route.admits {
+                Admits::ResellerLink => matches!(
+                    who,
+                    Who::ResellerOfA | Who::ResellerOfB | Who::UnrelatedReseller
+                ),
+                _ => who == Who::CustomerAdmin,
+            };
+            match who {
+                // Whoever opens the link signed out sees who asks, and is asked to sign in to answer.
+                Who::SignedOut if route.method == "GET" => Admitted,
+                Who::SignedOut => SignIn,
+                Who::TemporaryPassword => PasswordFirst,
+                _ if answers => Admitted,
+                _ => Forbidden,
+            }
+        }
+    }
+}
+
+/// Answers that differ from the rule above on purpose, each with its reason.
+fn exception(route: &RouteInfo, who: Who) -> Option<Answer> {
+    match (route.method, route.pattern) {
+        // A logo not yet approved is seen only by its provider and by operators.
+        ("GET", "/logos/{id:\\d+}") if !matches!(who, Who::ProviderA | Who::Operator) => {
+            Some(Answer::NotFound)
+        }
+        _ => None,
+    }
+}
+
+fn classify(method: &str, path: &str, who: Who, res: &reqwest::Response) -> Answer {
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default();
+    match status.as_u16() {
+        404 => Answer::NotFound,
+        303 if location.starts_with("/sign-in?next=") => Answer::SignIn,
+        303 if location == "/account/password" => Answer::PasswordFirst,
+        403 => Answer::Forbidden,
+        200..=399 | 409 | 410 | 422 => Answer::Admitted,
+        other => panic!("{method} {path} as {who:?}: unexpected {other} (location {location:?})"),
+    }
+}
+
+/// The rows the matrix reaches.
+struct World {
+    paths: HashMap<&'static str, String>,
+    clients: BTreeMap<Who, reqwest::Client>,
+    tokens: HashMap<Who, String>,
+}
+
+impl World {
+    /// The concrete path of a route's pattern.
+    fn path(&self, route: &RouteInfo) -> String {
+        if !route.pattern.contains('{') {
+            return route.pattern.to_owned();
+        }
+        self.paths
+            .get(route.pattern)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} {} is not in the matrix: add the row it should reach to `world`",
+                    route.method, route.pattern
+                )
+            })
+            .clone()
+    }
+
+    async fn send(&self, app: &TestApp, route: &RouteInfo, who: Who) -> reqwest::Response {
+        self.send_with_token(app, route, who, Some(self.tokens[&who].as_str()))
+            .await
+    }
+
+    async fn send_with_token(
+        &self,
+        app: &TestApp,
+        route: &RouteInfo,
+        who: Who,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let path = self.path(route);
+        let client = &self.clients[&who];
+        match route.method {
+            "GET" => app.get_with(client, &path).await,
+            "POST" => client
+                .post(app.url(&path))
+                .header("Origin", &app.address)
+                .form(
+                    &token
+                        .map(|t| ("csrf_token", t))
+                        .into_iter()
+                        .collect::<Vec<_>>(),
+                )
+                .send()
+                .await
+                .unwrap(),
+            other => panic!("a {other} route: teach the matrix to send it"),
+        }
+    }
+}
+
+async fn world(app: &TestApp) -> World {
+    let a = app.create_provider("alice@contoso.example").id;
+    app.create_provider("bob@fabrikam.example");
+    let ra1 = app
+        .create_named_reseller(
+            "Northwind Traders",
+            "ra1@northwind.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
+    let ra2 = app
+        .create_named_reseller(
+            "Tailspin",
+            "ra2@tailspin.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
+    app.partner(a, ra1);
+    app.partner(a, ra2);
+    let b = app
+        .with_conn(|conn| {
+            partner_dashboard::db::models::user::User::find_by_email(
+                conn,
+                &partner_dashboard::domain::Email::parse("bob@fabrikam.example").unwrap(),
+            )
+        })
+        .unwrap()
+        .unwrap()
+        .partner_id
+        .unwrap();
+    let rb1 = app
+        .create_named_reseller("Adatum", "rb1@adatum.example", EnrollmentStatus::Verified)
+        .id;
+    app.partner(b, rb1);
+    app.create_named_reseller(
+        "Unrelated Ltd",
+        "ru@unrelated.example",
+        EnrollmentStatus::Verified,
+    );
+    let pending = app
+        .create_named_reseller(
+            "Pending Co",
+            "rp@pending.example",
+            EnrollmentStatus::Pending,
+        )
+        .id;
+    let to_reject = app
+        .create_named_reseller("Reject Co", "rr@reject.example", EnrollmentStatus::Pending)
+        .id;
+    let offer = app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
+    let customer = app.seed_customer(a, Some(ra1), "Wingtip Toys", "wingtiptoys");
+    // Another, whose reseller and tenant owner the matrix changes (the first one's reseller keeps its
+    // delegated administration for the reseller routes).
+    let changed = app.seed_customer(a, Some(ra1), "Coho Winery", "cohowinery");
+    app.create_operator("olivia@platform.example");
+    let admin = app.create_customer_admin("admin@wingtip.example", false);
+    let temporary = app.create_customer_admin("new@wingtip.example", true);
+    let _ = (admin, temporary);
+
+    let mut clients = BTreeMap::new();
+    for (who, email) in [
+        (Who::ProviderA, Some("alice@contoso.example")),
+        (Who::ProviderB, Some("bob@fabrikam.example")),
+        (Who::ResellerOfA, Some("ra1@northwind.example")),
+        (Who::ResellerOfB, Some("rb1@adatum.example")),
+        (Who::UnrelatedReseller, Some("ru@unrelated.example")),
+        (Who::PendingReseller, Some("rp@pending.example")),
+        (Who::CustomerAdmin, Some("admin@wingtip.example")),
+        (Who::TemporaryPassword, Some("new@wingtip.example")),
+        (Who::Operator, Some("olivia@platform.example")),
+        (Who::SignedOut, None),
+    ] {
+        let client = if who == Who::ProviderA {
+            app.client.clone()
+        } else {
+            new_client()
+        };
+        if let Some(email) = email {
+            let res = app.sign_in_with(&client, email, PASSWORD).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{who:?} signs in");
+            assert!(
+                !location(&res).starts_with("/sign-in"),
+                "{who:?} signs in: {}",
+                location(&res)
+            );
+        }
+        clients.insert(who, client);
+    }
+    let alice = &clients[&Who::ProviderA];
+
+    // Provider A's rows: a subscription (with its order), a wizard draft, a partnership request and a
+    // customer invitation with their links, a profile change request with a logo.
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("/customers/{customer}/subscriptions/new"),
+            &[
+                ("offer", &offer.to_string()),
+                ("quantity", "10"),
+                ("reseller", &ra1.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a subscription");
+    let (subscription, order) = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::{orders, subscriptions};
+        let subscription = subscriptions::table
+            .filter(subscriptions::customer_id.eq(customer))
+            .select(subscriptions::id)
+            .first::<i64>(conn)
+            .unwrap();
+        let order = orders::table
+            .filter(orders::provider_id.eq(a))
+            .select(orders::id)
+            .first::<i64>(conn)
+            .unwrap();
+        (subscription, order)
+    });
+    let res = app
+        .post_form_with(
+            alice,
+            "/customers/new",
+            &[
+                ("reseller", ""),
+                ("company_name", "Fourth Coffee"),
+                ("domain_prefix", "fourthcoffee"),
+                ("address_line1", "1 Harbour Road"),
+                ("address_line2", ""),
+                ("city", "Taipei"),
+                ("state", ""),
+                ("postal_code", "100"),
+                ("country", "TW"),
+                ("contact_first_name", "Mei"),
+                ("contact_last_name", "Lin"),
+                ("contact_email", "mei@fourthcoffee.example"),
+                ("contact_phone", ""),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a wizard draft");
+    let draft: i64 = location(&res).split('/').nth(3).unwrap().parse().unwrap();
+    let (request, partnership_link) = app.request_partnership_with(alice).await;
+    let res = app
+        .post_form_with(alice, "/customers/invitations", &[("reseller", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "an invitation");
+    let invitation_page = location(&res);
+    let invitation: i64 = invitation_page.rsplit('/').next().unwrap().parse().unwrap();
+    let html = app.html_with(alice, &invitation_page).await;
+    let invitation_link = texts(&html, "#personal-link").pop().unwrap();
+    let res = submit_request(app, "Contoso Distribution Ltd").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "a profile change request"
+    );
+    let change = app.with_conn(|conn| {
+        ProfileChangeRequest::latest(conn, ProviderId::established(a))
+            .unwrap()
+            .unwrap()
+    });
+    // A message that failed for good, for the outbox console.
+    let failed = app.with_conn(|conn| {
+        transaction(conn, |conn| {
+            OutboxEmail::enqueue(
+                conn,
+                NewEmail {
+                    to: "not an address".into(),
+                    template: "test",
+                    locale: "en",
+                    subject: "Undeliverable".into(),
+                    text: "text".into(),
+                    html: "<p>html</p>".into(),
+                    sensitive: false,
+                },
+            )
+            .map_err(partner_dashboard::db::DbError::from)
+        })
+        .unwrap()
+    });
+    app.state.wake_outbox();
+    eventually("the message fails", || {
+        app.with_conn(|conn| OutboxEmail::find(conn, failed).unwrap())
+            .status
+            .as_str()
+            == "failed"
+    })
+    .await;
+
+    let mut tokens = HashMap::new();
+    for (who, client) in &clients {
+        tokens.insert(*who, app.csrf_token_with(client).await);
+    }
+    let paths = HashMap::from([
+        ("/static/{file:.*}", "/static/css/app.css".to_owned()),
+        (
+            "/indirect-resellers/requests/{id}",
+            format!("/indirect-resellers/requests/{request}"),
+        ),
+        (
+            "/indirect-resellers/requests/{id}/send",
+            format!("/indirect-resellers/requests/{request}/send"),
+        ),
+        (
+            "/indirect-resellers/requests/{id}/done",
+            format!("/indirect-resellers/requests/{request}/done"),
+        ),
+        (
+            "/indirect-resellers/requests/{id}/resend",
+            format!("/indirect-resellers/requests/{request}/resend"),
+        ),
+        (
+            "/indirect-resellers/requests/{id}/revoke",
+            format!("/indirect-resellers/requests/{request}/revoke"),
+        ),
+        // The second reseller, so removing it leaves the first one's routes to test.
+        (
+            "/indirect-resellers/{reseller_id}/remove",
+            format!("/indirect-resellers/{ra2}/remove"),
+        ),
+        (
+            "/customers/new/{draft:\\d+}",
+            format!("/customers/new/{draft}"),
+        ),
+        (
+            "/customers/new/{draft:\\d+}/subscriptions",
+            format!("/customers/new/{draft}/subscriptions"),
+        ),
+        (
+            "/customers/new/{draft:\\d+}/review",
+            format!("/customers/new/{draft}/review"),
+        ),
+        (
+            "/customers/new/{draft:\\d+}/submit",
+            format!("/customers/new/{draft}/submit"),
+        ),
+        (
+            "/customers/new/{draft:\\d+}/cancel",
+            format!("/customers/new/{draft}/cancel"),
+        ),
+        (
+            "/customers/new/{draft:\\d+}/confirmation",
+            format!("/customers/new/{draft}/confirmation"),
+        ),
+        (
+            "/customers/invitations/{id:\\d+}",
+            format!("/customers/invitations/{invitation}"),
+        ),
+        (
+            "/customers/invitations/{id:\\d+}/send",
+            format!("/customers/invitations/{invitation}/send"),
+        ),
+        (
+            "/customers/invitations/{id:\\d+}/done",
+            format!("/customers/invitations/{invitation}/done"),
+        ),
+        (
+            "/customers/invitations/{id:\\d+}/resend",
+            format!("/customers/invitations/{invitation}/resend"),
+        ),
+        (
+            "/customers/invitations/{id:\\d+}/revoke",
+            format!("/customers/invitations/{invitation}/revoke"),
+        ),
+        (
+            "/customer-invitations/{token}",
+            app.path_of(&invitation_link),
+        ),
+        ("/customers/{id:\\d+}", format!("/customers/{customer}")),
+        (
+            "/customers/{id:\\d+}/reseller",
+            format!("/customers/{changed}/reseller"),
+        ),
+        (
+            "/customers/{id:\\d+}/reseller/remove",
+            format!("/customers/{customer}/reseller/remove"),
+        ),
+        (
+            "/customers/{id:\\d+}/tenant-owner",
+            format!("/customers/{changed}/tenant-owner"),
+        ),
+        (
+            "/customers/{id:\\d+}/subscriptions/new",
+            format!("/customers/{customer}/subscriptions/new"),
+        ),
+        (
+            "/subscriptions/{id:\\d+}",
+            format!("/subscriptions/{subscription}"),
+        ),
+        (
+            "/subscriptions/{id:\\d+}/quantity",
+            format!("/subscriptions/{subscription}/quantity"),
+        ),
+        (
+            "/subscriptions/{id:\\d+}/status",
+            format!("/subscriptions/{subscription}/status"),
+        ),
+        (
+            "/subscriptions/{id:\\d+}/reseller-of-record",
+            format!("/subscriptions/{subscription}/reseller-of-record"),
+        ),
+        (
+            "/subscriptions/{id:\\d+}/support-contact",
+            format!("/subscriptions/{subscription}/support-contact"),
+        ),
+        ("/orders/{id:\\d+}", format!("/orders/{order}")),
+        (
+            "/logos/{id:\\d+}",
+            format!("/logos/{}", change.logo_id.unwrap()),
+        ),
+        (
+            "/partnerships/accept/{token}",
+            app.path_of(&partnership_link),
+        ),
+        (
+            "/reseller/subscriptions/{id:\\d+}",
+            format!("/reseller/subscriptions/{subscription}"),
+        ),
+        (
+            "/reseller/subscriptions/{id:\\d+}/quantity",
+            format!("/reseller/subscriptions/{subscription}/quantity"),
+        ),
+        (
+            "/reseller/subscriptions/{id:\\d+}/status",
+            format!("/reseller/subscriptions/{subscription}/status"),
+        ),
+        (
+            "/operations/enrollments/{id}/verify",
+            format!("/operations/enrollments/{pending}/verify"),
+        ),
+        (
+            "/operations/enrollments/{id}/reject",
+            format!("/operations/enrollments/{to_reject}/reject"),
+        ),
+        (
+            "/operations/profile-requests/{id:\\d+}",
+            format!("/operations/profile-requests/{}", change.id),
+        ),
+        (
+            "/operations/profile-requests/{id:\\d+}/start-review",
+            format!("/operations/profile-requests/{}/start-review", change.id),
+        ),
+        (
+            "/operations/profile-requests/{id:\\d+}/approve",
+            format!("/operations/profile-requests/{}/approve", change.id),
+        ),
+        (
+            "/operations/profile-requests/{id:\\d+}/reject",
+            format!("/operations/profile-requests/{}/reject", change.id),
+        ),
+        (
+            "/operations/orders/{id:\\d+}",
+            format!("/operations/orders/{order}"),
+        ),
+        (
+            "/operations/offers/{id:\\d+}",
+            format!("/operations/offers/{offer}"),
+        ),
+        (
+            "/operations/offers/{id:\\d+}/retire",
+            format!("/operations/offers/{offer}/retire"),
+        ),
+        (
+            "/operations/offers/{id:\\d+}/restore",
+            format!("/operations/offers/{offer}/restore"),
+        ),
+        (
+            "/operations/outbox/{id:\\d+}/retry",
+            format!("/operations/outbox/{failed}/retry"),
+        ),
+        (
+            "/operations/providers/{id:\\d+}/created",
+            format!("/operations/providers/{a}/created"),
+        ),
+    ]);
+    World {
+        paths,
+        clients,
+        tokens,
+    }
+}
+
+/// The rows of every table but the sessions (which any request may touch).
+fn business_rows(app: &TestApp) -> BTreeMap<String, i64> {
+    let mut rows = app.row_counts();
+    rows.remove("sessions");
+    rows
+}
+
+#[tokio::test]
+async fn every_route_of_the_table_admits_exactly_whom_it_says_and_refusals_change_nothing() {
+    let mut options = AppOptions::default();
+    options.throttle.sign_up_per_address_burst = 10_000;
+    let app = spawn_app_with(options).await;
+    let w = world(&app).await;
+    let routes = table().infos();
+    assert!(routes.len() > 90, "the whole table: {}", routes.len());
+    let mut wrong = Vec::new();
+    let mut check = |route: &RouteInfo, who: Who, got: Answer| {
+        let want = exception(route, who).unwrap_or_else(|| expected(route, who));
+        if got != want {
+            wrong.push(format!(
+                "{} {} as {who:?}: {got:?}, expected {want:?}",
+                route.method, route.pattern
+            ));
+        }
+    };
+
+    // Every GET, by everyone.
+    for route in routes.iter().filter(|r| r.method == "GET") {
+        for who in EVERYONE {
+            let res = w.send(&app, route, who).await;
+            let got = classify(route.method, &w.path(route), who, &res);
+            check(route, who, got);
+        }
+    }
+
+    // Every POST, first by each user it refuses: nothing changes.
+    let before = business_rows(&app);
+    let mut refusals = 0;
+    for route in routes.iter().filter(|r| r.method == "POST") {
+        for who in EVERYONE {
+            let want = exception(route, who).unwrap_or_else(|| expected(route, who));
+            if want == Answer::Admitted {
+                continue;
+            }
+            let res = w.send(&app, route, who).await;
+            let got = classify(route.method, &w.path(route), who, &res);
+            check(route, who, got);
+            refusals += 1;
+        }
+    }
+    assert!(refusals > 300, "{refusals}");
+    assert_eq!(
+        business_rows(&app),
+        before,
+        "a refused request wrote something"
+    );
+
+    // Every POST by each user it admits, without the CSRF token and with another session's: refused,
+    // nothing written. The same requests with the right token follow.
+    let foreign = w.tokens[&Who::Operator].clone();
+    for route in routes.iter().filter(|r| r.method == "POST") {
+        for who in EVERYONE {
+            let want = exception(route, who).unwrap_or_else(|| expected(route, who));
+            if want != Answer::Admitted {
+                continue;
+            }
+            let wrong = if who == Who::Operator {
+                w.tokens[&Who::ProviderA].as_str()
+            } else {
+                foreign.as_str()
+            };
+            for token in [None, Some(wrong)] {
+                let res = w.send_with_token(&app, route, who, token).await;
+                assert_eq!(
+                    res.status(),
+                    StatusCode::FORBIDDEN,
+                    "POST {} as {who:?} with token {token:?}",
+                    route.pattern
+                );
+            }
+        }
+    }
+    assert_eq!(
+        business_rows(&app),
+        before,
+        "a request without its CSRF token wrote something"
+    );
+
+    // Then by each user it admits (the positive controls), signing out last of all.
+    let (sign_out, others): (Vec<&RouteInfo>, Vec<&RouteInfo>) = routes
+        .iter()
+        .filter(|r| r.method == "POST")
+        .partition(|r| r.pattern == "/sign-out");
+    for route in others.into_iter().chain(sign_out) {
+        for who in EVERYONE {
+            let want = exception(route, who).unwrap_or_else(|| expected(route, who));
+            if want != Answer::Admitted {
+                continue;
+            }
+            let res = w.send(&app, route, who).await;
+            let got = classify(route.method, &w.path(route), who, &res);
+            check(route, who, got);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} answers differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn each_method_and_path_is_in_the_table_once() {
+    let routes = table().infos();
+    let mut seen = std::collections::HashSet::new();
+    for r in &routes {
+        assert!(
+            seen.insert((r.method, r.pattern)),
+            "{} {} twice",
+            r.method,
+            r.pattern
+        );
+    }
+}
