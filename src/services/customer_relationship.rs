@@ -3,52 +3,26 @@
 //! own decision) and the reseller's tenant-owner permissions for Azure (only with delegated
 //! administration). Each change is logged; the resellers concerned are told by email.
 
+use crate::db::Db;
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::ProviderCustomer;
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::user::User;
-use crate::db::{Db, DbError};
 use crate::domain::ProviderId;
 use crate::email::{self, messages::DelegationChanged};
-use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::services::counters;
 
-#[derive(Debug, thiserror::Error)]
-pub enum RelationshipError {
-    #[error("not found")]
-    NotFound,
-    /// Refused, with the field and the message to show.
-    #[error("refused: {key}")]
-    Refused {
-        field: &'static str,
-        key: &'static str,
-    },
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-crate::wraps_db_error!(RelationshipError);
-
-impl From<RelationshipError> for AppError {
-    fn from(err: RelationshipError) -> Self {
-        match err {
-            RelationshipError::NotFound => AppError::NotFound,
-            RelationshipError::Refused { key, .. } => AppError::Unprocessable(key),
-            RelationshipError::Db(err) => err.into(),
-        }
-    }
-}
+/// How a relationship change fails (the shared shape of a change).
+pub type RelationshipError = crate::services::ChangeError;
 
 fn relation(
     conn: &mut crate::db::DbConnection,
     provider: ProviderId,
     customer_id: i64,
 ) -> Result<ProviderCustomer, RelationshipError> {
-    ProviderCustomer::find(conn, provider, customer_id).map_err(|e| match DbError::from(e) {
-        DbError::NotFound => RelationshipError::NotFound,
-        other => RelationshipError::Db(other),
-    })
+    ProviderCustomer::find(conn, provider, customer_id).map_err(RelationshipError::lookup)
 }
 
 pub struct ChangeReseller {

@@ -20,3 +20,50 @@ pub mod partnership_answer;
 pub mod profile_change;
 pub mod remove_partnership;
 pub mod subscription_change;
+
+use crate::db::DbError;
+use crate::error::AppError;
+
+/// How a change to something that exists can fail: it is not there (or not the actor's to change), a
+/// rule refused it (with the field and message to show; nothing was written), or the database failed.
+/// The subscription and customer-relationship changes share it.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// Not one this actor may see or change.
+    #[error("not found")]
+    NotFound,
+    /// Refused, with the field and message to show; nothing was written.
+    #[error("refused: {key}")]
+    Refused {
+        field: &'static str,
+        key: &'static str,
+    },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+crate::wraps_db_error!(ChangeError);
+
+impl From<ChangeError> for AppError {
+    fn from(err: ChangeError) -> Self {
+        match err {
+            ChangeError::NotFound => AppError::NotFound,
+            ChangeError::Refused { key, .. } => AppError::Unprocessable(key),
+            ChangeError::Db(err) => err.into(),
+        }
+    }
+}
+
+impl ChangeError {
+    /// A refusal of `field` with the message `key`.
+    pub fn refused(field: &'static str, key: &'static str) -> Self {
+        Self::Refused { field, key }
+    }
+
+    /// A lookup's failure: a row that is not there is `NotFound`, anything else the database's.
+    pub fn lookup(err: diesel::result::Error) -> Self {
+        match DbError::from(err) {
+            DbError::NotFound => Self::NotFound,
+            other => Self::Db(other),
+        }
+    }
+}

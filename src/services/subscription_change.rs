@@ -13,7 +13,6 @@ use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
-use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::services::counters;
 
@@ -59,34 +58,10 @@ pub enum Change {
     SupportContact(i64),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ChangeError {
-    /// Not one this actor may see or change.
-    #[error("not found")]
-    NotFound,
-    /// Refused, with the field and message to show; nothing was written.
-    #[error("refused: {key}")]
-    Refused {
-        field: &'static str,
-        key: &'static str,
-    },
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-crate::wraps_db_error!(ChangeError);
-
-impl From<ChangeError> for AppError {
-    fn from(err: ChangeError) -> Self {
-        match err {
-            ChangeError::NotFound => AppError::NotFound,
-            ChangeError::Refused { key, .. } => AppError::Unprocessable(key),
-            ChangeError::Db(err) => err.into(),
-        }
-    }
-}
+pub use crate::services::ChangeError;
 
 fn refused(field: &'static str, key: &'static str) -> ChangeError {
-    ChangeError::Refused { field, key }
+    ChangeError::refused(field, key)
 }
 
 /// A change as the form had it: parsed, or refused with the field and message to show. A refusal is
@@ -113,10 +88,7 @@ fn apply_in(
     change: Parsed,
 ) -> Result<&'static str, ChangeError> {
     Subscription::lock(conn, id)?;
-    let detail = Subscription::find_in(conn, scope, id).map_err(|e| match DbError::from(e) {
-        DbError::NotFound => ChangeError::NotFound,
-        other => ChangeError::Db(other),
-    })?;
+    let detail = Subscription::find_in(conn, scope, id).map_err(ChangeError::lookup)?;
     let sub = &detail.subscription;
     // The subscription's own provider: found through the actor's scope, so the relationship holds.
     #[expect(

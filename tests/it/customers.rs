@@ -769,8 +769,10 @@ async fn drafts_customers_and_filters_of_others_are_not_found() {
         );
     }
     let html = app.get_with(&bob, "/customers").await.text().await.unwrap();
+    assert_empty_state(&html, "customers.empty");
     assert!(texts(&html, "#customers tbody").is_empty());
     let html = app.get_with(&bob, "/orders").await.text().await.unwrap();
+    assert_empty_state(&html, "orders.empty");
     assert!(texts(&html, "table.orders tbody tr").is_empty());
     // The colleague sees the provider's customer, of course.
     assert_eq!(

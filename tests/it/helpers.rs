@@ -878,6 +878,17 @@ pub fn texts(html: &str, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that a list shows its empty state with the message `key` (in English): a check for "no
+/// rows" first says what the page shows, so an error page or a renamed table cannot pass for one.
+pub fn assert_empty_state(html: &str, key: &str) {
+    let want = partner_dashboard::i18n::t(Locale::En, key);
+    let shown = texts(html, ".empty-state p");
+    assert!(
+        shown.iter().any(|s| s == want),
+        "expected the empty state {want:?}; the page shows {shown:?}"
+    );
+}
+
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()
         .get("location")

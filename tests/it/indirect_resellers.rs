@@ -436,6 +436,8 @@ async fn another_provider_cannot_see_resend_or_revoke_these_requests() {
         .text()
         .await
         .unwrap();
+    assert_empty_state(&html, "indirect_resellers.empty");
+    assert_empty_state(&html, "indirect_resellers.requests_empty");
     assert!(texts(&html, "#resellers tbody tr").is_empty());
     assert!(texts(&html, "#sent-requests tbody tr").is_empty());
     // Alice's request is untouched.
@@ -492,6 +494,7 @@ async fn removing_a_partnership_keeps_its_customers_and_tells_the_reseller() {
     assert_redirect(&res, "/indirect-resellers");
     let html = app.get("/indirect-resellers").await.text().await.unwrap();
     assert!(html.contains("The partnership with Northwind Traders was removed."));
+    assert_empty_state(&html, "indirect_resellers.empty");
     assert!(texts(&html, "#resellers tbody tr").is_empty());
 
     let (customers, associated): (i64, Option<i64>) = app.with_conn(|conn| {
@@ -614,6 +617,7 @@ async fn the_list_is_searchable_and_pages_through_every_reseller_once() {
         .text()
         .await
         .unwrap();
+    assert_empty_state(&html, "indirect_resellers.no_match");
     assert!(
         texts(&html, "#resellers tbody tr").is_empty(),
         "a % in the search is literal"

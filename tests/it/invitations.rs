@@ -504,6 +504,7 @@ async fn a_customer_of_two_providers_shows_each_only_its_own_subscriptions() {
         .text()
         .await
         .unwrap();
+    assert_empty_state(&html, "customers.no_subscriptions");
     assert!(
         texts(&html, "#subscriptions tbody tr").is_empty(),
         "B sees none of A's subscriptions"

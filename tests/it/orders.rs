@@ -87,6 +87,7 @@ async fn orders_list_who_placed_them_for_whom_and_their_lines() {
         .unwrap();
     assert_eq!(texts(&html, "table.orders tbody tr").len(), 1);
     let html = app.get("/orders?reseller=none").await.text().await.unwrap();
+    assert_empty_state(&html, "orders.empty");
     assert!(texts(&html, "table.orders tbody tr").is_empty());
     let html = app
         .get(&format!("/orders?customer={customer}"))

@@ -332,6 +332,7 @@ async fn every_route_answers_each_role_as_it_should_and_no_one_crosses_a_tenant(
         .text()
         .await
         .unwrap();
+    assert_empty_state(&html, "reseller_pages.no_customers");
     assert!(texts(&html, "#customers tbody").is_empty());
     let html = app
         .get_with(client(&w, "unrelated reseller"), "/reseller/subscriptions")
@@ -339,6 +340,7 @@ async fn every_route_answers_each_role_as_it_should_and_no_one_crosses_a_tenant(
         .text()
         .await
         .unwrap();
+    assert_empty_state(&html, "reseller_pages.no_subscriptions");
     assert!(texts(&html, "#subscriptions tbody tr").is_empty());
     let html = app
         .get_with(client(&w, "provider B"), "/activity-log")
@@ -787,6 +789,7 @@ async fn a_reseller_administers_for_the_customer_until_its_delegation_is_removed
         .text()
         .await
         .unwrap();
+    assert_empty_state(&html, "reseller_pages.no_customers");
     assert!(texts(&html, "#customers tbody").is_empty());
     let res = app
         .post_form_with(
@@ -861,6 +864,7 @@ async fn the_activity_log_filters_pages_and_exports() {
         .text()
         .await
         .unwrap();
+    assert_empty_state(&html, "activity.empty");
     assert!(texts(&html, "#activity tbody tr").is_empty());
     let res = app.get_with(alice, "/activity-log?from=yesterday").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
