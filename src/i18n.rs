@@ -336,6 +336,32 @@ impl Tr {
         )
     }
 
+    /// Three placeholders; the pairs are (name, value).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "three (name, value) pairs, as the template reads"
+    )]
+    pub fn t3(
+        &self,
+        key: &str,
+        name1: &str,
+        value1: impl fmt::Display,
+        name2: &str,
+        value2: impl fmt::Display,
+        name3: &str,
+        value3: impl fmt::Display,
+    ) -> String {
+        t_args(
+            self.0,
+            key,
+            &[
+                (name1, &value1.to_string()),
+                (name2, &value2.to_string()),
+                (name3, &value3.to_string()),
+            ],
+        )
+    }
+
     /// A UTC time in this language's format.
     pub fn datetime(&self, at: &chrono::NaiveDateTime) -> String {
         at.format_with_items(formats(self.0).datetime.iter())

@@ -109,6 +109,29 @@ impl Ctx {
         self.tr.t2(key, name1, value1, name2, value2)
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "three (name, value) pairs, as the template reads"
+    )]
+    pub fn t3(
+        &self,
+        key: &str,
+        name1: &str,
+        value1: impl std::fmt::Display,
+        name2: &str,
+        value2: impl std::fmt::Display,
+        name3: &str,
+        value3: impl std::fmt::Display,
+    ) -> String {
+        self.tr.t3(key, name1, value1, name2, value2, name3, value3)
+    }
+
+    /// The label of a form field by its name, for the error summary ("Company name: This field is
+    /// required."); `None` for fields whose message names them already.
+    pub fn field_label(&self, field: &str) -> Option<&'static str> {
+        field_label_key(field).map(|key| self.t(key))
+    }
+
     pub fn role(&self) -> Option<Role> {
         self.user.as_ref().map(|u| u.role)
     }
@@ -210,4 +233,46 @@ impl FromRequest for Ctx {
         let req = req.clone();
         Box::pin(async move { Ctx::build(&req).await })
     }
+}
+
+/// The label key of the fields the forms share, by field name (the error summary names the field).
+fn field_label_key(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "address_line1" => "wizard.account.address_line1",
+        "address_line2" => "wizard.account.address_line2",
+        "billing" => "wizard.subscriptions.billing",
+        "body" => "partnership.draft.body_label",
+        "city" => "wizard.account.city",
+        "company_name" => "wizard.account.company_name",
+        "confirm_password" => "account.password.confirm",
+        "contact_email" => "wizard.account.email",
+        "contact_first_name" => "wizard.account.first_name",
+        "contact_last_name" => "wizard.account.last_name",
+        "contact_name" => "enroll.contact_name",
+        "contact_phone" => "wizard.account.phone",
+        "country" => "wizard.account.country",
+        "currency" => "operations.offers.currency",
+        "current_password" => "account.password.current",
+        "description" => "operations.offers.description",
+        "domain_prefix" => "wizard.account.domain_prefix",
+        "email" => "enroll.email",
+        "language" => "wizard.account.language",
+        "max_licenses" => "operations.offers.max_licenses",
+        "min_licenses" => "operations.offers.min_licenses",
+        "name" => "customers.users.name",
+        "new_password" => "account.password.new",
+        "offer" => "wizard.subscriptions.offer",
+        "partner_number" => "enroll.partner_number",
+        "password" => "sign_in.password",
+        "postal_code" => "wizard.account.postal_code",
+        "quantity" => "wizard.subscriptions.licenses",
+        "reason" => "operations.enrollments.reason",
+        "reseller" => "wizard.account.reseller",
+        "sku" => "operations.offers.sku",
+        "state" => "wizard.account.state",
+        "subject" => "partnership.draft.subject_label",
+        "unit_price" => "operations.offers.unit_price",
+        "user_name" => "operations.providers.user_name",
+        _ => return None,
+    })
 }

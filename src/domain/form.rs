@@ -75,13 +75,25 @@ impl FormErrors {
         self.0.is_empty()
     }
 
+    /// Each field with its message, in the order they were found (the error summary lists them).
+    pub fn entries(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.0.iter().copied()
+    }
+
     pub fn fields(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.0.iter().map(|(f, _)| *f)
     }
 
     /// Adds the messages of `validator`'s derive, using each error's code as `validation.<code>`.
+    /// The validator keeps its errors in a hash map; they are added in the order the forms show their
+    /// fields (`FIELD_ORDER`), so the error summary reads top to bottom.
     pub fn extend_from(&mut self, errors: &validator::ValidationErrors) {
-        for (field, list) in errors.field_errors() {
+        let mut found: Vec<_> = errors.field_errors().into_iter().collect();
+        found.sort_by_key(|(field, _)| {
+            let position = FIELD_ORDER.iter().position(|f| *f == field.as_ref());
+            (position.unwrap_or(usize::MAX), field.to_string())
+        });
+        for (field, list) in found {
             if let Some(first) = list.first() {
                 let key = validation_key(&first.code);
                 let field: &'static str = leak_field(field.as_ref());
@@ -90,6 +102,20 @@ impl FormErrors {
         }
     }
 }
+
+/// The order in which the forms show the fields they share (the enrollment and sign-up forms).
+const FIELD_ORDER: &[&str] = &[
+    "company_name",
+    "partner_number",
+    "domain_prefix",
+    "country",
+    "contact_name",
+    "contact_first_name",
+    "contact_last_name",
+    "email",
+    "password",
+    "confirm_password",
+];
 
 /// Field names come from struct fields, a small fixed set; interning them avoids lifetimes in templates.
 fn leak_field(field: &str) -> &'static str {

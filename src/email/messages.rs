@@ -65,6 +65,25 @@ email!(
     "email/password_changed/body.html"
 );
 
+/// Sent to the provider user who reset a customer admin's password, so an unexpected reset is noticed.
+/// The password itself is never in an email: it was shown once, on the page.
+pub struct CustomerPasswordReset {
+    pub tr: Tr,
+    pub name: String,
+    pub user_email: String,
+    pub company: String,
+    pub when: String,
+}
+
+email!(
+    CustomerPasswordReset,
+    "customer_password_reset",
+    sensitive = false,
+    "email/customer_password_reset/subject.txt",
+    "email/customer_password_reset/body.txt",
+    "email/customer_password_reset/body.html"
+);
+
 /// A line of a message someone typed, split so the one link we vouch for becomes clickable in HTML.
 pub type Line = Vec<(bool, String)>;
 

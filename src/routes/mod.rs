@@ -193,6 +193,16 @@ pub fn table() -> RouteTable {
         )
         .get("/customers/{id:\\d+}", Provider, customers::show::show)
         .post(
+            "/customers/{id:\\d+}/users/{user:\\d+}/reset-password",
+            Provider,
+            customers::users::reset_password,
+        )
+        .get(
+            "/customers/{id:\\d+}/users/{user:\\d+}/temporary-password",
+            Provider,
+            customers::users::temporary_password,
+        )
+        .post(
             "/customers/{id:\\d+}/reseller",
             Provider,
             customers::show::change_reseller,

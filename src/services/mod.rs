@@ -7,6 +7,7 @@ pub mod account;
 pub mod counters;
 pub mod customer_relationship;
 pub mod customer_sign_up;
+pub mod customer_users;
 pub mod email_outbox;
 pub mod enrollment;
 pub mod housekeeping;

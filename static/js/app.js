@@ -3,6 +3,18 @@
 (function () {
   "use strict";
 
+  // Styles that only make sense with this file (the phone menu folds behind its button).
+  document.documentElement.classList.add("js");
+
+  var menuButton = document.querySelector(".menu-button");
+  if (menuButton) {
+    menuButton.addEventListener("click", function () {
+      var open = menuButton.getAttribute("aria-expanded") !== "true";
+      menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+      menuButton.parentElement.classList.toggle("open", open);
+    });
+  }
+
   // Every page is sent with Cache-Control: no-store, because what it shows is live and a wizard step
   // must not come back after Submit. Chrome still restores such a page from its back/forward cache
   // when no cookie changed since; load it again instead, so the server decides what Back shows.
@@ -22,6 +34,11 @@
     form.dataset.submitting = "1";
     window.setTimeout(function () { form.dataset.submitting = ""; }, 5000);
   });
+
+  // A form that came back with messages: move focus to their summary, so the keyboard and the
+  // screen reader start there (each message links to its field).
+  var summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
 
   // Percent-encoding as RFC 6068 wants for mailto: (the server encodes the same way).
   function encode(text) {
@@ -74,4 +91,29 @@
   }
 
   document.querySelectorAll("form.draft[data-link]").forEach(setUpDraft);
+
+  // Copy beside a text shown once (a temporary password): copies the text of the element it names.
+  document.querySelectorAll("button.copy-text[data-copy]").forEach(function (button) {
+    var target = document.getElementById(button.dataset.copy);
+    var status = button.parentElement.querySelector(".copy-status");
+    if (!target) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function selectInstead() {
+        var range = document.createRange();
+        range.selectNodeContents(target);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        if (status) status.textContent = button.dataset.fallback;
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(target.textContent.trim()).then(function () {
+          if (status) status.textContent = button.dataset.copied;
+        }, selectInstead);
+      } else {
+        selectInstead();
+      }
+    });
+  });
 })();

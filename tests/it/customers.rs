@@ -1024,3 +1024,167 @@ async fn with_an_empty_catalog_the_forms_say_who_adds_offers_and_the_licenses_bo
     assert_eq!(input.value().attr("inputmode"), Some("numeric"));
     assert_eq!(input.value().attr("type"), Some("text"));
 }
+
+/// A customer admin whose temporary password was lost: the provider resets it from the customer page.
+#[tokio::test]
+async fn a_provider_resets_a_lost_temporary_password_shown_once_and_the_old_one_stops_working() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    app.post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    let confirmation = app
+        .html(&format!("/customers/new/{draft}/confirmation"))
+        .await;
+    let first = texts(&confirmation, "#temporary-password").pop().unwrap();
+    // Confirmation offers Copy beside it (app.js shows the button).
+    assert_eq!(texts(&confirmation, "button.copy-text"), vec!["Copy"]);
+    let admin_email = "admin@wingtiptoys.onmicrosoft.com";
+    let (customer, admin) = app.with_conn(|conn| {
+        users::table
+            .filter(users::email.eq(admin_email))
+            .select((users::customer_id.assume_not_null(), users::id))
+            .first::<(i64, i64)>(conn)
+            .unwrap()
+    });
+
+    // The admin signed in once with the first password (a session that must end).
+    let admin_client = new_client();
+    let res = app.sign_in_with(&admin_client, admin_email, &first).await;
+    assert_redirect(&res, "/account/password");
+
+    // The customer page lists the admin, on a temporary password, with Reset password.
+    let page = app.html(&format!("/customers/{customer}")).await;
+    assert_eq!(
+        texts(&page, "#customer-users td.mono"),
+        vec![admin_email.to_owned()]
+    );
+    assert_eq!(
+        texts(&page, "#customer-users .badge"),
+        vec!["Temporary password"]
+    );
+    let reset = format!("/customers/{customer}/users/{admin}/reset-password");
+    assert!(page.contains(&format!("action=\"{reset}\"")));
+
+    let res = app.post_form(&reset, &[]).await;
+    let shown = format!("/customers/{customer}/users/{admin}/temporary-password");
+    assert_redirect(&res, &shown);
+    let html = app.html(&shown).await;
+    let second = texts(&html, "#temporary-password").pop().unwrap();
+    assert_ne!(second, first);
+    assert_eq!(texts(&html, "#admin-user"), vec![admin_email]);
+    assert_eq!(texts(&html, "button.copy-text"), vec!["Copy"]);
+    // Shown once: a refresh says it is gone.
+    let again = app.html(&shown).await;
+    assert!(!again.contains(&second));
+    assert_eq!(texts(&again, "#password-gone").len(), 1);
+
+    // The old password and the session made with it are gone; the new one works, once more temporary.
+    let res = admin_client
+        .get(app.url("/account/password"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&res).starts_with("/sign-in"), "{}", location(&res));
+    let res = app.sign_in_with(&new_client(), admin_email, &first).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.sign_in_with(&new_client(), admin_email, &second).await;
+    assert_redirect(&res, "/account/password");
+
+    // Logged, and the provider user is told (without the password).
+    let logged: Vec<(String, Option<i64>, Option<String>)> = app.with_conn(|conn| {
+        activity_log::table
+            .filter(activity_log::action.eq("customer.password_reset"))
+            .select((
+                activity_log::action,
+                activity_log::customer_id,
+                activity_log::new_value,
+            ))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        logged,
+        vec![(
+            "customer.password_reset".to_owned(),
+            Some(customer),
+            Some(admin_email.to_owned())
+        )]
+    );
+    let email = app.mail.wait_for("alice@contoso.example").await;
+    assert_eq!(email.subject, "You reset a customer admin's password");
+    assert!(email.text.contains(admin_email) && email.text.contains("Wingtip Toys"));
+    assert!(!email.text.contains(&second) && !email.html.contains(&second));
+    let clear: i64 = app.with_conn(|conn| {
+        sessions::table
+            .filter(sessions::state.like(format!("%{second}%")))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(clear, 0, "the password is sealed in the session");
+}
+
+/// Another provider's customer, or a user of another customer: 404, and the password stays.
+#[tokio::test]
+async fn reset_password_is_only_for_this_providers_customer_and_its_own_users() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    app.post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    let (customer, admin, hash) = app.with_conn(|conn| {
+        users::table
+            .filter(users::email.eq("admin@wingtiptoys.onmicrosoft.com"))
+            .select((
+                users::customer_id.assume_not_null(),
+                users::id,
+                users::password_hash,
+            ))
+            .first::<(i64, i64, String)>(conn)
+            .unwrap()
+    });
+    let other = app.create_customer_admin("someone@else.example", false);
+    let other_hash = app.user(other.user_id).password_hash;
+    // A user of another customer, under this customer's path.
+    let res = app
+        .post_form(
+            &format!(
+                "/customers/{customer}/users/{}/reset-password",
+                other.user_id
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Another provider.
+    app.create_provider("bob@fabrikam.example");
+    let bob = new_client();
+    app.sign_in_with(&bob, "bob@fabrikam.example", PASSWORD)
+        .await;
+    let res = app
+        .post_form_with(
+            &bob,
+            &format!("/customers/{customer}/users/{admin}/reset-password"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Positive control: the rightful provider succeeds.
+    let res = app
+        .post_form(
+            &format!("/customers/{customer}/users/{admin}/reset-password"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let after: String = app.with_conn(|conn| {
+        users::table
+            .find(admin)
+            .select(users::password_hash)
+            .first(conn)
+            .unwrap()
+    });
+    assert_ne!(after, hash, "only the rightful reset changed it");
+    assert_eq!(app.user(other.user_id).password_hash, other_hash);
+}

@@ -278,3 +278,54 @@ async fn enrollment_and_sign_up_tell_whether_an_address_is_taken_only_as_often_a
     });
     assert_eq!(made, 3, "nothing is written for a throttled attempt");
 }
+
+/// The GOV.UK error summary: what went wrong, each message naming its field and linking to it; hints
+/// and messages tied to their fields; required fields marked.
+#[tokio::test]
+async fn a_failed_form_lists_each_bad_field_with_a_link_to_it_and_ties_hints_to_their_fields() {
+    let app = spawn_app().await;
+    let form = fields(&[("company_name", ""), ("partner_number", "12a4")]);
+    let res = app.post_form("/enroll", &form).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        attrs(&html, ".error-summary a", "href"),
+        vec!["#f-company_name", "#f-partner_number"]
+    );
+    assert_eq!(
+        texts(&html, ".error-summary a"),
+        vec![
+            "Company name: This field is required.",
+            format!(
+                "{}: Use digits only.",
+                texts(&html, "label[for=f-partner_number]")[0].trim_end_matches(" (required)")
+            )
+            .as_str(),
+        ]
+    );
+    // Focused on load by app.js: it can take focus.
+    assert_eq!(attrs(&html, ".error-summary", "tabindex"), vec!["-1"]);
+    // The hint and the message are read with the field.
+    assert_eq!(
+        attrs(&html, "#f-partner_number", "aria-describedby"),
+        vec!["f-partner_number-hint f-partner_number-error"]
+    );
+    assert_eq!(texts(&html, "#f-partner_number-hint").len(), 1);
+    assert_eq!(
+        attrs(&html, "#f-password", "aria-describedby"),
+        vec!["f-password-hint"]
+    );
+    assert_eq!(
+        attrs(&html, "#f-company_name", "aria-invalid"),
+        vec!["true"]
+    );
+    // Required fields say so.
+    assert_eq!(
+        attrs(&html, "#f-company_name", "aria-required"),
+        vec!["true"]
+    );
+    assert!(
+        texts(&html, "label[for=f-company_name] .required") == vec!["(required)"],
+        "the label marks it"
+    );
+}

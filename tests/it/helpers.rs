@@ -878,6 +878,15 @@ pub fn texts(html: &str, selector: &str) -> Vec<String> {
         .collect()
 }
 
+/// The value of `attr` on each element `selector` finds.
+pub fn attrs(html: &str, selector: &str, attr: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).unwrap();
+    doc.select(&sel)
+        .filter_map(|e| e.value().attr(attr).map(str::to_owned))
+        .collect()
+}
+
 /// Asserts that a list shows its empty state with the message `key` (in English): a check for "no
 /// rows" first says what the page shows, so an error page or a renamed table cannot pass for one.
 pub fn assert_empty_state(html: &str, key: &str) {

@@ -246,6 +246,25 @@ async fn world(app: &TestApp) -> World {
     // delegated administration for the reseller routes).
     let changed = app.seed_customer(a, Some(ra1), "Coho Winery", "cohowinery");
     app.create_operator("olivia@platform.example");
+    // An admin user of the provider's customer, whose password the matrix resets.
+    let customer_user = app.with_conn(|conn| {
+        use partner_dashboard::db::models::user::{NewUser, User};
+        User::create(
+            conn,
+            NewUser {
+                email: &partner_dashboard::domain::Email::parse("admin@wingtiptoys.example")
+                    .unwrap(),
+                password_hash: &test_hash(),
+                role: partner_dashboard::domain::Role::Customer,
+                partner_id: None,
+                customer_id: Some(customer),
+                display_name: "Wingtip Admin",
+                locale: None,
+                must_change_password: true,
+            },
+        )
+        .unwrap()
+    });
     let admin = app.create_customer_admin("admin@wingtip.example", false);
     let temporary = app.create_customer_admin("new@wingtip.example", true);
     let _ = (admin, temporary);
@@ -462,6 +481,14 @@ async fn world(app: &TestApp) -> World {
             app.path_of(&invitation_link),
         ),
         ("/customers/{id:\\d+}", format!("/customers/{customer}")),
+        (
+            "/customers/{id:\\d+}/users/{user:\\d+}/reset-password",
+            format!("/customers/{customer}/users/{customer_user}/reset-password"),
+        ),
+        (
+            "/customers/{id:\\d+}/users/{user:\\d+}/temporary-password",
+            format!("/customers/{customer}/users/{customer_user}/temporary-password"),
+        ),
         (
             "/customers/{id:\\d+}/reseller",
             format!("/customers/{changed}/reseller"),

@@ -158,6 +158,16 @@ impl User {
             .map(|_| ())
     }
 
+    /// A customer's admin users (a customer has a handful), oldest first.
+    pub fn of_customer(conn: &mut DbConnection, customer_id: i64) -> QueryResult<Vec<User>> {
+        users::table
+            .filter(users::customer_id.eq(customer_id))
+            .order(users::id.asc())
+            .limit(50)
+            .select(User::as_select())
+            .load(conn)
+    }
+
     /// The users of an organisation, for notifications to it (in each one's language).
     pub fn of_partner(conn: &mut DbConnection, partner_id: i64) -> QueryResult<Vec<User>> {
         users::table

@@ -4,6 +4,7 @@
 pub mod export;
 pub mod invitations;
 pub mod show;
+pub mod users;
 pub mod wizard;
 
 use std::collections::HashMap;

@@ -13,6 +13,7 @@ use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
+use crate::db::models::user::User;
 use crate::domain::ProviderId;
 use crate::domain::SubscriptionStatus;
 use crate::error::{AppError, AppResult};
@@ -33,6 +34,7 @@ pub struct CustomerPage {
     pub resellers: Vec<(i64, String)>,
     pub subscriptions: Vec<SubscriptionSummary>,
     pub orders: Vec<OrderRow>,
+    pub users: Vec<User>,
     pub suffix: String,
     pub errors: FormErrors,
 }
@@ -52,7 +54,7 @@ async fn render(
     customer_id: i64,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
-    let (customer, relation, reseller_name, resellers, subscriptions, orders) = state
+    let (customer, relation, reseller_name, resellers, subscriptions, orders, users) = state
         .db
         .query(move |conn| {
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
@@ -74,6 +76,7 @@ async fn render(
                 RECENT_ORDERS,
             )?
             .items;
+            let users = User::of_customer(conn, customer_id)?;
             Ok((
                 customer,
                 relation,
@@ -81,6 +84,7 @@ async fn render(
                 resellers,
                 subscriptions,
                 orders,
+                users,
             ))
         })
         .await?;
@@ -92,6 +96,7 @@ async fn render(
         resellers,
         subscriptions,
         orders,
+        users,
         suffix: state.config.tenant_domain_suffix.clone(),
         errors,
     };

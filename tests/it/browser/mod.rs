@@ -8,6 +8,7 @@ mod profile;
 mod screenshots;
 mod sign_in;
 mod subscriptions;
+mod usability;
 mod wizard;
 
 use std::future::Future;
@@ -340,12 +341,14 @@ impl Browser {
         );
     }
 
-    /// The field element whose label text is `label`.
+    /// The field element whose label text is `label` (without a required field's "(required)").
     async fn field(&self, label: &str) -> WebElement {
         let lit = xpath_literal(label);
         let label_el = self
             .driver
-            .query(By::XPath(format!("//label[normalize-space(.)={lit}]")))
+            .query(By::XPath(format!(
+                "//label[normalize-space(.)={lit} or normalize-space(text()[1])={lit}]"
+            )))
             .first()
             .await
             .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"));
