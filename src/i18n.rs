@@ -395,22 +395,31 @@ impl Tr {
 
     /// Integer minor units as money, e.g. "USD 1,234.50".
     pub fn money(&self, minor: i64, currency: &str) -> String {
-        let negative = minor < 0;
         let abs = minor.unsigned_abs();
         let (units, cents) = (abs / 100, abs % 100);
-        let digits = units.to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
         format!(
-            "{}{currency} {grouped}.{cents:02}",
-            if negative { "-" } else { "" }
+            "{}{currency} {}.{cents:02}",
+            if minor < 0 { "-" } else { "" },
+            grouped(units)
         )
     }
+
+    /// A whole number with thousands separators, e.g. "1,000,000" (both languages group by three).
+    pub fn number(&self, n: i64) -> String {
+        format!("{}{}", if n < 0 { "-" } else { "" }, grouped(n.unsigned_abs()))
+    }
+}
+
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -423,6 +432,9 @@ mod tr_tests {
         assert_eq!(tr.money(0, "USD"), "USD 0.00");
         assert_eq!(tr.money(123_456_789, "USD"), "USD 1,234,567.89");
         assert_eq!(tr.money(-1050, "TWD"), "-TWD 10.50");
+        assert_eq!(tr.number(1_000_000), "1,000,000");
+        assert_eq!(tr.number(999), "999");
+        assert_eq!(tr.number(-1234), "-1,234");
     }
 
     #[test]

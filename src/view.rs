@@ -185,6 +185,10 @@ impl Ctx {
         self.tr.date(at)
     }
 
+    pub fn number(&self, n: i64) -> String {
+        self.tr.number(n)
+    }
+
     pub fn money(&self, minor: impl std::borrow::Borrow<i64>, currency: &str) -> String {
         self.tr.money(*minor.borrow(), currency)
     }

@@ -141,7 +141,10 @@ async fn the_wizard_adds_a_customer_for_a_reseller_from_new_customer_to_confirma
             "Microsoft 365 E3 Monthly 25 USD 36.00 USD 900.00"
         ]
     );
-    assert_eq!(texts(&html, "#review-total"), vec!["USD 960.00"]);
+    assert_eq!(
+        texts(&html, "#review-totals tr"),
+        vec!["Total per month (monthly billing) USD 960.00"]
+    );
 
     let res = app
         .post_form(&format!("/customers/new/{draft}/submit"), &[])
@@ -1187,4 +1190,99 @@ async fn reset_password_is_only_for_this_providers_customer_and_its_own_users() 
     });
     assert_ne!(after, hash, "only the rightful reset changed it");
     assert_eq!(app.user(other.user_id).password_hash, other_hash);
+}
+
+/// Search finds what the list shows and what people type: the full domain as shown, the contact's
+/// name (either order) and email; the count stays, as "n of total".
+#[tokio::test]
+async fn search_finds_the_domain_as_shown_and_the_contact_and_keeps_the_count() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let coho = app.seed_customer(w.provider, None, "Coho Winery", "cohowinery");
+    app.seed_customer(w.provider, None, "Wingtip Toys", "wingtiptoys");
+    app.seed_customer(w.provider, Some(w.reseller), "Fourth Coffee", "fourthcoffee");
+    app.with_conn(|conn| {
+        diesel::update(customers::table.find(coho))
+            .set((
+                customers::contact_first_name.eq("Mei"),
+                customers::contact_last_name.eq("Chen"),
+                customers::contact_email.eq("mei.chen@coho.example"),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let names = |html: &str| texts(html, "#customers tr.main-row td:nth-child(2)");
+    for term in [
+        "cohowinery.onmicrosoft.com",
+        "CohoWinery.OnMicrosoft.com",
+        "cohow",
+        "Mei Chen",
+        "chen mei",
+        "mei.chen@coho",
+        "winery",
+    ] {
+        let html = app
+            .html(&format!("/customers?q={}", urlencoding(term)))
+            .await;
+        assert_eq!(names(&html), vec!["Coho Winery"], "{term}");
+        assert_eq!(
+            texts(&html, "#customer-total"),
+            vec!["1 of 3 customers"],
+            "{term}"
+        );
+    }
+    // Positive control for the other rows, and the count within a reseller's filter.
+    let html = app.html("/customers?q=o").await;
+    assert_eq!(names(&html).len(), 3);
+    assert_eq!(texts(&html, "#customer-total"), vec!["3 of 3 customers"]);
+    let html = app
+        .html(&format!("/customers?reseller={}&q=coffee", w.reseller))
+        .await;
+    assert_eq!(names(&html), vec!["Fourth Coffee"]);
+    assert_eq!(texts(&html, "#customer-total"), vec!["1 of 1 customers"]);
+    // Nothing found: the empty state, and the count says 0.
+    let html = app.html("/customers?q=nothing-like-this").await;
+    assert_empty_state(&html, "customers.no_match");
+    assert_eq!(texts(&html, "#customer-total"), vec!["0 of 3 customers"]);
+    // The export searches the same way.
+    let csv = app
+        .html("/customers.csv?q=cohowinery.onmicrosoft.com")
+        .await;
+    assert!(csv.contains("Coho Winery") && !csv.contains("Wingtip"), "{csv}");
+}
+
+fn urlencoding(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).unwrap()[1..].to_owned()
+}
+
+/// Review never adds monthly and annual prices into one number: one total per billing frequency, each
+/// the sum of its lines.
+#[tokio::test]
+async fn review_totals_monthly_and_annual_lines_apart_and_each_total_reconciles() {
+    use partner_dashboard::db::schema::offers;
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    app.with_conn(|conn| {
+        diesel::update(offers::table.find(w.e3))
+            .set(offers::billing.eq("annual"))
+            .execute(conn)
+            .unwrap()
+    });
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    let html = app.html(&format!("/customers/new/{draft}/review")).await;
+    assert_eq!(
+        texts(&html, "#review-lines tbody tr"),
+        vec![
+            "Microsoft 365 Business Basic Monthly 10 USD 6.00 USD 60.00",
+            "Microsoft 365 E3 Annual 25 USD 36.00 USD 900.00"
+        ]
+    );
+    assert_eq!(
+        texts(&html, "#review-totals tr"),
+        vec![
+            "Total per month (monthly billing) USD 60.00",
+            "Total per year (annual billing) USD 900.00"
+        ]
+    );
+    assert!(!html.contains("USD 960.00"), "no sum across frequencies");
 }

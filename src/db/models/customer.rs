@@ -132,6 +132,66 @@ pub struct NewRelation {
     pub subscription_count: i64,
 }
 
+/// A search of the customer list, for what the list shows and what people type: the company name,
+/// the domain as shown (`cohowinery.onmicrosoft.com`, or its start), the contact's name and email.
+#[derive(Clone, Debug)]
+pub struct CustomerSearch {
+    /// Lowercased, for "contains".
+    text: String,
+    /// Lowercased, the tenant suffix taken off, for "starts with".
+    domain: String,
+}
+
+impl CustomerSearch {
+    /// `suffix` is the tenant domain suffix the list shows after each prefix (`onmicrosoft.com`).
+    pub fn new(term: &str, suffix: &str) -> Self {
+        let text = term.trim().to_lowercase();
+        let domain = text
+            .strip_suffix(&suffix.to_lowercase())
+            .and_then(|rest| rest.strip_suffix('.'))
+            .unwrap_or(&text)
+            .to_owned();
+        Self { text, domain }
+    }
+}
+
+/// The reseller filter and the search, on a boxed query over `provider_customers` (alone or joined).
+macro_rules! filtered {
+    ($query:expr, $filter:expr, $search:expr) => {{
+        let mut query = match $filter {
+            ResellerFilter::All => $query,
+            ResellerFilter::None => $query.filter(provider_customers::reseller_id.is_null()),
+            ResellerFilter::Reseller(id) => $query.filter(provider_customers::reseller_id.eq(id)),
+        };
+        if let Some(search) = $search {
+            let contains = like_pattern(&search.text, true);
+            let contacts = customers::table
+                .filter(
+                    lower(customers::contact_email)
+                        .like(contains.clone())
+                        .escape('\\')
+                        .or(lower(customers::contact_first_name.concat(" ").concat(customers::contact_last_name))
+                            .like(contains.clone())
+                            .escape('\\'))
+                        .or(lower(customers::contact_last_name.concat(" ").concat(customers::contact_first_name))
+                            .like(contains.clone())
+                            .escape('\\')),
+                )
+                .select(customers::id);
+            query = query.filter(
+                lower(provider_customers::company_name)
+                    .like(contains.clone())
+                    .escape('\\')
+                    .or(provider_customers::domain_prefix
+                        .like(like_pattern(&search.domain, false))
+                        .escape('\\'))
+                    .or(provider_customers::customer_id.eq_any(contacts)),
+            );
+        }
+        query
+    }};
+}
+
 impl ProviderCustomer {
     /// Whether associating `reseller` with this customer delegates administration to it. For a customer
     /// the provider created, the association is the delegation (the program guide's rule). A customer
@@ -193,13 +253,12 @@ impl ProviderCustomer {
         .get_result(conn)
     }
 
-    /// The provider's customers, newest first, filtered and searched, a page at a time. The search
-    /// matches the company name anywhere (any case) or the start of the domain prefix.
+    /// The provider's customers, newest first, filtered and searched, a page at a time.
     pub fn page_for_provider(
         conn: &mut DbConnection,
         provider: ProviderId,
         filter: ResellerFilter,
-        search: Option<&str>,
+        search: Option<&CustomerSearch>,
         seek: &Seek<i64>,
         per_page: usize,
     ) -> QueryResult<Page<CustomerRow>> {
@@ -211,21 +270,7 @@ impl ProviderCustomer {
             .select((ProviderCustomer::as_select(), partners::name.nullable()))
             .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
-        query = match filter {
-            ResellerFilter::All => query,
-            ResellerFilter::None => query.filter(provider_customers::reseller_id.is_null()),
-            ResellerFilter::Reseller(id) => query.filter(provider_customers::reseller_id.eq(id)),
-        };
-        if let Some(term) = search {
-            query = query.filter(
-                lower(provider_customers::company_name)
-                    .like(like_pattern(&term.to_lowercase(), true))
-                    .escape('\\')
-                    .or(provider_customers::domain_prefix
-                        .like(like_pattern(&term.to_lowercase(), false))
-                        .escape('\\')),
-            );
-        }
+        query = filtered!(query, filter, search);
         query = crate::newest_first!(query, provider_customers::id, seek);
         let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;
         let rows = rows
@@ -238,6 +283,25 @@ impl ProviderCustomer {
         Ok(Page::from_rows(rows, seek, per_page, |r: &CustomerRow| {
             r.relation.id
         }))
+    }
+
+    /// How many of the provider's customers the filter and search match, counted up to `cap` (a
+    /// search over a million customers stops there: "more than 10,000").
+    pub fn count_matching(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        filter: ResellerFilter,
+        search: Option<&CustomerSearch>,
+        cap: i64,
+    ) -> QueryResult<i64> {
+        let mut query = provider_customers::table
+            .filter(provider_customers::provider_id.eq(provider.get()))
+            .select(provider_customers::id)
+            .limit(cap)
+            .into_boxed();
+        query = filtered!(query, filter, search);
+        let ids: Vec<i64> = query.load(conn)?;
+        i64::try_from(ids.len()).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
     }
 
     /// The customers delegated to a reseller, across its providers, newest first; with each provider's name.

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{ListQuery, reseller_filter};
 use crate::auth::{ProviderStaff, Signed};
-use crate::db::models::customer::{ProviderCustomer, ResellerFilter};
+use crate::db::models::customer::{CustomerSearch, ProviderCustomer, ResellerFilter};
 use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::pagination::Seek;
@@ -31,8 +31,8 @@ pub async fn export(
         .iter()
         .map(|c| tr.t(&format!("customers.col.{c}")).to_owned())
         .collect();
-    let search = search_term(&query.q);
     let suffix = state.config.tenant_domain_suffix.clone();
+    let search = search_term(&query.q).map(|term| CustomerSearch::new(&term, &suffix));
     let name = match filter {
         ResellerFilter::Reseller(id) => format!("customers-reseller-{id}.csv"),
         ResellerFilter::None => "customers-no-reseller.csv".to_owned(),
@@ -43,7 +43,7 @@ pub async fn export(
             conn,
             provider,
             filter,
-            search.as_deref(),
+            search.as_ref(),
             seek,
             BATCH,
         )?;

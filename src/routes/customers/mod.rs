@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::auth::{ProviderStaff, Signed};
 use crate::db::DbConnection;
-use crate::db::models::customer::{CustomerRow, ProviderCustomer, ResellerFilter};
+use crate::db::models::customer::{CustomerSearch, CustomerRow, ProviderCustomer, ResellerFilter};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::stats::ProviderStats;
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
@@ -73,6 +73,8 @@ pub struct CustomersPage {
     pub subscriptions: HashMap<i64, Vec<SubscriptionSummary>>,
     /// How many customers the filter holds, when that is known without counting.
     pub total: Option<i64>,
+    /// While searching: how many match (up to `MATCH_CAP`).
+    pub matching: Option<i64>,
     pub suffix: String,
 }
 
@@ -83,12 +85,39 @@ impl CustomersPage {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// "12 of 1,000,000 customers" while searching, "1,000,000 customers" otherwise, when known.
+    pub fn count_line(&self) -> Option<String> {
+        let ctx = &self.ctx;
+        let total = self.total.map(|n| ctx.number(n));
+        Some(match (self.matching, total) {
+            (Some(m), Some(total)) if m > MATCH_CAP => ctx.t2(
+                "customers.matching_many_of",
+                "matches",
+                ctx.number(MATCH_CAP),
+                "total",
+                total,
+            ),
+            (Some(m), None) if m > MATCH_CAP => {
+                ctx.t1("customers.matching_many", "matches", ctx.number(MATCH_CAP))
+            }
+            (Some(m), Some(total)) => {
+                ctx.t2("customers.matching_of", "matches", ctx.number(m), "total", total)
+            }
+            (Some(m), None) => ctx.t1("customers.matching", "matches", ctx.number(m)),
+            (None, Some(total)) => ctx.t1("customers.total", "count", total),
+            (None, None) => return None,
+        })
+    }
+
     /// The filter and search as a query string, for the pager and the export.
     pub fn filter_query(&self) -> String {
         serde_urlencoded::to_string([("reseller", self.reseller.as_str()), ("q", self.q.as_str())])
             .unwrap_or_default()
     }
 }
+
+/// A search counts its matches up to this many ("more than 10,000 of 1,000,000").
+pub const MATCH_CAP: i64 = 10_000;
 
 pub async fn list(
     ctx: Ctx,
@@ -105,8 +134,10 @@ pub async fn list(
     }
     .seek::<i64>();
     let raw_filter = query.reseller.clone();
-    let term = search.clone();
-    let (filter, customers, subscriptions, resellers, total) = state
+    let term = search
+        .as_deref()
+        .map(|t| CustomerSearch::new(t, &state.config.tenant_domain_suffix));
+    let (filter, customers, subscriptions, resellers, total, matching) = state
         .db
         .read(move |conn| {
             let filter = reseller_filter(conn, provider, &raw_filter)?;
@@ -114,7 +145,7 @@ pub async fn list(
                 conn,
                 provider,
                 filter,
-                term.as_deref(),
+                term.as_ref(),
                 &seek,
                 PER_PAGE,
             )?;
@@ -130,14 +161,25 @@ pub async fn list(
             };
             let resellers =
                 Partnership::choices_for_provider(conn, provider, FILTER_CHOICES, selected)?;
-            let total = match (filter, term.is_some()) {
-                (ResellerFilter::All, false) => Some(ProviderStats::of(conn, provider)?.customers),
-                (ResellerFilter::Reseller(id), false) => {
+            // The filter's size comes from the counters; a search counts its matches, up to a cap.
+            let total = match filter {
+                ResellerFilter::All => Some(ProviderStats::of(conn, provider)?.customers),
+                ResellerFilter::Reseller(id) => {
                     Partnership::active(conn, provider.get(), id)?.map(|p| p.customer_count)
                 }
-                _ => None,
+                ResellerFilter::None => None,
             };
-            Ok::<_, AppError>((filter, customers, subscriptions, resellers, total))
+            let matching = match &term {
+                Some(term) => Some(ProviderCustomer::count_matching(
+                    conn,
+                    provider,
+                    filter,
+                    Some(term),
+                    MATCH_CAP + 1,
+                )?),
+                None => None,
+            };
+            Ok::<_, AppError>((filter, customers, subscriptions, resellers, total, matching))
         })
         .await?;
     let mut by_customer: HashMap<i64, Vec<SubscriptionSummary>> = HashMap::new();
@@ -159,6 +201,7 @@ pub async fn list(
         customers,
         subscriptions: by_customer,
         total,
+        matching,
         suffix: state.config.tenant_domain_suffix.clone(),
     })
 }

@@ -174,7 +174,7 @@ async fn add_customer(lang: Lang, l: &'static Labels, name: &str) {
         b.click(l.next_review).await;
         b.wait_for_heading(l.review).await;
         assert!(b.page_text().await.contains("admin@wingtiptoys.onmicrosoft.com"));
-        assert_eq!(b.texts("#review-total").await, vec!["USD 72.00"]);
+        assert_eq!(b.texts("#review-totals td.num").await, vec!["USD 72.00"]);
         b.click(l.submit).await;
 
         b.wait_for_heading(l.confirmation).await;

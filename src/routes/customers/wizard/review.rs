@@ -10,7 +10,7 @@ use super::{closed_destination, load, step_path};
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::customer::Customer;
-use crate::domain::{DraftStatus, ProviderId};
+use crate::domain::{Billing, DraftStatus, ProviderId};
 use crate::error::AppResult;
 use crate::routes::see_other;
 use crate::services::new_customer::wizard::{self, Submit, SubmitError, Submitted, WizardData};
@@ -28,8 +28,8 @@ pub struct ReviewPage {
     pub domain: String,
     pub admin_user: String,
     pub lines: Vec<Line>,
-    pub total_minor: i64,
-    pub currency: String,
+    /// One total per billing frequency and currency: monthly and annual prices never add up.
+    pub totals: Vec<Total>,
     /// A problem found on the way (the reseller is no longer a partner, the domain was taken...).
     pub problem: Option<&'static str>,
 }
@@ -38,6 +38,35 @@ impl ReviewPage {
     pub fn step(&self) -> u8 {
         3
     }
+}
+
+/// The sum of the lines of one billing frequency in one currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Total {
+    pub billing: Billing,
+    pub currency: String,
+    pub minor: i64,
+}
+
+/// The lines' totals, monthly before annual, each currency apart.
+pub fn totals(lines: &[Line]) -> Vec<Total> {
+    let mut totals: Vec<Total> = Vec::new();
+    for line in lines {
+        let (billing, currency) = (line.offer.billing, &line.offer.currency);
+        match totals
+            .iter_mut()
+            .find(|t| t.billing == billing && t.currency == *currency)
+        {
+            Some(t) => t.minor += line.total_minor(),
+            None => totals.push(Total {
+                billing,
+                currency: currency.clone(),
+                minor: line.total_minor(),
+            }),
+        }
+    }
+    totals.sort_by_key(|t| (t.billing != Billing::Monthly, t.currency.clone()));
+    totals
 }
 
 async fn render_review(
@@ -55,10 +84,7 @@ async fn render_review(
         Ok(c) => (c.account.reseller.map(|(_, n)| n), c.lines, problem),
         Err(key) => (None, Vec::new(), problem.or(Some(key))),
     };
-    let total_minor = lines.iter().map(Line::total_minor).sum();
-    let currency = lines
-        .first()
-        .map_or_else(|| "USD".to_owned(), |l| l.offer.currency.clone());
+    let totals = totals(&lines);
     let page = ReviewPage {
         ctx: Ctx::build(req).await?,
         draft_id,
@@ -67,8 +93,7 @@ async fn render_review(
         account: data.account,
         reseller_name,
         lines,
-        total_minor,
-        currency,
+        totals,
         problem,
     };
     let has_errors = page.problem.is_some();
