@@ -406,7 +406,11 @@ impl Tr {
 
     /// A whole number with thousands separators, e.g. "1,000,000" (both languages group by three).
     pub fn number(&self, n: i64) -> String {
-        format!("{}{}", if n < 0 { "-" } else { "" }, grouped(n.unsigned_abs()))
+        format!(
+            "{}{}",
+            if n < 0 { "-" } else { "" },
+            grouped(n.unsigned_abs())
+        )
     }
 }
 

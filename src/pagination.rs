@@ -134,6 +134,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// No rows and no neighbours.
+    pub fn empty() -> Page<T> {
+        Page {
+            items: Vec::new(),
+            next: None,
+            prev: None,
+        }
+    }
+
     /// Builds a page from rows fetched with `LIMIT per_page + 1` in the seek's direction (reverse display
     /// order for `Before`), so one extra row tells whether there is more.
     pub fn from_rows<K: Serialize>(

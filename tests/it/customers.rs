@@ -1200,7 +1200,12 @@ async fn search_finds_the_domain_as_shown_and_the_contact_and_keeps_the_count() 
     let w = world(&app).await;
     let coho = app.seed_customer(w.provider, None, "Coho Winery", "cohowinery");
     app.seed_customer(w.provider, None, "Wingtip Toys", "wingtiptoys");
-    app.seed_customer(w.provider, Some(w.reseller), "Fourth Coffee", "fourthcoffee");
+    app.seed_customer(
+        w.provider,
+        Some(w.reseller),
+        "Fourth Coffee",
+        "fourthcoffee",
+    );
     app.with_conn(|conn| {
         diesel::update(customers::table.find(coho))
             .set((
@@ -1248,7 +1253,10 @@ async fn search_finds_the_domain_as_shown_and_the_contact_and_keeps_the_count() 
     let csv = app
         .html("/customers.csv?q=cohowinery.onmicrosoft.com")
         .await;
-    assert!(csv.contains("Coho Winery") && !csv.contains("Wingtip"), "{csv}");
+    assert!(
+        csv.contains("Coho Winery") && !csv.contains("Wingtip"),
+        "{csv}"
+    );
 }
 
 fn urlencoding(s: &str) -> String {

@@ -864,7 +864,7 @@ async fn the_activity_log_filters_pages_and_exports() {
         .text()
         .await
         .unwrap();
-    assert_empty_state(&html, "activity.empty");
+    assert_empty_state(&html, "activity.no_match");
     assert!(texts(&html, "#activity tbody tr").is_empty());
     let res = app.get_with(alice, "/activity-log?from=yesterday").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use std::collections::HashMap;
 
-use crate::db::schema::{activity_log, customers, partners, users};
+use crate::db::schema::{activity_log, customers, offers, partners, subscriptions, users};
 use crate::db::{DbConnection, new_id, now};
 use crate::pagination::{Page, Seek};
 
@@ -130,6 +130,59 @@ pub struct LogFilter {
     /// Entries at or after this id, before that one (dates turned into id bounds).
     pub from_id: Option<i64>,
     pub to_id: Option<i64>,
+    /// One action (one of `ACTIONS`).
+    pub action: Option<&'static str>,
+    /// Entries by one user.
+    pub actor_user: Option<i64>,
+}
+
+/// Every action the log records, in the order the filter offers them. A test checks that every
+/// entry a full scenario writes is one of these, and that each has its name in both languages.
+pub const ACTIONS: &[&str] = &[
+    "customer.created",
+    "order.placed",
+    "subscription.created",
+    "subscription.quantity_changed",
+    "subscription.status_changed",
+    "subscription.reseller_of_record_changed",
+    "subscription.support_contact_changed",
+    "customer.reseller_changed",
+    "customer.tenant_owner_changed",
+    "customer.password_reset",
+    "customer_invitation.created",
+    "customer_invitation.sent",
+    "customer_invitation.resent",
+    "customer_invitation.revoked",
+    "customer_invitation.accepted",
+    "customer_invitation.declined",
+    "customer.signed_up",
+    "partnership_request.created",
+    "partnership_request.sent",
+    "partnership_request.resent",
+    "partnership_request.revoked",
+    "partnership_request.declined",
+    "partnership.accepted",
+    "partnership.removed",
+    "reseller.enrolled",
+    "reseller.verified",
+    "reseller.rejected",
+    "profile_request.submitted",
+    "profile_request.review_started",
+    "profile_request.approved",
+    "profile_request.rejected",
+    "offer.created",
+    "offer.updated",
+    "offer.retired",
+    "offer.restored",
+    "email.retried",
+    "user.password_changed",
+    "operator.created",
+    "provider.created",
+];
+
+/// The locale key naming an action.
+pub fn action_key(action: &str) -> String {
+    format!("activity.{}", action.replace('.', "_"))
 }
 
 /// An entry with the names it refers to.
@@ -140,13 +193,20 @@ pub struct LogRow {
     pub acting_for: Option<String>,
     pub reseller: Option<String>,
     pub customer: Option<String>,
+    /// The subscription an entry is about: its offer and a short id.
+    pub subscription: Option<String>,
 }
 
 impl LogRow {
     /// The locale key naming the action.
     pub fn action_key(&self) -> String {
-        format!("activity.{}", self.entry.action.replace('.', "_"))
+        action_key(&self.entry.action)
     }
+}
+
+/// A short form of an id, as people read it out: its last six digits.
+pub fn short_id(id: i64) -> String {
+    format!("#{:06}", id.rem_euclid(1_000_000))
 }
 
 impl Activity {
@@ -188,6 +248,12 @@ impl Activity {
         if let Some(to) = filter.to_id {
             query = query.filter(activity_log::id.lt(to));
         }
+        if let Some(action) = filter.action {
+            query = query.filter(activity_log::action.eq(action));
+        }
+        if let Some(user) = filter.actor_user {
+            query = query.filter(activity_log::actor_user_id.eq(user));
+        }
         query = crate::newest_first!(query, activity_log::id, seek);
         let entries: Vec<Activity> = query.load(conn)?;
         let rows = Self::with_names(conn, entries)?;
@@ -205,6 +271,23 @@ impl Activity {
             .flatten()
             .collect();
         let customer_ids: Vec<i64> = entries.iter().filter_map(|e| e.customer_id).collect();
+        let subscription_ids: Vec<i64> = entries
+            .iter()
+            .filter(|e| e.entity_type == "subscription")
+            .filter_map(|e| e.entity_id)
+            .collect();
+        let subscriptions: HashMap<i64, String> = if subscription_ids.is_empty() {
+            HashMap::new()
+        } else {
+            subscriptions::table
+                .inner_join(offers::table)
+                .filter(subscriptions::id.eq_any(&subscription_ids))
+                .select((subscriptions::id, offers::name))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .map(|(id, name)| (id, format!("{name} {}", short_id(id))))
+                .collect()
+        };
         let users: HashMap<i64, String> = users::table
             .filter(users::id.eq_any(&user_ids))
             .select((users::id, users::display_name))
@@ -232,6 +315,10 @@ impl Activity {
                     .and_then(|id| partners.get(&id).cloned()),
                 reseller: entry.reseller_id.and_then(|id| partners.get(&id).cloned()),
                 customer: entry.customer_id.and_then(|id| customers.get(&id).cloned()),
+                subscription: (entry.entity_type == "subscription")
+                    .then_some(entry.entity_id)
+                    .flatten()
+                    .and_then(|id| subscriptions.get(&id).cloned()),
                 entry,
             })
             .collect())

@@ -170,12 +170,20 @@ macro_rules! filtered {
                     lower(customers::contact_email)
                         .like(contains.clone())
                         .escape('\\')
-                        .or(lower(customers::contact_first_name.concat(" ").concat(customers::contact_last_name))
-                            .like(contains.clone())
-                            .escape('\\'))
-                        .or(lower(customers::contact_last_name.concat(" ").concat(customers::contact_first_name))
-                            .like(contains.clone())
-                            .escape('\\')),
+                        .or(lower(
+                            customers::contact_first_name
+                                .concat(" ")
+                                .concat(customers::contact_last_name),
+                        )
+                        .like(contains.clone())
+                        .escape('\\'))
+                        .or(lower(
+                            customers::contact_last_name
+                                .concat(" ")
+                                .concat(customers::contact_first_name),
+                        )
+                        .like(contains.clone())
+                        .escape('\\')),
                 )
                 .select(customers::id);
             query = query.filter(

@@ -9,9 +9,10 @@ use serde::Deserialize;
 
 use crate::auth::{OperatorStaff, ProviderStaff, ResellerStaff, Signed};
 use crate::db::DbConnection;
-use crate::db::models::activity::{Activity, LogFilter, LogRow};
+use crate::db::models::activity::{ACTIONS, Activity, LogFilter, LogRow, action_key};
 use crate::db::models::customer::{ProviderCustomer, ResellerFilter};
 use crate::db::models::partnership::Partnership;
+use crate::db::models::user::User;
 use crate::domain::ProviderId;
 use crate::domain::day_bounds;
 use crate::error::{AppError, AppResult};
@@ -32,6 +33,10 @@ pub struct LogQuery {
     pub reseller: String,
     #[serde(default)]
     pub customer: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub user: String,
     pub after: Option<String>,
     pub before: Option<String>,
 }
@@ -43,6 +48,8 @@ impl LogQuery {
             ("to", self.to.as_str()),
             ("reseller", self.reseller.as_str()),
             ("customer", self.customer.as_str()),
+            ("action", self.action.as_str()),
+            ("user", self.user.as_str()),
         ])
         .unwrap_or_default()
     }
@@ -54,6 +61,8 @@ pub struct LogPage {
     pub ctx: Ctx,
     pub query: LogQuery,
     pub resellers: Vec<(i64, String)>,
+    /// The provider's users, for the "by user" filter.
+    pub users: Vec<(i64, String)>,
     pub page: Page<LogRow>,
     pub errors: FormErrors,
     /// The provider's log (with filters and export), or a reseller's own actions.
@@ -65,6 +74,44 @@ impl LogPage {
     pub fn filter_query(&self) -> String {
         self.query.filter_query()
     }
+
+    /// Whether a filter narrows the log (an empty page then says "nothing matches", not "nothing yet").
+    pub fn filtered(&self) -> bool {
+        let q = &self.query;
+        [&q.from, &q.to, &q.reseller, &q.customer, &q.action, &q.user]
+            .iter()
+            .any(|v| !v.trim().is_empty())
+    }
+
+    pub fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
+    pub fn action_name(&self, action: &str) -> &'static str {
+        self.ctx.t(&action_key(action))
+    }
+
+    /// An old or new value as the reader's language says it.
+    pub fn value(&self, raw: &str) -> String {
+        shown_value(self.ctx.tr, raw)
+    }
+}
+
+/// A logged value in `tr`'s language: states, yes/no and the like are words of the locale files
+/// (`activity.value.*`), each part of a "state, note" value on its own; anything else (names,
+/// numbers) as it was written.
+pub fn shown_value(tr: Tr, raw: &str) -> String {
+    raw.split(", ")
+        .map(|part| {
+            let key = format!("activity.value.{}", part.trim().replace(' ', "_"));
+            if crate::i18n::has_key(&key) {
+                tr.t(&key).to_owned()
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(tr.t("activity.value_separator"))
 }
 
 /// Turns the query into a filter for this provider: bad dates are field errors; a reseller or customer
@@ -89,6 +136,32 @@ fn provider_filter(
         .map(|b| b.1);
     if let ResellerFilter::Reseller(id) = reseller_filter(conn, provider, &query.reseller)? {
         filter.reseller = Some(id);
+    }
+    // Compared as days: before the id epoch every day maps to id 0.
+    let day = |raw: &str| chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
+    if let (Some(from), Some(to)) = (day(&query.from), day(&query.to))
+        && from > to
+        && errors.is_empty()
+    {
+        errors.add("to", "activity.range_reversed");
+    }
+    match query.action.trim() {
+        "" => {}
+        raw => match ACTIONS.iter().find(|a| **a == raw) {
+            Some(action) => filter.action = Some(action),
+            None => errors.add("action", "validation.invalid"),
+        },
+    }
+    if !query.user.trim().is_empty() {
+        let id = query
+            .user
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::NotFound)?;
+        if User::find(conn, id)?.partner_id != Some(provider.get()) {
+            return Err(AppError::NotFound);
+        }
+        filter.actor_user = Some(id);
     }
     if !query.customer.trim().is_empty() {
         let id = query
@@ -116,37 +189,63 @@ pub async fn provider_log(
     }
     .seek::<i64>();
     let q = query.clone();
-    let (page, resellers, errors) = state
+    let (page, resellers, users, errors) = state
         .db
         .read(move |conn| {
             let mut errors = FormErrors::new();
             let filter = provider_filter(conn, provider, &q, &mut errors)?;
-            let page = Activity::page(conn, &filter, &seek, PER_PAGE)?;
+            // A filter that cannot hold (a reversed range, an unknown action) shows its message, not
+            // an empty log.
+            let page = if errors.is_empty() {
+                Activity::page(conn, &filter, &seek, PER_PAGE)?
+            } else {
+                Page::empty()
+            };
             let resellers =
                 Partnership::choices_for_provider(conn, provider, 200, filter.reseller)?;
-            Ok::<_, AppError>((page, resellers, errors))
+            let users = User::of_partner(conn, provider.get())?
+                .into_iter()
+                .map(|u| (u.id, u.display_name))
+                .collect();
+            Ok::<_, AppError>((page, resellers, users, errors))
         })
         .await?;
-    respond(&req, query, resellers, page, errors, true, "/activity-log").await
+    respond(
+        &req,
+        LogView {
+            query,
+            resellers,
+            users,
+            page,
+            errors,
+            provider_view: true,
+            base: "/activity-log",
+        },
+    )
+    .await
 }
 
-async fn respond(
-    req: &HttpRequest,
+/// What a log page shows, before the page context is added.
+struct LogView {
     query: LogQuery,
     resellers: Vec<(i64, String)>,
+    users: Vec<(i64, String)>,
     page: Page<LogRow>,
     errors: FormErrors,
     provider_view: bool,
     base: &'static str,
-) -> AppResult<HttpResponse> {
+}
+
+async fn respond(req: &HttpRequest, view: LogView) -> AppResult<HttpResponse> {
     let page = LogPage {
         ctx: Ctx::build(req).await?,
-        query,
-        resellers,
-        page,
-        errors,
-        provider_view,
-        base,
+        query: view.query,
+        resellers: view.resellers,
+        users: view.users,
+        page: view.page,
+        errors: view.errors,
+        provider_view: view.provider_view,
+        base: view.base,
     };
     let has_errors = !page.errors.is_empty();
     Ok(crate::routes::form_page(req, page, has_errors))
@@ -194,12 +293,15 @@ async fn plain_log(
         .await?;
     respond(
         req,
-        LogQuery::default(),
-        Vec::new(),
-        page,
-        FormErrors::new(),
-        false,
-        base,
+        LogView {
+            query: LogQuery::default(),
+            resellers: Vec::new(),
+            users: Vec::new(),
+            page,
+            errors: FormErrors::new(),
+            provider_view: false,
+            base,
+        },
     )
     .await
 }
@@ -217,7 +319,7 @@ pub async fn export(
         .read(move |conn| {
             let mut errors = FormErrors::new();
             let filter = provider_filter(conn, provider, &query, &mut errors)?;
-            match errors.get("from").or(errors.get("to")) {
+            match errors.entries().next().map(|(_, key)| key) {
                 None => Ok(filter),
                 Some(key) => Err(AppError::Unprocessable(key)),
             }
@@ -259,8 +361,16 @@ pub async fn export(
                         r.customer.clone().unwrap_or_default(),
                         r.reseller.clone().unwrap_or_default(),
                         tr.t(&r.action_key()).to_owned(),
-                        r.entry.old_value.clone().unwrap_or_default(),
-                        r.entry.new_value.clone().unwrap_or_default(),
+                        r.entry
+                            .old_value
+                            .as_deref()
+                            .map(|v| shown_value(tr, v))
+                            .unwrap_or_default(),
+                        r.entry
+                            .new_value
+                            .as_deref()
+                            .map(|v| shown_value(tr, v))
+                            .unwrap_or_default(),
                     ]
                 })
                 .collect();

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::auth::{ProviderStaff, Signed};
 use crate::db::DbConnection;
-use crate::db::models::customer::{CustomerSearch, CustomerRow, ProviderCustomer, ResellerFilter};
+use crate::db::models::customer::{CustomerRow, CustomerSearch, ProviderCustomer, ResellerFilter};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::stats::ProviderStats;
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
@@ -100,9 +100,13 @@ impl CustomersPage {
             (Some(m), None) if m > MATCH_CAP => {
                 ctx.t1("customers.matching_many", "matches", ctx.number(MATCH_CAP))
             }
-            (Some(m), Some(total)) => {
-                ctx.t2("customers.matching_of", "matches", ctx.number(m), "total", total)
-            }
+            (Some(m), Some(total)) => ctx.t2(
+                "customers.matching_of",
+                "matches",
+                ctx.number(m),
+                "total",
+                total,
+            ),
             (Some(m), None) => ctx.t1("customers.matching", "matches", ctx.number(m)),
             (None, Some(total)) => ctx.t1("customers.total", "count", total),
             (None, None) => return None,
