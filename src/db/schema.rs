@@ -88,6 +88,8 @@ diesel::table! {
         accepted_partner_id -> Nullable<BigInt>,
         accepted_customer_id -> Nullable<BigInt>,
         delegation_accepted -> Nullable<Bool>,
+        waiting_reseller_id -> Nullable<BigInt>,
+        waiting_token_sealed -> Nullable<Text>,
     }
 }
 

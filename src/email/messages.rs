@@ -166,12 +166,15 @@ pub struct EnrollmentVerified {
     pub name: String,
     pub company: String,
     pub sign_in_url: String,
+    /// Partnership requests that waited for the verification: (provider, link).
+    pub waiting: Vec<(String, String)>,
 }
 
+// Sensitive: it may carry personal partnership links.
 email!(
     EnrollmentVerified,
     "enrollment_verified",
-    sensitive = false,
+    sensitive = true,
     "email/enrollment_verified/subject.txt",
     "email/enrollment_verified/body.txt",
     "email/enrollment_verified/body.html"

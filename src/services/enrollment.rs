@@ -13,6 +13,7 @@ use crate::email::messages::{EnrollmentReceived, EnrollmentRejected, EnrollmentV
 use crate::email::{self};
 use crate::error::AppError;
 use crate::i18n::{Locale, Tr};
+use crate::services::waiting_request;
 
 /// A self-service enrollment, every field checked.
 pub struct Enrollment {
@@ -23,6 +24,15 @@ pub struct Enrollment {
     pub email: Email,
     pub password: String,
     pub locale: Locale,
+    /// The partnership link the reseller enrolled from, kept for it until it is verified.
+    pub waiting_link: Option<WaitingLink>,
+}
+
+/// A partnership link to keep for the new reseller, and the server's key to seal it.
+#[derive(Clone)]
+pub struct WaitingLink {
+    pub token: String,
+    pub key: actix_web::cookie::Key,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +134,9 @@ pub fn enroll_in(
             must_change_password: false,
         },
     )?;
+    if let Some(link) = &cmd.waiting_link {
+        waiting_request::keep_in(conn, &link.key, &link.token, reseller_id)?;
+    }
     NewActivity::new("reseller.enrolled", "partner", Some(reseller_id))
         .by(user_id, Some(reseller_id))
         .reseller(Some(reseller_id))
@@ -159,14 +172,21 @@ pub enum Decision {
     Reject(String),
 }
 
+/// Where the review's emails point: `BASE_URL`, and the key the waiting links are sealed with.
+#[derive(Clone)]
+pub struct Links {
+    pub base_url: String,
+    pub key: actix_web::cookie::Key,
+}
+
 pub async fn review(
     db: &Db,
     operator: i64,
     id: i64,
     decision: Decision,
-    sign_in_url: String,
+    links: Links,
 ) -> Result<(), EnrollmentError> {
-    db.write(move |conn| review_in(conn, operator, id, &decision, &sign_in_url))
+    db.write(move |conn| review_in(conn, operator, id, &decision, &links))
         .await
 }
 
@@ -176,8 +196,9 @@ pub fn review_in(
     operator: i64,
     id: i64,
     decision: &Decision,
-    sign_in_url: &str,
+    links: &Links,
 ) -> Result<(), EnrollmentError> {
+    let sign_in_url = format!("{}/sign-in", links.base_url);
     let reseller = Partner::find_reseller(conn, id).map_err(|e| match DbError::from(e) {
         DbError::NotFound => EnrollmentError::NotFound,
         other => EnrollmentError::Db(other),
@@ -198,6 +219,13 @@ pub fn review_in(
         .reseller(Some(id))
         .change(Some("pending".into()), Some(status.as_str().into()))
         .record(conn)?;
+    // The partnership requests that waited for the verification, offered again in its email.
+    let waiting = match decision {
+        Decision::Verify => {
+            waiting_request::for_reseller_in(conn, &links.key, &links.base_url, id)?
+        }
+        Decision::Reject(_) => Vec::new(),
+    };
     for to in User::of_partner(conn, id)? {
         let tr = Tr(to.locale.unwrap_or_default());
         match decision {
@@ -208,7 +236,11 @@ pub fn review_in(
                     tr,
                     name: to.display_name.clone(),
                     company: reseller.name.clone(),
-                    sign_in_url: sign_in_url.to_owned(),
+                    sign_in_url: sign_in_url.clone(),
+                    waiting: waiting
+                        .iter()
+                        .map(|w| (w.provider.clone(), w.link.clone()))
+                        .collect(),
                 },
             )?,
             Decision::Reject(reason) => email::queue(

@@ -21,6 +21,7 @@ pub mod partnership_answer;
 pub mod profile_change;
 pub mod remove_partnership;
 pub mod subscription_change;
+pub mod waiting_request;
 
 use crate::db::DbError;
 use crate::error::AppError;

@@ -329,3 +329,109 @@ async fn a_failed_form_lists_each_bad_field_with_a_link_to_it_and_ties_hints_to_
         "the label marks it"
     );
 }
+
+/// A reseller that enrolls from a partnership link lands on "the request waits for you", finds it on
+/// its home, gets it again in the "verified" email, and accepts it once verified.
+#[tokio::test]
+async fn a_reseller_enrolling_from_a_link_finds_the_request_waiting_and_accepts_it_once_verified() {
+    let app = spawn_app().await;
+    app.create_named_provider("Contoso Distribution", "alice@contoso.example");
+    app.signed_in("alice@contoso.example").await;
+    let (_, link) = app.request_partnership().await;
+    let path = app.path_of(&link);
+
+    let reseller = new_client();
+    let mut form = fields(&[]);
+    form.push(("next", &path));
+    let res = app.post_form_with(&reseller, "/enroll", &form).await;
+    assert_redirect(&res, &path);
+    let res = app.get_with(&reseller, &path).await;
+    assert_eq!(res.status(), StatusCode::OK, "not a refusal");
+    let html = res.text().await.unwrap();
+    let waiting = texts(&html, "#awaiting-verification");
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].contains("Contoso Distribution"), "{waiting:?}");
+    // Not yet answerable.
+    let res = app
+        .post_form_with(
+            &reseller,
+            &path,
+            &[("decision", "accept"), ("authorize", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // On its home: the request, with its link.
+    let home = app.html_with(&reseller, "/indirect-providers").await;
+    assert_eq!(
+        attrs(&home, "#waiting-requests a", "href"),
+        vec![link.clone()]
+    );
+    // Stored sealed, never in clear.
+    let clear: i64 = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::relationship_requests;
+        let token = path.rsplit('/').next().unwrap().to_owned();
+        relationship_requests::table
+            .filter(relationship_requests::waiting_token_sealed.like(format!("%{token}%")))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(clear, 0);
+
+    // Verified: the email offers the request again; the link now asks for consent, and accepting works.
+    let reseller_id = app.with_conn(|conn| {
+        User::find_by_email(conn, &Email::parse("mei@wwi.example").unwrap())
+            .unwrap()
+            .unwrap()
+            .partner_id
+            .unwrap()
+    });
+    app.create_operator("olivia@platform.example");
+    let operator = new_client();
+    app.sign_in_with(&operator, "olivia@platform.example", PASSWORD)
+        .await;
+    let res = app
+        .post_form_with(
+            &operator,
+            &format!("/operations/enrollments/{reseller_id}/verify"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let email = app.mail.wait_for("mei@wwi.example").await;
+    let email = if email.subject.contains("verified") {
+        email
+    } else {
+        let mut found = None;
+        eventually("the verified email", || {
+            found = app
+                .mail
+                .received_by("mei@wwi.example")
+                .into_iter()
+                .find(|m| m.subject.contains("verified"));
+            found.is_some()
+        })
+        .await;
+        found.unwrap()
+    };
+    assert!(email.text.contains(&link), "{}", email.text);
+    assert!(email.text.contains("Contoso Distribution"));
+    let html = app.html_with(&reseller, &path).await;
+    assert!(
+        html.contains("name=\"decision\" value=\"accept\""),
+        "consent now"
+    );
+    let res = app
+        .post_form_with(
+            &reseller,
+            &path,
+            &[("decision", "accept"), ("authorize", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Answered: it no longer waits.
+    let home = app.html_with(&reseller, "/indirect-providers").await;
+    assert!(texts(&home, "#waiting-requests").is_empty());
+}

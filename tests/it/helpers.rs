@@ -507,6 +507,7 @@ impl TestApp {
             email: Email::parse(email).unwrap(),
             password: String::new(),
             locale: Locale::En,
+            waiting_link: None,
         };
         self.quietly(|conn| {
             {
@@ -527,7 +528,11 @@ impl TestApp {
                 };
                 if let Some(decision) = decision {
                     let operator = self.fixture_operator(conn);
-                    review_in(conn, operator, id, &decision, "http://localhost/sign-in")?;
+                    let links = partner_dashboard::services::enrollment::Links {
+                        base_url: "http://localhost".to_owned(),
+                        key: actix_web::cookie::Key::generate(),
+                    };
+                    review_in(conn, operator, id, &decision, &links)?;
                 }
                 Ok::<_, partner_dashboard::services::enrollment::EnrollmentError>(TestOrg {
                     id,

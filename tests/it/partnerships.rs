@@ -285,14 +285,14 @@ async fn only_a_verified_reseller_can_accept_and_everyone_else_is_told_why() {
 
     let (_, pending) =
         reseller_client(&app, "ken@litware.example", EnrollmentStatus::Pending).await;
+    // A reseller still waiting for its verification is told that the request waits for it (and
+    // finds it on its home), but cannot answer yet.
     let res = app.get_with(&pending, &path).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("has not been verified yet")
-    );
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "#awaiting-verification").len(), 1);
+    let home = app.html_with(&pending, "/indirect-providers").await;
+    assert_eq!(texts(&home, "#waiting-requests li").len(), 1);
     let res = app
         .post_form_with(
             &pending,
@@ -301,6 +301,12 @@ async fn only_a_verified_reseller_can_accept_and_everyone_else_is_told_why() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("has not been verified yet")
+    );
 
     let (_, rejected) =
         reseller_client(&app, "rex@rejected.example", EnrollmentStatus::Rejected).await;

@@ -100,6 +100,12 @@ fn expected(route: &RouteInfo, who: Who) -> Answer {
                 Who::SignedOut => SignIn,
                 Who::TemporaryPassword => PasswordFirst,
                 _ if answers => Admitted,
+                // A reseller waiting for its verification sees that the request waits for it.
+                Who::PendingReseller
+                    if route.admits == Admits::ResellerLink && route.method == "GET" =>
+                {
+                    Admitted
+                }
                 _ => Forbidden,
             }
         }

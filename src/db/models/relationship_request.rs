@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{relationship_requests, users};
+use crate::db::schema::{partners, relationship_requests, users};
 use crate::db::{DbConnection, new_id, now};
 use crate::domain::token::hash_token;
 use crate::domain::{ProviderId, RequestKind, RequestStatus, ResellerId};
@@ -166,6 +166,44 @@ impl RelationshipRequest {
     }
 
     /// The request a link's token belongs to, whatever its state.
+    /// Keeps a pending request for a reseller whose enrollment is not verified yet, with its link sealed.
+    pub fn set_waiting(
+        conn: &mut DbConnection,
+        id: i64,
+        reseller_id: i64,
+        sealed_link: &str,
+    ) -> QueryResult<()> {
+        diesel::update(relationship_requests::table.find(id))
+            .set((
+                relationship_requests::waiting_reseller_id.eq(Some(reseller_id)),
+                relationship_requests::waiting_token_sealed.eq(Some(sealed_link)),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// The requests waiting for a reseller that can still be answered, with their sealed link and the
+    /// provider's name, newest first.
+    pub fn waiting_for(
+        conn: &mut DbConnection,
+        reseller_id: i64,
+    ) -> QueryResult<Vec<(RelationshipRequest, String, String)>> {
+        relationship_requests::table
+            .inner_join(partners::table.on(partners::id.eq(relationship_requests::provider_id)))
+            .filter(relationship_requests::waiting_reseller_id.eq(reseller_id))
+            .filter(relationship_requests::status.eq(RequestStatus::Pending))
+            .filter(relationship_requests::expires_at.gt(now()))
+            .filter(relationship_requests::waiting_token_sealed.is_not_null())
+            .order(relationship_requests::id.desc())
+            .limit(20)
+            .select((
+                RelationshipRequest::as_select(),
+                relationship_requests::waiting_token_sealed.assume_not_null(),
+                partners::name,
+            ))
+            .load(conn)
+    }
+
     pub fn find_by_token(
         conn: &mut DbConnection,
         kind: RequestKind,

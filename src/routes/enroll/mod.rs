@@ -124,6 +124,7 @@ impl EnrollForm {
                 email,
                 password: self.password.clone(),
                 locale,
+                waiting_link: None,
             }),
             _ => Err(errors),
         }
@@ -138,7 +139,7 @@ pub async fn submit(
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
     let locale = request_locale(&req).await?;
-    let enrollment = match form.parse(locale) {
+    let mut enrollment = match form.parse(locale) {
         Ok(enrollment) => enrollment,
         Err(errors) => return rerender(&req, &state, form, errors).await,
     };
@@ -150,6 +151,17 @@ pub async fn submit(
     {
         return Err(AppError::TooManyRequests(wait));
     }
+    // Enrolled from a partnership link: the request waits for the verification, on the new reseller's
+    // home and in the "verified" email.
+    let next = state.safe_next(form.next.as_deref());
+    enrollment.waiting_link = next
+        .as_deref()
+        .and_then(|n| n.strip_prefix("/partnerships/accept/"))
+        .filter(|token| !token.is_empty() && !token.contains(['/', '?', '#']))
+        .map(|token| enrollment::WaitingLink {
+            token: token.to_owned(),
+            key: state.config.session_key.clone(),
+        });
     let user_id = match enrollment::enroll(&state.db, enrollment).await {
         Ok(id) => id,
         Err(EnrollmentError::Invalid(errors)) => return rerender(&req, &state, form, errors).await,
@@ -160,9 +172,6 @@ pub async fn submit(
     CurrentUser::forget(&req);
     session.flash(FlashKind::Success, "enroll.received")?;
     Ok(see_other(
-        state
-            .safe_next(form.next.as_deref())
-            .as_deref()
-            .unwrap_or(home_page(Role::Reseller)),
+        next.as_deref().unwrap_or(home_page(Role::Reseller)),
     ))
 }

@@ -6,10 +6,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::auth::{ResellerStaff, Signed};
+use crate::db::DbError;
 use crate::db::models::partnership::{Partnership, ProviderOfReseller};
 use crate::db::models::relationship_request::{OpenRequest, RelationshipRequest};
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
+use crate::services::waiting_request::{self, Waiting};
 use crate::state::AppState;
 use crate::view::Ctx;
 
@@ -20,6 +22,8 @@ pub struct ProvidersPage {
     pub verified: bool,
     pub providers: Page<(i64, ProviderOfReseller)>,
     pub open_requests: Vec<OpenRequest>,
+    /// Requests the reseller opened before its enrollment was verified (it enrolled from their link).
+    pub waiting: Vec<Waiting>,
 }
 
 pub async fn list(
@@ -30,12 +34,14 @@ pub async fn list(
 ) -> AppResult<ProvidersPage> {
     let reseller = user.reseller_id();
     let seek = query.seek::<i64>();
-    let (providers, open_requests) = state
+    let (key, base_url) = (state.config.session_key.clone(), state.base_url.clone());
+    let (providers, open_requests, waiting) = state
         .db
-        .query(move |conn| {
-            Ok((
+        .read(move |conn| {
+            Ok::<_, DbError>((
                 Partnership::providers_of(conn, reseller, &seek, PER_PAGE)?,
                 RelationshipRequest::open_for_reseller(conn, reseller, 20)?,
+                waiting_request::for_reseller_in(conn, &key, &base_url, reseller.get())?,
             ))
         })
         .await?;
@@ -44,5 +50,6 @@ pub async fn list(
         ctx,
         providers,
         open_requests,
+        waiting,
     })
 }

@@ -121,7 +121,11 @@ pub async fn reject(
 }
 
 async fn decide(state: &AppState, operator: i64, id: i64, decision: Decision) -> AppResult<()> {
-    enrollment::review(&state.db, operator, id, decision, state.url("/sign-in")).await?;
+    let links = enrollment::Links {
+        base_url: state.base_url.clone(),
+        key: state.config.session_key.clone(),
+    };
+    enrollment::review(&state.db, operator, id, decision, links).await?;
     state.wake_outbox();
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::domain::{EnrollmentStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
 use crate::services::partnership_answer::{self, Answer, Answered};
+use crate::services::waiting_request;
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
@@ -25,6 +26,8 @@ pub enum Mode {
     Consent,
     /// Already partnered with this provider: nothing to do.
     AlreadyPartnered,
+    /// The reseller's enrollment waits for an operator: the request waits for it.
+    AwaitingVerification,
 }
 
 #[derive(Template, WebTemplate)]
@@ -57,6 +60,10 @@ fn here(token: &str) -> String {
     format!("/partnerships/accept/{token}")
 }
 
+fn path_token(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
 async fn page(
     req: &HttpRequest,
     state: &AppState,
@@ -75,10 +82,32 @@ async fn page(
     let reseller = who.as_ref().and_then(|r| r.as_ref().ok().copied());
     let path = here(&token);
     let asked = partnership_answer::asked(&state.db, token, reseller).await?;
-    if let Some(Err(err)) = who {
+    // A reseller just enrolled (or still waiting) sees that the request waits for its verification,
+    // not a refusal; answering still needs the verification.
+    let awaiting = ctx.user.as_ref().is_some_and(|user| {
+        user.role == Role::Reseller
+            && user
+                .partner
+                .as_ref()
+                .is_some_and(|p| p.enrollment_status == EnrollmentStatus::Pending)
+    });
+    if let Some(Err(err)) = who
+        && !awaiting
+    {
         return Err(err);
     }
+    if awaiting && let Some(partner) = ctx.user.as_ref().and_then(|u| u.partner.as_ref()) {
+        // Kept for it (once is enough; opening the link again keeps it again).
+        waiting_request::keep(
+            &state.db,
+            &state.config.session_key,
+            &path_token(&path),
+            partner.id,
+        )
+        .await?;
+    }
     let mode = match asked.already_partnered {
+        _ if awaiting => Mode::AwaitingVerification,
         None => Mode::SignInFirst,
         Some(true) => Mode::AlreadyPartnered,
         Some(false) => Mode::Consent,

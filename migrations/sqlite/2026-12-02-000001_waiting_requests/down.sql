@@ -1,0 +1,3 @@
+DROP INDEX relationship_requests_waiting_idx;
+ALTER TABLE relationship_requests DROP COLUMN waiting_token_sealed;
+ALTER TABLE relationship_requests DROP COLUMN waiting_reseller_id;
