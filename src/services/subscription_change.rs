@@ -8,7 +8,7 @@ use crate::db::models::activity::NewActivity;
 use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
-use crate::db::models::subscription::{Scope, Subscription};
+use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
@@ -47,11 +47,12 @@ impl Actor {
 }
 
 /// A change, parsed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Change {
     /// The new number of licenses (checked against the offer's limits here).
     Quantity(i64),
-    Status(SubscriptionStatus),
+    /// The new status, with the reason given for a suspension (logged).
+    Status(SubscriptionStatus, Option<String>),
     /// A reseller id, or none.
     ResellerOfRecord(Option<i64>),
     /// The provider's id or a partnered reseller's.
@@ -80,23 +81,25 @@ pub async fn apply(
         .await
 }
 
-fn apply_in(
+/// The subscription as the actor reaches it, and the change, checked for who may make it: every
+/// change and its preview start here.
+fn reach(
     conn: &mut DbConnection,
     scope: &Scope,
     id: i64,
     actor: &Actor,
     change: Parsed,
-) -> Result<&'static str, ChangeError> {
-    Subscription::lock(conn, id)?;
+) -> Result<(SubscriptionDetail, ProviderId, Change), ChangeError> {
     let detail = Subscription::find_in(conn, scope, id).map_err(ChangeError::lookup)?;
-    let sub = &detail.subscription;
     // The subscription's own provider: found through the actor's scope, so the relationship holds.
     #[expect(
         clippy::disallowed_methods,
         reason = "the provider of a subscription the actor's scope reached"
     )]
-    let provider = ProviderId::established(sub.provider_id);
-    if actor.reseller && !Subscription::administered_by(conn, sub, actor.partner_id)? {
+    let provider = ProviderId::established(detail.subscription.provider_id);
+    if actor.reseller
+        && !Subscription::administered_by(conn, &detail.subscription, actor.partner_id)?
+    {
         return Err(ChangeError::NotFound);
     }
     if actor.reseller
@@ -108,6 +111,92 @@ fn apply_in(
         return Err(ChangeError::NotFound);
     }
     let change = change.map_err(|(field, key)| refused(field, key))?;
+    Ok((detail, provider, change))
+}
+
+/// A new number of licenses within the offer's limits, for an active subscription.
+fn checked_quantity(detail: &SubscriptionDetail, n: i64) -> Result<i32, ChangeError> {
+    let quantity = check_limits(n, detail.offer.min_licenses, detail.offer.max_licenses)
+        .map_err(|key| refused("quantity", key))?;
+    if detail.subscription.status != SubscriptionStatus::Active {
+        return Err(refused("quantity", "subscriptions.suspended_no_change"));
+    }
+    Ok(quantity)
+}
+
+/// What Confirm will do, shown before it is done: the change and its price per billing period.
+#[derive(Clone, Debug)]
+pub enum Preview {
+    /// Nothing would change.
+    Unchanged,
+    Quantity {
+        detail: SubscriptionDetail,
+        from: i32,
+        to: i32,
+        /// (to − from) × unit price, per billing period; negative for fewer licenses.
+        change_minor: i64,
+        /// to × unit price, per billing period.
+        new_total_minor: i64,
+    },
+    Suspend {
+        detail: SubscriptionDetail,
+        reason: String,
+    },
+    /// A change that needs no confirmation (reactivating, the reseller of record, the support contact).
+    NoConfirmation,
+}
+
+/// Checks a change as `apply` would, and says what it would do; writes nothing.
+pub async fn preview(
+    db: &Db,
+    scope: Scope,
+    id: i64,
+    actor: Actor,
+    change: Parsed,
+) -> Result<Preview, ChangeError> {
+    db.read(move |conn| {
+        let (detail, _, change) = reach(conn, &scope, id, &actor, change)?;
+        Ok(match change {
+            Change::Quantity(n) => {
+                let to = checked_quantity(&detail, n)?;
+                let from = detail.subscription.quantity;
+                if to == from {
+                    return Ok(Preview::Unchanged);
+                }
+                let unit = detail.offer.unit_price_minor;
+                Preview::Quantity {
+                    change_minor: (i64::from(to) - i64::from(from)) * unit,
+                    new_total_minor: i64::from(to) * unit,
+                    from,
+                    to,
+                    detail,
+                }
+            }
+            Change::Status(SubscriptionStatus::Suspended, reason) => {
+                if detail.subscription.status == SubscriptionStatus::Suspended {
+                    return Ok(Preview::Unchanged);
+                }
+                Preview::Suspend {
+                    detail,
+                    reason: reason.unwrap_or_default(),
+                }
+            }
+            _ => Preview::NoConfirmation,
+        })
+    })
+    .await
+}
+
+fn apply_in(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: i64,
+    actor: &Actor,
+    change: Parsed,
+) -> Result<&'static str, ChangeError> {
+    Subscription::lock(conn, id)?;
+    let (detail, provider, change) = reach(conn, scope, id, actor, change)?;
+    let sub = &detail.subscription;
     let log = |action: &'static str| {
         NewActivity::new(action, "subscription", Some(sub.id))
             .by(actor.user_id, Some(actor.partner_id))
@@ -121,11 +210,7 @@ fn apply_in(
     };
     match change {
         Change::Quantity(n) => {
-            let quantity = check_limits(n, detail.offer.min_licenses, detail.offer.max_licenses)
-                .map_err(|key| refused("quantity", key))?;
-            if sub.status != SubscriptionStatus::Active {
-                return Err(refused("quantity", "subscriptions.suspended_no_change"));
-            }
+            let quantity = checked_quantity(&detail, n)?;
             if quantity == sub.quantity {
                 return Ok("subscriptions.unchanged");
             }
@@ -157,16 +242,18 @@ fn apply_in(
                 .record(conn)?;
             Ok("subscriptions.quantity_changed")
         }
-        Change::Status(status) => {
+        Change::Status(status, reason) => {
             if status == sub.status {
                 return Ok("subscriptions.unchanged");
             }
             Subscription::set_status(conn, sub.id, status)?;
+            // The reason given for a suspension goes into the log with the new state.
+            let new = match reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                Some(reason) => format!("{}, {reason}", status.as_str()),
+                None => status.as_str().to_owned(),
+            };
             log("subscription.status_changed")
-                .change(
-                    Some(sub.status.as_str().to_owned()),
-                    Some(status.as_str().to_owned()),
-                )
+                .change(Some(sub.status.as_str().to_owned()), Some(new))
                 .record(conn)?;
             Ok(match status {
                 SubscriptionStatus::Active => "subscriptions.reactivated",

@@ -32,7 +32,7 @@ async fn world(app: &TestApp) -> World {
         .post_form_with(
             &bob,
             &format!("/subscriptions/{subscription}/quantity"),
-            &[("quantity", "12")],
+            &[("quantity", "12"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -40,7 +40,11 @@ async fn world(app: &TestApp) -> World {
     let res = app
         .post_form(
             &format!("/subscriptions/{subscription}/status"),
-            &[("status", "suspended")],
+            &[
+                ("status", "suspended"),
+                ("reason", "Unpaid invoice"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -70,7 +74,7 @@ async fn each_entry_names_the_subscription_and_states_read_in_the_readers_langua
     assert!(html.contains(&format!("href=\"/subscriptions/{}\"", w.subscription)));
     assert_eq!(
         texts(&html, "#activity td.change"),
-        vec!["active → suspended"]
+        vec!["active → suspended, Unpaid invoice"]
     );
     // In Traditional Chinese, the states are Chinese words, not the stored ones.
     let res = app
@@ -80,7 +84,10 @@ async fn each_entry_names_the_subscription_and_states_read_in_the_readers_langua
     let html = app
         .html("/activity-log?action=subscription.status_changed")
         .await;
-    assert_eq!(texts(&html, "#activity td.change"), vec!["使用中 → 已暫停"]);
+    assert_eq!(
+        texts(&html, "#activity td.change"),
+        vec!["使用中 → 已暫停、Unpaid invoice"]
+    );
     // Numbers and names stay as they were.
     let html = app
         .html("/activity-log?action=subscription.quantity_changed")

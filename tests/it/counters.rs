@@ -137,7 +137,7 @@ async fn every_counter_equals_what_the_rows_say_after_a_mixed_scenario() {
         let res = app
             .post_form(
                 &format!("/subscriptions/{sub}/quantity"),
-                &[("quantity", quantity)],
+                &[("quantity", quantity), ("confirm", "yes")],
             )
             .await;
         assert_redirect(&res, &format!("/subscriptions/{sub}"));
@@ -154,7 +154,11 @@ async fn every_counter_equals_what_the_rows_say_after_a_mixed_scenario() {
     }
     app.post_form(
         &format!("/subscriptions/{}/status", subs[1]),
-        &[("status", "suspended")],
+        &[
+            ("status", "suspended"),
+            ("reason", "Unpaid invoice"),
+            ("confirm", "yes"),
+        ],
     )
     .await;
     // The customers' resellers changed and removed.
@@ -179,7 +183,11 @@ async fn every_counter_equals_what_the_rows_say_after_a_mixed_scenario() {
     let res = app
         .post_form(
             &format!("/customers/{}/subscriptions/new", admin.id),
-            &[("offer", &basic.to_string()), ("quantity", "2")],
+            &[
+                ("offer", &basic.to_string()),
+                ("quantity", "2"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_redirect(&res, &format!("/customers/{}", admin.id));

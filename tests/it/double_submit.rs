@@ -195,10 +195,18 @@ async fn a_license_change_sent_twice_or_twice_at_once_places_one_order() {
     let id = add_subscription(&app, &w, "10").await;
     let path = format!("/subscriptions/{id}/quantity");
 
-    let (a, b) = twice_at_once(&app, &app.client, &path, &[("quantity", "14")]).await;
+    let (a, b) = twice_at_once(
+        &app,
+        &app.client,
+        &path,
+        &[("quantity", "14"), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(a.status(), StatusCode::SEE_OTHER);
     assert_eq!(b.status(), StatusCode::SEE_OTHER);
-    let res = app.post_form(&path, &[("quantity", "14")]).await;
+    let res = app
+        .post_form(&path, &[("quantity", "14"), ("confirm", "yes")])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(orders_of(&app, w.customer, "change_quantity"), 1);
     assert_eq!(entries(&app, "subscription.quantity_changed"), 1);
@@ -209,7 +217,13 @@ async fn a_license_change_sent_twice_or_twice_at_once_places_one_order() {
     app.sign_in_with(&wei, "wei@northwind.example", PASSWORD)
         .await;
     let reseller_path = format!("/reseller/subscriptions/{id}/quantity");
-    let (a, b) = twice_at_once(&app, &wei, &reseller_path, &[("quantity", "20")]).await;
+    let (a, b) = twice_at_once(
+        &app,
+        &wei,
+        &reseller_path,
+        &[("quantity", "20"), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(a.status(), StatusCode::SEE_OTHER);
     assert_eq!(b.status(), StatusCode::SEE_OTHER);
     assert_eq!(orders_of(&app, w.customer, "change_quantity"), 2);
@@ -217,7 +231,17 @@ async fn a_license_change_sent_twice_or_twice_at_once_places_one_order() {
 
     // Suspending twice at once is one change.
     let status_path = format!("/subscriptions/{id}/status");
-    let (a, b) = twice_at_once(&app, &app.client, &status_path, &[("status", "suspended")]).await;
+    let (a, b) = twice_at_once(
+        &app,
+        &app.client,
+        &status_path,
+        &[
+            ("status", "suspended"),
+            ("reason", "Unpaid invoice"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
     assert_eq!(a.status(), StatusCode::SEE_OTHER);
     assert_eq!(b.status(), StatusCode::SEE_OTHER);
     assert_eq!(entries(&app, "subscription.status_changed"), 1);

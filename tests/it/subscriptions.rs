@@ -222,7 +222,7 @@ async fn every_route_answers_each_role_as_it_should_and_no_one_crosses_a_tenant(
     // Every write, tried first by each role that must not succeed: nothing changes.
     let before = snapshot(&app, sa);
     let entries = log_count(&app);
-    let quantity = [("quantity", "12")];
+    let quantity = [("quantity", "12"), ("confirm", "yes")];
     let ra2 = w.ra2.to_string();
     // In an order where each allowed change still applies after the ones before it.
     type Post<'a> = (String, Vec<(&'a str, &'a str)>, [u16; 7]);
@@ -239,7 +239,7 @@ async fn every_route_answers_each_role_as_it_should_and_no_one_crosses_a_tenant(
         ),
         (
             format!("/subscriptions/{sa}/quantity"),
-            vec![("quantity", "14")],
+            vec![("quantity", "14"), ("confirm", "yes")],
             [303, 404, 404, 404, 404, 404, 303],
         ),
         (
@@ -254,7 +254,11 @@ async fn every_route_answers_each_role_as_it_should_and_no_one_crosses_a_tenant(
         ),
         (
             format!("/subscriptions/{sa}/status"),
-            vec![("status", "suspended")],
+            vec![
+                ("status", "suspended"),
+                ("reason", "Unpaid invoice"),
+                ("confirm", "yes"),
+            ],
             [303, 404, 404, 404, 404, 404, 303],
         ),
     ];
@@ -444,27 +448,27 @@ async fn bad_new_subscriptions_come_back_with_a_message_and_the_values_kept() {
         .to_string();
     let cases: Vec<FieldCase> = vec![
         (
-            vec![("offer", ""), ("quantity", "5")],
+            vec![("offer", ""), ("quantity", "5"), ("confirm", "yes")],
             "offer",
             "This field is required.",
         ),
         (
-            vec![("offer", &retired), ("quantity", "5")],
+            vec![("offer", &retired), ("quantity", "5"), ("confirm", "yes")],
             "offer",
             "One of the offers can no longer be ordered. Check the list and try again.",
         ),
         (
-            vec![("offer", &offer), ("quantity", "4")],
+            vec![("offer", &offer), ("quantity", "4"), ("confirm", "yes")],
             "quantity",
             "Below the minimum number of licenses for this offer.",
         ),
         (
-            vec![("offer", &offer), ("quantity", "301")],
+            vec![("offer", &offer), ("quantity", "301"), ("confirm", "yes")],
             "quantity",
             "Above the maximum number of licenses for this offer.",
         ),
         (
-            vec![("offer", &offer), ("quantity", "lots")],
+            vec![("offer", &offer), ("quantity", "lots"), ("confirm", "yes")],
             "quantity",
             "Enter a whole number.",
         ),
@@ -516,7 +520,11 @@ async fn changing_quantity_is_an_order_within_limits_and_never_while_suspended()
         ("x", "Enter a whole number."),
     ] {
         let res = app
-            .post_form_with(alice, &format!("{base}/quantity"), &[("quantity", typed)])
+            .post_form_with(
+                alice,
+                &format!("{base}/quantity"),
+                &[("quantity", typed), ("confirm", "yes")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = res.text().await.unwrap();
@@ -527,7 +535,11 @@ async fn changing_quantity_is_an_order_within_limits_and_never_while_suspended()
 
     let entries = log_count(&app);
     let res = app
-        .post_form_with(alice, &format!("{base}/quantity"), &[("quantity", "15")])
+        .post_form_with(
+            alice,
+            &format!("{base}/quantity"),
+            &[("quantity", "15"), ("confirm", "yes")],
+        )
         .await;
     assert_redirect(&res, &base);
     assert_eq!(snapshot(&app, w.sub_a).0, 15);
@@ -555,7 +567,15 @@ async fn changing_quantity_is_an_order_within_limits_and_never_while_suspended()
     );
 
     let res = app
-        .post_form_with(alice, &format!("{base}/status"), &[("status", "suspended")])
+        .post_form_with(
+            alice,
+            &format!("{base}/status"),
+            &[
+                ("status", "suspended"),
+                ("reason", "Unpaid invoice"),
+                ("confirm", "yes"),
+            ],
+        )
         .await;
     assert_redirect(&res, &base);
     assert_eq!(
@@ -564,11 +584,15 @@ async fn changing_quantity_is_an_order_within_limits_and_never_while_suspended()
             "subscription.status_changed".into(),
             Some(w.a),
             Some("active".into()),
-            Some("suspended".into())
+            Some("suspended, Unpaid invoice".into())
         )
     );
     let res = app
-        .post_form_with(alice, &format!("{base}/quantity"), &[("quantity", "20")])
+        .post_form_with(
+            alice,
+            &format!("{base}/quantity"),
+            &[("quantity", "20"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
@@ -735,7 +759,7 @@ async fn a_reseller_administers_for_the_customer_until_its_delegation_is_removed
         .post_form_with(
             northwind,
             &format!("{path}/quantity"),
-            &[("quantity", "25")],
+            &[("quantity", "25"), ("confirm", "yes")],
         )
         .await;
     assert_redirect(&res, &path);
@@ -770,7 +794,11 @@ async fn a_reseller_administers_for_the_customer_until_its_delegation_is_removed
         .post_form_with(
             northwind,
             &format!("{path}/status"),
-            &[("status", "suspended")],
+            &[
+                ("status", "suspended"),
+                ("reason", "Unpaid invoice"),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_redirect(&res, &path);
@@ -823,7 +851,7 @@ async fn the_activity_log_filters_pages_and_exports() {
         app.post_form_with(
             alice,
             &format!("{base}/quantity"),
-            &[("quantity", &q.to_string())],
+            &[("quantity", &q.to_string()), ("confirm", "yes")],
         )
         .await;
     }
@@ -934,7 +962,7 @@ async fn a_removed_partnership_takes_every_power_the_reseller_had_through_the_pr
         .post_form_with(
             northwind,
             &format!("{path}/quantity"),
-            &[("quantity", "12")],
+            &[("quantity", "12"), ("confirm", "yes")],
         )
         .await;
     assert_redirect(&res, &path);
@@ -991,4 +1019,108 @@ async fn a_removed_partnership_takes_every_power_the_reseller_had_through_the_pr
     let html = res.text().await.unwrap();
     assert!(html.contains("Microsoft 365 Business Basic"));
     assert!(!html.contains("/quantity"), "no forms left");
+}
+
+/// One click no longer places an order: a change of licenses shows the change and its price per
+/// billing period before Confirm; Suspend asks for a reason and says what it does.
+#[tokio::test]
+async fn changing_licenses_and_suspending_are_confirmed_first_and_nothing_happens_before() {
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example").id;
+    let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 300);
+    let customer = app.seed_customer(provider, None, "Wingtip Toys", "wingtiptoys");
+    let sub = app.add_subscription(provider, customer, offer, 10, None);
+    app.signed_in("alice@contoso.example").await;
+    let base = format!("/subscriptions/{sub}");
+    let orders = |app: &TestApp| {
+        app.with_conn(|conn| orders::table.count().get_result::<i64>(conn).unwrap())
+    };
+    let before = orders(&app);
+
+    // The typo of 100 for 10: shown, with its price, and not done.
+    let res = app
+        .post_form(&format!("{base}/quantity"), &[("quantity", "100")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "#confirm-licenses"), vec!["10 → 100"]);
+    assert_eq!(texts(&html, "#confirm-price-change"), vec!["+USD 3,240.00"]);
+    assert_eq!(texts(&html, "#confirm-new-total"), vec!["USD 3,600.00"]);
+    assert!(html.contains("Price change per month"));
+    // Reconciles: the change is the difference of the totals before and after.
+    assert_eq!(3_600_00 - 10 * 36_00, 3_240_00);
+    assert_eq!(orders(&app), before, "nothing ordered before Confirm");
+    assert_eq!(snapshot(&app, sub).0, 10);
+    // Fewer licenses: a negative change.
+    let html = app
+        .post_form(&format!("{base}/quantity"), &[("quantity", "4")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(texts(&html, "#confirm-price-change"), vec!["-USD 216.00"]);
+    // A bad number is refused on the page itself, before any confirmation.
+    let res = app
+        .post_form(&format!("{base}/quantity"), &[("quantity", "301")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Confirm does it.
+    let res = app
+        .post_form(
+            &format!("{base}/quantity"),
+            &[("quantity", "100"), ("confirm", "yes")],
+        )
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(snapshot(&app, sub).0, 100);
+    assert_eq!(orders(&app), before + 1);
+
+    // Suspend: what it does to users and billing, and a reason.
+    let res = app
+        .post_form(&format!("{base}/status"), &[("status", "suspended")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let effects = texts(&html, "#suspend-effects li");
+    assert!(
+        effects.iter().any(|e| e.contains("lose access")),
+        "{effects:?}"
+    );
+    assert!(
+        effects.iter().any(|e| e.contains("Billing continues")),
+        "{effects:?}"
+    );
+    assert_eq!(snapshot(&app, sub).1, "active", "not before Confirm");
+    // Without a reason: the step again, with its message.
+    let res = app
+        .post_form(
+            &format!("{base}/status"),
+            &[("status", "suspended"), ("confirm", "yes"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-reason-error"),
+        vec!["This field is required."]
+    );
+    assert_eq!(snapshot(&app, sub).1, "active");
+    let res = app
+        .post_form(
+            &format!("{base}/status"),
+            &[
+                ("status", "suspended"),
+                ("confirm", "yes"),
+                ("reason", "Invoice 42 unpaid"),
+            ],
+        )
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(snapshot(&app, sub).1, "suspended");
+    // Reactivating needs no confirmation.
+    let res = app
+        .post_form(&format!("{base}/status"), &[("status", "active")])
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(snapshot(&app, sub).1, "active");
 }

@@ -97,21 +97,28 @@ impl LogPage {
     }
 }
 
-/// A logged value in `tr`'s language: states, yes/no and the like are words of the locale files
-/// (`activity.value.*`), each part of a "state, note" value on its own; anything else (names,
-/// numbers) as it was written.
+/// A logged value in `tr`'s language: states and the like are words of the locale files
+/// (`activity.value.*`). A "state, note" value has each of its two parts translated when it is such a
+/// word ("accepted, delegated administration"), kept as written otherwise (a suspension's reason,
+/// names, numbers).
 pub fn shown_value(tr: Tr, raw: &str) -> String {
-    raw.split(", ")
-        .map(|part| {
-            let key = format!("activity.value.{}", part.trim().replace(' ', "_"));
-            if crate::i18n::has_key(&key) {
-                tr.t(&key).to_owned()
-            } else {
-                part.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(tr.t("activity.value_separator"))
+    let word = |part: &str| {
+        let key = format!("activity.value.{}", part.trim().replace(' ', "_"));
+        if crate::i18n::has_key(&key) {
+            tr.t(&key).to_owned()
+        } else {
+            part.to_owned()
+        }
+    };
+    match raw.split_once(", ") {
+        Some((state, note)) => format!(
+            "{}{}{}",
+            word(state),
+            tr.t("activity.value_separator"),
+            word(note)
+        ),
+        None => word(raw),
+    }
 }
 
 /// Turns the query into a filter for this provider: bad dates are field errors; a reseller or customer

@@ -16,7 +16,9 @@ use crate::db::models::subscription::{
 use crate::domain::SubscriptionStatus;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
-use crate::routes::subscriptions::{QuantityForm, StatusForm, change_and_answer, render};
+use crate::routes::subscriptions::{
+    Confirmation, QuantityForm, Request, StatusForm, change_and_answer, render,
+};
 use crate::services::subscription_change::{Actor, Parsed};
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
@@ -132,6 +134,7 @@ pub async fn subscription(
 }
 
 /// A change made by a reseller administering the customer, on the customer's behalf.
+#[allow(clippy::too_many_arguments)]
 async fn reseller_change(
     req: &HttpRequest,
     state: &AppState,
@@ -140,22 +143,19 @@ async fn reseller_change(
     id: i64,
     change: Parsed,
     typed: Option<String>,
+    confirmation: Confirmation,
 ) -> AppResult<HttpResponse> {
     let reseller = user.reseller_id();
-    let actor = Actor::reseller(user.id, reseller, user.partner_name().unwrap_or_default());
-    let base = format!("/reseller/subscriptions/{id}");
-    change_and_answer(
-        req,
-        state,
-        session,
-        Scope::Reseller(reseller),
+    let request = Request {
+        scope: Scope::Reseller(reseller),
         id,
-        base,
-        actor,
+        base: format!("/reseller/subscriptions/{id}"),
+        actor: Actor::reseller(user.id, reseller, user.partner_name().unwrap_or_default()),
         change,
         typed,
-    )
-    .await
+        confirmation,
+    };
+    change_and_answer(req, state, session, request).await
 }
 
 pub async fn change_quantity(
@@ -175,6 +175,7 @@ pub async fn change_quantity(
         path.into_inner(),
         form.parse(),
         typed,
+        form.confirmation(),
     )
     .await
 }
@@ -195,6 +196,7 @@ pub async fn change_status(
         path.into_inner(),
         form.parse(),
         None,
+        form.confirmation(),
     )
     .await
 }

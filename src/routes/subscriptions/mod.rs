@@ -15,10 +15,10 @@ use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
-use crate::domain::{SubscriptionStatus, parse_count};
+use crate::domain::{Billing, SubscriptionStatus, parse_count};
 use crate::error::AppResult;
 use crate::routes::see_other;
-use crate::services::subscription_change::{self, Actor, Change, ChangeError, Parsed};
+use crate::services::subscription_change::{self, Actor, Change, ChangeError, Parsed, Preview};
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
@@ -122,12 +122,54 @@ pub async fn show(
 pub struct QuantityForm {
     #[serde(default)]
     pub quantity: String,
+    /// Sent by the confirmation step's Confirm; without it the change is shown first.
+    #[serde(default)]
+    pub confirm: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub struct StatusForm {
     #[serde(default)]
     pub status: String,
+    /// Why a subscription is suspended (asked for on the confirmation step, logged).
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+/// Whether a change was confirmed on its confirmation step, or that step is still to be shown (with
+/// a message when Confirm came without what it needs).
+pub enum Confirmation {
+    Ask,
+    Confirmed,
+    Incomplete(FormErrors),
+}
+
+impl QuantityForm {
+    pub fn confirmation(&self) -> Confirmation {
+        match self.confirm {
+            Some(_) => Confirmation::Confirmed,
+            None => Confirmation::Ask,
+        }
+    }
+}
+
+impl StatusForm {
+    /// A suspension needs its reason (at most 500 characters).
+    pub fn confirmation(&self) -> Confirmation {
+        if self.confirm.is_none() {
+            return Confirmation::Ask;
+        }
+        if self.status == SubscriptionStatus::Suspended.as_str() {
+            let mut errors = FormErrors::new();
+            errors.text("reason", &self.reason, 500);
+            if !errors.is_empty() {
+                return Confirmation::Incomplete(errors);
+            }
+        }
+        Confirmation::Confirmed
+    }
 }
 
 #[derive(Deserialize)]
@@ -146,8 +188,9 @@ impl QuantityForm {
 
 impl StatusForm {
     pub fn parse(&self) -> Parsed {
+        let reason = Some(self.reason.trim().to_owned()).filter(|r| !r.is_empty());
         SubscriptionStatus::parse(&self.status)
-            .map(Change::Status)
+            .map(|status| Change::Status(status, reason))
             .ok_or(("status", "validation.invalid"))
     }
 }
@@ -173,35 +216,98 @@ impl PartnerForm {
     }
 }
 
-/// Applies a change and answers: back to `base` with the flash message, or the page again (422) with
-/// the field's message and what was typed.
-#[allow(clippy::too_many_arguments)]
+/// The confirmation step: the change and what it does, with Confirm and Cancel.
+#[derive(Template, WebTemplate)]
+#[template(path = "subscriptions/confirm.html")]
+pub struct ConfirmPage {
+    pub ctx: Ctx,
+    pub preview: Preview,
+    pub base: String,
+    pub reason: String,
+    pub errors: FormErrors,
+}
+
+/// One change from a form: what was sent, and whether its confirmation step was passed.
+pub struct Request {
+    pub scope: Scope,
+    pub id: i64,
+    pub base: String,
+    pub actor: Actor,
+    pub change: Parsed,
+    /// What was typed, to show again with a message.
+    pub typed: Option<String>,
+    pub confirmation: Confirmation,
+}
+
+/// Applies a change and answers: a change of licenses or a suspension is shown on its confirmation
+/// step first; then back to `base` with the flash message, or the page again (422) with the field's
+/// message and what was typed.
 pub async fn change_and_answer(
     req: &HttpRequest,
     state: &AppState,
     session: &AppSession,
-    scope: Scope,
-    id: i64,
-    base: String,
-    actor: Actor,
-    change: Parsed,
-    typed: Option<String>,
+    r: Request,
 ) -> AppResult<HttpResponse> {
-    let (field, key) = match subscription_change::apply(&state.db, scope, id, actor, change).await {
-        Ok(key) => {
-            state.wake_outbox();
-            session.flash(FlashKind::Success, key)?;
-            return Ok(see_other(&base));
-        }
-        Err(ChangeError::Refused { field, key }) => (field, key),
-        Err(err) => return Err(err.into()),
+    let confirm_errors = match r.confirmation {
+        Confirmation::Confirmed => None,
+        Confirmation::Ask => Some(FormErrors::new()),
+        Confirmation::Incomplete(errors) => Some(errors),
     };
+    if let Some(errors) = confirm_errors {
+        let reason = match &r.change {
+            Ok(Change::Status(_, reason)) => reason.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        match subscription_change::preview(
+            &state.db,
+            r.scope,
+            r.id,
+            r.actor.clone(),
+            r.change.clone(),
+        )
+        .await
+        {
+            Ok(Preview::NoConfirmation) => {}
+            Ok(Preview::Unchanged) => {
+                session.flash(FlashKind::Success, "subscriptions.unchanged")?;
+                return Ok(see_other(&r.base));
+            }
+            Ok(preview) => {
+                let has_errors = !errors.is_empty();
+                let page = ConfirmPage {
+                    ctx: Ctx::build(req).await?,
+                    preview,
+                    base: r.base,
+                    reason,
+                    errors,
+                };
+                return Ok(crate::routes::form_page(req, page, has_errors));
+            }
+            Err(ChangeError::Refused { field, key }) => {
+                let mut errors = FormErrors::new();
+                errors.add(field, key);
+                return render(req, state, r.scope, r.id, r.base, r.typed, errors).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let (field, key) =
+        match subscription_change::apply(&state.db, r.scope, r.id, r.actor, r.change).await {
+            Ok(key) => {
+                state.wake_outbox();
+                session.flash(FlashKind::Success, key)?;
+                return Ok(see_other(&r.base));
+            }
+            Err(ChangeError::Refused { field, key }) => (field, key),
+            Err(err) => return Err(err.into()),
+        };
     let mut errors = FormErrors::new();
     errors.add(field, key);
-    render(req, state, scope, id, base, typed, errors).await
+    render(req, state, r.scope, r.id, r.base, r.typed, errors).await
 }
 
 /// A change made by the provider on its own subscription.
+#[allow(clippy::too_many_arguments)]
 async fn provider_change(
     req: &HttpRequest,
     state: &AppState,
@@ -210,22 +316,19 @@ async fn provider_change(
     id: i64,
     change: Parsed,
     typed: Option<String>,
+    confirmation: Confirmation,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
-    let actor = Actor::provider(user.id, provider, user.partner_name().unwrap_or_default());
-    let base = format!("/subscriptions/{id}");
-    change_and_answer(
-        req,
-        state,
-        session,
-        Scope::Provider(provider),
+    let request = Request {
+        scope: Scope::Provider(provider),
         id,
-        base,
-        actor,
+        base: format!("/subscriptions/{id}"),
+        actor: Actor::provider(user.id, provider, user.partner_name().unwrap_or_default()),
         change,
         typed,
-    )
-    .await
+        confirmation,
+    };
+    change_and_answer(req, state, session, request).await
 }
 
 pub async fn change_quantity(
@@ -245,6 +348,7 @@ pub async fn change_quantity(
         path.into_inner(),
         form.parse(),
         typed,
+        form.confirmation(),
     )
     .await
 }
@@ -265,6 +369,7 @@ pub async fn change_status(
         path.into_inner(),
         form.parse(),
         None,
+        form.confirmation(),
     )
     .await
 }
@@ -286,6 +391,7 @@ pub async fn change_reseller_of_record(
         path.into_inner(),
         change,
         None,
+        Confirmation::Confirmed,
     )
     .await
 }
@@ -307,6 +413,7 @@ pub async fn change_support_contact(
         path.into_inner(),
         change,
         None,
+        Confirmation::Confirmed,
     )
     .await
 }
