@@ -83,17 +83,18 @@ fn earlier(conn: &mut DbConnection, key: &str) -> Result<Option<i64>, AddError> 
     })
 }
 
-/// The same, inside the caller's transaction (fixtures and tools).
-pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, AddError> {
-    let key = order_key(cmd);
-    if let Some(key) = &key
-        && let Some(id) = earlier(conn, key)?
-    {
-        return Ok(id);
-    }
-    let provider = cmd.provider;
+/// What Submit would add, checked as Submit checks it.
+struct Checked {
+    relation: ProviderCustomer,
+    offer: Offer,
+    quantity: i32,
+}
+
+/// The customer is the provider's, the offer orderable and the licenses within its limits, the
+/// reseller of record a partner: or a message per field.
+fn check_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Checked, AddError> {
     let relation =
-        ProviderCustomer::find(conn, provider, cmd.customer_id).map_err(
+        ProviderCustomer::find(conn, cmd.provider, cmd.customer_id).map_err(
             |e| match DbError::from(e) {
                 DbError::NotFound => AddError::NotFound,
                 other => AddError::Db(other),
@@ -111,13 +112,69 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
         )
     });
     if let Some(r) = cmd.reseller
-        && Partnership::active(conn, provider.get(), r)?.is_none()
+        && Partnership::active(conn, cmd.provider.get(), r)?.is_none()
     {
         errors.add("reseller", "wizard.reseller_not_partnered");
     }
-    let (Some(offer), Some(quantity), true) = (offer, quantity, errors.is_empty()) else {
-        return Err(AddError::Invalid(errors));
-    };
+    match (offer, quantity, errors.is_empty()) {
+        (Some(offer), Some(quantity), true) => Ok(Checked {
+            relation,
+            offer,
+            quantity,
+        }),
+        _ => Err(AddError::Invalid(errors)),
+    }
+}
+
+/// What Review shows before Submit: the offer, the licenses and their price per billing period, the
+/// reseller of record, and the customer's subscriptions to the same offer (add licenses instead?).
+pub struct Reviewed {
+    pub offer: Offer,
+    pub quantity: i32,
+    pub total_minor: i64,
+    pub reseller_name: Option<String>,
+    /// (subscription id, licenses) of the same offer this customer already has from this provider.
+    pub same_offer: Vec<(i64, i32)>,
+}
+
+/// Checks the form as Submit would and says what it would add; writes nothing.
+pub async fn review(db: &Db, cmd: AddSubscription) -> Result<Reviewed, AddError> {
+    db.read(move |conn| {
+        let checked = check_in(conn, &cmd)?;
+        let reseller_name = match cmd.reseller {
+            Some(r) => Some(crate::db::models::partner::Partner::find(conn, r)?.name),
+            None => None,
+        };
+        let same_offer = Subscription::summaries_for(conn, cmd.provider, &[cmd.customer_id])?
+            .into_iter()
+            .filter(|s| s.subscription.offer_id == checked.offer.id)
+            .map(|s| (s.subscription.id, s.subscription.quantity))
+            .collect();
+        Ok(Reviewed {
+            total_minor: i64::from(checked.quantity) * checked.offer.unit_price_minor,
+            quantity: checked.quantity,
+            offer: checked.offer,
+            reseller_name,
+            same_offer,
+        })
+    })
+    .await
+}
+
+/// The same, inside the caller's transaction (fixtures and tools).
+pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, AddError> {
+    let key = order_key(cmd);
+    if let Some(key) = &key
+        && let Some(id) = earlier(conn, key)?
+    {
+        return Ok(id);
+    }
+    let provider = cmd.provider;
+    let Checked {
+        relation,
+        offer,
+        quantity,
+    } = check_in(conn, cmd)?;
     let subscription_id = Subscription::create(
         conn,
         &NewSubscription {

@@ -128,6 +128,7 @@ async fn every_counter_equals_what_the_rows_say_after_a_mixed_scenario() {
                 ("offer", &e3.to_string()),
                 ("quantity", "8"),
                 ("reseller", &r2.to_string()),
+                ("confirm", "yes"),
             ],
         )
         .await;

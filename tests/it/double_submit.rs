@@ -118,6 +118,7 @@ async fn add_subscription(app: &TestApp, w: &World, quantity: &str) -> i64 {
                 ("quantity", quantity),
                 ("reseller", &w.reseller.to_string()),
                 ("form_key", &key),
+                ("confirm", "yes"),
             ],
         )
         .await;
@@ -146,6 +147,7 @@ async fn a_new_subscription_sent_twice_or_twice_at_once_is_added_once() {
         ("quantity", "7"),
         ("reseller", reseller.as_str()),
         ("form_key", key.as_str()),
+        ("confirm", "yes"),
     ];
     for _ in 0..2 {
         let res = app.post_form(&path, &fields).await;
@@ -162,6 +164,7 @@ async fn a_new_subscription_sent_twice_or_twice_at_once_is_added_once() {
         ("quantity", "7"),
         ("reseller", reseller.as_str()),
         ("form_key", key.as_str()),
+        ("confirm", "yes"),
     ];
     let (a, b) = twice_at_once(&app, &app.client, &path, &fields).await;
     assert_eq!(a.status(), StatusCode::SEE_OTHER);
@@ -181,6 +184,7 @@ async fn a_new_subscription_sent_twice_or_twice_at_once_is_added_once() {
                 ("offer", w.offer.as_str()),
                 ("quantity", "7"),
                 ("reseller", reseller.as_str()),
+                ("confirm", "yes"),
             ],
         )
         .await;

@@ -352,6 +352,7 @@ async fn operators_add_edit_retire_and_restore_offers() {
                 ("offer", offer.id.to_string().as_str()),
                 ("quantity", "3"),
                 ("reseller", ""),
+                ("confirm", "yes"),
             ],
         )
         .await;

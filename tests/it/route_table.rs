@@ -316,6 +316,7 @@ async fn world(app: &TestApp) -> World {
                 ("offer", &offer.to_string()),
                 ("quantity", "10"),
                 ("reseller", &ra1.to_string()),
+                ("confirm", "yes"),
             ],
         )
         .await;

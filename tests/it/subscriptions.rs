@@ -279,6 +279,7 @@ async fn every_route_answers_each_role_as_it_should_and_no_one_crosses_a_tenant(
         ("offer", offer.as_str()),
         ("quantity", "7"),
         ("reseller", ""),
+        ("confirm", "yes"),
     ];
     for role in &ROLES[1..6] {
         let res = app
@@ -389,7 +390,12 @@ async fn adding_a_subscription_places_an_order_and_names_the_reseller_of_record(
         .post_form_with(
             alice,
             &format!("/customers/{ca}/subscriptions/new"),
-            &[("offer", &offer), ("quantity", "20"), ("reseller", &ra2)],
+            &[
+                ("offer", &offer),
+                ("quantity", "20"),
+                ("reseller", &ra2),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_redirect(&res, &format!("/customers/{ca}"));
@@ -477,6 +483,7 @@ async fn bad_new_subscriptions_come_back_with_a_message_and_the_values_kept() {
                 ("offer", &offer),
                 ("quantity", "5"),
                 ("reseller", &stranger),
+                ("confirm", "yes"),
             ],
             "reseller",
             "Choose one of your indirect resellers.",
@@ -1123,4 +1130,72 @@ async fn changing_licenses_and_suspending_are_confirmed_first_and_nothing_happen
         .await;
     assert_redirect(&res, &base);
     assert_eq!(snapshot(&app, sub).1, "active");
+}
+
+/// Add subscription shows a Review before Submit, and warns when the customer already has the offer.
+#[tokio::test]
+async fn adding_a_subscription_is_reviewed_first_and_a_duplicate_offer_is_pointed_out() {
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example").id;
+    let offer = app.create_offer("Power BI Pro", 1000, 1, 300);
+    let customer = app.seed_customer(provider, None, "Coho Winery", "cohowinery");
+    app.signed_in("alice@contoso.example").await;
+    let path = format!("/customers/{customer}/subscriptions/new");
+    let offer_s = offer.to_string();
+    let fields = [
+        ("offer", offer_s.as_str()),
+        ("quantity", "5"),
+        ("reseller", ""),
+    ];
+    let count = |app: &TestApp| {
+        app.with_conn(|conn| {
+            subscriptions::table
+                .filter(subscriptions::customer_id.eq(customer))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+    };
+    // Review: what will be added and its price; nothing yet, no warning for a first one.
+    let res = app.post_form(&path, &fields).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "#review-total"), vec!["USD 50.00"]);
+    assert!(texts(&html, "#same-offer").is_empty());
+    assert_eq!(count(&app), 0);
+    // Edit brings the form back as filled in.
+    let mut edit = fields.to_vec();
+    edit.push(("edit", "yes"));
+    let html = app.post_form(&path, &edit).await.text().await.unwrap();
+    assert!(html.contains("value=\"5\""), "licenses kept");
+    // Submit adds it.
+    let mut submit = fields.to_vec();
+    submit.push(("confirm", "yes"));
+    let res = app.post_form(&path, &submit).await;
+    assert_redirect(&res, &format!("/customers/{customer}"));
+    assert_eq!(count(&app), 1);
+    // The same offer again: Review says the customer has it, with a link to add licenses there.
+    let html = app.post_form(&path, &fields).await.text().await.unwrap();
+    let warning = texts(&html, "#same-offer p");
+    assert_eq!(
+        warning,
+        vec!["Coho Winery already has Power BI Pro. Add licenses to it instead?"]
+    );
+    let existing: i64 = app.with_conn(|conn| {
+        subscriptions::table
+            .filter(subscriptions::customer_id.eq(customer))
+            .select(subscriptions::id)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        attrs(&html, "#same-offer a", "href"),
+        vec![format!("/subscriptions/{existing}")]
+    );
+    assert_eq!(count(&app), 1, "a warning, nothing added");
+    // Bad input on the form is refused before Review.
+    let res = app
+        .post_form(&path, &[("offer", offer_s.as_str()), ("quantity", "0")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -1,6 +1,7 @@
 //! New subscription for an existing customer: an offer, the number of licenses, and the indirect
-//! reseller of record (for incentives; by default the customer's reseller). Submit places an order and
-//! the subscription appears in the customer's list.
+//! reseller of record (for incentives; by default the customer's reseller). Review shows what will be
+//! added, its price, and the customer's subscriptions to the same offer; Submit places an order and the
+//! subscription appears in the customer's list.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -12,10 +13,10 @@ use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::offer::Offer;
 use crate::db::models::partnership::Partnership;
-use crate::domain::{FormKey, ProviderId, parse_count};
+use crate::domain::{Billing, FormKey, ProviderId, parse_count};
 use crate::error::AppResult;
 use crate::routes::see_other;
-use crate::services::new_subscription::{self, AddError, AddSubscription};
+use crate::services::new_subscription::{self, AddError, AddSubscription, Reviewed};
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
@@ -30,6 +31,21 @@ pub struct NewForm {
     /// This showing of the form (see `FormKey`), kept when it comes back with errors.
     #[serde(default)]
     pub form_key: String,
+    /// Submit on Review; without it the form goes to Review first.
+    #[serde(default)]
+    pub confirm: Option<String>,
+    /// Edit on Review: the form again, as filled in.
+    #[serde(default)]
+    pub edit: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "subscriptions/review.html")]
+pub struct ReviewPage {
+    pub ctx: Ctx,
+    pub customer: Customer,
+    pub form: NewForm,
+    pub reviewed: Reviewed,
 }
 
 #[derive(Template, WebTemplate)]
@@ -144,6 +160,17 @@ pub async fn submit(
     let provider = user.provider_id();
     let customer_id = path.into_inner();
     let form = form.into_inner();
+    if form.edit.is_some() {
+        return render(
+            &req,
+            &state,
+            provider,
+            customer_id,
+            Some(form),
+            FormErrors::new(),
+        )
+        .await;
+    }
     let added = match form.parse() {
         Err(errors) => Err(errors),
         Ok((offer_id, quantity, reseller)) => {
@@ -157,6 +184,31 @@ pub async fn submit(
                 reseller,
                 form_key: FormKey::parse(&form.form_key),
             };
+            if form.confirm.is_none() {
+                // Review first: what will be added, and whether the customer has that offer already.
+                return match new_subscription::review(&state.db, cmd).await {
+                    Ok(reviewed) => {
+                        let customer = state
+                            .db
+                            .query(move |conn| Customer::find(conn, customer_id))
+                            .await?;
+                        Ok(actix_web::Responder::respond_to(
+                            ReviewPage {
+                                ctx: Ctx::build(&req).await?,
+                                customer,
+                                form,
+                                reviewed,
+                            },
+                            &req,
+                        )
+                        .map_into_boxed_body())
+                    }
+                    Err(AddError::Invalid(errors)) => {
+                        render(&req, &state, provider, customer_id, Some(form), errors).await
+                    }
+                    Err(err) => Err(err.into()),
+                };
+            }
             match new_subscription::add(&state.db, cmd).await {
                 Ok(_) => Ok(()),
                 Err(AddError::Invalid(errors)) => Err(errors),

@@ -1,4 +1,4 @@
-//! Journey 3: Customers → the down arrow → Add subscription with a reseller of record → Submit → the
+//! Journey 3: Customers → the down arrow → Add subscription with a reseller of record → Review → Submit → the
 //! subscription → Designated support contact = the reseller → Submit; the reseller sees the customer
 //! and the subscription; the customer admin sees its new support contact.
 
@@ -69,6 +69,9 @@ async fn a_provider_adds_a_subscription_and_hands_its_support_to_the_reseller() 
         b.choose("Offer", &offer).await;
         b.fill("Number of licenses", "30").await;
         b.choose("Indirect reseller", &reseller).await;
+        b.click("Next: Review").await;
+        b.wait_for_heading("Review the new subscription").await;
+        assert_eq!(b.texts("#review-total").await, vec!["USD 1,080.00"]);
         b.click("Submit").await;
 
         b.wait_for_heading("Wingtip Toys").await;
