@@ -5,6 +5,7 @@
 //! and still a partner) changes licenses and status on the customer's behalf.
 
 use crate::db::models::activity::NewActivity;
+use crate::db::models::customer::ProviderCustomer;
 use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
@@ -112,6 +113,27 @@ fn reach(
     }
     let change = change.map_err(|(field, key)| refused(field, key))?;
     Ok((detail, provider, change))
+}
+
+/// The resellers that may be a subscription's designated support contact besides its provider: those
+/// related to the customer (its associated reseller, the subscription's reseller of record) and still
+/// partnered with the provider. (Delegated-administration grants will add theirs.)
+pub fn support_choices(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    sub: &Subscription,
+) -> Result<Vec<i64>, DbError> {
+    let relation = ProviderCustomer::find(conn, provider, sub.customer_id)?;
+    let mut choices = Vec::new();
+    for r in [relation.reseller_id, sub.reseller_of_record_id]
+        .into_iter()
+        .flatten()
+    {
+        if !choices.contains(&r) && Partnership::active(conn, provider.get(), r)?.is_some() {
+            choices.push(r);
+        }
+    }
+    Ok(choices)
 }
 
 /// A new number of licenses within the offer's limits, for an active subscription.
@@ -264,6 +286,12 @@ fn apply_in(
             if actor.reseller {
                 return Err(ChangeError::NotFound);
             }
+            if sub.status != SubscriptionStatus::Active {
+                return Err(refused(
+                    "reseller_of_record",
+                    "subscriptions.suspended_no_edit",
+                ));
+            }
             if let Some(r) = new
                 && Partnership::active(conn, provider.get(), r)?.is_none()
             {
@@ -314,7 +342,13 @@ fn apply_in(
             if actor.reseller {
                 return Err(ChangeError::NotFound);
             }
-            if new != provider.get() && Partnership::active(conn, provider.get(), new)?.is_none() {
+            if sub.status != SubscriptionStatus::Active {
+                return Err(refused(
+                    "support_contact",
+                    "subscriptions.suspended_no_edit",
+                ));
+            }
+            if new != provider.get() && !support_choices(conn, provider, sub)?.contains(&new) {
                 return Err(refused(
                     "support_contact",
                     "subscriptions.support_contact_invalid",

@@ -1199,3 +1199,81 @@ async fn adding_a_subscription_is_reviewed_first_and_a_duplicate_offer_is_pointe
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The designated support contact is offered among the provider and the resellers related to the
+/// customer only, and neither it nor the reseller of record changes on a suspended subscription.
+#[tokio::test]
+async fn support_is_offered_only_to_related_resellers_and_a_suspended_subscription_stays_as_it_is()
+{
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example").id;
+    let related = app
+        .create_named_reseller(
+            "Northwind Traders",
+            "wei@northwind.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
+    let unrelated = app
+        .create_named_reseller("Adatum", "ann@adatum.example", EnrollmentStatus::Verified)
+        .id;
+    app.partner(provider, related);
+    app.partner(provider, unrelated);
+    let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 300);
+    let customer = app.seed_customer(provider, Some(related), "Wingtip Toys", "wingtiptoys");
+    let sub = app.add_subscription(provider, customer, offer, 10, None);
+    app.signed_in("alice@contoso.example").await;
+    let base = format!("/subscriptions/{sub}");
+    let html = app.html(&base).await;
+    let offered = texts(&html, "#f-support_contact option");
+    assert_eq!(offered.len(), 2, "{offered:?}");
+    assert_eq!(offered[1], "Northwind Traders");
+    assert!(!texts(&html, "#f-support_contact option").contains(&"Adatum".to_owned()));
+    // The reseller of record may still be any partner (incentives).
+    assert!(texts(&html, "#f-reseller_of_record option").contains(&"Adatum".to_owned()));
+    let res = app
+        .post_form(
+            &format!("{base}/support-contact"),
+            &[("partner", &unrelated.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(snapshot(&app, sub).3, provider);
+    // Positive control: the related reseller.
+    let res = app
+        .post_form(
+            &format!("{base}/support-contact"),
+            &[("partner", &related.to_string())],
+        )
+        .await;
+    assert_redirect(&res, &base);
+    assert_eq!(snapshot(&app, sub).3, related);
+
+    // Suspended: both stay, and the page's forms are disabled.
+    let res = app
+        .post_form(
+            &format!("{base}/status"),
+            &[
+                ("status", "suspended"),
+                ("reason", "Unpaid"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_redirect(&res, &base);
+    for (path, field) in [
+        ("support-contact", provider.to_string()),
+        ("reseller-of-record", unrelated.to_string()),
+    ] {
+        let res = app
+            .post_form(&format!("{base}/{path}"), &[("partner", &field)])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("cannot be changed"), "{path}");
+    }
+    assert_eq!(snapshot(&app, sub).3, related);
+    assert_eq!(snapshot(&app, sub).2, None);
+    let html = app.html(&base).await;
+    assert_eq!(attrs(&html, "#f-support_contact", "disabled").len(), 1);
+}

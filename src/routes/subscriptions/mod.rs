@@ -34,6 +34,8 @@ pub struct SubscriptionPage {
     /// May choose the reseller of record and the support contact (the provider only).
     pub can_delegate: bool,
     pub resellers: Vec<(i64, String)>,
+    /// The resellers that may be the designated support contact (related to the customer).
+    pub support_choices: Vec<(i64, String)>,
     pub quantity: String,
     pub errors: FormErrors,
 }
@@ -66,22 +68,30 @@ pub async fn render(
         Scope::Reseller(r) => Some(r.get()),
         _ => None,
     };
-    let (detail, resellers, can_administer) = state
+    let (detail, resellers, support_choices, can_administer) = state
         .db
-        .query(move |conn| {
+        .read(move |conn| {
             let detail = Subscription::find_in(conn, &scope, id)?;
-            let (resellers, can_administer) = match (&scope, reseller_scope) {
-                (Scope::Provider(p), _) => (
-                    Partnership::choices_for_provider(conn, *p, 200, None)?,
-                    true,
-                ),
+            let (resellers, support_choices, can_administer) = match (&scope, reseller_scope) {
+                (Scope::Provider(p), _) => {
+                    let resellers = Partnership::choices_for_provider(conn, *p, 200, None)?;
+                    let related =
+                        subscription_change::support_choices(conn, *p, &detail.subscription)?;
+                    let support = resellers
+                        .iter()
+                        .filter(|(id, _)| related.contains(id))
+                        .cloned()
+                        .collect();
+                    (resellers, support, true)
+                }
                 (Scope::Reseller(_), Some(r)) => (
+                    Vec::new(),
                     Vec::new(),
                     Subscription::administered_by(conn, &detail.subscription, r)?,
                 ),
-                _ => (Vec::new(), false),
+                _ => (Vec::new(), Vec::new(), false),
             };
-            Ok((detail, resellers, can_administer))
+            Ok::<_, crate::db::DbError>((detail, resellers, support_choices, can_administer))
         })
         .await?;
     let can_delegate = !base.starts_with("/reseller");
@@ -93,6 +103,7 @@ pub async fn render(
         can_administer,
         can_delegate,
         resellers,
+        support_choices,
         errors,
     };
     let has_errors = !page.errors.is_empty();
