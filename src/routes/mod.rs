@@ -192,6 +192,16 @@ pub fn table() -> RouteTable {
             customer_invitations::answer,
         )
         .get("/customers/{id:\\d+}", Provider, customers::show::show)
+        .get(
+            "/customers/{id:\\d+}/details",
+            Provider,
+            customers::details::form,
+        )
+        .post(
+            "/customers/{id:\\d+}/details",
+            Provider,
+            customers::details::submit,
+        )
         .post(
             "/customers/{id:\\d+}/users/{user:\\d+}/reset-password",
             Provider,

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod counters;
+pub mod customer_details;
 pub mod customer_relationship;
 pub mod customer_sign_up;
 pub mod customer_users;

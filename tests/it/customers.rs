@@ -1294,3 +1294,98 @@ async fn review_totals_monthly_and_annual_lines_apart_and_each_total_reconciles(
     );
     assert!(!html.contains("USD 960.00"), "no sum across frequencies");
 }
+
+/// The customer's address and contact can be edited from its page (logged old → new); the page shows
+/// the tenant domain and the customer's id.
+#[tokio::test]
+async fn a_provider_edits_the_customers_address_and_contact_and_the_change_is_logged() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let customer = app.seed_customer(w.provider, None, "Coho Winery", "cohowinery");
+    let page = app.html(&format!("/customers/{customer}")).await;
+    assert_eq!(
+        texts(&page, "#tenant-domain"),
+        vec!["cohowinery.onmicrosoft.com"]
+    );
+    assert_eq!(texts(&page, "#customer-id"), vec![customer.to_string()]);
+    let path = format!("/customers/{customer}/details");
+    let form = app.html(&path).await;
+    assert!(
+        form.contains("value=\"1 Main St\""),
+        "starts from what is stored"
+    );
+
+    let mut fields = vec![
+        ("address_line1", "2 Harbour Road"),
+        ("address_line2", ""),
+        ("city", "Kaohsiung"),
+        ("state", ""),
+        ("postal_code", "800"),
+        ("country", "TW"),
+        ("contact_first_name", "Ada"),
+        ("contact_last_name", "Lin"),
+        ("contact_email", "not-an-email"),
+        ("contact_phone", ""),
+    ];
+    let res = app.post_form(&path, &fields).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "#f-contact_email-error").len(), 1);
+    assert!(html.contains("value=\"Kaohsiung\""), "values kept");
+    let city: String = app.with_conn(|conn| {
+        customers::table
+            .find(customer)
+            .select(customers::city)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(city, "Taipei", "nothing saved");
+
+    fields.retain(|(k, _)| *k != "contact_email");
+    fields.push(("contact_email", "ada.lin@coho.example"));
+    let res = app.post_form(&path, &fields).await;
+    assert_redirect(&res, &format!("/customers/{customer}"));
+    let page = app.html(&format!("/customers/{customer}")).await;
+    let info = texts(&page, "#account-info").join(" ");
+    assert!(
+        info.contains("2 Harbour Road") && info.contains("Kaohsiung"),
+        "{info}"
+    );
+    assert!(info.contains("ada.lin@coho.example"), "{info}");
+    let logged: Vec<(Option<String>, Option<String>)> = app.with_conn(|conn| {
+        activity_log::table
+            .filter(activity_log::action.eq("customer.details_changed"))
+            .select((activity_log::old_value, activity_log::new_value))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        logged,
+        vec![(
+            Some("1 Main St; Taipei; 100; ada@example.com".to_owned()),
+            Some("2 Harbour Road; Kaohsiung; 800; ada.lin@coho.example".to_owned())
+        )]
+    );
+    // Saving again unchanged logs nothing more; another provider cannot see the form.
+    app.post_form(&path, &fields).await;
+    let entries: i64 = app.with_conn(|conn| {
+        activity_log::table
+            .filter(activity_log::action.eq("customer.details_changed"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(entries, 1);
+    app.create_provider("bob@fabrikam.example");
+    let bob = new_client();
+    app.sign_in_with(&bob, "bob@fabrikam.example", PASSWORD)
+        .await;
+    assert_eq!(
+        app.get_with(&bob, &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post_form_with(&bob, &path, &fields).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -489,6 +489,10 @@ async fn world(app: &TestApp) -> World {
         ),
         ("/customers/{id:\\d+}", format!("/customers/{customer}")),
         (
+            "/customers/{id:\\d+}/details",
+            format!("/customers/{customer}/details"),
+        ),
+        (
             "/customers/{id:\\d+}/users/{user:\\d+}/reset-password",
             format!("/customers/{customer}/users/{customer_user}/reset-password"),
         ),

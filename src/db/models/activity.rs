@@ -149,6 +149,7 @@ pub const ACTIONS: &[&str] = &[
     "customer.reseller_changed",
     "customer.tenant_owner_changed",
     "customer.password_reset",
+    "customer.details_changed",
     "customer_invitation.created",
     "customer_invitation.sent",
     "customer_invitation.resent",

@@ -87,6 +87,25 @@ impl Customer {
         .get_result(conn)
     }
 
+    pub fn set_details(conn: &mut DbConnection, id: i64, d: &CustomerDetails) -> QueryResult<()> {
+        diesel::update(customers::table.find(id))
+            .set((
+                customers::address_line1.eq(&d.address_line1),
+                customers::address_line2.eq(&d.address_line2),
+                customers::city.eq(&d.city),
+                customers::state.eq(&d.state),
+                customers::postal_code.eq(&d.postal_code),
+                customers::country.eq(&d.country),
+                customers::contact_first_name.eq(&d.contact_first_name),
+                customers::contact_last_name.eq(&d.contact_last_name),
+                customers::contact_email.eq(&d.contact_email),
+                customers::contact_phone.eq(&d.contact_phone),
+                customers::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn create(conn: &mut DbConnection, new: &NewCustomer<'_>) -> QueryResult<i64> {
         let id = new_id();
         let at = now();
@@ -130,6 +149,39 @@ pub struct NewRelation {
     pub azure_tenant_owner: bool,
     pub origin: CustomerOrigin,
     pub subscription_count: i64,
+}
+
+/// The editable part of a customer: its address and primary contact (also the form, as typed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct CustomerDetails {
+    pub address_line1: String,
+    pub address_line2: String,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    pub country: String,
+    pub contact_first_name: String,
+    pub contact_last_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+}
+
+impl CustomerDetails {
+    pub fn of(c: &Customer) -> Self {
+        Self {
+            address_line1: c.address_line1.clone(),
+            address_line2: c.address_line2.clone(),
+            city: c.city.clone(),
+            state: c.state.clone(),
+            postal_code: c.postal_code.clone(),
+            country: c.country.clone(),
+            contact_first_name: c.contact_first_name.clone(),
+            contact_last_name: c.contact_last_name.clone(),
+            contact_email: c.contact_email.clone(),
+            contact_phone: c.contact_phone.clone(),
+        }
+    }
 }
 
 /// A search of the customer list, for what the list shows and what people type: the company name,

@@ -1,6 +1,7 @@
 //! The provider's Customers: the list (filter by indirect reseller, search, keyset pages, expandable rows
 //! with their subscriptions, CSV export), the customer page, and the new customer wizard.
 
+pub mod details;
 pub mod export;
 pub mod invitations;
 pub mod show;
