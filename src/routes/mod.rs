@@ -134,6 +134,11 @@ pub fn table() -> RouteTable {
             Provider,
             wizard::review::submit,
         )
+        .get(
+            "/customers/new/{draft:\\d+}/cancel",
+            Provider,
+            wizard::review::confirm_cancel,
+        )
         .post(
             "/customers/new/{draft:\\d+}/cancel",
             Provider,

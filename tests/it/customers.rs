@@ -431,13 +431,34 @@ async fn cancel_drops_the_draft_and_leaves_nothing_behind() {
     let w = world(&app).await;
     let users_before = count(&app, "users");
     let draft = to_review(&app, &w, "wingtiptoys").await;
+    // Cancel asks first; the question itself drops nothing.
+    let html = app.html(&format!("/customers/new/{draft}/cancel")).await;
+    assert_eq!(
+        texts(&html, "#cancel-confirm h1"),
+        vec!["Cancel this new customer?"]
+    );
+    assert_eq!(
+        attrs(&html, "#cancel-confirm a.button", "href"),
+        vec![format!("/customers/new/{draft}/review")]
+    );
+    let open: i64 = app.with_conn(|conn| {
+        drafts::table
+            .filter(drafts::id.eq(draft))
+            .filter(drafts::status.eq("open"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(open, 1);
     let res = app
         .post_form(&format!("/customers/new/{draft}/cancel"), &[])
         .await;
-    assert_redirect(&res, &format!("/customers/new?reseller={}", w.reseller));
+    // Back where the wizard started: the customer list, with the reseller it was started for.
+    assert_redirect(&res, &format!("/customers?reseller={}", w.reseller));
     let html = app.get(&location(&res)).await.text().await.unwrap();
     assert!(html.contains("The order was cancelled. Nothing was saved"));
     // Starting over: the form is empty again.
+    let html = app.html("/customers/new").await;
     assert!(!html.contains("Wingtip Toys"));
     for table in [
         "customers",
@@ -1388,4 +1409,75 @@ async fn a_provider_edits_the_customers_address_and_contact_and_the_change_is_lo
         app.post_form_with(&bob, &path, &fields).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// Check availability answers beside the field without moving on; Edit on Review comes back to Review.
+#[tokio::test]
+async fn check_availability_answers_in_place_and_edit_on_review_returns_to_review() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    app.seed_customer(w.provider, None, "Coho Winery", "cohowinery");
+    let reseller = w.reseller.to_string();
+    // Before the first Next (no draft yet).
+    let res = app
+        .post_form(
+            "/customers/new?check=domain",
+            &account(&reseller, &[("domain_prefix", "cohowinery")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#domain-check"),
+        vec!["cohowinery.onmicrosoft.com is already taken. Choose another prefix."]
+    );
+    assert!(
+        html.contains("value=\"Wingtip Toys\""),
+        "what was typed stays"
+    );
+    assert_eq!(count(&app, "drafts"), 0, "nothing saved");
+    let html = app
+        .post_form(
+            "/customers/new?check=domain",
+            &account(&reseller, &[("domain_prefix", "WingtipToys")]),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#domain-check"),
+        vec!["wingtiptoys.onmicrosoft.com is available."]
+    );
+    let res = app
+        .post_form(
+            "/customers/new?check=domain",
+            &account(&reseller, &[("domain_prefix", "no spaces")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Edit on Review: the account step, whose Next returns to Review.
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    let review = app.html(&format!("/customers/new/{draft}/review")).await;
+    assert!(review.contains(&format!("href=\"/customers/new/{draft}?from=review\"")));
+    let html = app
+        .html(&format!("/customers/new/{draft}?from=review"))
+        .await;
+    assert!(html.contains(&format!("action=\"/customers/new/{draft}?from=review\"")));
+    assert!(html.contains("Save and return to Review"));
+    let res = app
+        .post_form(
+            &format!("/customers/new/{draft}?from=review"),
+            &account(&reseller, &[("company_name", "Wingtip Toys Ltd")]),
+        )
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}/review"));
+    let review = app.html(&format!("/customers/new/{draft}/review")).await;
+    assert!(review.contains("Wingtip Toys Ltd"));
+    // Without it, Next goes on to the subscriptions step as before.
+    let res = app
+        .post_form(&format!("/customers/new/{draft}"), &account(&reseller, &[]))
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}/subscriptions"));
 }

@@ -18,7 +18,7 @@ use crate::db::models::draft::Draft;
 use crate::db::models::offer::Offer;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::form::FormErrors;
-use crate::domain::{DraftKind, DraftStatus, ProviderId};
+use crate::domain::{DomainPrefix, DraftKind, DraftStatus, ProviderId};
 
 /// How long an unfinished wizard is kept.
 pub fn ttl() -> chrono::Duration {
@@ -237,6 +237,25 @@ impl From<PlaceError> for SubmitError {
 
 fn secret_name(draft_id: i64) -> String {
     format!("temp_password:{draft_id}")
+}
+
+/// Check availability: the domain prefix as it would be kept and whether no customer has it, or the
+/// message for a malformed one.
+pub async fn domain_available(
+    db: &Db,
+    raw: &str,
+) -> Result<Result<(bool, String), &'static str>, DbError> {
+    let prefix = match DomainPrefix::parse(raw) {
+        Ok(prefix) => prefix,
+        Err(key) => return Ok(Err(key)),
+    };
+    let taken = db
+        .query({
+            let prefix = prefix.as_str().to_owned();
+            move |conn| Customer::domain_taken(conn, &prefix)
+        })
+        .await?;
+    Ok(Ok((!taken, prefix.as_str().to_owned())))
 }
 
 /// Submit: marks the draft submitted and places the order, in one transaction, once.

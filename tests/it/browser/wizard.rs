@@ -235,6 +235,10 @@ async fn cancel_leaves_nothing_and_back_after_submit_shows_no_password() {
         b.click(l.next_review).await;
         b.wait_for_heading(l.review).await;
         b.click(l.cancel).await;
+        b.wait_for_heading("Cancel this new customer?").await;
+        b.click("Yes, cancel").await;
+        b.wait_for_heading("Customers").await;
+        b.goto("/customers/new").await;
         b.wait_for_heading(l.new_customer).await;
         assert_eq!(b.value(l.company).await, "", "starting over");
         let n: i64 = db.with_conn(|conn| customers::table.count().get_result(conn).unwrap());

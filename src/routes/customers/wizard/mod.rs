@@ -11,6 +11,26 @@ use crate::error::{AppError, AppResult};
 use crate::services::new_customer::wizard::{self, WizardData, WizardError};
 use crate::state::AppState;
 
+/// A step's query: `?from=review` (Edit on Review: Next returns there) and `?check=domain` (Check
+/// availability: the step again with the domain prefix's answer, nothing saved).
+#[derive(serde::Deserialize, Default, Clone)]
+pub struct StepQuery {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub check: Option<String>,
+}
+
+impl StepQuery {
+    pub fn from_review(&self) -> bool {
+        self.from.as_deref() == Some("review")
+    }
+
+    pub fn checks_domain(&self) -> bool {
+        self.check.as_deref() == Some("domain")
+    }
+}
+
 pub fn step_path(id: i64, step: &str) -> String {
     if step.is_empty() {
         format!("/customers/new/{id}")

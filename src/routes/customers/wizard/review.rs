@@ -153,6 +153,39 @@ pub async fn submit(
 }
 
 /// Cancel: the whole draft is dropped, nothing is written, and the wizard starts over.
+#[derive(Template, WebTemplate)]
+#[template(path = "customers/wizard/cancel.html")]
+pub struct CancelPage {
+    pub ctx: Ctx,
+    pub draft_id: i64,
+    /// Back to the furthest step reached.
+    pub keep_going: String,
+}
+
+/// Cancel on any step: asks first (nothing is dropped by a stray click).
+pub async fn confirm_cancel(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (draft, data) = load(&state, user.id, path.into_inner()).await?;
+    if let Some(to) = closed_destination(&draft) {
+        return Ok(see_other(&to));
+    }
+    let step = match (data.account_done, data.lines_done) {
+        (true, true) => "review",
+        (true, false) => "subscriptions",
+        _ => "",
+    };
+    let page = CancelPage {
+        ctx: Ctx::build(&req).await?,
+        draft_id: draft.id,
+        keep_going: step_path(draft.id, step),
+    };
+    Ok(page.respond_to(&req).map_into_boxed_body())
+}
+
 pub async fn cancel(
     state: web::Data<AppState>,
     session: AppSession,
@@ -166,10 +199,11 @@ pub async fn cancel(
     wizard::cancel(&state.db, draft.id).await?;
     session.flash(FlashKind::Info, "wizard.cancelled")?;
     let reseller = data.account.reseller.trim().to_owned();
+    // Back where the wizard was started from: the customer list (with its reseller, if one was chosen).
     Ok(see_other(&if reseller.is_empty() {
-        "/customers/new".to_owned()
+        "/customers".to_owned()
     } else {
-        format!("/customers/new?reseller={reseller}")
+        format!("/customers?reseller={reseller}")
     }))
 }
 
