@@ -179,6 +179,7 @@ async fn send_email_delivers_a_working_link_that_brings_the_reseller_into_the_li
         .unwrap();
     let (subject, body) = draft_fields(&html);
     let edited = format!("Hi Wei — a personal note.\n\n{body}");
+    assert!(html.contains(">Send email</button>") && texts(&html, "#sent-state").is_empty());
 
     let res = app
         .post_form(
@@ -198,6 +199,12 @@ async fn send_email_delivers_a_working_link_that_brings_the_reseller_into_the_li
         .await
         .unwrap();
     assert!(html.contains("The partnership request was sent to wei@northwind.example."));
+    // The page now says it was sent; Send becomes Send again (no second send by accident).
+    let sent = texts(&html, "#sent-state");
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].starts_with("Sent by email to wei@northwind.example on "), "{sent:?}");
+    assert_eq!(texts(&html, "#send-again"), vec!["Send again"]);
+    assert!(!html.contains(">Send email</button>"));
 
     let email = app.mail.wait_for("wei@northwind.example").await;
     assert_eq!(email.subject, subject);

@@ -123,6 +123,14 @@ impl DraftPage {
         self.state == LinkState::Pending
     }
 
+    /// Sent by Send email already: to whom and when (the page says so, and Send becomes Send again).
+    pub fn sent(&self) -> Option<(&str, chrono::NaiveDateTime)> {
+        match (&self.request.recipient_email, self.request.sent_at) {
+            (Some(to), Some(at)) => Some((to.as_str(), at)),
+            _ => None,
+        }
+    }
+
     pub fn accepted(&self) -> bool {
         self.state == LinkState::Accepted
     }
