@@ -286,6 +286,7 @@ pub fn table() -> RouteTable {
     )
     .get("/indirect-providers", Reseller, indirect_providers::list)
     .get("/reseller/customers", Reseller, reseller::customers)
+    .get("/reseller/orders", Reseller, reseller::orders)
     .get("/reseller/subscriptions", Reseller, reseller::subscriptions)
     .get(
         "/reseller/subscriptions/{id:\\d+}",

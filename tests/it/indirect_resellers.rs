@@ -202,7 +202,10 @@ async fn send_email_delivers_a_working_link_that_brings_the_reseller_into_the_li
     // The page now says it was sent; Send becomes Send again (no second send by accident).
     let sent = texts(&html, "#sent-state");
     assert_eq!(sent.len(), 1);
-    assert!(sent[0].starts_with("Sent by email to wei@northwind.example on "), "{sent:?}");
+    assert!(
+        sent[0].starts_with("Sent by email to wei@northwind.example on "),
+        "{sent:?}"
+    );
     assert_eq!(texts(&html, "#send-again"), vec!["Send again"]);
     assert!(!html.contains(">Send email</button>"));
 

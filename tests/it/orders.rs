@@ -293,3 +293,59 @@ async fn the_home_page_counts_and_charts_what_was_added() {
     let month = chrono::Utc::now().format("%Y-%m").to_string();
     assert!(html.contains(&format!("<title>{month}: 1</title>")));
 }
+
+/// A reseller's Orders: those on its behalf and those it placed, with the provider's name, and never
+/// another reseller's.
+#[tokio::test]
+async fn a_reseller_sees_the_orders_on_its_behalf_and_its_own_and_no_others() {
+    use partner_dashboard::domain::EnrollmentStatus;
+    let app = spawn_app().await;
+    let provider = app
+        .create_named_provider("Contoso Distribution", "alice@contoso.example")
+        .id;
+    let wei = app
+        .create_named_reseller(
+            "Northwind Traders",
+            "wei@northwind.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
+    let ann = app
+        .create_named_reseller("Adatum", "ann@adatum.example", EnrollmentStatus::Verified)
+        .id;
+    app.partner(provider, wei);
+    app.partner(provider, ann);
+    let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 300);
+    let wingtip = app.seed_customer(provider, Some(wei), "Wingtip Toys", "wingtiptoys");
+    let coho = app.seed_customer(provider, Some(ann), "Coho Winery", "cohowinery");
+    let for_wei = app.add_subscription(provider, wingtip, offer, 10, Some(wei));
+    app.add_subscription(provider, coho, offer, 5, Some(ann));
+    // Wei changes licenses on its delegated customer's subscription.
+    let client = new_client();
+    app.sign_in_with(&client, "wei@northwind.example", PASSWORD)
+        .await;
+    let res = app
+        .post_form_with(
+            &client,
+            &format!("/reseller/subscriptions/{for_wei}/quantity"),
+            &[("quantity", "12"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = app.html_with(&client, "/reseller/orders").await;
+    let rows = texts(&html, "table.orders tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("Wingtip Toys") && r.contains("Contoso Distribution"))
+    );
+    assert!(!html.contains("Coho Winery"), "another reseller's order");
+    assert!(html.contains("href=\"/reseller/orders\""), "in the menu");
+    // Ann sees hers only.
+    let ann_client = new_client();
+    app.sign_in_with(&ann_client, "ann@adatum.example", PASSWORD)
+        .await;
+    let html = app.html_with(&ann_client, "/reseller/orders").await;
+    assert_eq!(texts(&html, "table.orders tbody tr").len(), 1);
+    assert!(html.contains("Coho Winery") && !html.contains("Wingtip Toys"));
+}

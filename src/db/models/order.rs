@@ -156,9 +156,23 @@ pub struct OrderFilter {
     pub from_id: Option<i64>,
     /// …and before this one.
     pub to_id: Option<i64>,
+    /// A reseller's orders across its providers: on its behalf (reseller of record) or placed by it.
+    pub for_reseller: Option<i64>,
 }
 
 impl OrderFilter {
+    /// A reseller's orders: on its behalf or placed by it, with any of its providers.
+    pub fn reseller(reseller: crate::domain::ResellerId) -> Self {
+        Self {
+            provider: None,
+            reseller: ResellerFilter::All,
+            customer: None,
+            from_id: None,
+            to_id: None,
+            for_reseller: Some(reseller.get()),
+        }
+    }
+
     /// A provider's orders, all of them.
     pub fn provider(provider: ProviderId) -> Self {
         Self {
@@ -167,6 +181,7 @@ impl OrderFilter {
             customer: None,
             from_id: None,
             to_id: None,
+            for_reseller: None,
         }
     }
 }
@@ -235,6 +250,13 @@ impl Order {
         };
         if let Some(customer) = filter.customer {
             query = query.filter(orders::customer_id.eq(customer));
+        }
+        if let Some(r) = filter.for_reseller {
+            query = query.filter(
+                orders::reseller_id
+                    .eq(r)
+                    .or(orders::placed_by_partner_id.eq(r)),
+            );
         }
         // A date range is an id range, walked on the primary key.
         if let Some(from) = filter.from_id {

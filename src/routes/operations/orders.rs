@@ -94,6 +94,7 @@ pub async fn list(
         customer: None,
         from_id: None,
         to_id: None,
+        for_reseller: None,
     };
     filter.from_id = errors
         .check("from", day_bounds(&query.from))

@@ -10,6 +10,7 @@ use askama_web::WebTemplate;
 
 use crate::auth::{AppSession, ResellerStaff, Signed};
 use crate::db::models::customer::{CustomerRow, ProviderCustomer};
+use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::subscription::{
     ResellerSubscription, Scope, Subscription, SubscriptionSummary,
 };
@@ -199,4 +200,27 @@ pub async fn change_status(
         form.confirmation(),
     )
     .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reseller/orders.html")]
+pub struct OrdersPage {
+    pub ctx: Ctx,
+    pub page: Page<OrderRow>,
+}
+
+/// The reseller's Orders: placed on its behalf (as reseller of record) or by it, with any provider.
+pub async fn orders(
+    ctx: Ctx,
+    user: Signed<ResellerStaff>,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> AppResult<OrdersPage> {
+    let filter = OrderFilter::reseller(user.reseller_id());
+    let seek = query.seek::<i64>();
+    let page = state
+        .db
+        .query(move |conn| Order::page(conn, &filter, &seek, PER_PAGE))
+        .await?;
+    Ok(OrdersPage { ctx, page })
 }
