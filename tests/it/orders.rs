@@ -349,3 +349,22 @@ async fn a_reseller_sees_the_orders_on_its_behalf_and_its_own_and_no_others() {
     assert_eq!(texts(&html, "table.orders tbody tr").len(), 1);
     assert!(html.contains("Coho Winery") && !html.contains("Wingtip Toys"));
 }
+
+/// The Dashboard home's Needs attention: what waits for an answer, and what was never emailed.
+#[tokio::test]
+async fn the_home_page_says_what_needs_attention() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    app.signed_in("alice@contoso.example").await;
+    let html = app.html("/").await;
+    assert_eq!(
+        texts(&html, "#needs-attention p"),
+        vec!["Nothing waits for you."]
+    );
+    app.request_partnership().await;
+    let html = app.html("/").await;
+    assert_eq!(
+        texts(&html, "#needs-attention li"),
+        vec!["Partnership requests waiting for an answer: 1 · 1 never sent by email"]
+    );
+}

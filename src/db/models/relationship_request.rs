@@ -166,6 +166,27 @@ impl RelationshipRequest {
     }
 
     /// The request a link's token belongs to, whatever its state.
+    /// How many of a provider's requests of one kind wait for an answer (up to `cap`), and how many of
+    /// those were never sent by email (a link shared by hand, or a draft left behind).
+    pub fn pending_counts(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        kind: RequestKind,
+        cap: i64,
+    ) -> QueryResult<(i64, i64)> {
+        let rows: Vec<Option<chrono::NaiveDateTime>> = relationship_requests::table
+            .filter(relationship_requests::provider_id.eq(provider.get()))
+            .filter(relationship_requests::kind.eq(kind))
+            .filter(relationship_requests::status.eq(RequestStatus::Pending))
+            .filter(relationship_requests::expires_at.gt(now()))
+            .select(relationship_requests::sent_at)
+            .limit(cap)
+            .load(conn)?;
+        let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let unsent = i64::try_from(rows.iter().filter(|s| s.is_none()).count()).unwrap_or(i64::MAX);
+        Ok((total, unsent))
+    }
+
     /// Keeps a pending request for a reseller whose enrollment is not verified yet, with its link sealed.
     pub fn set_waiting(
         conn: &mut DbConnection,

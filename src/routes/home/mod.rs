@@ -9,8 +9,10 @@ use chrono::Datelike;
 
 use crate::auth::{AnyRole, ProviderStaff, Signed};
 use crate::db::models::partnership::Partnership;
+use crate::db::models::relationship_request::RelationshipRequest;
 use crate::db::models::stats::ProviderStats;
 use crate::domain::ProviderId;
+use crate::domain::RequestKind;
 use crate::error::AppResult;
 use crate::routes::{home_page, see_other};
 use crate::state::AppState;
@@ -94,21 +96,54 @@ pub struct ProviderHome {
     pub stats: ProviderStats,
     pub by_reseller: Vec<Bar>,
     pub by_month: Vec<Bar>,
+    pub attention: Attention,
 }
+
+/// Needs attention: what waits for someone, counted up to `ATTENTION_CAP`.
+#[derive(Clone, Debug, Default)]
+pub struct Attention {
+    /// Partnership requests waiting for a reseller's answer, and of those never emailed.
+    pub partnership_requests: (i64, i64),
+    /// Customer invitations waiting for the customer's answer, and of those never emailed.
+    pub customer_invitations: (i64, i64),
+}
+
+impl Attention {
+    pub fn is_empty(&self) -> bool {
+        self.partnership_requests.0 == 0 && self.customer_invitations.0 == 0
+    }
+}
+
+const ATTENTION_CAP: i64 = 100;
 
 async fn provider_home(
     state: &AppState,
     provider: ProviderId,
-) -> AppResult<(ProviderStats, Vec<Bar>, Vec<Bar>)> {
+) -> AppResult<(ProviderStats, Vec<Bar>, Vec<Bar>, Attention)> {
     let months = last_twelve_months(chrono::Utc::now().date_naive());
     let first = months[0].clone();
-    let (stats, top, monthly) = state
+    let (stats, top, monthly, attention) = state
         .db
         .query(move |conn| {
+            let attention = Attention {
+                partnership_requests: RelationshipRequest::pending_counts(
+                    conn,
+                    provider,
+                    RequestKind::Partnership,
+                    ATTENTION_CAP,
+                )?,
+                customer_invitations: RelationshipRequest::pending_counts(
+                    conn,
+                    provider,
+                    RequestKind::CustomerInvitation,
+                    ATTENTION_CAP,
+                )?,
+            };
             Ok((
                 ProviderStats::of(conn, provider)?,
                 Partnership::top_by_licenses(conn, provider, 10)?,
                 ProviderStats::new_customers_since(conn, provider, &first)?,
+                attention,
             ))
         })
         .await?;
@@ -126,6 +161,7 @@ async fn provider_home(
         stats,
         horizontal(top, 300.0, 28.0),
         vertical(per_month, 160.0, 40.0),
+        attention,
     ))
 }
 
@@ -138,12 +174,14 @@ pub async fn show(
     let Some(staff) = user.admitted::<ProviderStaff>() else {
         return Ok(see_other(home_page(user.role)));
     };
-    let (stats, by_reseller, by_month) = provider_home(&state, staff.provider_id()).await?;
+    let (stats, by_reseller, by_month, attention) =
+        provider_home(&state, staff.provider_id()).await?;
     Ok(ProviderHome {
         ctx,
         stats,
         by_reseller,
         by_month,
+        attention,
     }
     .respond_to(&req)
     .map_into_boxed_body())
