@@ -58,6 +58,11 @@ pub fn table() -> RouteTable {
         .post("/enroll", Anyone, enroll::submit);
     // Provider: Indirect resellers
     t.get("/indirect-resellers", Provider, indirect_resellers::list)
+        .get(
+            "/indirect-resellers/{reseller_id:\\d+}",
+            Provider,
+            indirect_resellers::show::show,
+        )
         .post(
             "/indirect-resellers/requests",
             Provider,

@@ -633,3 +633,37 @@ async fn the_list_is_searchable_and_pages_through_every_reseller_once() {
         "a % in the search is literal"
     );
 }
+
+/// A reseller's own page for its provider, linked from the list: contact, partnership, customers.
+#[tokio::test]
+async fn each_partnered_reseller_has_a_page_with_its_contact_partnership_and_customers() {
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example").id;
+    let wei = app
+        .create_named_reseller(
+            "Northwind Traders",
+            "wei@northwind.example",
+            EnrollmentStatus::Verified,
+        )
+        .id;
+    let stranger = app
+        .create_named_reseller("Adatum", "ann@adatum.example", EnrollmentStatus::Verified)
+        .id;
+    app.partner(provider, wei);
+    app.seed_customer(provider, Some(wei), "Wingtip Toys", "wingtiptoys");
+    app.signed_in("alice@contoso.example").await;
+    let list = app.html("/indirect-resellers").await;
+    assert!(list.contains(&format!("href=\"/indirect-resellers/{wei}\"")));
+    let html = app.html(&format!("/indirect-resellers/{wei}")).await;
+    assert_eq!(texts(&html, "h1"), vec!["Northwind Traders"]);
+    let contact = texts(&html, "#reseller-contact").join(" ");
+    assert!(contact.contains("wei@northwind.example"), "{contact}");
+    assert_eq!(texts(&html, "#reseller-customers"), vec!["1"]);
+    assert_eq!(
+        texts(&html, "#reseller-customer-list td:first-child"),
+        vec!["Wingtip Toys"]
+    );
+    // Not a partner of this provider: no page.
+    let res = app.get(&format!("/indirect-resellers/{stranger}")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

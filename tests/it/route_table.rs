@@ -440,6 +440,10 @@ async fn world(app: &TestApp) -> World {
             format!("/indirect-resellers/{ra2}/remove"),
         ),
         (
+            "/indirect-resellers/{reseller_id:\\d+}",
+            format!("/indirect-resellers/{ra1}"),
+        ),
+        (
             "/customers/new/{draft:\\d+}",
             format!("/customers/new/{draft}"),
         ),

@@ -3,6 +3,7 @@
 
 pub mod remove;
 pub mod requests;
+pub mod show;
 
 use actix_web::web;
 use askama::Template;
