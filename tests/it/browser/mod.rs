@@ -240,13 +240,21 @@ impl Browser {
         input.send_keys(value).await.unwrap();
     }
 
-    /// Submits the first form of the page's main content and waits for the next page.
+    /// Submits the first form of the page's main content by its main button (the primary one, when
+    /// the form has others, such as Check availability) and waits for the next page.
     pub async fn submit_first_form_in_main(&self) {
-        let button = self
+        let button = match self
             .driver
-            .find(By::Css("main form button[type=submit]"))
+            .find(By::Css("main form button[type=submit].primary"))
             .await
-            .unwrap();
+        {
+            Ok(primary) => primary,
+            Err(_) => self
+                .driver
+                .find(By::Css("main form button[type=submit]"))
+                .await
+                .unwrap(),
+        };
         self.mark_page().await;
         button.click().await.unwrap();
         self.wait_for_new_page().await;

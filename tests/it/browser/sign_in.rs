@@ -77,7 +77,7 @@ async fn a_chinese_browser_gets_chinese_and_a_reseller_lands_on_its_own_menu() {
         b.wait_for_heading("間接提供者").await;
         assert_eq!(
             b.texts("nav.menu a").await,
-            vec!["間接提供者", "客戶", "訂閱", "活動記錄", "帳戶"]
+            vec!["間接提供者", "客戶", "訂閱", "訂單", "活動記錄", "帳戶"]
         );
     })
     .await;
