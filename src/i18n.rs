@@ -404,6 +404,26 @@ impl Tr {
         )
     }
 
+    /// A person's name in this language's order: given name first in English; family name first in
+    /// Traditional Chinese, without a space between Chinese names ("林美"), with one otherwise.
+    pub fn person_name(&self, given: &str, family: &str) -> String {
+        let (given, family) = (given.trim(), family.trim());
+        if given.is_empty() || family.is_empty() {
+            return format!("{given}{family}");
+        }
+        match self.0 {
+            Locale::En => format!("{given} {family}"),
+            Locale::ZhTw => {
+                let cjk = |s: &str| s.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+                if cjk(given) && cjk(family) {
+                    format!("{family}{given}")
+                } else {
+                    format!("{family} {given}")
+                }
+            }
+        }
+    }
+
     /// A whole number with thousands separators, e.g. "1,000,000" (both languages group by three).
     pub fn number(&self, n: i64) -> String {
         format!(
@@ -439,6 +459,14 @@ mod tr_tests {
         assert_eq!(tr.number(1_000_000), "1,000,000");
         assert_eq!(tr.number(999), "999");
         assert_eq!(tr.number(-1234), "-1,234");
+    }
+
+    #[test]
+    fn names_are_family_first_in_chinese() {
+        assert_eq!(Tr(Locale::En).person_name("Mei", "Lin"), "Mei Lin");
+        assert_eq!(Tr(Locale::ZhTw).person_name("美", "林"), "林美");
+        assert_eq!(Tr(Locale::ZhTw).person_name("Mei", "Lin"), "Lin Mei");
+        assert_eq!(Tr(Locale::ZhTw).person_name("", "Lin"), "Lin");
     }
 
     #[test]

@@ -185,6 +185,10 @@ impl Ctx {
         self.tr.date(at)
     }
 
+    pub fn person_name(&self, given: &str, family: &str) -> String {
+        self.tr.person_name(given, family)
+    }
+
     pub fn number(&self, n: i64) -> String {
         self.tr.number(n)
     }

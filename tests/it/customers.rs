@@ -1481,3 +1481,36 @@ async fn check_availability_answers_in_place_and_edit_on_review_returns_to_revie
         .await;
     assert_redirect(&res, &format!("/customers/new/{draft}/subscriptions"));
 }
+
+/// In Traditional Chinese a contact's name reads family name first.
+#[tokio::test]
+async fn chinese_names_read_family_name_first_in_traditional_chinese() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let customer = app.seed_customer(w.provider, None, "Coho Winery", "cohowinery");
+    app.with_conn(|conn| {
+        diesel::update(customers::table.find(customer))
+            .set((
+                customers::contact_first_name.eq("美"),
+                customers::contact_last_name.eq("林"),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let en = texts(
+        &app.html(&format!("/customers/{customer}")).await,
+        "#account-info",
+    )
+    .join(" ");
+    assert!(en.contains("美 林"), "{en}");
+    let res = app
+        .post_form("/language", &[("locale", "zh-TW"), ("next", "/")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let zh = texts(
+        &app.html(&format!("/customers/{customer}")).await,
+        "#account-info",
+    )
+    .join(" ");
+    assert!(zh.contains("林美"), "{zh}");
+}
