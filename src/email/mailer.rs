@@ -70,12 +70,21 @@ impl Mailer {
             .to_address
             .parse()
             .map_err(|e| SendError::Permanent(format!("bad recipient address: {e}")))?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(from.clone())
             .to(to)
             .subject(email.subject.clone())
             // The outbox id makes the Message-ID stable, so a receiver can tell a repeat.
-            .message_id(Some(format!("<outbox-{}@partner-dashboard>", email.id)))
+            .message_id(Some(format!("<outbox-{}@partner-dashboard>", email.id)));
+        // A malformed Reply-To is dropped rather than holding the message back.
+        if let Some(reply_to) = email
+            .reply_to
+            .as_deref()
+            .and_then(|r| r.parse::<Mailbox>().ok())
+        {
+            builder = builder.reply_to(reply_to);
+        }
+        let message = builder
             .multipart(MultiPart::alternative_plain_html(
                 email.body_text.clone(),
                 email.body_html.clone(),
@@ -139,6 +148,7 @@ mod tests {
             last_error: None,
             created_at: at,
             sent_at: None,
+            reply_to: None,
         }
     }
 

@@ -25,6 +25,16 @@ pub fn queue<M: EmailMessage>(
     to: &str,
     message: &M,
 ) -> Result<i64, DbError> {
+    queue_with_reply_to(conn, to, None, message)
+}
+
+/// The same, with replies going to `reply_to` (the user who sent it from the dashboard).
+pub fn queue_with_reply_to<M: EmailMessage>(
+    conn: &mut DbConnection,
+    to: &str,
+    reply_to: Option<&str>,
+    message: &M,
+) -> Result<i64, DbError> {
     let (subject, text, html) = message.render().map_err(|e| {
         DbError::Failed(
             anyhow::Error::new(e).context(format!("cannot render the {} email", M::TEMPLATE)),
@@ -41,6 +51,7 @@ pub fn queue<M: EmailMessage>(
             text,
             html,
             sensitive: M::SENSITIVE,
+            reply_to: reply_to.map(str::to_owned),
         },
     )?)
 }

@@ -5,6 +5,7 @@
 
 use crate::db::models::activity::NewActivity;
 use crate::db::models::relationship_request::{LinkState, NewRequest, RelationshipRequest};
+use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::form::FormErrors;
 use crate::domain::token::{hash_token, new_token};
@@ -221,10 +222,13 @@ pub async fn send(db: &Db, cmd: SendLink) -> Result<String, LinkError> {
         .change(None, Some(to.to_string()))
         .record(conn)?;
         let tr = cmd.tr;
+        // Replies go to the person who sent it.
+        let reply_to = User::find(conn, cmd.user_id)?.email;
         match cmd.kind {
-            RequestKind::Partnership => email::queue(
+            RequestKind::Partnership => email::queue_with_reply_to(
                 conn,
                 to.as_str(),
+                Some(&reply_to),
                 &PartnershipRequest {
                     tr,
                     subject,
@@ -232,9 +236,10 @@ pub async fn send(db: &Db, cmd: SendLink) -> Result<String, LinkError> {
                     lines,
                 },
             )?,
-            RequestKind::CustomerInvitation => email::queue(
+            RequestKind::CustomerInvitation => email::queue_with_reply_to(
                 conn,
                 to.as_str(),
+                Some(&reply_to),
                 &CustomerInvitation {
                     tr,
                     subject,

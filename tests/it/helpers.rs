@@ -203,6 +203,8 @@ fn init_logging() {
 #[derive(Clone, Debug)]
 pub struct ReceivedEmail {
     pub to: Vec<String>,
+    /// The Reply-To header, as sent (empty without one).
+    pub reply_to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -233,8 +235,17 @@ impl MailServer {
             while let Ok(message) = rx.recv().await {
                 let value = serde_json::to_value(&message).unwrap();
                 let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
+                let reply_to = value["headers"]
+                    .as_object()
+                    .and_then(|h| {
+                        h.iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case("reply-to"))
+                            .and_then(|(_, v)| v.as_str().map(str::to_owned))
+                    })
+                    .unwrap_or_default();
                 received.lock().unwrap().push(ReceivedEmail {
                     to: message.envelope_recipients.clone(),
+                    reply_to,
                     subject: field("subject"),
                     text: field("text"),
                     html: field("html"),

@@ -211,6 +211,12 @@ async fn send_email_delivers_a_working_link_that_brings_the_reseller_into_the_li
 
     let email = app.mail.wait_for("wei@northwind.example").await;
     assert_eq!(email.subject, subject);
+    // Replies go to the provider user who sent it, not to the platform's address.
+    assert!(
+        email.reply_to.contains("alice@contoso.example"),
+        "{:?}",
+        email.reply_to
+    );
     assert!(email.text.starts_with("Hi Wei — a personal note."));
     assert!(email.text.contains(&link));
     assert!(email.html.contains(&format!(r#"<a href="{link}""#)));

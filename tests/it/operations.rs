@@ -426,6 +426,7 @@ async fn a_retried_outbox_email_is_sent_once() {
                 text: "Hello".into(),
                 html: "<p>Hello</p>".into(),
                 sensitive: false,
+                reply_to: None,
             },
         )
         .unwrap();

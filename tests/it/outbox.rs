@@ -30,6 +30,7 @@ fn queue_unannounced(app: &TestApp, to: &str, sensitive: bool) -> i64 {
                     text: "secret link https://example.test/x".into(),
                     html: "<p>secret link</p>".into(),
                     sensitive,
+                    reply_to: None,
                 },
             )
             .map_err(partner_dashboard::db::DbError::from)

@@ -393,6 +393,7 @@ async fn world(app: &TestApp) -> World {
                     text: "text".into(),
                     html: "<p>html</p>".into(),
                     sensitive: false,
+                    reply_to: None,
                 },
             )
             .map_err(partner_dashboard::db::DbError::from)

@@ -27,6 +27,8 @@ pub struct OutboxEmail {
     pub last_error: Option<String>,
     pub created_at: chrono::NaiveDateTime,
     pub sent_at: Option<chrono::NaiveDateTime>,
+    /// Where replies go (the person who sent it from the dashboard), if not to the platform.
+    pub reply_to: Option<String>,
 }
 
 /// A rendered message ready to queue.
@@ -40,6 +42,7 @@ pub struct NewEmail {
     pub html: String,
     /// Carries a secret (a personal link): the bodies are blanked once delivered.
     pub sensitive: bool,
+    pub reply_to: Option<String>,
 }
 
 const PENDING: OutboxStatus = OutboxStatus::Pending;
@@ -63,6 +66,7 @@ impl OutboxEmail {
                 email_outbox::body_text.eq(email.text),
                 email_outbox::body_html.eq(email.html),
                 email_outbox::sensitive.eq(email.sensitive),
+                email_outbox::reply_to.eq(email.reply_to),
                 email_outbox::status.eq(PENDING),
                 email_outbox::attempts.eq(0),
                 email_outbox::next_attempt_at.eq(at),
