@@ -11,75 +11,58 @@ use crate::services::ChangeError;
 /// The rules of the wizard's account step, for these fields: the details as typed, checked and
 /// trimmed, or a message per field.
 pub fn parse(typed: &CustomerDetails) -> Result<CustomerDetails, FormErrors> {
-    typed.checked()
-}
-
-trait Checked {
-    fn checked(&self) -> Result<CustomerDetails, FormErrors>;
-}
-
-impl Checked for CustomerDetails {
-    fn checked(&self) -> Result<CustomerDetails, FormErrors> {
-        let mut errors = FormErrors::new();
-        let details = CustomerDetails {
-            address_line1: errors.text("address_line1", &self.address_line1, 200),
-            address_line2: errors.optional_text("address_line2", &self.address_line2, 200),
-            city: errors.text("city", &self.city, 100),
-            state: errors.optional_text("state", &self.state, 100),
-            postal_code: errors.optional_text("postal_code", &self.postal_code, 20),
-            country: errors
-                .check("country", Country::parse(&self.country))
-                .map(|c| c.code().to_owned())
-                .unwrap_or_default(),
-            contact_first_name: errors.text("contact_first_name", &self.contact_first_name, 100),
-            contact_last_name: errors.text("contact_last_name", &self.contact_last_name, 100),
-            contact_email: errors
-                .check("contact_email", Email::parse(&self.contact_email))
-                .map(|e| e.as_str().to_owned())
-                .unwrap_or_default(),
-            contact_phone: self.contact_phone.trim().to_owned(),
-        };
-        errors.check("contact_phone", check_phone(&self.contact_phone));
-        if errors.is_empty() {
-            Ok(details)
-        } else {
-            Err(errors)
-        }
+    let t = typed;
+    let mut errors = FormErrors::new();
+    let details = CustomerDetails {
+        address_line1: errors.text("address_line1", &t.address_line1, 200),
+        address_line2: errors.optional_text("address_line2", &t.address_line2, 200),
+        city: errors.text("city", &t.city, 100),
+        state: errors.optional_text("state", &t.state, 100),
+        postal_code: errors.optional_text("postal_code", &t.postal_code, 20),
+        country: errors
+            .check("country", Country::parse(&t.country))
+            .map(|c| c.code().to_owned())
+            .unwrap_or_default(),
+        contact_first_name: errors.text("contact_first_name", &t.contact_first_name, 100),
+        contact_last_name: errors.text("contact_last_name", &t.contact_last_name, 100),
+        contact_email: errors
+            .check("contact_email", Email::parse(&t.contact_email))
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
+        contact_phone: t.contact_phone.trim().to_owned(),
+    };
+    errors.check("contact_phone", check_phone(&t.contact_phone));
+    if errors.is_empty() {
+        Ok(details)
+    } else {
+        Err(errors)
     }
 }
 
-/// One line per changed field, "label: old → new", for the log.
+/// The changed fields' old values and new values, each joined with "; ", for the log's old → new.
 fn changes(old: &CustomerDetails, new: &CustomerDetails) -> (String, String) {
     let pairs = [
-        ("address_line1", &old.address_line1, &new.address_line1),
-        ("address_line2", &old.address_line2, &new.address_line2),
-        ("city", &old.city, &new.city),
-        ("state", &old.state, &new.state),
-        ("postal_code", &old.postal_code, &new.postal_code),
-        ("country", &old.country, &new.country),
-        (
-            "contact_first_name",
-            &old.contact_first_name,
-            &new.contact_first_name,
-        ),
-        (
-            "contact_last_name",
-            &old.contact_last_name,
-            &new.contact_last_name,
-        ),
-        ("contact_email", &old.contact_email, &new.contact_email),
-        ("contact_phone", &old.contact_phone, &new.contact_phone),
+        (&old.address_line1, &new.address_line1),
+        (&old.address_line2, &new.address_line2),
+        (&old.city, &new.city),
+        (&old.state, &new.state),
+        (&old.postal_code, &new.postal_code),
+        (&old.country, &new.country),
+        (&old.contact_first_name, &new.contact_first_name),
+        (&old.contact_last_name, &new.contact_last_name),
+        (&old.contact_email, &new.contact_email),
+        (&old.contact_phone, &new.contact_phone),
     ];
-    let changed: Vec<_> = pairs.iter().filter(|(_, o, n)| o != n).collect();
+    let changed: Vec<_> = pairs.iter().filter(|(o, n)| o != n).collect();
     (
         changed
             .iter()
-            .map(|(_, o, _)| o.as_str())
+            .map(|(o, _)| o.as_str())
             .collect::<Vec<_>>()
             .join("; "),
         changed
             .iter()
-            .map(|(_, _, n)| n.as_str())
+            .map(|(_, n)| n.as_str())
             .collect::<Vec<_>>()
             .join("; "),
     )
