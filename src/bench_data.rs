@@ -649,6 +649,7 @@ fn make_drafts(
                         .map(|o| (o.id, (o.min_licenses + 4).to_string()))
                         .collect(),
                     lines_done: true,
+                    ..WizardData::default()
                 };
                 made.push(Draft::create(
                     conn,

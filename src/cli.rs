@@ -49,6 +49,11 @@ pub enum Command {
     },
     /// Load demo data (an operator, two providers, resellers, an offer catalog) and print the sign-ins.
     DemoData,
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsCommand,
+    },
     /// Fill an empty database with benchmark data: one provider with many resellers and customers.
     BenchData {
         #[arg(long, default_value_t = 1_000_000)]
@@ -61,6 +66,16 @@ pub enum Command {
         /// Where to write the drafts' ids, one a line.
         #[arg(long)]
         drafts_out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Run every due job once, as of now (`SIMULATED_NOW` in a demo), and print what it did.
+    Run {
+        /// A demo database: `SIMULATED_NOW` is accepted.
+        #[arg(long)]
+        demo: bool,
     },
 }
 
@@ -100,7 +115,17 @@ pub enum ProviderCommand {
 /// Runs a command; errors print as one line (with causes) and a failing exit code.
 pub fn run(cli: Cli) -> ExitCode {
     crate::telemetry::init();
-    let config = match Config::from_settings(&cli.settings) {
+    let demo = matches!(
+        cli.command,
+        Command::Serve { demo: true }
+            | Command::Jobs {
+                action: JobsCommand::Run { demo: true }
+            }
+    );
+    let config = match Config::from_settings(&cli.settings).and_then(|mut c| {
+        c.use_simulated_clock(demo)?;
+        Ok(c)
+    }) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("error: {err}");
@@ -133,6 +158,9 @@ pub fn run(cli: Cli) -> ExitCode {
             create_provider(&config, &name, &email, &country, user_name.as_deref(), &pw)
         }),
         Command::DemoData => demo_data(&config),
+        Command::Jobs {
+            action: JobsCommand::Run { .. },
+        } => run_jobs(&config),
         Command::BenchData {
             customers,
             resellers,
@@ -180,6 +208,29 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .await
             .context("server stopped with an error")
     })
+}
+
+/// `jobs run`: the renewals, expiries and reminders due as of the clock's now, then housekeeping.
+fn run_jobs(config: &Config) -> anyhow::Result<()> {
+    let db = connect(config)?;
+    let now = config.clock.now();
+    let base_url = config.base_url.as_ref().map_or_else(
+        || format!("http://{}", config.bind),
+        |u| u.as_str().trim_end_matches('/').to_owned(),
+    );
+    let system = actix_web::rt::System::new();
+    let report = system
+        .block_on(crate::services::renewals::run(&db, now, &base_url))
+        .context("the renewal job failed")?;
+    let removed =
+        crate::services::housekeeping::run(&db, config.link_ttl).context("housekeeping failed")?;
+    println!("as of {}", now.format("%Y-%m-%dT%H:%M:%SZ"));
+    println!("{report}");
+    println!(
+        "housekeeping: {} sessions, {} drafts, {} expired messages removed",
+        removed.sessions, removed.drafts, removed.expired_messages
+    );
+    Ok(())
 }
 
 /// A command's database, closed (see `Db::close`) when the command is done with it, whichever way it

@@ -56,6 +56,12 @@ pub struct Settings {
     /// another instance on the same database delivers it.
     #[arg(long, env = "OUTBOX_WORKER", global = true)]
     pub outbox_worker: Option<String>,
+    /// The server's "now" as an RFC 3339 instant (demo only: with `--demo` or
+    /// `ALLOW_SIMULATED_CLOCK=true`); the clock runs on from there.
+    #[arg(long, env = "SIMULATED_NOW", global = true)]
+    pub simulated_now: Option<String>,
+    #[arg(long, env = "ALLOW_SIMULATED_CLOCK", global = true)]
+    pub allow_simulated_clock: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +119,11 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// Load balancers in front of the dashboard: only their `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `SIMULATED_NOW`, parsed (see `clock`); `clock()` refuses it outside a demo.
+    pub simulated_now: Option<chrono::NaiveDateTime>,
+    pub allow_simulated_clock: bool,
+    /// The clock rules and jobs read (tests set a fixed one).
+    pub clock: crate::clock::Clock,
 }
 
 impl std::fmt::Debug for Config {
@@ -225,7 +236,41 @@ impl Config {
             },
             throttle: ThrottleSettings::default(),
             trusted_proxies: parse_trusted_proxies(s.trusted_proxies.as_deref())?,
+            simulated_now: s
+                .simulated_now
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(|raw| {
+                    crate::clock::parse_rfc3339(raw).ok_or_else(|| {
+                        bad(
+                            "SIMULATED_NOW",
+                            "must be an RFC 3339 instant like 2027-01-31T09:00:00Z",
+                        )
+                    })
+                })
+                .transpose()?,
+            allow_simulated_clock: parse_switch(
+                s.allow_simulated_clock.as_deref(),
+                false,
+                "ALLOW_SIMULATED_CLOCK",
+            )?,
+            clock: crate::clock::Clock::system(),
         })
+    }
+
+    /// Sets up the clock: `SIMULATED_NOW` only in a demo (`--demo`) or with
+    /// `ALLOW_SIMULATED_CLOCK=true`; anywhere else it is refused.
+    pub fn use_simulated_clock(&mut self, demo: bool) -> Result<(), ConfigError> {
+        if let Some(at) = self.simulated_now {
+            if !demo && !self.allow_simulated_clock {
+                return Err(bad(
+                    "SIMULATED_NOW",
+                    "is only accepted with --demo or ALLOW_SIMULATED_CLOCK=true",
+                ));
+            }
+            self.clock = crate::clock::Clock::simulated(at);
+        }
+        Ok(())
     }
 
     /// Whether cookies must be `Secure`: the dashboard is served over https.

@@ -17,8 +17,9 @@ use crate::db::models::profile::{
 use crate::db::models::user::{NewUser, User};
 use crate::db::schema::users;
 use crate::db::{Db, DbConnection, transaction};
+use crate::domain::lifecycle::Plan;
 use crate::domain::{
-    Billing, Email, EnrollmentStatus, PartnerKind, ProfileRequestStatus, ProviderId, Role,
+    Billing, Email, EnrollmentStatus, PartnerKind, ProfileRequestStatus, ProviderId, Role, Term,
 };
 use crate::i18n::Locale;
 use crate::services::counters;
@@ -355,12 +356,23 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
             .iter()
             .map(|(sku, quantity)| {
                 let offer = offers.iter().find(|o| o.sku == *sku).cloned();
-                offer
-                    .map(|offer| Line {
-                        offer,
-                        quantity: *quantity,
-                    })
-                    .ok_or_else(|| anyhow::anyhow!("demo offer {sku} missing"))
+                let offer = offer.ok_or_else(|| anyhow::anyhow!("demo offer {sku} missing"))?;
+                // Annual terms for the larger orders, a month for the rest.
+                let plan = if *quantity >= 20 {
+                    Plan::new(Term::Year, Billing::Annual)
+                } else {
+                    Plan::default()
+                };
+                let unit_price_minor = Offer::price(conn, offer.id, plan.term, plan.billing)?
+                    .unwrap_or(offer.unit_price_minor);
+                Ok(Line {
+                    offer,
+                    quantity: *quantity,
+                    plan,
+                    unit_price_minor,
+                    auto_renew: true,
+                    month_end: false,
+                })
             })
             .collect::<anyhow::Result<_>>()?;
         let placed_by = user_ids[USERS
@@ -379,6 +391,7 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
                 lines: &lines,
                 admin_hash: hash,
                 draft: None,
+                now: crate::db::now(),
             },
         )?;
     }
@@ -603,6 +616,7 @@ pub(crate) fn create_offers(conn: &mut DbConnection) -> diesel::QueryResult<()> 
                 billing: Billing::parse(billing).unwrap_or(Billing::Monthly),
                 min_licenses: *min,
                 max_licenses: *max,
+                family: "",
             },
         )?;
     }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bench_data;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;

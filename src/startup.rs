@@ -72,6 +72,7 @@ impl Application {
         let state = web::Data::new(AppState {
             db: db.clone(),
             throttle: Throttle::new(&config.throttle),
+            clock: config.clock.clone(),
             base_url,
             public_url,
             mailer: mailer.clone(),
@@ -91,6 +92,7 @@ impl Application {
             tasks.push(tokio::spawn(worker.run()));
         }
         tasks.push(tokio::spawn(housekeeping(state.clone())));
+        tasks.push(tokio::spawn(jobs(state.clone())));
         if !db.url().is_postgres() {
             tasks.push(tokio::spawn(checkpoints(db.clone())));
         }
@@ -219,6 +221,24 @@ async fn checkpoints(db: Db) {
 
 /// Clears what has expired (see `services::housekeeping`) and forgets idle throttle buckets, every few
 /// minutes.
+/// The lifecycle jobs (renewals, expiries, reminders), every minute as of the injected clock's now.
+async fn jobs(state: web::Data<AppState>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        match crate::services::renewals::run(&state.db, state.now(), &state.base_url).await {
+            Ok(report) => {
+                if report.reminders > 0 || report.changes_applied > 0 {
+                    state.wake_outbox();
+                }
+                if report != crate::services::renewals::Report::default() {
+                    tracing::info!(%report, "jobs");
+                }
+            }
+            Err(err) => tracing::warn!(error = ?err, "jobs failed"),
+        }
+    }
+}
+
 async fn housekeeping(state: web::Data<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(300)).await;

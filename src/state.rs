@@ -23,6 +23,8 @@ pub struct AppState {
     pub public_url: Url,
     pub mailer: Mailer,
     pub throttle: Throttle,
+    /// The one clock business rules and jobs read (`config.clock`, shared).
+    pub clock: crate::clock::Clock,
     pub(crate) outbox_wake: Arc<Notify>,
 }
 
@@ -40,6 +42,11 @@ impl AppState {
     /// The client's address (see `auth::client_address` and `TRUSTED_PROXIES`).
     pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
         crate::auth::client_address(req, &self.config.trusted_proxies)
+    }
+
+    /// Now, by the injected clock.
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.clock.now()
     }
 
     /// An absolute URL on this dashboard.

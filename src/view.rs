@@ -42,6 +42,8 @@ pub struct Ctx {
     pub flashes: Vec<ShownFlash>,
     /// Path and query of this page, where the language switcher returns to.
     pub path: String,
+    /// The simulated time, when the clock is simulated (every page says so).
+    pub simulated_now: Option<String>,
 }
 
 impl Ctx {
@@ -70,7 +72,12 @@ impl Ctx {
             Some(token) => token,
             None => crate::auth::csrf::anonymous_form_token(req).unwrap_or_default(),
         };
+        let simulated_now = req
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            .filter(|state| state.clock.is_simulated())
+            .map(|state| tr.datetime(&state.now()));
         Ok(Ctx {
+            simulated_now,
             tr,
             csrf_token,
             user,
@@ -193,6 +200,15 @@ impl Ctx {
         self.tr.number(n)
     }
 
+    /// `1 year · billed annually`.
+    pub fn plan_label(&self, plan: &crate::domain::lifecycle::Plan) -> String {
+        format!(
+            "{} · {}",
+            self.t(plan.term.label_key()),
+            self.t(plan.billing.label_key())
+        )
+    }
+
     pub fn money(&self, minor: impl std::borrow::Borrow<i64>, currency: &str) -> String {
         self.tr.money(*minor.borrow(), currency)
     }
@@ -248,6 +264,14 @@ fn field_label_key(field: &str) -> Option<&'static str> {
     Some(match field {
         "address_line1" => "wizard.account.address_line1",
         "address_line2" => "wizard.account.address_line2",
+        "align" => "lifecycle.align",
+        "auto_renew" => "lifecycle.auto_renew",
+        "cancel" => "lifecycle.cancel",
+        "plan" => "lifecycle.plan",
+        "schedule" | "schedule_quantity" | "schedule_billing" | "schedule_offer" => {
+            "lifecycle.schedule"
+        }
+        "upgrade" => "lifecycle.upgrade",
         "billing" => "wizard.subscriptions.billing",
         "body" => "partnership.draft.body_label",
         "city" => "wizard.account.city",

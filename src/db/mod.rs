@@ -449,9 +449,30 @@ fn finish<T, E: From<DbError>>(conn: &mut DbConnection, result: Result<T, E>) ->
 
 pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
     let applied = match conn {
-        DbConnection::Sqlite(inner) => inner
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.len()),
+        // SQLite rebuilds a table to change its constraints, which needs foreign keys off (outside
+        // the migrations' transactions); they are checked once everything is applied.
+        DbConnection::Sqlite(inner) => {
+            use diesel::connection::SimpleConnection;
+            inner
+                .batch_execute("PRAGMA foreign_keys = OFF")
+                .context("cannot prepare the SQLite migrations")?;
+            let applied = inner
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.len());
+            let broken: Vec<(String,)> = diesel::sql_query("PRAGMA foreign_key_check")
+                .load::<ForeignKeyProblem>(inner)
+                .context("cannot check foreign keys after the migrations")?
+                .into_iter()
+                .map(|p| (p.table,))
+                .collect();
+            inner
+                .batch_execute("PRAGMA foreign_keys = ON")
+                .context("cannot finish the SQLite migrations")?;
+            if let Some((table,)) = broken.first() {
+                anyhow::bail!("the migrations left a broken foreign key in {table}");
+            }
+            applied
+        }
         DbConnection::Postgresql(inner) => inner
             .run_pending_migrations(POSTGRES_MIGRATIONS)
             .map(|v| v.len()),
@@ -462,6 +483,13 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<()> {
         tracing::info!(applied, "database migrations applied");
     }
     Ok(())
+}
+
+/// A row of `PRAGMA foreign_key_check`.
+#[derive(diesel::QueryableByName)]
+struct ForeignKeyProblem {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table: String,
 }
 
 fn create_parent_dir(path: &Path) -> anyhow::Result<()> {

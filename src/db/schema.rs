@@ -55,6 +55,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_sign_in_at -> Nullable<Timestamp>,
+        time_zone -> Nullable<Text>,
     }
 }
 
@@ -174,6 +175,23 @@ diesel::table! {
         retired_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        family -> Text,
+    }
+}
+
+diesel::table! {
+    offer_prices (offer_id, term, billing) {
+        offer_id -> BigInt,
+        term -> Text,
+        billing -> Text,
+        unit_price_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    offer_upgrades (offer_id, target_offer_id) {
+        offer_id -> BigInt,
+        target_offer_id -> BigInt,
     }
 }
 
@@ -189,6 +207,49 @@ diesel::table! {
         support_contact_id -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        term -> Text,
+        billing -> Text,
+        auto_renew -> Bool,
+        term_start -> Timestamp,
+        ends_at -> Timestamp,
+        unit_price_minor -> BigInt,
+        ended_at -> Nullable<Timestamp>,
+        upgraded_to -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    subscription_windows (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        quantity -> Integer,
+        opened_at -> Timestamp,
+        closes_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scheduled_changes (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        quantity -> Nullable<Integer>,
+        term -> Nullable<Text>,
+        billing -> Nullable<Text>,
+        offer_id -> Nullable<BigInt>,
+        status -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        applies_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    renewal_reminders (subscription_id, ends_at, days) {
+        subscription_id -> BigInt,
+        ends_at -> Timestamp,
+        days -> Integer,
+        sent_at -> Timestamp,
     }
 }
 
@@ -219,6 +280,10 @@ diesel::table! {
         previous_quantity -> Nullable<Integer>,
         unit_price_minor -> BigInt,
         line_total_minor -> BigInt,
+        period_start -> Nullable<Timestamp>,
+        period_end -> Nullable<Timestamp>,
+        term -> Nullable<Text>,
+        billing -> Nullable<Text>,
     }
 }
 
@@ -317,6 +382,9 @@ diesel::joinable!(order_lines -> offers (offer_id));
 diesel::joinable!(orders -> customers (customer_id));
 diesel::joinable!(drafts -> users (user_id));
 diesel::joinable!(provider_profiles -> logos (logo_id));
+diesel::joinable!(offer_prices -> offers (offer_id));
+diesel::joinable!(subscription_windows -> subscriptions (subscription_id));
+diesel::joinable!(scheduled_changes -> subscriptions (subscription_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
@@ -331,6 +399,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     orders,
     order_lines,
+    offer_prices,
+    offer_upgrades,
+    subscription_windows,
+    scheduled_changes,
+    renewal_reminders,
     logos,
     provider_profiles,
     provider_profile_locations,

@@ -4,6 +4,7 @@
 pub mod countries;
 pub mod form;
 pub mod id;
+pub mod lifecycle;
 pub mod scope;
 pub mod states;
 pub mod token;

@@ -79,6 +79,10 @@ text_enum! {
         Active = "active",
         /// Billing continues; the customer's users cannot use it.
         Suspended = "suspended",
+        /// Cancelled within its window, or upgraded to another offer.
+        Cancelled = "cancelled",
+        /// Reached its term's end without auto-renew.
+        Expired = "expired",
     }
 }
 
@@ -163,10 +167,20 @@ text_enum! {
 }
 
 text_enum! {
-    /// How often an offer is billed.
+    /// How often a subscription is billed: every month, every year, or once for the whole term.
     pub enum Billing {
         Monthly = "monthly",
         Annual = "annual",
+        OneTime = "one_time",
+    }
+}
+
+text_enum! {
+    /// How long a subscription runs before it renews or ends (ISO 8601 durations).
+    pub enum Term {
+        Month = "P1M",
+        Year = "P1Y",
+        ThreeYears = "P3Y",
     }
 }
 
@@ -174,7 +188,14 @@ text_enum! {
     pub enum OrderKind {
         NewCustomer = "new_customer",
         NewSubscription = "new_subscription",
+        /// Licenses added (a prorated charge).
         ChangeQuantity = "change_quantity",
+        /// Licenses removed within their cancellation window (a prorated credit).
+        Reduction = "reduction",
+        /// Cancelled within the window (a prorated refund).
+        Cancellation = "cancellation",
+        Renewal = "renewal",
+        Upgrade = "upgrade",
     }
 }
 
@@ -202,6 +223,7 @@ impl Billing {
         match self {
             Self::Monthly => "offers.billing.monthly",
             Self::Annual => "offers.billing.annual",
+            Self::OneTime => "offers.billing.one_time",
         }
     }
 }
@@ -213,6 +235,10 @@ impl OrderKind {
             Self::NewCustomer => "orders.kind.new_customer",
             Self::NewSubscription => "orders.kind.new_subscription",
             Self::ChangeQuantity => "orders.kind.change_quantity",
+            Self::Reduction => "orders.kind.reduction",
+            Self::Cancellation => "orders.kind.cancellation",
+            Self::Renewal => "orders.kind.renewal",
+            Self::Upgrade => "orders.kind.upgrade",
         }
     }
 }
@@ -238,8 +264,18 @@ impl SubscriptionStatus {
         match self {
             Self::Active => "subscriptions.status.active",
             Self::Suspended => "subscriptions.status.suspended",
+            Self::Cancelled => "subscriptions.status.cancelled",
+            Self::Expired => "subscriptions.status.expired",
         }
     }
+
+    /// Still running (and billed): active or suspended.
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Active | Self::Suspended)
+    }
+
+    /// The states that are still running.
+    pub const LIVE: [Self; 2] = [Self::Active, Self::Suspended];
 }
 
 #[cfg(test)]
@@ -255,7 +291,8 @@ mod tests {
             assert_eq!(RequestStatus::parse(s.as_str()), Some(*s));
         }
         assert_eq!(Role::parse("reseller"), Some(Role::Reseller));
-        assert_eq!(OrderKind::parse("renewal"), None);
+        assert_eq!(OrderKind::parse("renewal"), Some(OrderKind::Renewal));
+        assert_eq!(OrderKind::parse("refund"), None);
         assert_eq!(
             serde_json::to_string(&RequestKind::CustomerInvitation).unwrap(),
             "\"customer_invitation\""

@@ -345,3 +345,30 @@ email!(
     "email/profile_reviewed/body.txt",
     "email/profile_reviewed/body.html"
 );
+
+/// To the provider's and the reseller of record's users: a term ends in 30 or 7 days (annual and
+/// longer terms), or a change scheduled for the renewal was applied.
+pub struct RenewalNotice {
+    pub tr: Tr,
+    pub name: String,
+    pub company: String,
+    pub offer: String,
+    /// Days before the end (a reminder), or none (a scheduled change was applied at the renewal).
+    pub days: Option<i64>,
+    /// The term's end (a reminder) or the renewal's date, in the reader's language.
+    pub date: String,
+    /// The term renews at its end (else it ends).
+    pub renews: bool,
+    /// What the applied change was (`licenses 5 · P1Y · annual`).
+    pub change: String,
+    pub url: String,
+}
+
+email!(
+    RenewalNotice,
+    "renewal_notice",
+    sensitive = false,
+    "email/renewal_notice/subject.txt",
+    "email/renewal_notice/body.txt",
+    "email/renewal_notice/body.html"
+);

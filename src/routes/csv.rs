@@ -42,20 +42,21 @@ fn encode(rows: &[Vec<String>], header: Option<&[String]>) -> Result<Vec<u8>, Ap
 }
 
 /// One batch: its rows as cells, and where the next batch starts (none when this was the last).
-pub type Batch = (Vec<Vec<String>>, Option<Seek<i64>>);
+pub type Batch<K = i64> = (Vec<Vec<String>>, Option<Seek<K>>);
 
 /// A streamed CSV download named `filename`, the batches fetched by `fetch` from the first page on.
-pub fn download<F>(
+pub fn download<K, F>(
     state: web::Data<AppState>,
     filename: &str,
     header: Vec<String>,
     fetch: F,
 ) -> HttpResponse
 where
-    F: Fn(&mut DbConnection, &Seek<i64>) -> Result<Batch, AppError> + Clone + Send + 'static,
+    K: Send + 'static,
+    F: Fn(&mut DbConnection, &Seek<K>) -> Result<Batch<K>, AppError> + Clone + Send + 'static,
 {
-    struct Cursor {
-        seek: Option<Seek<i64>>,
+    struct Cursor<K> {
+        seek: Option<Seek<K>>,
         header: Option<Vec<String>>,
     }
     let body = stream::unfold(

@@ -22,6 +22,7 @@ pub mod orders;
 pub mod partnerships;
 pub mod profile;
 pub mod providers;
+pub mod renewals;
 pub mod reseller;
 pub mod sign_in;
 pub mod subscriptions;
@@ -259,6 +260,11 @@ pub fn table() -> RouteTable {
             subscriptions::change_status,
         )
         .post(
+            "/subscriptions/{id:\\d+}/lifecycle",
+            Provider,
+            subscriptions::change_lifecycle,
+        )
+        .post(
             "/subscriptions/{id:\\d+}/reseller-of-record",
             Provider,
             subscriptions::change_reseller_of_record,
@@ -270,6 +276,8 @@ pub fn table() -> RouteTable {
         )
         .get("/activity-log", Provider, activity_log::provider_log)
         .get("/activity-log.csv", Provider, activity_log::export)
+        .get("/renewals", Provider, renewals::provider_list)
+        .get("/renewals.csv", Provider, renewals::export)
         .get("/orders", Provider, orders::list)
         .get("/orders/{id:\\d+}", Provider, orders::show);
     // Provider: Profile; the public official indirect providers list and its logos
@@ -292,6 +300,7 @@ pub fn table() -> RouteTable {
     .get("/indirect-providers", Reseller, indirect_providers::list)
     .get("/reseller/customers", Reseller, reseller::customers)
     .get("/reseller/orders", Reseller, reseller::orders)
+    .get("/reseller/renewals", Reseller, renewals::reseller_list)
     .get("/reseller/subscriptions", Reseller, reseller::subscriptions)
     .get(
         "/reseller/subscriptions/{id:\\d+}",
@@ -307,6 +316,11 @@ pub fn table() -> RouteTable {
         "/reseller/subscriptions/{id:\\d+}/status",
         Reseller,
         reseller::change_status,
+    )
+    .post(
+        "/reseller/subscriptions/{id:\\d+}/lifecycle",
+        Reseller,
+        reseller::change_lifecycle,
     )
     .get(
         "/reseller/activity-log",

@@ -1,7 +1,7 @@
 //! The counters pages read instead of counting rows — a provider's resellers, customers, subscriptions
 //! and licenses, its new customers per month, each partnership's customers and licenses, each
 //! customer's subscriptions — change here and only here, one function per event, in the transaction of
-//! the change. A row is created with its own counts; `recompute` counts everything from the rows again
+//! the change. Subscriptions and licenses count the running ones (active or suspended). A row is created with its own counts; `recompute` counts everything from the rows again
 //! (the tests hold the two side by side after a mixed scenario).
 
 use diesel::prelude::*;
@@ -66,6 +66,30 @@ pub fn subscription_added(
     )?;
     if let Some(reseller) = reseller_of_record {
         Partnership::bump_counts(conn, provider.get(), reseller, 0, licenses)?;
+    }
+    Ok(())
+}
+
+/// A subscription of `licenses` ended (cancelled, upgraded or expired): it no longer counts.
+pub fn subscription_ended(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    customer_id: i64,
+    reseller_of_record: Option<i64>,
+    licenses: i64,
+) -> QueryResult<()> {
+    ProviderCustomer::add_subscriptions(conn, provider.get(), customer_id, -1)?;
+    ProviderStats::bump(
+        conn,
+        provider.get(),
+        Delta {
+            subscriptions: -1,
+            licenses: -licenses,
+            ..Delta::default()
+        },
+    )?;
+    if let Some(reseller) = reseller_of_record {
+        Partnership::bump_counts(conn, provider.get(), reseller, 0, -licenses)?;
     }
     Ok(())
 }
@@ -221,6 +245,7 @@ pub fn recompute(conn: &mut DbConnection, provider: ProviderId) -> QueryResult<C
         .load(conn)?;
     let subs: Vec<(i64, Option<i64>, i32)> = subscriptions::table
         .filter(subscriptions::provider_id.eq(p))
+        .filter(subscriptions::status.eq_any(crate::domain::SubscriptionStatus::LIVE))
         .select((
             subscriptions::customer_id,
             subscriptions::reseller_of_record_id,

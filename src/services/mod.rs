@@ -21,6 +21,7 @@ pub mod organisations;
 pub mod partnership_answer;
 pub mod profile_change;
 pub mod remove_partnership;
+pub mod renewals;
 pub mod subscription_change;
 pub mod waiting_request;
 

@@ -1,6 +1,8 @@
-//! New subscription for an existing customer: an offer, a number of licenses, and the reseller of
-//! record (for incentives). One transaction: the subscription, its order, the counters, the activity
-//! log, and an email to the reseller of record.
+//! New subscription for an existing customer: an offer, a number of licenses, its term and billing
+//! frequency, auto-renew, the end date aligned (co-termed) with one of the customer's subscriptions or
+//! a calendar month's end, and the reseller of record (for incentives). One transaction: the
+//! subscription, its order (the first charge, prorated when aligned), the counters, the activity log,
+//! and an email to the reseller of record.
 
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::ProviderCustomer;
@@ -11,6 +13,9 @@ use crate::db::models::subscription::{NewSubscription, Subscription};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::form::FormErrors;
+use crate::domain::lifecycle::{
+    Align, AlignError, Period, Plan, aligned_end, charge_to_period_end,
+};
 use crate::domain::{FormKey, OrderKind, ProviderId, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::error::AppError;
@@ -26,6 +31,13 @@ pub struct AddSubscription {
     pub offer_id: i64,
     pub quantity: i64,
     pub reseller: Option<i64>,
+    /// `P1Y:annual`; empty: the offer's first plan.
+    pub plan: String,
+    pub auto_renew: bool,
+    /// `""` (no alignment), `month_end`, or the id of the customer's subscription to end with.
+    pub align: String,
+    /// Now, by the injected clock: the subscription's start.
+    pub now: chrono::NaiveDateTime,
     /// The form's own key (a hidden field made when the form was shown): the same form sent twice, or
     /// twice at once, adds one subscription.
     pub form_key: Option<FormKey>,
@@ -88,6 +100,26 @@ struct Checked {
     relation: ProviderCustomer,
     offer: Offer,
     quantity: i32,
+    plan: Plan,
+    unit_price_minor: i64,
+    ends_at: chrono::NaiveDateTime,
+    /// The first charge and the period it covers.
+    first_minor: i64,
+    first_period: Period,
+}
+
+/// The customer's running subscriptions from this provider an end date can be aligned with:
+/// (id, offer name, end).
+pub fn align_choices(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    customer_id: i64,
+) -> Result<Vec<(i64, String, chrono::NaiveDateTime)>, DbError> {
+    Ok(Subscription::summaries_for(conn, provider, &[customer_id])?
+        .into_iter()
+        .filter(|s| s.subscription.status.is_live())
+        .map(|s| (s.subscription.id, s.offer_name, s.subscription.ends_at))
+        .collect())
 }
 
 /// The customer is the provider's, the offer orderable and the licenses within its limits, the
@@ -111,17 +143,76 @@ fn check_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Checked, A
             check_limits(cmd.quantity, o.min_licenses, o.max_licenses),
         )
     });
+    let prices = match &offer {
+        Some(o) => Offer::prices_of(conn, &[o.id])?,
+        None => Vec::new(),
+    };
+    let plan = offer.as_ref().and_then(|o| {
+        errors.check(
+            "plan",
+            crate::services::new_customer::checked_plan(&prices, o.id, Some(&cmd.plan)),
+        )
+    });
+    let align = match cmd.align.trim() {
+        "" => Some(Align::None),
+        "month_end" => Some(Align::MonthEnd),
+        raw => {
+            let other = raw.parse::<i64>().ok().and_then(|id| {
+                align_choices(conn, cmd.provider, cmd.customer_id)
+                    .ok()?
+                    .into_iter()
+                    .find(|(s, _, _)| *s == id)
+            });
+            match other {
+                Some((_, _, end)) => Some(Align::With(end)),
+                None => {
+                    errors.add("align", "lifecycle.align_unknown");
+                    None
+                }
+            }
+        }
+    };
+    let ends_at = match (plan, align) {
+        (Some((plan, _)), Some(align)) => match aligned_end(cmd.now, plan.term, align) {
+            Ok(end) => Some(end),
+            Err(AlignError::EndsTooSoon) => {
+                errors.add("align", "lifecycle.align_too_soon");
+                None
+            }
+            Err(AlignError::EndsTooLate) => {
+                errors.add("align", "lifecycle.align_too_late");
+                None
+            }
+        },
+        _ => None,
+    };
     if let Some(r) = cmd.reseller
         && Partnership::active(conn, cmd.provider.get(), r)?.is_none()
     {
         errors.add("reseller", "wizard.reseller_not_partnered");
     }
-    match (offer, quantity, errors.is_empty()) {
-        (Some(offer), Some(quantity), true) => Ok(Checked {
-            relation,
-            offer,
-            quantity,
-        }),
+    match (offer, quantity, plan, ends_at, errors.is_empty()) {
+        (Some(offer), Some(quantity), Some((plan, unit)), Some(ends_at), true) => {
+            let (first_minor, first_period) = charge_to_period_end(
+                i64::from(quantity),
+                unit,
+                cmd.now,
+                ends_at,
+                plan.term,
+                plan.billing,
+                cmd.now,
+            );
+            Ok(Checked {
+                relation,
+                offer,
+                quantity,
+                plan,
+                unit_price_minor: unit,
+                ends_at,
+                first_minor,
+                first_period,
+            })
+        }
         _ => Err(AddError::Invalid(errors)),
     }
 }
@@ -131,7 +222,15 @@ fn check_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Checked, A
 pub struct Reviewed {
     pub offer: Offer,
     pub quantity: i32,
+    /// One billing period of the licenses.
     pub total_minor: i64,
+    pub plan: Plan,
+    pub auto_renew: bool,
+    pub start: chrono::NaiveDateTime,
+    pub ends_at: chrono::NaiveDateTime,
+    /// Charged at Submit, for `first_period` (prorated when it is shorter than a billing period).
+    pub first_minor: i64,
+    pub first_period: Period,
     pub reseller_name: Option<String>,
     /// (subscription id, licenses) of the same offer this customer already has from this provider.
     pub same_offer: Vec<(i64, i32)>,
@@ -151,7 +250,13 @@ pub async fn review(db: &Db, cmd: AddSubscription) -> Result<Reviewed, AddError>
             .map(|s| (s.subscription.id, s.subscription.quantity))
             .collect();
         Ok(Reviewed {
-            total_minor: i64::from(checked.quantity) * checked.offer.unit_price_minor,
+            total_minor: i64::from(checked.quantity) * checked.unit_price_minor,
+            plan: checked.plan,
+            auto_renew: cmd.auto_renew,
+            start: cmd.now,
+            ends_at: checked.ends_at,
+            first_minor: checked.first_minor,
+            first_period: checked.first_period,
             quantity: checked.quantity,
             offer: checked.offer,
             reseller_name,
@@ -174,6 +279,11 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
         relation,
         offer,
         quantity,
+        plan,
+        unit_price_minor,
+        ends_at,
+        first_minor,
+        first_period,
     } = check_in(conn, cmd)?;
     let subscription_id = Subscription::create(
         conn,
@@ -184,6 +294,12 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
             quantity,
             reseller_of_record_id: cmd.reseller,
             support_contact_id: provider.get(),
+            term: plan.term,
+            billing: plan.billing,
+            auto_renew: cmd.auto_renew,
+            term_start: cmd.now,
+            ends_at,
+            unit_price_minor,
         },
     )?;
     let placed = Order::create(
@@ -197,13 +313,18 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
             kind: OrderKind::NewSubscription,
             currency: &offer.currency,
             idempotency_key: key.as_deref(),
+            at: cmd.now,
         },
         &[NewLine {
             offer_id: offer.id,
             subscription_id: Some(subscription_id),
             quantity,
             previous_quantity: None,
-            unit_price_minor: offer.unit_price_minor,
+            unit_price_minor,
+            amount_minor: first_minor,
+            period: Some(first_period),
+            term: Some(plan.term),
+            billing: Some(plan.billing),
         }],
     )?;
     counters::subscription_added(

@@ -19,6 +19,12 @@ pub struct OfferInput {
     pub billing: Billing,
     pub min_licenses: i32,
     pub max_licenses: i32,
+    /// Offers of one family may be changed into each other at the renewal.
+    pub family: String,
+    /// The (term, billing) pairs it is sold in, each with its price per license per period.
+    pub prices: Vec<(crate::domain::Term, Billing, i64)>,
+    /// The offers it may be upgraded to.
+    pub upgrades: Vec<i64>,
 }
 
 impl OfferInput {
@@ -32,6 +38,7 @@ impl OfferInput {
             billing: self.billing,
             min_licenses: self.min_licenses,
             max_licenses: self.max_licenses,
+            family: &self.family,
         }
     }
 }
@@ -74,6 +81,8 @@ pub async fn add(db: &Db, operator: i64, offer: OfferInput) -> Result<i64, Catal
                 return Err(CatalogError::SkuTaken);
             }
             let id = Offer::create(conn, offer.row())?;
+            Offer::set_prices(conn, id, &offer.prices)?;
+            Offer::set_upgrades(conn, id, &offer.upgrades)?;
             NewActivity::new("offer.created", "offer", Some(id))
                 .by(operator, None)
                 .change(None, Some(format!("{} {}", offer.sku, offer.name)))
@@ -99,6 +108,8 @@ pub async fn change(
         if !Offer::update(conn, id, offer.row())? {
             return Err(CatalogError::Db(DbError::NotFound));
         }
+        Offer::set_prices(conn, id, &offer.prices)?;
+        Offer::set_upgrades(conn, id, &offer.upgrades)?;
         let after = describe(&Offer::find(conn, id)?);
         NewActivity::new("offer.updated", "offer", Some(id))
             .by(operator, None)

@@ -1,17 +1,29 @@
 //! Changing a subscription: licenses (an order), suspend or reactivate, the reseller of record
-//! (incentives) and the designated support contact. Each change is one transaction with its order,
-//! counters, one activity-log entry with old and new values, and email to a reseller given a new role.
-//! The provider changes all of it; a reseller administering the customer (delegated administration,
-//! and still a partner) changes licenses and status on the customer's behalf.
+//! (incentives) and the designated support contact, and its commercial life (SPEC.md §2.10): cancel
+//! within the window, auto-renew, a change scheduled for the renewal, an upgrade. Each change is one
+//! transaction with its order, counters, one activity-log entry with old and new values, and email to
+//! a reseller given a new role. The provider changes all of it; a reseller administering the customer
+//! (delegated administration, and still a partner) changes licenses, status and the lifecycle on the
+//! customer's behalf. Every rule reads `now` from the injected clock.
+//!
+//! The window: licenses may be reduced (a prorated credit) while the 168-hour window of the purchase,
+//! renewal or addition that brought them is open, newest first; the subscription may be cancelled (a
+//! prorated refund) within the window of its purchase or last renewal. After it, licenses can only be
+//! added (a prorated charge) and the rest waits for the renewal.
+
+use chrono::NaiveDateTime;
 
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::ProviderCustomer;
+use crate::db::models::lifecycle::{self, ChangeSpec, ScheduledChange};
+use crate::db::models::offer::Offer;
 use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
-use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
+use crate::db::models::subscription::{NewSubscription, Scope, Subscription, SubscriptionDetail};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
+use crate::domain::lifecycle::{charge_to_period_end, in_window, valid_pair, window_end};
 use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::i18n::Tr;
@@ -58,6 +70,15 @@ pub enum Change {
     ResellerOfRecord(Option<i64>),
     /// The provider's id or a partnered reseller's.
     SupportContact(i64),
+    /// Cancel within the window (a prorated refund).
+    Cancel,
+    AutoRenew(bool),
+    /// Wait for the renewal with these changes.
+    Schedule(ChangeSpec),
+    /// Drop the scheduled change.
+    CancelScheduled,
+    /// Move to an offer on the upgrade path, at once.
+    Upgrade(i64),
 }
 
 pub use crate::services::ChangeError;
@@ -77,8 +98,9 @@ pub async fn apply(
     id: i64,
     actor: Actor,
     change: Parsed,
+    now: NaiveDateTime,
 ) -> Result<&'static str, ChangeError> {
-    db.write(move |conn| apply_in(conn, &scope, id, &actor, change))
+    db.write(move |conn| apply_in(conn, &scope, id, &actor, change, now))
         .await
 }
 
@@ -136,14 +158,138 @@ pub fn support_choices(
     Ok(choices)
 }
 
-/// A new number of licenses within the offer's limits, for an active subscription.
-fn checked_quantity(detail: &SubscriptionDetail, n: i64) -> Result<i32, ChangeError> {
+/// A new number of licenses within the offer's limits, for an active subscription; a reduction only
+/// as far as the open windows hold licenses.
+fn checked_quantity(
+    conn: &mut DbConnection,
+    detail: &SubscriptionDetail,
+    n: i64,
+    now: NaiveDateTime,
+) -> Result<i32, ChangeError> {
     let quantity = check_limits(n, detail.offer.min_licenses, detail.offer.max_licenses)
         .map_err(|key| refused("quantity", key))?;
     if detail.subscription.status != SubscriptionStatus::Active {
         return Err(refused("quantity", "subscriptions.suspended_no_change"));
     }
+    if quantity < detail.subscription.quantity {
+        let reducible = reducible(conn, detail.subscription.id, now)?;
+        if detail.subscription.quantity - quantity > reducible {
+            return Err(refused(
+                "quantity",
+                if reducible == 0 {
+                    "lifecycle.reduce_after_window"
+                } else {
+                    "lifecycle.reduce_more_than_window"
+                },
+            ));
+        }
+    }
     Ok(quantity)
+}
+
+/// How many licenses may still be reduced: those whose window is open.
+pub fn reducible(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Result<i32, DbError> {
+    Ok(Subscription::open_windows(conn, id, now)?
+        .iter()
+        .map(|w| w.quantity)
+        .sum())
+}
+
+/// What `quantity` licenses cost (or are credited) from `now` to the end of their billing period.
+fn prorated(
+    sub: &Subscription,
+    quantity: i32,
+    now: NaiveDateTime,
+) -> (i64, crate::domain::lifecycle::Period) {
+    charge_to_period_end(
+        i64::from(quantity),
+        sub.unit_price_minor,
+        sub.term_start,
+        sub.ends_at,
+        sub.term,
+        sub.billing,
+        now,
+    )
+}
+
+/// The subscription may still be cancelled: within the window of its purchase or last renewal.
+pub fn cancellable(sub: &Subscription, now: NaiveDateTime) -> bool {
+    sub.status.is_live() && in_window(sub.term_start, now)
+}
+
+/// Checks a change to wait for the renewal: something to change, licenses within the (new) offer's
+/// limits, a pair the offer sells, an offer of the same family or on the upgrade path.
+fn checked_schedule(
+    conn: &mut DbConnection,
+    detail: &SubscriptionDetail,
+    spec: &ChangeSpec,
+) -> Result<(), ChangeError> {
+    let sub = &detail.subscription;
+    if !sub.status.is_live() {
+        return Err(refused("schedule", "lifecycle.ended_no_change"));
+    }
+    let offer = match spec.offer_id {
+        Some(o) if o != detail.offer.id => {
+            let target = Offer::orderable_by_ids(conn, &[o])?.pop();
+            let upgrades = Offer::upgrade_ids(conn, detail.offer.id)?;
+            match target {
+                Some(t)
+                    if upgrades.contains(&t.id)
+                        || (!t.family.is_empty() && t.family == detail.offer.family) =>
+                {
+                    t
+                }
+                _ => return Err(refused("schedule_offer", "lifecycle.offer_not_on_path")),
+            }
+        }
+        _ => detail.offer.clone(),
+    };
+    if let Some(q) = spec.quantity {
+        check_limits(i64::from(q), offer.min_licenses, offer.max_licenses)
+            .map_err(|key| refused("schedule_quantity", key))?;
+    }
+    let term = spec.term.unwrap_or(sub.term);
+    let billing = spec.billing.unwrap_or(sub.billing);
+    if !valid_pair(term, billing) || Offer::price(conn, offer.id, term, billing)?.is_none() {
+        return Err(refused("schedule_billing", "lifecycle.pair_not_sold"));
+    }
+    let unchanged = spec.quantity.is_none_or(|q| q == sub.quantity)
+        && term == sub.term
+        && billing == sub.billing
+        && offer.id == sub.offer_id;
+    if unchanged {
+        return Err(refused("schedule", "lifecycle.schedule_nothing"));
+    }
+    Ok(())
+}
+
+/// The offer an upgrade moves to, checked: on the path, sold in the subscription's term and billing,
+/// its licenses within limits.
+fn checked_upgrade(
+    conn: &mut DbConnection,
+    detail: &SubscriptionDetail,
+    target: i64,
+) -> Result<(Offer, i64), ChangeError> {
+    let sub = &detail.subscription;
+    if sub.status != SubscriptionStatus::Active {
+        return Err(refused("upgrade", "subscriptions.suspended_no_change"));
+    }
+    let Some(offer) = Offer::upgrades(conn, sub.offer_id)?
+        .into_iter()
+        .find(|o| o.id == target)
+    else {
+        return Err(refused("upgrade", "lifecycle.offer_not_on_path"));
+    };
+    let Some(price) = Offer::price(conn, offer.id, sub.term, sub.billing)? else {
+        return Err(refused("upgrade", "lifecycle.pair_not_sold"));
+    };
+    check_limits(
+        i64::from(sub.quantity),
+        offer.min_licenses,
+        offer.max_licenses,
+    )
+    .map_err(|key| refused("upgrade", key))?;
+    Ok((offer, price))
 }
 
 /// What Confirm will do, shown before it is done: the change and its price per billing period.
@@ -158,6 +304,22 @@ pub enum Preview {
         /// (to − from) × unit price, per billing period; negative for fewer licenses.
         change_minor: i64,
         /// to × unit price, per billing period.
+        new_total_minor: i64,
+        /// Charged now for the rest of the billing period (negative: credited).
+        prorated_minor: i64,
+        /// The end of that billing period.
+        period_end: NaiveDateTime,
+    },
+    Cancel {
+        detail: SubscriptionDetail,
+        /// Refunded (negative).
+        refund_minor: i64,
+    },
+    Upgrade {
+        detail: SubscriptionDetail,
+        to: Offer,
+        /// Credit for the old offer and charge for the new one, for the rest of the billing period.
+        net_minor: i64,
         new_total_minor: i64,
     },
     Suspend {
@@ -175,22 +337,58 @@ pub async fn preview(
     id: i64,
     actor: Actor,
     change: Parsed,
+    now: NaiveDateTime,
 ) -> Result<Preview, ChangeError> {
     db.read(move |conn| {
         let (detail, _, change) = reach(conn, &scope, id, &actor, change)?;
         Ok(match change {
             Change::Quantity(n) => {
-                let to = checked_quantity(&detail, n)?;
+                let to = checked_quantity(conn, &detail, n, now)?;
                 let from = detail.subscription.quantity;
                 if to == from {
                     return Ok(Preview::Unchanged);
                 }
-                let unit = detail.offer.unit_price_minor;
+                let unit = detail.subscription.unit_price_minor;
+                let (prorated_minor, covered) =
+                    prorated(&detail.subscription, (to - from).abs(), now);
                 Preview::Quantity {
                     change_minor: (i64::from(to) - i64::from(from)) * unit,
                     new_total_minor: i64::from(to) * unit,
+                    prorated_minor: if to < from {
+                        -prorated_minor
+                    } else {
+                        prorated_minor
+                    },
+                    period_end: covered.end,
                     from,
                     to,
+                    detail,
+                }
+            }
+            Change::Cancel => {
+                if !cancellable(&detail.subscription, now) {
+                    return Err(refused("cancel", "lifecycle.cancel_after_window"));
+                }
+                let sub = &detail.subscription;
+                let (amount, _) = prorated(sub, sub.quantity, now);
+                Preview::Cancel {
+                    refund_minor: -amount,
+                    detail,
+                }
+            }
+            Change::Upgrade(target) => {
+                let (offer, price) = checked_upgrade(conn, &detail, target)?;
+                let sub = &detail.subscription;
+                let (credit, _) = prorated(sub, sub.quantity, now);
+                let moved = Subscription {
+                    unit_price_minor: price,
+                    ..sub.clone()
+                };
+                let (charge, _) = prorated(&moved, sub.quantity, now);
+                Preview::Upgrade {
+                    net_minor: charge - credit,
+                    new_total_minor: moved.period_total(),
+                    to: offer,
                     detail,
                 }
             }
@@ -215,10 +413,22 @@ fn apply_in(
     id: i64,
     actor: &Actor,
     change: Parsed,
+    now: NaiveDateTime,
 ) -> Result<&'static str, ChangeError> {
     Subscription::lock(conn, id)?;
     let (detail, provider, change) = reach(conn, scope, id, actor, change)?;
     let sub = &detail.subscription;
+    let order = |kind: OrderKind| NewOrder {
+        provider_id: provider.get(),
+        customer_id: sub.customer_id,
+        reseller_id: sub.reseller_of_record_id,
+        placed_by_user_id: actor.user_id,
+        placed_by_partner_id: Some(actor.partner_id),
+        kind,
+        currency: &detail.offer.currency,
+        idempotency_key: None,
+        at: now,
+    };
     let log = |action: &'static str| {
         NewActivity::new(action, "subscription", Some(sub.id))
             .by(actor.user_id, Some(actor.partner_id))
@@ -232,31 +442,38 @@ fn apply_in(
     };
     match change {
         Change::Quantity(n) => {
-            let quantity = checked_quantity(&detail, n)?;
+            let quantity = checked_quantity(conn, &detail, n, now)?;
             if quantity == sub.quantity {
                 return Ok("subscriptions.unchanged");
             }
+            let reduced = quantity < sub.quantity;
+            let (amount, covered) = prorated(sub, (quantity - sub.quantity).abs(), now);
             Order::create(
                 conn,
-                &NewOrder {
-                    provider_id: provider.get(),
-                    customer_id: sub.customer_id,
-                    reseller_id: sub.reseller_of_record_id,
-                    placed_by_user_id: actor.user_id,
-                    placed_by_partner_id: Some(actor.partner_id),
-                    kind: OrderKind::ChangeQuantity,
-                    currency: &detail.offer.currency,
-                    idempotency_key: None,
-                },
+                &order(if reduced {
+                    OrderKind::Reduction
+                } else {
+                    OrderKind::ChangeQuantity
+                }),
                 &[NewLine {
                     offer_id: detail.offer.id,
                     subscription_id: Some(sub.id),
                     quantity,
                     previous_quantity: Some(sub.quantity),
-                    unit_price_minor: detail.offer.unit_price_minor,
+                    unit_price_minor: sub.unit_price_minor,
+                    amount_minor: if reduced { -amount } else { amount },
+                    period: Some(covered),
+                    term: Some(sub.term),
+                    billing: Some(sub.billing),
                 }],
             )?;
             Subscription::set_quantity(conn, sub.id, quantity)?;
+            if reduced {
+                Subscription::take_from_windows(conn, sub.id, sub.quantity - quantity, now)?;
+            } else {
+                // The added licenses have a window of their own.
+                Subscription::open_window(conn, sub.id, quantity - sub.quantity, now)?;
+            }
             let delta = i64::from(quantity) - i64::from(sub.quantity);
             counters::licenses_changed(conn, provider, sub.reseller_of_record_id, delta)?;
             log("subscription.quantity_changed")
@@ -267,6 +484,9 @@ fn apply_in(
         Change::Status(status, reason) => {
             if status == sub.status {
                 return Ok("subscriptions.unchanged");
+            }
+            if !sub.status.is_live() || !status.is_live() {
+                return Err(refused("status", "lifecycle.ended_no_change"));
             }
             Subscription::set_status(conn, sub.id, status)?;
             // The reason given for a suspension goes into the log with the new state.
@@ -279,8 +499,157 @@ fn apply_in(
                 .record(conn)?;
             Ok(match status {
                 SubscriptionStatus::Active => "subscriptions.reactivated",
-                SubscriptionStatus::Suspended => "subscriptions.suspended",
+                _ => "subscriptions.suspended",
             })
+        }
+        Change::Cancel => {
+            if !cancellable(sub, now) {
+                return Err(refused("cancel", "lifecycle.cancel_after_window"));
+            }
+            let (amount, covered) = prorated(sub, sub.quantity, now);
+            Order::create(
+                conn,
+                &order(OrderKind::Cancellation),
+                &[NewLine {
+                    offer_id: detail.offer.id,
+                    subscription_id: Some(sub.id),
+                    quantity: sub.quantity,
+                    previous_quantity: Some(sub.quantity),
+                    unit_price_minor: sub.unit_price_minor,
+                    amount_minor: -amount,
+                    period: Some(covered),
+                    term: Some(sub.term),
+                    billing: Some(sub.billing),
+                }],
+            )?;
+            Subscription::end(conn, sub.id, SubscriptionStatus::Cancelled, now, None)?;
+            ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
+            counters::subscription_ended(
+                conn,
+                provider,
+                sub.customer_id,
+                sub.reseller_of_record_id,
+                i64::from(sub.quantity),
+            )?;
+            log("subscription.cancelled")
+                .at(now)
+                .change(
+                    Some(sub.status.as_str().to_owned()),
+                    Some("cancelled".to_owned()),
+                )
+                .record(conn)?;
+            Ok("lifecycle.cancelled")
+        }
+        Change::AutoRenew(on) => {
+            if !sub.status.is_live() {
+                return Err(refused("auto_renew", "lifecycle.ended_no_change"));
+            }
+            if on == sub.auto_renew {
+                return Ok("subscriptions.unchanged");
+            }
+            Subscription::set_auto_renew(conn, sub.id, on)?;
+            let word = |on: bool| if on { "on" } else { "off" }.to_owned();
+            log("subscription.auto_renew_changed")
+                .at(now)
+                .change(Some(word(sub.auto_renew)), Some(word(on)))
+                .record(conn)?;
+            Ok(if on {
+                "lifecycle.auto_renew_on"
+            } else {
+                "lifecycle.auto_renew_off"
+            })
+        }
+        Change::Schedule(spec) => {
+            checked_schedule(conn, &detail, &spec)?;
+            ScheduledChange::schedule(conn, sub.id, &spec, actor.user_id, now, sub.ends_at)?;
+            log("subscription.change_scheduled")
+                .at(now)
+                .change(None, Some(describe_spec(conn, &spec)?))
+                .record(conn)?;
+            Ok("lifecycle.scheduled")
+        }
+        Change::CancelScheduled => {
+            let Some(open) = ScheduledChange::open_for(conn, sub.id)? else {
+                return Ok("subscriptions.unchanged");
+            };
+            ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
+            log("subscription.scheduled_change_cancelled")
+                .at(now)
+                .change(Some(describe_spec(conn, &open.spec())?), None)
+                .record(conn)?;
+            Ok("lifecycle.scheduled_cancelled")
+        }
+        Change::Upgrade(target) => {
+            let (offer, price) = checked_upgrade(conn, &detail, target)?;
+            let new_id = Subscription::create(
+                conn,
+                &NewSubscription {
+                    provider_id: sub.provider_id,
+                    customer_id: sub.customer_id,
+                    offer_id: offer.id,
+                    quantity: sub.quantity,
+                    reseller_of_record_id: sub.reseller_of_record_id,
+                    support_contact_id: sub.support_contact_id,
+                    term: sub.term,
+                    billing: sub.billing,
+                    auto_renew: sub.auto_renew,
+                    term_start: now,
+                    ends_at: sub.ends_at,
+                    unit_price_minor: price,
+                },
+            )?;
+            let (credit, covered) = prorated(sub, sub.quantity, now);
+            let moved = Subscription {
+                unit_price_minor: price,
+                ..sub.clone()
+            };
+            let (charge, _) = prorated(&moved, sub.quantity, now);
+            let line = |offer_id: i64, subscription_id: i64, unit: i64, amount: i64| NewLine {
+                offer_id,
+                subscription_id: Some(subscription_id),
+                quantity: sub.quantity,
+                previous_quantity: Some(sub.quantity),
+                unit_price_minor: unit,
+                amount_minor: amount,
+                period: Some(covered),
+                term: Some(sub.term),
+                billing: Some(sub.billing),
+            };
+            Order::create(
+                conn,
+                &order(OrderKind::Upgrade),
+                &[
+                    line(sub.offer_id, sub.id, sub.unit_price_minor, -credit),
+                    line(offer.id, new_id, price, charge),
+                ],
+            )?;
+            Subscription::end(
+                conn,
+                sub.id,
+                SubscriptionStatus::Cancelled,
+                now,
+                Some(new_id),
+            )?;
+            ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
+            counters::subscription_ended(
+                conn,
+                provider,
+                sub.customer_id,
+                sub.reseller_of_record_id,
+                i64::from(sub.quantity),
+            )?;
+            counters::subscription_added(
+                conn,
+                provider,
+                sub.customer_id,
+                sub.reseller_of_record_id,
+                i64::from(sub.quantity),
+            )?;
+            log("subscription.upgraded")
+                .at(now)
+                .change(Some(detail.offer.name.clone()), Some(offer.name.clone()))
+                .record(conn)?;
+            Ok("lifecycle.upgraded")
         }
         Change::ResellerOfRecord(new) => {
             if actor.reseller {
@@ -387,6 +756,29 @@ fn apply_in(
             Ok("subscriptions.support_contact_changed")
         }
     }
+}
+
+/// A scheduled change in one line, for the activity log: `licenses 5 · P1Y · annual · Offer`.
+pub fn describe_spec(conn: &mut DbConnection, spec: &ChangeSpec) -> Result<String, DbError> {
+    let mut parts = Vec::new();
+    if let Some(q) = spec.quantity {
+        parts.push(format!("licenses {q}"));
+    }
+    if let Some(t) = spec.term {
+        parts.push(t.as_str().to_owned());
+    }
+    if let Some(b) = spec.billing {
+        parts.push(b.as_str().to_owned());
+    }
+    if let Some(o) = spec.offer_id {
+        parts.push(Offer::find(conn, o)?.name);
+    }
+    Ok(parts.join(" · "))
+}
+
+/// When the window for the licenses bought or renewed last closes (the page's "until …").
+pub fn window_closes(sub: &Subscription) -> NaiveDateTime {
+    window_end(sub.term_start)
 }
 
 /// Emails a reseller's users that they were made reseller of record or support contact.

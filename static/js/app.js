@@ -116,4 +116,27 @@
       }
     });
   });
+
+  // A plan select lists every term and billing; with an offer chosen, only the offer's plans stay
+  // selectable (the server checks the pair either way).
+  document.querySelectorAll("select[data-plans-for]").forEach(function (plan) {
+    var offer = document.getElementById(plan.dataset.plansFor);
+    if (!offer) return;
+    function filter() {
+      var chosen = offer.options[offer.selectedIndex];
+      var sold = chosen && chosen.dataset.plans ? chosen.dataset.plans.split(" ") : null;
+      var firstSold = null;
+      Array.prototype.forEach.call(plan.options, function (option) {
+        var ok = !sold || sold.indexOf(option.value) >= 0;
+        option.disabled = !ok;
+        option.hidden = !ok;
+        if (ok && firstSold === null) firstSold = option;
+      });
+      if (plan.selectedOptions.length && plan.selectedOptions[0].disabled && firstSold) {
+        firstSold.selected = true;
+      }
+    }
+    offer.addEventListener("change", filter);
+    filter();
+  });
 })();

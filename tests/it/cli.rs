@@ -5,7 +5,9 @@ use partner_dashboard::db::DatabaseUrl;
 
 use crate::helpers::*;
 
-const SETTINGS: [&str; 10] = [
+const SETTINGS: [&str; 12] = [
+    "SIMULATED_NOW",
+    "ALLOW_SIMULATED_CLOCK",
     "DATABASE_URL",
     "DATA_DIR",
     "BIND",
@@ -307,4 +309,47 @@ async fn serve_stops_on_sigterm_and_exits_zero() {
         .await
         .unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn a_simulated_clock_is_refused_outside_a_demo_and_jobs_run_as_of_it() {
+    let dir = temp_dir();
+    let data = dir.to_str().unwrap();
+    let env = [
+        ("DATA_DIR", data),
+        ("SIMULATED_NOW", "2030-01-01T08:00:00+08:00"),
+    ];
+    let out = run(&["jobs", "run"], &env, None);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: SIMULATED_NOW: is only accepted with --demo or ALLOW_SIMULATED_CLOCK=true"
+    );
+    let bad = run(
+        &["jobs", "run", "--demo"],
+        &[("DATA_DIR", data), ("SIMULATED_NOW", "next tuesday")],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("SIMULATED_NOW: must be an RFC 3339"));
+    for args in [&["jobs", "run", "--demo"][..], &["jobs", "run"][..]] {
+        let mut env = env.to_vec();
+        if args.len() == 2 {
+            env.push(("ALLOW_SIMULATED_CLOCK", "true"));
+        }
+        let out = run(args, &env, None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with("as of 2030-01-01T00:00:"), "{stdout}");
+        assert!(
+            stdout.contains("renewals: 0 renewed, 0 expired"),
+            "{stdout}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -33,6 +33,9 @@ async fn an_unreachable_postgres_url_stops_start_up_and_never_falls_back_to_sqli
         outbox: OutboxSettings::default(),
         throttle: ThrottleSettings::default(),
         trusted_proxies: Vec::new(),
+        simulated_now: None,
+        allow_simulated_clock: false,
+        clock: partner_dashboard::clock::Clock::system(),
     };
     let err = match Application::build(config).await {
         Ok(_) => panic!("start-up must fail"),

@@ -154,6 +154,10 @@ fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions)
         outbox: options.outbox.clone(),
         throttle: options.throttle.clone(),
         trusted_proxies: options.trusted_proxies.clone(),
+        simulated_now: None,
+        allow_simulated_clock: false,
+        // Each app its own clock: a test moves it with `app.state.clock.set(..)`.
+        clock: partner_dashboard::clock::Clock::system(),
     }
 }
 
@@ -723,6 +727,7 @@ impl TestApp {
                     billing: partner_dashboard::domain::Billing::Monthly,
                     min_licenses: min,
                     max_licenses: max,
+                    family: "",
                 },
             )
             .unwrap()
@@ -812,6 +817,7 @@ impl TestApp {
                     kind: partner_dashboard::domain::OrderKind::NewCustomer,
                     currency: "USD",
                     idempotency_key: None,
+                    at: partner_dashboard::db::now(),
                 },
                 &[NewLine {
                     offer_id: offer,
@@ -819,6 +825,10 @@ impl TestApp {
                     quantity: 2,
                     previous_quantity: None,
                     unit_price_minor: 3600,
+                    amount_minor: 7200,
+                    period: None,
+                    term: None,
+                    billing: None,
                 }],
             )
             .unwrap()
@@ -836,6 +846,19 @@ impl TestApp {
         quantity: i64,
         reseller_of_record: Option<i64>,
     ) -> i64 {
+        self.buy(provider, customer, offer, quantity, reseller_of_record, "")
+    }
+
+    /// The same, in a plan (`P1Y:annual`; empty: the offer's first), bought at the app's clock's now.
+    pub fn buy(
+        &self,
+        provider: i64,
+        customer: i64,
+        offer: i64,
+        quantity: i64,
+        reseller_of_record: Option<i64>,
+        plan: &str,
+    ) -> i64 {
         use partner_dashboard::services::new_subscription::{AddSubscription, add_in};
         self.quietly(|conn| {
             let user_id = User::of_partner(conn, provider)?[0].id;
@@ -849,6 +872,10 @@ impl TestApp {
                     offer_id: offer,
                     quantity,
                     reseller: reseller_of_record,
+                    plan: plan.to_owned(),
+                    auto_renew: true,
+                    align: String::new(),
+                    now: self.state.now(),
                     form_key: None,
                 },
             )

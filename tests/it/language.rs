@@ -24,6 +24,7 @@ async fn switching_language_changes_the_menu_and_is_kept_for_the_user() {
             "間接經銷商",
             "客戶",
             "訂單",
+            "續約",
             "設定檔",
             "活動記錄",
             "帳戶"

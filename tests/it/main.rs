@@ -26,6 +26,7 @@ mod i18n;
 mod indirect_resellers;
 mod invitations;
 mod language;
+mod lifecycle;
 mod operations;
 mod orders;
 mod outbox;

@@ -255,9 +255,8 @@ async fn operators_add_edit_retire_and_restore_offers() {
             ("sku", sku),
             ("name", "Microsoft 365 Business Premium"),
             ("description", "Productivity and security."),
-            ("unit_price", price),
+            ("price_P1Y_annual", price),
             ("currency", "USD"),
-            ("billing", "annual"),
             ("min_licenses", min),
             ("max_licenses", max),
         ]
@@ -272,7 +271,10 @@ async fn operators_add_edit_retire_and_restore_offers() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert_eq!(
-        texts(&html, "#f-unit_price-error"),
+        texts(
+            &html,
+            "#f-price_P1Y_annual + .field-error, #prices .field-error"
+        ),
         vec!["Enter an amount like 12.50."]
     );
     assert_eq!(

@@ -534,6 +534,10 @@ async fn world(app: &TestApp) -> World {
             format!("/subscriptions/{subscription}/status"),
         ),
         (
+            "/subscriptions/{id:\\d+}/lifecycle",
+            format!("/subscriptions/{subscription}/lifecycle"),
+        ),
+        (
             "/subscriptions/{id:\\d+}/reseller-of-record",
             format!("/subscriptions/{subscription}/reseller-of-record"),
         ),
@@ -561,6 +565,10 @@ async fn world(app: &TestApp) -> World {
         (
             "/reseller/subscriptions/{id:\\d+}/status",
             format!("/reseller/subscriptions/{subscription}/status"),
+        ),
+        (
+            "/reseller/subscriptions/{id:\\d+}/lifecycle",
+            format!("/reseller/subscriptions/{subscription}/lifecycle"),
         ),
         (
             "/operations/enrollments/{id}/verify",

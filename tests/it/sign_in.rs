@@ -34,6 +34,7 @@ async fn provider_signs_in_and_sees_the_dashboard_menu() {
             "Indirect resellers",
             "Customers",
             "Orders",
+            "Renewals",
             "Profile",
             "Activity log",
             "Account"

@@ -38,6 +38,8 @@ pub struct NewActivity {
     pub entity_id: Option<i64>,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
+    /// When it happened; none: now by the system's time.
+    pub occurred_at: Option<chrono::NaiveDateTime>,
 }
 
 impl NewActivity {
@@ -77,12 +79,18 @@ impl NewActivity {
         self
     }
 
+    /// When it happened, by the injected clock (lifecycle events, which may be simulated).
+    pub fn at(mut self, at: chrono::NaiveDateTime) -> Self {
+        self.occurred_at = Some(at);
+        self
+    }
+
     pub fn record(self, conn: &mut DbConnection) -> QueryResult<i64> {
         let id = new_id();
         diesel::insert_into(activity_log::table)
             .values((
                 activity_log::id.eq(id),
-                activity_log::occurred_at.eq(now()),
+                activity_log::occurred_at.eq(self.occurred_at.unwrap_or_else(now)),
                 activity_log::actor_user_id.eq(self.actor_user_id),
                 activity_log::actor_partner_id.eq(self.actor_partner_id),
                 activity_log::provider_id.eq(self.provider_id),
@@ -146,6 +154,13 @@ pub const ACTIONS: &[&str] = &[
     "subscription.status_changed",
     "subscription.reseller_of_record_changed",
     "subscription.support_contact_changed",
+    "subscription.cancelled",
+    "subscription.auto_renew_changed",
+    "subscription.change_scheduled",
+    "subscription.scheduled_change_cancelled",
+    "subscription.upgraded",
+    "subscription.renewed",
+    "subscription.expired",
     "customer.reseller_changed",
     "customer.tenant_owner_changed",
     "customer.password_reset",

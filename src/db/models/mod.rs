@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod customer;
 pub mod draft;
+pub mod lifecycle;
 pub mod offer;
 pub mod order;
 pub mod outbox;

@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::offers;
+use crate::db::schema::{offer_prices, offer_upgrades, offers};
 use crate::db::{DbConnection, new_id, now};
-use crate::domain::Billing;
+use crate::domain::{Billing, Term};
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -22,6 +22,18 @@ pub struct Offer {
     pub retired_at: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// Offers of one family (for example "Microsoft 365") are upgraded within it.
+    pub family: String,
+}
+
+/// The price per license per billing period of one (term, billing) pair an offer is sold in.
+#[derive(Queryable, Selectable, Clone, Copy, Debug, PartialEq, Eq)]
+#[diesel(table_name = offer_prices)]
+pub struct OfferPrice {
+    pub offer_id: i64,
+    pub term: Term,
+    pub billing: Billing,
+    pub unit_price_minor: i64,
 }
 
 pub struct NewOffer<'a> {
@@ -33,9 +45,12 @@ pub struct NewOffer<'a> {
     pub billing: Billing,
     pub min_licenses: i32,
     pub max_licenses: i32,
+    pub family: &'a str,
 }
 
 impl Offer {
+    /// Adds an offer, sold as `unit_price_minor` says: a month billed monthly and a year billed
+    /// monthly or annually (`set_prices` changes that).
     pub fn create(conn: &mut DbConnection, new: NewOffer<'_>) -> QueryResult<i64> {
         let id = new_id();
         let at = now();
@@ -52,9 +67,106 @@ impl Offer {
                 offers::max_licenses.eq(new.max_licenses),
                 offers::created_at.eq(at),
                 offers::updated_at.eq(at),
+                offers::family.eq(new.family),
             ))
             .execute(conn)?;
+        let (monthly, annual) = match new.billing {
+            Billing::Annual => ((new.unit_price_minor + 6) / 12, new.unit_price_minor),
+            _ => (new.unit_price_minor, new.unit_price_minor * 12),
+        };
+        Self::set_prices(
+            conn,
+            id,
+            &[
+                (Term::Month, Billing::Monthly, monthly),
+                (Term::Year, Billing::Monthly, monthly),
+                (Term::Year, Billing::Annual, annual),
+            ],
+        )?;
         Ok(id)
+    }
+
+    /// Replaces the offer's prices: the (term, billing) pairs it is sold in, each with its price.
+    pub fn set_prices(
+        conn: &mut DbConnection,
+        id: i64,
+        prices: &[(Term, Billing, i64)],
+    ) -> QueryResult<()> {
+        diesel::delete(offer_prices::table.filter(offer_prices::offer_id.eq(id))).execute(conn)?;
+        for (term, billing, price) in prices {
+            diesel::insert_into(offer_prices::table)
+                .values((
+                    offer_prices::offer_id.eq(id),
+                    offer_prices::term.eq(term),
+                    offer_prices::billing.eq(billing),
+                    offer_prices::unit_price_minor.eq(price),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// The prices of these offers, in the order of `lifecycle::PAIRS` within each offer.
+    pub fn prices_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<OfferPrice>> {
+        let mut rows: Vec<OfferPrice> = offer_prices::table
+            .filter(offer_prices::offer_id.eq_any(ids))
+            .select(OfferPrice::as_select())
+            .load(conn)?;
+        let rank = |p: &OfferPrice| {
+            crate::domain::lifecycle::PAIRS
+                .iter()
+                .position(|pair| *pair == (p.term, p.billing))
+        };
+        rows.sort_by_key(|p| (p.offer_id, rank(p)));
+        Ok(rows)
+    }
+
+    /// The price of one pair, if the offer is sold so.
+    pub fn price(
+        conn: &mut DbConnection,
+        id: i64,
+        term: Term,
+        billing: Billing,
+    ) -> QueryResult<Option<i64>> {
+        offer_prices::table
+            .find((id, term, billing))
+            .select(offer_prices::unit_price_minor)
+            .first(conn)
+            .optional()
+    }
+
+    /// The offers this one may be upgraded to (orderable ones), by name.
+    pub fn upgrades(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<Offer>> {
+        offers::table
+            .inner_join(offer_upgrades::table.on(offer_upgrades::target_offer_id.eq(offers::id)))
+            .filter(offer_upgrades::offer_id.eq(id))
+            .filter(offers::retired_at.is_null())
+            .order((offers::name.asc(), offers::id.asc()))
+            .select(Offer::as_select())
+            .load(conn)
+    }
+
+    /// The ids of the offers this one may be upgraded to (retired ones too: the console's form).
+    pub fn upgrade_ids(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<i64>> {
+        offer_upgrades::table
+            .filter(offer_upgrades::offer_id.eq(id))
+            .order(offer_upgrades::target_offer_id.asc())
+            .select(offer_upgrades::target_offer_id)
+            .load(conn)
+    }
+
+    pub fn set_upgrades(conn: &mut DbConnection, id: i64, targets: &[i64]) -> QueryResult<()> {
+        diesel::delete(offer_upgrades::table.filter(offer_upgrades::offer_id.eq(id)))
+            .execute(conn)?;
+        for target in targets.iter().filter(|t| **t != id) {
+            diesel::insert_into(offer_upgrades::table)
+                .values((
+                    offer_upgrades::offer_id.eq(id),
+                    offer_upgrades::target_offer_id.eq(target),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
     }
 
     /// Offers that can be ordered, in catalog order.
@@ -125,6 +237,7 @@ impl Offer {
                 offers::billing.eq(new.billing),
                 offers::min_licenses.eq(new.min_licenses),
                 offers::max_licenses.eq(new.max_licenses),
+                offers::family.eq(new.family),
                 offers::updated_at.eq(now()),
             ))
             .execute(conn)

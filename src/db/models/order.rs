@@ -6,8 +6,9 @@ use diesel::prelude::*;
 
 use crate::db::models::customer::ResellerFilter;
 use crate::db::schema::{customers, offers, order_lines, orders, partners, users};
-use crate::db::{DbConnection, new_id, now};
-use crate::domain::{Billing, OrderKind, ProviderId};
+use crate::db::{DbConnection, new_id};
+use crate::domain::lifecycle::Period;
+use crate::domain::{Billing, OrderKind, ProviderId, Term};
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -50,7 +51,13 @@ pub struct OrderLine {
     pub quantity: i32,
     pub previous_quantity: Option<i32>,
     pub unit_price_minor: i64,
+    /// A charge, or a credit or refund (negative).
     pub line_total_minor: i64,
+    /// The period the line pays for.
+    pub period_start: Option<chrono::NaiveDateTime>,
+    pub period_end: Option<chrono::NaiveDateTime>,
+    pub term: Option<Term>,
+    pub billing: Option<Billing>,
 }
 
 /// An order as lists show it.
@@ -87,6 +94,8 @@ pub struct NewOrder<'a> {
     pub kind: OrderKind,
     pub currency: &'a str,
     pub idempotency_key: Option<&'a str>,
+    /// When it was placed (the injected clock's now).
+    pub at: chrono::NaiveDateTime,
 }
 
 /// What `Order::create` wrote.
@@ -106,17 +115,16 @@ impl Placed {
 pub struct NewLine {
     pub offer_id: i64,
     pub subscription_id: Option<i64>,
+    /// Licenses after the order (for a cancellation: the licenses cancelled).
     pub quantity: i32,
     pub previous_quantity: Option<i32>,
+    /// Per license per billing period.
     pub unit_price_minor: i64,
-}
-
-impl NewLine {
-    /// What the line costs: for a change, only the licenses added.
-    pub fn total(&self) -> i64 {
-        let added = i64::from(self.quantity) - i64::from(self.previous_quantity.unwrap_or(0));
-        added.max(0) * self.unit_price_minor
-    }
+    /// What the line charges (negative: a credit or refund), prorated to its period.
+    pub amount_minor: i64,
+    pub period: Option<Period>,
+    pub term: Option<Term>,
+    pub billing: Option<Billing>,
 }
 
 type RowTuple = (Order, String, String, Option<String>, String);
@@ -194,7 +202,7 @@ impl Order {
         lines: &[NewLine],
     ) -> QueryResult<Placed> {
         let id = new_id();
-        let total: i64 = lines.iter().map(NewLine::total).sum();
+        let total: i64 = lines.iter().map(|l| l.amount_minor).sum();
         let number =
             crate::db::models::stats::ProviderStats::next_order_number(conn, new.provider_id)?;
         diesel::insert_into(orders::table)
@@ -209,7 +217,7 @@ impl Order {
                 orders::currency.eq(new.currency),
                 orders::total_minor.eq(total),
                 orders::idempotency_key.eq(new.idempotency_key),
-                orders::created_at.eq(now()),
+                orders::created_at.eq(new.at),
                 orders::number.eq(number),
             ))
             .execute(conn)?;
@@ -223,7 +231,11 @@ impl Order {
                     order_lines::quantity.eq(line.quantity),
                     order_lines::previous_quantity.eq(line.previous_quantity),
                     order_lines::unit_price_minor.eq(line.unit_price_minor),
-                    order_lines::line_total_minor.eq(line.total()),
+                    order_lines::line_total_minor.eq(line.amount_minor),
+                    order_lines::period_start.eq(line.period.map(|p| p.start)),
+                    order_lines::period_end.eq(line.period.map(|p| p.end)),
+                    order_lines::term.eq(line.term),
+                    order_lines::billing.eq(line.billing),
                 ))
                 .execute(conn)?;
         }

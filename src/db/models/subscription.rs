@@ -3,9 +3,11 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{offers, subscriptions};
+use chrono::NaiveDateTime;
+
+use crate::db::schema::{offers, subscription_windows, subscriptions};
 use crate::db::{DbConnection, new_id, now};
-use crate::domain::{Billing, CustomerId, ProviderId, ResellerId, SubscriptionStatus};
+use crate::domain::{Billing, CustomerId, ProviderId, ResellerId, SubscriptionStatus, Term};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = subscriptions)]
@@ -20,6 +22,25 @@ pub struct Subscription {
     pub support_contact_id: i64,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub term: Term,
+    pub billing: Billing,
+    pub auto_renew: bool,
+    /// The current term: from the purchase or last renewal…
+    pub term_start: NaiveDateTime,
+    /// …to here (exclusive): it renews or ends then.
+    pub ends_at: NaiveDateTime,
+    /// Per license per billing period, for the current term.
+    pub unit_price_minor: i64,
+    /// When it was cancelled, upgraded or expired.
+    pub ended_at: Option<NaiveDateTime>,
+    pub upgraded_to: Option<i64>,
+}
+
+impl Subscription {
+    /// What one billing period of all its licenses costs.
+    pub fn period_total(&self) -> i64 {
+        i64::from(self.quantity) * self.unit_price_minor
+    }
 }
 
 /// A subscription with its offer's name, for lists.
@@ -37,6 +58,12 @@ pub struct NewSubscription {
     pub quantity: i32,
     pub reseller_of_record_id: Option<i64>,
     pub support_contact_id: i64,
+    pub term: Term,
+    pub billing: Billing,
+    pub auto_renew: bool,
+    pub term_start: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub unit_price_minor: i64,
 }
 
 impl Subscription {
@@ -56,9 +83,10 @@ impl Subscription {
         }
     }
 
+    /// Writes a subscription bought at `new.term_start`, with the cancellation window of its licenses.
     pub fn create(conn: &mut DbConnection, new: &NewSubscription) -> QueryResult<i64> {
         let id = new_id();
-        let at = now();
+        let at = new.term_start;
         diesel::insert_into(subscriptions::table)
             .values((
                 subscriptions::id.eq(id),
@@ -71,9 +99,195 @@ impl Subscription {
                 subscriptions::support_contact_id.eq(new.support_contact_id),
                 subscriptions::created_at.eq(at),
                 subscriptions::updated_at.eq(at),
+                subscriptions::term.eq(new.term),
+                subscriptions::billing.eq(new.billing),
+                subscriptions::auto_renew.eq(new.auto_renew),
+                subscriptions::term_start.eq(new.term_start),
+                subscriptions::ends_at.eq(new.ends_at),
+                subscriptions::unit_price_minor.eq(new.unit_price_minor),
             ))
             .execute(conn)?;
+        Self::open_window(conn, id, new.quantity, at)?;
         Ok(id)
+    }
+
+    /// Opens a 168-hour window for `quantity` licenses bought, added or renewed at `at`.
+    pub fn open_window(
+        conn: &mut DbConnection,
+        id: i64,
+        quantity: i32,
+        at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::insert_into(subscription_windows::table)
+            .values((
+                subscription_windows::id.eq(new_id()),
+                subscription_windows::subscription_id.eq(id),
+                subscription_windows::quantity.eq(quantity),
+                subscription_windows::opened_at.eq(at),
+                subscription_windows::closes_at.eq(crate::domain::lifecycle::window_end(at)),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// The windows still open at `now` with licenses left to reduce, newest first.
+    pub fn open_windows(
+        conn: &mut DbConnection,
+        id: i64,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<Window>> {
+        subscription_windows::table
+            .filter(subscription_windows::subscription_id.eq(id))
+            .filter(subscription_windows::closes_at.gt(now))
+            .filter(subscription_windows::quantity.gt(0))
+            .order((
+                subscription_windows::opened_at.desc(),
+                subscription_windows::id.desc(),
+            ))
+            .select(Window::as_select())
+            .load(conn)
+    }
+
+    /// Takes `n` licenses out of the open windows, newest first (`n` ≤ what they hold).
+    pub fn take_from_windows(
+        conn: &mut DbConnection,
+        id: i64,
+        mut n: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        for window in Self::open_windows(conn, id, now)? {
+            if n == 0 {
+                break;
+            }
+            let take = n.min(window.quantity);
+            diesel::update(subscription_windows::table.find(window.id))
+                .set(subscription_windows::quantity.eq(window.quantity - take))
+                .execute(conn)?;
+            n -= take;
+        }
+        Ok(())
+    }
+
+    /// Closes every window (the subscription ended or renewed).
+    pub fn close_windows(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(
+            subscription_windows::table
+                .filter(subscription_windows::subscription_id.eq(id))
+                .filter(subscription_windows::closes_at.gt(at)),
+        )
+        .set(subscription_windows::closes_at.eq(at))
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    /// Ends the subscription: cancelled, expired or upgraded (to `upgraded_to`).
+    pub fn end(
+        conn: &mut DbConnection,
+        id: i64,
+        status: SubscriptionStatus,
+        at: NaiveDateTime,
+        upgraded_to: Option<i64>,
+    ) -> QueryResult<()> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::status.eq(status),
+                subscriptions::ended_at.eq(Some(at)),
+                subscriptions::upgraded_to.eq(upgraded_to),
+                subscriptions::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        Self::close_windows(conn, id, at)
+    }
+
+    pub fn set_auto_renew(conn: &mut DbConnection, id: i64, on: bool) -> QueryResult<()> {
+        diesel::update(subscriptions::table.find(id))
+            .set((
+                subscriptions::auto_renew.eq(on),
+                subscriptions::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Starts the next term, if the subscription still ends at `old_end` (the claim: of two jobs at
+    /// once, one renews and the other finds nothing to do). False when it had already renewed.
+    pub fn renew(
+        conn: &mut DbConnection,
+        sub: &Subscription,
+        next: &Renewed,
+        at: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            subscriptions::table
+                .filter(subscriptions::id.eq(sub.id))
+                .filter(subscriptions::ends_at.eq(sub.ends_at))
+                .filter(subscriptions::status.eq_any(SubscriptionStatus::LIVE)),
+        )
+        .set((
+            subscriptions::term_start.eq(sub.ends_at),
+            subscriptions::ends_at.eq(next.ends_at),
+            subscriptions::term.eq(next.term),
+            subscriptions::billing.eq(next.billing),
+            subscriptions::offer_id.eq(next.offer_id),
+            subscriptions::quantity.eq(next.quantity),
+            subscriptions::unit_price_minor.eq(next.unit_price_minor),
+            subscriptions::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Ends a subscription that reached its end without auto-renew, if it still ends at `sub.ends_at`.
+    pub fn expire(
+        conn: &mut DbConnection,
+        sub: &Subscription,
+        at: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            subscriptions::table
+                .filter(subscriptions::id.eq(sub.id))
+                .filter(subscriptions::ends_at.eq(sub.ends_at))
+                .filter(subscriptions::status.eq_any(SubscriptionStatus::LIVE)),
+        )
+        .set((
+            subscriptions::status.eq(SubscriptionStatus::Expired),
+            subscriptions::ended_at.eq(Some(sub.ends_at)),
+            subscriptions::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Running subscriptions whose term has ended by `now`, oldest end first, after `after` (the
+    /// job walks them a batch at a time).
+    pub fn due(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        after: Option<(NaiveDateTime, i64)>,
+        limit: i64,
+    ) -> QueryResult<Vec<Subscription>> {
+        let mut query = subscriptions::table
+            .filter(subscriptions::status.eq_any(SubscriptionStatus::LIVE))
+            .filter(subscriptions::ends_at.le(now))
+            .order((subscriptions::ends_at.asc(), subscriptions::id.asc()))
+            .limit(limit)
+            .select(Subscription::as_select())
+            .into_boxed();
+        if let Some((end, id)) = after {
+            query = query.filter(
+                subscriptions::ends_at
+                    .gt(end)
+                    .or(subscriptions::ends_at.eq(end).and(subscriptions::id.gt(id))),
+            );
+        }
+        query.load(conn)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Subscription> {
+        subscriptions::table
+            .find(id)
+            .select(Subscription::as_select())
+            .first(conn)
     }
 
     /// This provider's subscriptions of the given customers (one query for a whole page of customers).
@@ -101,6 +315,29 @@ impl Subscription {
             })
             .collect())
     }
+}
+
+/// A cancellation window's licenses.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = subscription_windows)]
+pub struct Window {
+    pub id: i64,
+    pub subscription_id: i64,
+    /// Licenses of it not reduced yet.
+    pub quantity: i32,
+    pub opened_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+}
+
+/// The next term as a renewal makes it.
+#[derive(Clone, Debug)]
+pub struct Renewed {
+    pub ends_at: NaiveDateTime,
+    pub term: Term,
+    pub billing: Billing,
+    pub offer_id: i64,
+    pub quantity: i32,
+    pub unit_price_minor: i64,
 }
 
 /// A subscription with everything its detail page shows.

@@ -106,11 +106,15 @@ pub struct Attention {
     pub partnership_requests: (i64, i64),
     /// Customer invitations waiting for the customer's answer, and of those never emailed.
     pub customer_invitations: (i64, i64),
+    /// Running subscriptions that renew or end in the next 30 days (up to `lifecycle::COUNT_CAP`).
+    pub renewals_30: i64,
 }
 
 impl Attention {
     pub fn is_empty(&self) -> bool {
-        self.partnership_requests.0 == 0 && self.customer_invitations.0 == 0
+        self.partnership_requests.0 == 0
+            && self.customer_invitations.0 == 0
+            && self.renewals_30 == 0
     }
 }
 
@@ -122,9 +126,16 @@ async fn provider_home(
 ) -> AppResult<(ProviderStats, Vec<Bar>, Vec<Bar>, Attention)> {
     let months = last_twelve_months(chrono::Utc::now().date_naive());
     let first = months[0].clone();
+    let now = state.now();
     let (stats, top, monthly, attention) = state
         .db
         .query(move |conn| {
+            let renewals_30 = crate::db::models::lifecycle::count_ending(
+                conn,
+                crate::db::models::lifecycle::RenewalScope::Provider(provider.get()),
+                now,
+                now + chrono::Duration::days(30),
+            )?;
             let attention = Attention {
                 partnership_requests: RelationshipRequest::pending_counts(
                     conn,
@@ -138,6 +149,7 @@ async fn provider_home(
                     RequestKind::CustomerInvitation,
                     ATTENTION_CAP,
                 )?,
+                renewals_30,
             };
             Ok((
                 ProviderStats::of(conn, provider)?,

@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, OperatorStaff, Signed};
-use crate::db::models::offer::Offer;
-use crate::domain::{Billing, decimal, parse_money, parse_quantity};
+use crate::db::models::offer::{Offer, OfferPrice};
+use crate::domain::lifecycle::PAIRS;
+use crate::domain::{Billing, Term, decimal, parse_money, parse_quantity};
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::see_other;
@@ -49,15 +50,22 @@ pub struct OfferForm {
     #[serde(default)]
     pub description: String,
     #[serde(default)]
-    pub unit_price: String,
-    #[serde(default)]
     pub currency: String,
-    #[serde(default)]
-    pub billing: String,
     #[serde(default)]
     pub min_licenses: String,
     #[serde(default)]
     pub max_licenses: String,
+    #[serde(default)]
+    pub family: String,
+    /// `price_P1Y_annual` per (term, billing) pair (blank: not sold in it), and `upgrade_{id}` for
+    /// each offer it may be upgraded to.
+    #[serde(flatten)]
+    pub rest: std::collections::BTreeMap<String, String>,
+}
+
+/// The form field of a pair's price.
+pub fn price_field(term: Term, billing: Billing) -> String {
+    format!("price_{}_{}", term.as_str(), billing.as_str())
 }
 
 impl OfferForm {
@@ -66,12 +74,35 @@ impl OfferForm {
             sku: offer.sku.clone(),
             name: offer.name.clone(),
             description: offer.description.clone(),
-            unit_price: decimal(offer.unit_price_minor),
             currency: offer.currency.clone(),
-            billing: offer.billing.as_str().to_owned(),
             min_licenses: offer.min_licenses.to_string(),
             max_licenses: offer.max_licenses.to_string(),
+            family: offer.family.clone(),
+            rest: Default::default(),
         }
+    }
+
+    /// With the offer's prices and upgrade path filled in.
+    fn with(mut self, prices: &[OfferPrice], upgrades: &[i64]) -> Self {
+        for p in prices {
+            self.rest
+                .insert(price_field(p.term, p.billing), decimal(p.unit_price_minor));
+        }
+        for u in upgrades {
+            self.rest.insert(format!("upgrade_{u}"), "on".into());
+        }
+        self
+    }
+
+    /// What was typed as a pair's price.
+    pub fn price(&self, term: &Term, billing: &Billing) -> &str {
+        self.rest
+            .get(&price_field(*term, *billing))
+            .map_or("", String::as_str)
+    }
+
+    pub fn upgrades_to(&self, id: &i64) -> bool {
+        self.rest.contains_key(&format!("upgrade_{id}"))
     }
 }
 
@@ -90,15 +121,40 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<OfferIn
     }
     let name = errors.text("name", &form.name, 200);
     let description = errors.optional_text("description", &form.description, 2000);
-    let price = errors.check("unit_price", parse_money(&form.unit_price));
+    let mut prices = Vec::new();
+    for (term, billing) in PAIRS {
+        let raw = form.price(&term, &billing);
+        if raw.trim().is_empty() {
+            continue;
+        }
+        if let Some(p) = errors.check_named(&price_field(term, billing), parse_money(raw)) {
+            prices.push((term, billing, p));
+        }
+    }
+    if prices.is_empty() && errors.is_empty() {
+        errors.add("unit_price", "operations.offers.no_prices");
+    }
     let currency = form.currency.trim();
     if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
         errors.add("currency", "operations.offers.currency_format");
     }
-    let billing = Billing::parse(&form.billing);
-    if billing.is_none() {
-        errors.add("billing", "validation.required");
-    }
+    let family = errors.optional_text("family", &form.family, 100);
+    let upgrades: Vec<i64> = form
+        .rest
+        .keys()
+        .filter_map(|k| k.strip_prefix("upgrade_")?.parse().ok())
+        .collect();
+    // The list price: the first pair's (a month billed monthly, usually).
+    let list = prices.first().map(|(_, b, p)| {
+        (
+            *p,
+            if *b == Billing::Monthly {
+                Billing::Monthly
+            } else {
+                Billing::Annual
+            },
+        )
+    });
     let min = errors.check(
         "min_licenses",
         parse_quantity(&form.min_licenses, 1, 1_000_000),
@@ -112,8 +168,8 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<OfferIn
     {
         errors.add("max_licenses", "operations.offers.max_below_min");
     }
-    match (price, billing, min, max, errors.is_empty()) {
-        (Some(unit_price_minor), Some(billing), Some(min_licenses), Some(max_licenses), true) => {
+    match (list, min, max, errors.is_empty()) {
+        (Some((unit_price_minor, billing)), Some(min_licenses), Some(max_licenses), true) => {
             Some(OfferInput {
                 sku: form.sku.trim().to_owned(),
                 name,
@@ -123,6 +179,9 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<OfferIn
                 billing,
                 min_licenses,
                 max_licenses,
+                family,
+                prices,
+                upgrades,
             })
         }
         _ => None,
@@ -137,9 +196,19 @@ pub struct OfferFormPage {
     pub offer: Option<Offer>,
     pub form: OfferForm,
     pub errors: FormErrors,
+    /// The other offers, for Upgrades to.
+    pub others: Vec<Offer>,
 }
 
 impl OfferFormPage {
+    pub fn pairs(&self) -> Vec<(Term, Billing)> {
+        PAIRS.to_vec()
+    }
+
+    pub fn price_field(&self, term: &Term, billing: &Billing) -> String {
+        price_field(*term, *billing)
+    }
+
     pub fn action(&self) -> String {
         self.offer.as_ref().map_or_else(
             || "/operations/offers/new".to_owned(),
@@ -148,29 +217,41 @@ impl OfferFormPage {
     }
 }
 
-pub async fn new_form(ctx: Ctx, _user: Signed<OperatorStaff>) -> AppResult<OfferFormPage> {
+/// The offers an offer may name in Upgrades to (all but itself).
+async fn others(state: &AppState, except: Option<i64>) -> AppResult<Vec<Offer>> {
+    let all = state.db.query(Offer::orderable).await?;
+    Ok(all.into_iter().filter(|o| Some(o.id) != except).collect())
+}
+
+pub async fn new_form(
+    ctx: Ctx,
+    _user: Signed<OperatorStaff>,
+    state: web::Data<AppState>,
+) -> AppResult<OfferFormPage> {
     Ok(OfferFormPage {
         ctx,
         offer: None,
         form: OfferForm {
             currency: "USD".into(),
-            billing: "monthly".into(),
             min_licenses: "1".into(),
             max_licenses: "300".into(),
             ..OfferForm::default()
         },
         errors: FormErrors::new(),
+        others: others(&state, None).await?,
     })
 }
 
 async fn form_again(
     req: &HttpRequest,
+    state: &AppState,
     offer: Option<Offer>,
     form: OfferForm,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
     let page = OfferFormPage {
         ctx: Ctx::build(req).await?,
+        others: others(state, offer.as_ref().map(|o| o.id)).await?,
         offer,
         form,
         errors,
@@ -188,13 +269,13 @@ pub async fn create(
     let form = form.into_inner();
     let mut errors = FormErrors::new();
     let Some(offer) = check(&form, true, &mut errors) else {
-        return form_again(&req, None, form, errors).await;
+        return form_again(&req, &state, None, form, errors).await;
     };
     match offer_catalog::add(&state.db, user.id, offer).await {
         Ok(_) => {}
         Err(CatalogError::SkuTaken) => {
             errors.add("sku", "operations.offers.sku_taken");
-            return form_again(&req, None, form, errors).await;
+            return form_again(&req, &state, None, form, errors).await;
         }
         Err(err) => return Err(err.into()),
     }
@@ -209,10 +290,20 @@ pub async fn edit_form(
     path: web::Path<i64>,
 ) -> AppResult<OfferFormPage> {
     let id = path.into_inner();
-    let offer = state.db.query(move |conn| Offer::find(conn, id)).await?;
+    let (offer, prices, upgrades) = state
+        .db
+        .query(move |conn| {
+            Ok((
+                Offer::find(conn, id)?,
+                Offer::prices_of(conn, &[id])?,
+                Offer::upgrade_ids(conn, id)?,
+            ))
+        })
+        .await?;
     Ok(OfferFormPage {
         ctx,
-        form: OfferForm::of(&offer),
+        form: OfferForm::of(&offer).with(&prices, &upgrades),
+        others: others(&state, Some(id)).await?,
         offer: Some(offer),
         errors: FormErrors::new(),
     })
@@ -232,7 +323,7 @@ pub async fn update(
     form.sku = offer.sku.clone();
     let mut errors = FormErrors::new();
     let Some(input) = check(&form, false, &mut errors) else {
-        return form_again(&req, Some(offer), form, errors).await;
+        return form_again(&req, &state, Some(offer), form, errors).await;
     };
     offer_catalog::change(&state.db, user.id, id, input).await?;
     session.flash(FlashKind::Success, "operations.offers.updated")?;

@@ -18,7 +18,7 @@ use crate::domain::SubscriptionStatus;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::subscriptions::{
-    Confirmation, QuantityForm, Request, StatusForm, change_and_answer, render,
+    Confirmation, LifecycleForm, QuantityForm, Request, StatusForm, change_and_answer, render,
 };
 use crate::services::subscription_change::{Actor, Parsed};
 use crate::state::AppState;
@@ -223,4 +223,26 @@ pub async fn orders(
         .query(move |conn| Order::page(conn, &filter, &seek, PER_PAGE))
         .await?;
     Ok(OrdersPage { ctx, page })
+}
+
+/// Cancel, Auto-renew, Schedule change at renewal, Upgrade, on the customer's behalf.
+pub async fn change_lifecycle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ResellerStaff>,
+    path: web::Path<i64>,
+    form: web::Form<LifecycleForm>,
+) -> AppResult<HttpResponse> {
+    reseller_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        form.parse(),
+        None,
+        form.confirmation(),
+    )
+    .await
 }

@@ -13,8 +13,11 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::db::models::lifecycle::{ChangeSpec, ScheduledChange};
+use crate::db::models::offer::Offer;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
+use crate::domain::lifecycle::{PAIRS, Plan};
 use crate::domain::{Billing, SubscriptionStatus, parse_count};
 use crate::error::AppResult;
 use crate::routes::see_other;
@@ -38,11 +41,52 @@ pub struct SubscriptionPage {
     pub support_choices: Vec<(i64, String)>,
     pub quantity: String,
     pub errors: FormErrors,
+    pub life: Lifecycle,
+}
+
+/// The commercial life shown on the page, as of the clock's now.
+pub struct Lifecycle {
+    /// Licenses that may still be reduced (their window is open).
+    pub reducible: i32,
+    /// When the last open window closes ("You can cancel or reduce licenses until …").
+    pub window_until: Option<chrono::NaiveDateTime>,
+    pub cancellable: bool,
+    /// The change waiting for the renewal, described.
+    pub scheduled: Option<String>,
+    /// Offers on the upgrade path.
+    pub upgrades: Vec<Offer>,
+    /// The plans the offer is sold in (for a scheduled change).
+    pub plans: Vec<Plan>,
+    /// Offers a scheduled change may move to (same family or on the upgrade path).
+    pub change_offers: Vec<Offer>,
 }
 
 impl SubscriptionPage {
     pub fn is_active(&self) -> bool {
         self.detail.subscription.status == SubscriptionStatus::Active
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.detail.subscription.status.is_live()
+    }
+
+    pub fn plan(&self) -> Plan {
+        Plan::new(
+            self.detail.subscription.term,
+            self.detail.subscription.billing,
+        )
+    }
+
+    /// Another subscription's page beside this one (`/subscriptions/{id}` or the reseller's).
+    pub fn sibling(&self, id: &i64) -> String {
+        match self.base.rsplit_once('/') {
+            Some((prefix, _)) => format!("{prefix}/{id}"),
+            None => self.base.clone(),
+        }
+    }
+
+    pub fn status_key(&self) -> &'static str {
+        self.detail.subscription.status.label_key()
     }
 
     pub fn is_ror(&self, id: &i64) -> bool {
@@ -68,10 +112,12 @@ pub async fn render(
         Scope::Reseller(r) => Some(r.get()),
         _ => None,
     };
-    let (detail, resellers, support_choices, can_administer) = state
+    let now = state.now();
+    let (detail, resellers, support_choices, can_administer, life) = state
         .db
         .read(move |conn| {
             let detail = Subscription::find_in(conn, &scope, id)?;
+            let life = lifecycle(conn, &detail, now)?;
             let (resellers, support_choices, can_administer) = match (&scope, reseller_scope) {
                 (Scope::Provider(p), _) => {
                     let resellers = Partnership::choices_for_provider(conn, *p, 200, None)?;
@@ -91,7 +137,7 @@ pub async fn render(
                 ),
                 _ => (Vec::new(), Vec::new(), false),
             };
-            Ok::<_, crate::db::DbError>((detail, resellers, support_choices, can_administer))
+            Ok::<_, crate::db::DbError>((detail, resellers, support_choices, can_administer, life))
         })
         .await?;
     let can_delegate = !base.starts_with("/reseller");
@@ -105,9 +151,53 @@ pub async fn render(
         resellers,
         support_choices,
         errors,
+        life,
     };
     let has_errors = !page.errors.is_empty();
     Ok(crate::routes::form_page(req, page, has_errors))
+}
+
+/// What the page says about the subscription's term, window, scheduled change and upgrades.
+fn lifecycle(
+    conn: &mut crate::db::DbConnection,
+    detail: &SubscriptionDetail,
+    now: chrono::NaiveDateTime,
+) -> Result<Lifecycle, crate::db::DbError> {
+    let sub = &detail.subscription;
+    let windows = Subscription::open_windows(conn, sub.id, now)?;
+    let scheduled = match ScheduledChange::open_for(conn, sub.id)? {
+        Some(change) => Some(subscription_change::describe_spec(conn, &change.spec())?),
+        None => None,
+    };
+    let upgrades = Offer::upgrades(conn, sub.offer_id)?;
+    let prices = Offer::prices_of(conn, &[sub.offer_id])?;
+    let plans = PAIRS
+        .iter()
+        .filter(|(t, b)| prices.iter().any(|p| p.term == *t && p.billing == *b))
+        .map(|(t, b)| Plan::new(*t, *b))
+        .collect();
+    let mut change_offers: Vec<Offer> = if detail.offer.family.is_empty() {
+        Vec::new()
+    } else {
+        Offer::orderable(conn)?
+            .into_iter()
+            .filter(|o| o.family == detail.offer.family && o.id != sub.offer_id)
+            .collect()
+    };
+    for o in &upgrades {
+        if !change_offers.iter().any(|c| c.id == o.id) {
+            change_offers.push(o.clone());
+        }
+    }
+    Ok(Lifecycle {
+        reducible: windows.iter().map(|w| w.quantity).sum(),
+        window_until: windows.iter().map(|w| w.closes_at).max(),
+        cancellable: subscription_change::cancellable(sub, now),
+        scheduled,
+        upgrades,
+        plans,
+        change_offers,
+    })
 }
 
 pub async fn show(
@@ -180,6 +270,80 @@ impl StatusForm {
             }
         }
         Confirmation::Confirmed
+    }
+}
+
+/// The lifecycle's buttons: `action` says which, with what it needs.
+#[derive(Deserialize)]
+pub struct LifecycleForm {
+    #[serde(default)]
+    pub action: String,
+    /// A scheduled change's licenses (blank: unchanged).
+    #[serde(default)]
+    pub quantity: String,
+    /// A scheduled change's term and billing, `P1Y:annual` (blank: unchanged).
+    #[serde(default)]
+    pub plan: String,
+    /// A scheduled change's or an upgrade's offer (blank: unchanged).
+    #[serde(default)]
+    pub offer: String,
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+impl LifecycleForm {
+    pub fn parse(&self) -> Parsed {
+        match self.action.as_str() {
+            "cancel" => Ok(Change::Cancel),
+            "auto_renew_on" => Ok(Change::AutoRenew(true)),
+            "auto_renew_off" => Ok(Change::AutoRenew(false)),
+            "cancel_scheduled" => Ok(Change::CancelScheduled),
+            "upgrade" => self
+                .offer
+                .trim()
+                .parse::<i64>()
+                .map(Change::Upgrade)
+                .map_err(|_| ("upgrade", "lifecycle.offer_not_on_path")),
+            "schedule" => {
+                let quantity = match self.quantity.trim() {
+                    "" => None,
+                    raw => Some(
+                        parse_count(raw)
+                            .ok()
+                            .and_then(|n| i32::try_from(n).ok())
+                            .ok_or(("schedule_quantity", "validation.quantity_number"))?,
+                    ),
+                };
+                let plan = match self.plan.trim() {
+                    "" => None,
+                    raw => Some(
+                        Plan::parse(raw).ok_or(("schedule_billing", "lifecycle.pair_not_sold"))?,
+                    ),
+                };
+                let offer_id = match self.offer.trim() {
+                    "" => None,
+                    raw => Some(
+                        raw.parse::<i64>()
+                            .map_err(|_| ("schedule_offer", "lifecycle.offer_not_on_path"))?,
+                    ),
+                };
+                Ok(Change::Schedule(ChangeSpec {
+                    quantity,
+                    term: plan.map(|p| p.term),
+                    billing: plan.map(|p| p.billing),
+                    offer_id,
+                }))
+            }
+            _ => Err(("action", "validation.invalid")),
+        }
+    }
+
+    /// Cancelling and upgrading are confirmed first (they place an order at once).
+    pub fn confirmation(&self) -> Confirmation {
+        match (self.action.as_str(), &self.confirm) {
+            ("cancel" | "upgrade", None) => Confirmation::Ask,
+            _ => Confirmation::Confirmed,
+        }
     }
 }
 
@@ -275,6 +439,7 @@ pub async fn change_and_answer(
             r.id,
             r.actor.clone(),
             r.change.clone(),
+            state.now(),
         )
         .await
         {
@@ -303,7 +468,9 @@ pub async fn change_and_answer(
         }
     }
     let (field, key) =
-        match subscription_change::apply(&state.db, r.scope, r.id, r.actor, r.change).await {
+        match subscription_change::apply(&state.db, r.scope, r.id, r.actor, r.change, state.now())
+            .await
+        {
             Ok(key) => {
                 state.wake_outbox();
                 session.flash(FlashKind::Success, key)?;
@@ -371,6 +538,28 @@ pub async fn change_status(
     user: Signed<ProviderStaff>,
     path: web::Path<i64>,
     form: web::Form<StatusForm>,
+) -> AppResult<HttpResponse> {
+    provider_change(
+        &req,
+        &state,
+        &session,
+        &user,
+        path.into_inner(),
+        form.parse(),
+        None,
+        form.confirmation(),
+    )
+    .await
+}
+
+/// Cancel, Auto-renew, Schedule change at renewal (and cancelling it), Upgrade.
+pub async fn change_lifecycle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<ProviderStaff>,
+    path: web::Path<i64>,
+    form: web::Form<LifecycleForm>,
 ) -> AppResult<HttpResponse> {
     provider_change(
         &req,

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer};
-use crate::db::models::offer::Offer;
+use crate::db::models::offer::{Offer, OfferPrice};
 use crate::db::models::partnership::Partnership;
-use crate::domain::{Billing, FormKey, ProviderId, parse_count};
+use crate::domain::lifecycle::{PAIRS, Plan};
+use crate::domain::{FormKey, ProviderId, parse_count};
 use crate::error::AppResult;
 use crate::routes::see_other;
 use crate::services::new_subscription::{self, AddError, AddSubscription, Reviewed};
@@ -28,6 +29,15 @@ pub struct NewForm {
     pub quantity: String,
     #[serde(default)]
     pub reseller: String,
+    /// Term and billing, `P1Y:annual`.
+    #[serde(default)]
+    pub plan: String,
+    /// `on` when checked (the first showing checks it).
+    #[serde(default)]
+    pub auto_renew: String,
+    /// `""`, `month_end`, or a subscription id.
+    #[serde(default)]
+    pub align: String,
     /// This showing of the form (see `FormKey`), kept when it comes back with errors.
     #[serde(default)]
     pub form_key: String,
@@ -54,6 +64,9 @@ pub struct NewPage {
     pub ctx: Ctx,
     pub customer: Customer,
     pub offers: Vec<Offer>,
+    pub prices: Vec<OfferPrice>,
+    /// The customer's subscriptions an end can be aligned with: (id, offer, end).
+    pub align_choices: Vec<(i64, String, chrono::NaiveDateTime)>,
     pub resellers: Vec<(i64, String)>,
     pub form: NewForm,
     pub errors: FormErrors,
@@ -67,15 +80,18 @@ async fn render(
     form: Option<NewForm>,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
-    let (customer, relation, offers, resellers) = state
+    let (customer, relation, offers, prices, resellers, align_choices) = state
         .db
-        .query(move |conn| {
+        .read(move |conn| {
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
             let customer = Customer::find(conn, customer_id)?;
             let offers = Offer::orderable(conn)?;
+            let ids: Vec<i64> = offers.iter().map(|o| o.id).collect();
+            let prices = Offer::prices_of(conn, &ids)?;
             let resellers =
                 Partnership::choices_for_provider(conn, provider, 200, relation.reseller_id)?;
-            Ok((customer, relation, offers, resellers))
+            let align = new_subscription::align_choices(conn, provider, customer_id)?;
+            Ok::<_, crate::db::DbError>((customer, relation, offers, prices, resellers, align))
         })
         .await?;
     let mut form = form.unwrap_or_else(|| NewForm {
@@ -84,6 +100,7 @@ async fn render(
             .filter(|id| resellers.iter().any(|(r, _)| r == id))
             .map(|id| id.to_string())
             .unwrap_or_default(),
+        auto_renew: "on".into(),
         ..NewForm::default()
     });
     if FormKey::parse(&form.form_key).is_none() {
@@ -93,6 +110,8 @@ async fn render(
         ctx: Ctx::build(req).await?,
         customer,
         offers,
+        prices,
+        align_choices,
         resellers,
         form,
         errors,
@@ -116,6 +135,39 @@ pub async fn form(
         FormErrors::new(),
     )
     .await
+}
+
+impl NewPage {
+    /// Every valid (term, billing) pair, as the plan select offers them.
+    pub fn plans(&self) -> Vec<Plan> {
+        PAIRS.iter().map(|(t, b)| Plan::new(*t, *b)).collect()
+    }
+
+    /// The plans an offer is sold in, for the select's filter (`static/js/plans.js`).
+    pub fn plans_of(&self, offer: &i64) -> String {
+        self.prices
+            .iter()
+            .filter(|p| p.offer_id == *offer)
+            .map(|p| Plan::new(p.term, p.billing).value())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// An offer's prices in one line: `1 year, billed annually: $432.00 · …`.
+    pub fn prices_line(&self, offer: &Offer) -> String {
+        self.prices
+            .iter()
+            .filter(|p| p.offer_id == offer.id)
+            .map(|p| {
+                format!(
+                    "{}: {}",
+                    self.ctx.plan_label(&Plan::new(p.term, p.billing)),
+                    self.ctx.money(p.unit_price_minor, &offer.currency)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
 }
 
 impl NewForm {
@@ -182,6 +234,10 @@ pub async fn submit(
                 offer_id,
                 quantity,
                 reseller,
+                plan: form.plan.clone(),
+                auto_renew: form.auto_renew == "on",
+                align: form.align.clone(),
+                now: state.now(),
                 form_key: FormKey::parse(&form.form_key),
             };
             if form.confirm.is_none() {

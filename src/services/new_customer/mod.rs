@@ -5,20 +5,21 @@
 
 pub mod wizard;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::{Customer, NewCustomer, NewRelation, ProviderCustomer};
 use crate::db::models::draft::Draft;
-use crate::db::models::offer::Offer;
+use crate::db::models::offer::{Offer, OfferPrice};
 use crate::db::models::order::{NewLine, NewOrder, Order, Placed};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{NewSubscription, Subscription};
 use crate::db::models::user::{NewUser, User};
-use crate::db::{DbConnection, DbError, now};
+use crate::db::{DbConnection, DbError};
 use crate::domain::form::FormErrors;
+use crate::domain::lifecycle::{Align, Plan, aligned_end, charge_to_period_end};
 use crate::domain::{
     Country, CustomerOrigin, DomainPrefix, Email, OrderKind, ProviderId, Role, check_phone,
     parse_quantity,
@@ -204,40 +205,123 @@ pub fn check_account(
     Ok((errors, account))
 }
 
-/// An order line: an offer and a number of licenses within its limits.
+/// An order line: an offer and a number of licenses within its limits, its term and billing (a
+/// pair the offer is sold in) and that pair's price, auto-renew, and whether its end is aligned with
+/// a calendar month's end.
 #[derive(Clone, Debug)]
 pub struct Line {
     pub offer: Offer,
     pub quantity: i32,
+    pub plan: Plan,
+    /// Per license per billing period.
+    pub unit_price_minor: i64,
+    pub auto_renew: bool,
+    pub month_end: bool,
 }
 
 impl Line {
+    /// One billing period of its licenses.
     pub fn total_minor(&self) -> i64 {
-        i64::from(self.quantity) * self.offer.unit_price_minor
+        i64::from(self.quantity) * self.unit_price_minor
+    }
+
+    /// The term bought at `now`: its end, and the first charge with the period it covers (prorated
+    /// when the end is aligned with a month's end).
+    pub fn first_term(
+        &self,
+        now: chrono::NaiveDateTime,
+    ) -> (chrono::NaiveDateTime, i64, crate::domain::lifecycle::Period) {
+        let align = if self.month_end {
+            Align::MonthEnd
+        } else {
+            Align::None
+        };
+        let end = aligned_end(now, self.plan.term, align)
+            .unwrap_or_else(|_| crate::domain::lifecycle::term_end(now, self.plan.term));
+        let (amount, period) = charge_to_period_end(
+            i64::from(self.quantity),
+            self.unit_price_minor,
+            now,
+            end,
+            self.plan.term,
+            self.plan.billing,
+            now,
+        );
+        (end, amount, period)
+    }
+}
+
+/// What the subscriptions step sends per offer id: licenses, the plan (`P1Y:annual`), auto-renew
+/// switched off, the end aligned with a month's end.
+#[derive(Clone, Copy, Debug)]
+pub struct Choices<'a> {
+    pub quantities: &'a BTreeMap<i64, String>,
+    pub plans: &'a BTreeMap<i64, String>,
+    pub no_auto_renew: &'a BTreeSet<i64>,
+    pub month_end: &'a BTreeSet<i64>,
+}
+
+/// The plan chosen for an offer among those it is sold in (its first when none was chosen), with its
+/// price; or the message for the plan field.
+pub fn checked_plan(
+    prices: &[OfferPrice],
+    offer_id: i64,
+    chosen: Option<&str>,
+) -> Result<(Plan, i64), &'static str> {
+    let mut sold = prices.iter().filter(|p| p.offer_id == offer_id);
+    match chosen.map(str::trim).filter(|c| !c.is_empty()) {
+        None => sold
+            .next()
+            .map(|p| (Plan::new(p.term, p.billing), p.unit_price_minor))
+            .ok_or("lifecycle.pair_not_sold"),
+        Some(raw) => {
+            let plan = Plan::parse(raw).ok_or("lifecycle.pair_not_sold")?;
+            sold.find(|p| p.term == plan.term && p.billing == plan.billing)
+                .map(|p| (plan, p.unit_price_minor))
+                .ok_or("lifecycle.pair_not_sold")
+        }
     }
 }
 
 /// Checks the licenses typed (per offer id) against the offers that can be ordered: each within its
-/// offer's limits, an offer that cannot be ordered refused, at least one line.
+/// offer's limits and in a plan it is sold in, an offer that cannot be ordered refused, at least one
+/// line.
 pub fn check_lines(
     orderable: &[Offer],
-    quantities: &BTreeMap<i64, String>,
+    prices: &[OfferPrice],
+    choices: Choices<'_>,
 ) -> (FormErrors, Vec<Line>) {
     let mut errors = FormErrors::new();
     let mut lines = Vec::new();
-    for (offer_id, raw) in quantities {
+    for (offer_id, raw) in choices.quantities {
         if raw.trim().is_empty() {
             continue;
         }
-        match orderable.iter().find(|o| o.id == *offer_id) {
-            Some(offer) => match parse_quantity(raw, offer.min_licenses, offer.max_licenses) {
-                Ok(quantity) => lines.push(Line {
-                    offer: offer.clone(),
-                    quantity,
-                }),
-                Err(key) => errors.add_named(&format!("qty_{offer_id}"), key),
-            },
-            None => errors.add("lines", "wizard.offer_not_orderable"),
+        let Some(offer) = orderable.iter().find(|o| o.id == *offer_id) else {
+            errors.add("lines", "wizard.offer_not_orderable");
+            continue;
+        };
+        let quantity = errors.check_named(
+            &format!("qty_{offer_id}"),
+            parse_quantity(raw, offer.min_licenses, offer.max_licenses),
+        );
+        let plan = errors.check_named(
+            &format!("plan_{offer_id}"),
+            checked_plan(
+                prices,
+                *offer_id,
+                choices.plans.get(offer_id).map(String::as_str),
+            ),
+        );
+        if let (Some(quantity), Some((plan, unit_price_minor))) = (quantity, plan) {
+            lines.push(Line {
+                offer: offer.clone(),
+                quantity,
+                plan,
+                unit_price_minor,
+                auto_renew: !choices.no_auto_renew.contains(offer_id),
+                month_end: choices.month_end.contains(offer_id),
+            });
         }
     }
     if lines.is_empty() && errors.is_empty() {
@@ -260,6 +344,8 @@ pub struct NewCustomerOrder<'a> {
     pub admin_hash: &'a str,
     /// The draft submitted, and the temporary password sealed for its Confirmation.
     pub draft: Option<(i64, &'a str)>,
+    /// Now, by the injected clock: the subscriptions' start.
+    pub now: chrono::NaiveDateTime,
 }
 
 /// What a new customer order made.
@@ -294,6 +380,7 @@ pub fn place(
         lines,
         admin_hash,
         draft,
+        now,
     } = *new;
     let reseller_id = account.reseller.as_ref().map(|(id, _)| *id);
     let company = account.company_name.as_str();
@@ -356,6 +443,7 @@ pub fn place(
     // Subscriptions first, so each order line can point at the subscription it made.
     let mut order_lines = Vec::with_capacity(lines.len());
     for line in lines {
+        let (ends_at, amount, period) = line.first_term(now);
         let subscription_id = Subscription::create(
             conn,
             &NewSubscription {
@@ -365,6 +453,12 @@ pub fn place(
                 quantity: line.quantity,
                 reseller_of_record_id: reseller_id,
                 support_contact_id: provider.get(),
+                term: line.plan.term,
+                billing: line.plan.billing,
+                auto_renew: line.auto_renew,
+                term_start: now,
+                ends_at,
+                unit_price_minor: line.unit_price_minor,
             },
         )?;
         order_lines.push(NewLine {
@@ -372,7 +466,11 @@ pub fn place(
             subscription_id: Some(subscription_id),
             quantity: line.quantity,
             previous_quantity: None,
-            unit_price_minor: line.offer.unit_price_minor,
+            unit_price_minor: line.unit_price_minor,
+            amount_minor: amount,
+            period: Some(period),
+            term: Some(line.plan.term),
+            billing: Some(line.plan.billing),
         });
     }
     let currency = lines.first().map_or("USD", |l| l.offer.currency.as_str());
@@ -388,6 +486,7 @@ pub fn place(
             kind: OrderKind::NewCustomer,
             currency,
             idempotency_key: key.as_deref(),
+            at: now,
         },
         &order_lines,
     )?;
@@ -397,7 +496,7 @@ pub fn place(
         reseller_id,
         subscription_count,
         licenses,
-        now(),
+        now,
     )?;
 
     NewActivity::new("customer.created", "customer", Some(customer_id))
@@ -471,26 +570,60 @@ mod tests {
             retired_at: None,
             created_at: at,
             updated_at: at,
+            family: String::new(),
         }
+    }
+
+    fn monthly(offers: &[Offer]) -> Vec<OfferPrice> {
+        offers
+            .iter()
+            .map(|o| OfferPrice {
+                offer_id: o.id,
+                term: crate::domain::Term::Month,
+                billing: Billing::Monthly,
+                unit_price_minor: o.unit_price_minor,
+            })
+            .collect()
     }
 
     #[test]
     fn lines_are_checked_against_each_offers_limits() {
         let offers = vec![offer(1, 1, 300, 600), offer(2, 5, 10, 1000)];
-        let q = |pairs: &[(i64, &str)]| pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        let (errors, lines) = check_lines(&offers, &q(&[(1, "10"), (2, "")]));
+        let prices = monthly(&offers);
+        let none = BTreeMap::new();
+        let no_ids = BTreeSet::new();
+        let check = |pairs: &[(i64, &str)], plans: &BTreeMap<i64, String>| {
+            let q: BTreeMap<i64, String> =
+                pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+            check_lines(
+                &offers,
+                &prices,
+                Choices {
+                    quantities: &q,
+                    plans,
+                    no_auto_renew: &no_ids,
+                    month_end: &no_ids,
+                },
+            )
+        };
+        let (errors, lines) = check(&[(1, "10"), (2, "")], &none);
         assert!(errors.is_empty());
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].total_minor(), 6000);
-        let (errors, _) = check_lines(&offers, &q(&[(1, ""), (2, "")]));
+        assert!(lines[0].auto_renew);
+        let (errors, _) = check(&[(1, ""), (2, "")], &none);
         assert_eq!(errors.get("lines"), Some("wizard.no_lines"));
-        let (errors, _) = check_lines(&offers, &q(&[(2, "4")]));
+        let (errors, _) = check(&[(2, "4")], &none);
         assert_eq!(errors.get("qty_2"), Some("validation.quantity_below_min"));
-        let (errors, _) = check_lines(&offers, &q(&[(2, "11")]));
+        let (errors, _) = check(&[(2, "11")], &none);
         assert_eq!(errors.get("qty_2"), Some("validation.quantity_above_max"));
-        let (errors, _) = check_lines(&offers, &q(&[(1, "x")]));
+        let (errors, _) = check(&[(1, "x")], &none);
         assert_eq!(errors.get("qty_1"), Some("validation.quantity_number"));
-        let (errors, _) = check_lines(&offers, &q(&[(3, "5")]));
+        let (errors, _) = check(&[(3, "5")], &none);
         assert_eq!(errors.get("lines"), Some("wizard.offer_not_orderable"));
+        // A plan the offer is not sold in.
+        let annual: BTreeMap<i64, String> = [(1, "P1Y:annual".to_owned())].into();
+        let (errors, _) = check(&[(1, "10")], &annual);
+        assert_eq!(errors.get("plan_1"), Some("lifecycle.pair_not_sold"));
     }
 }

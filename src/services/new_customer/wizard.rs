@@ -4,12 +4,12 @@
 //! (double click, reload, another tab) finds it done. The temporary password is sealed on the draft
 //! until Confirmation shows it once; after that it exists nowhere.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Account, AccountFields, Line, NewCustomerOrder, PlaceError, check_account, check_lines,
+    Account, AccountFields, Choices, Line, NewCustomerOrder, PlaceError, check_account, check_lines,
 };
 use crate::auth::password;
 use crate::auth::seal::{open, seal};
@@ -33,7 +33,36 @@ pub struct WizardData {
     pub account_done: bool,
     /// Licenses per offer id, as typed.
     pub quantities: BTreeMap<i64, String>,
+    /// The plan chosen per offer id (`P1Y:annual`).
+    #[serde(default)]
+    pub plans: BTreeMap<i64, String>,
+    /// Offers whose Auto-renew was unchecked.
+    #[serde(default)]
+    pub no_auto_renew: BTreeSet<i64>,
+    /// Offers whose end is aligned with a calendar month's end.
+    #[serde(default)]
+    pub month_end: BTreeSet<i64>,
     pub lines_done: bool,
+}
+
+impl WizardData {
+    pub fn choices(&self) -> Choices<'_> {
+        Choices {
+            quantities: &self.quantities,
+            plans: &self.plans,
+            no_auto_renew: &self.no_auto_renew,
+            month_end: &self.month_end,
+        }
+    }
+}
+
+/// The subscriptions step as sent.
+#[derive(Clone, Debug, Default)]
+pub struct LinesInput {
+    pub quantities: BTreeMap<i64, String>,
+    pub plans: BTreeMap<i64, String>,
+    pub no_auto_renew: BTreeSet<i64>,
+    pub month_end: BTreeSet<i64>,
 }
 
 impl WizardData {
@@ -137,15 +166,25 @@ pub async fn save_lines(
     db: &Db,
     draft: &Draft,
     mut data: WizardData,
-    quantities: BTreeMap<i64, String>,
+    input: LinesInput,
     malformed: bool,
 ) -> Result<FormErrors, DbError> {
-    let offers = db.query(Offer::orderable).await?;
-    let (mut errors, _) = check_lines(&offers, &quantities);
+    let (offers, prices) = db
+        .query(|conn| {
+            let offers = Offer::orderable(conn)?;
+            let ids: Vec<i64> = offers.iter().map(|o| o.id).collect();
+            let prices = Offer::prices_of(conn, &ids)?;
+            Ok::<_, diesel::result::Error>((offers, prices))
+        })
+        .await?;
+    data.quantities = input.quantities;
+    data.plans = input.plans;
+    data.no_auto_renew = input.no_auto_renew;
+    data.month_end = input.month_end;
+    let (mut errors, _) = check_lines(&offers, &prices, data.choices());
     if malformed {
         errors.add("lines", "wizard.offer_not_orderable");
     }
-    data.quantities = quantities;
     data.lines_done = errors.is_empty();
     save(db, draft.id, &data).await?;
     Ok(errors)
@@ -182,7 +221,8 @@ pub fn check_draft(
     };
     let ids: Vec<i64> = data.quantities.keys().copied().collect();
     let offers = Offer::orderable_by_ids(conn, &ids)?;
-    let (errors, lines) = check_lines(&offers, &data.quantities);
+    let prices = Offer::prices_of(conn, &ids)?;
+    let (errors, lines) = check_lines(&offers, &prices, data.choices());
     if !errors.is_empty() {
         return Ok(Err("wizard.problem.lines"));
     }
@@ -207,6 +247,8 @@ pub struct Submit {
     pub draft_id: i64,
     /// The server's key, to seal the temporary password for Confirmation.
     pub key: actix_web::cookie::Key,
+    /// Now, by the injected clock.
+    pub now: chrono::NaiveDateTime,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +324,7 @@ pub async fn submit(db: &Db, cmd: Submit, data: WizardData) -> Result<Submitted,
                 lines: &checked.lines,
                 admin_hash: &hash,
                 draft: Some((cmd.draft_id, &sealed)),
+                now: cmd.now,
             },
         )?;
         Ok(Submitted::Done)

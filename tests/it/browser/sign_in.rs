@@ -34,6 +34,7 @@ async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {
                     "Indirect resellers",
                     "Customers",
                     "Orders",
+                    "Renewals",
                     "Profile",
                     "Activity log",
                     "Account"
@@ -50,6 +51,7 @@ async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {
                     "間接經銷商",
                     "客戶",
                     "訂單",
+                    "續約",
                     "設定檔",
                     "活動記錄",
                     "帳戶"
@@ -77,7 +79,15 @@ async fn a_chinese_browser_gets_chinese_and_a_reseller_lands_on_its_own_menu() {
         b.wait_for_heading("間接提供者").await;
         assert_eq!(
             b.texts("nav.menu a").await,
-            vec!["間接提供者", "客戶", "訂閱", "訂單", "活動記錄", "帳戶"]
+            vec![
+                "間接提供者",
+                "客戶",
+                "訂閱",
+                "訂單",
+                "續約",
+                "活動記錄",
+                "帳戶"
+            ]
         );
     })
     .await;

@@ -87,6 +87,7 @@ async fn on_a_phone_the_menu_opens_from_its_button_and_tables_scroll_inside_thei
                 "Indirect resellers",
                 "Customers",
                 "Orders",
+                "Renewals",
                 "Profile",
                 "Activity log",
                 "Account"

@@ -137,6 +137,7 @@ pub async fn submit(
         suffix: state.config.tenant_domain_suffix.clone(),
         draft_id: draft.id,
         key: state.config.session_key.clone(),
+        now: state.now(),
     };
     match wizard::submit(&state.db, cmd, data.clone()).await {
         Ok(done) => {

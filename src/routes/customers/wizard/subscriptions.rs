@@ -12,7 +12,7 @@ use crate::auth::{ProviderStaff, Signed};
 use crate::db::models::offer::Offer;
 use crate::error::AppResult;
 use crate::routes::see_other;
-use crate::services::new_customer::wizard;
+use crate::services::new_customer::wizard::{self, LinesInput};
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
@@ -86,22 +86,49 @@ pub async fn submit(
     if let Some(to) = closed_destination(&draft) {
         return Ok(see_other(&to));
     }
-    let mut quantities = BTreeMap::new();
+    let mut input = LinesInput::default();
     let mut malformed = false;
     let mut back = false;
+    // Auto-renew is a checkbox: unchecked sends nothing, so each row sends `renew_shown_{id}`.
+    let mut renew_shown = Vec::new();
+    let mut renew_on = Vec::new();
     for (name, value) in form.into_inner() {
         if name == "nav" {
             back = value == "back";
-        } else if let Some(id) = name.strip_prefix("qty_") {
-            match id.parse::<i64>() {
-                Ok(id) => {
-                    quantities.insert(id, value.chars().take(20).collect::<String>());
-                }
-                Err(_) => malformed = true,
+            continue;
+        }
+        let Some((field, id)) = ["qty_", "plan_", "renew_shown_", "renew_", "month_end_"]
+            .iter()
+            .find_map(|p| name.strip_prefix(p).map(|id| (*p, id)))
+        else {
+            continue;
+        };
+        let Ok(id) = id.parse::<i64>() else {
+            malformed = true;
+            continue;
+        };
+        match field {
+            "qty_" => {
+                input
+                    .quantities
+                    .insert(id, value.chars().take(20).collect());
+            }
+            "plan_" => {
+                input.plans.insert(id, value.chars().take(20).collect());
+            }
+            "renew_shown_" => renew_shown.push(id),
+            "renew_" => renew_on.push(id),
+            _ => {
+                input.month_end.insert(id);
             }
         }
     }
-    let errors = wizard::save_lines(&state.db, &draft, data, quantities.clone(), malformed).await?;
+    input.no_auto_renew = renew_shown
+        .into_iter()
+        .filter(|id| !renew_on.contains(id))
+        .collect();
+    let quantities = input.quantities.clone();
+    let errors = wizard::save_lines(&state.db, &draft, data, input, malformed).await?;
     if back {
         return Ok(see_other(&step_path(draft.id, "")));
     }

@@ -1,0 +1,303 @@
+//! The renewal job (SPEC.md §2.10): at a term's end a subscription with auto-renew starts its next
+//! term — the change scheduled for it applied once, an order of kind renewal for the first billing
+//! period, a new cancellation window — and one without expires. Reminders go to the provider's and
+//! the reseller of record's users 30 and 7 days before an annual or longer term ends, and when a
+//! scheduled change was applied.
+//!
+//! Each subscription is claimed by its end date (`Subscription::renew` and `expire` update only a row
+//! that still ends where it did) and each reminder by its primary key, so running the job twice, or on
+//! two instances at once, renews once and emails once. Everything reads `now` from the caller (the
+//! injected clock).
+
+use chrono::NaiveDateTime;
+
+use crate::db::models::activity::NewActivity;
+use crate::db::models::lifecycle::{self, ScheduledChange};
+use crate::db::models::offer::Offer;
+use crate::db::models::order::{NewLine, NewOrder, Order};
+use crate::db::models::subscription::{Renewed, Subscription};
+use crate::db::models::user::User;
+use crate::db::{Db, DbConnection, DbError};
+use crate::domain::lifecycle::{add_months, billing_period};
+use crate::domain::{OrderKind, ProviderId};
+use crate::email::{self, messages::RenewalNotice};
+use crate::i18n::Tr;
+use crate::services::counters;
+
+/// What one run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub renewed: u64,
+    pub expired: u64,
+    pub changes_applied: u64,
+    pub reminders: u64,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "renewals: {} renewed, {} expired, {} scheduled changes applied, {} reminders queued",
+            self.renewed, self.expired, self.changes_applied, self.reminders
+        )
+    }
+}
+
+/// Subscriptions renewed per transaction.
+const BATCH: i64 = 200;
+/// Reminder days before a term's end, largest first.
+const REMINDER_DAYS: [i64; 2] = [30, 7];
+
+/// Renews or expires every subscription due by `now`, then sends the reminders due; `base_url` starts
+/// the links in the emails.
+pub async fn run(db: &Db, now: NaiveDateTime, base_url: &str) -> Result<Report, DbError> {
+    let mut report = Report::default();
+    loop {
+        let base = base_url.to_owned();
+        let (batch, seen) = db.write(move |conn| renew_batch(conn, now, &base)).await?;
+        report.renewed += batch.renewed;
+        report.expired += batch.expired;
+        report.changes_applied += batch.changes_applied;
+        if seen < BATCH {
+            break;
+        }
+    }
+    for (i, days) in REMINDER_DAYS.iter().enumerate() {
+        // A reminder is for its own span: 30 days covers (7, 30], 7 days (0, 7].
+        let nearer = REMINDER_DAYS.get(i + 1).copied().unwrap_or(0);
+        let mut after = 0;
+        loop {
+            let base = base_url.to_owned();
+            let days = *days;
+            let (sent, last) = db
+                .write(move |conn| remind_batch(conn, now, days, nearer, after, &base))
+                .await?;
+            report.reminders += sent;
+            match last {
+                Some(id) => after = id,
+                None => break,
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// One batch of due subscriptions in one transaction: what it did, and how many it looked at.
+fn renew_batch(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    base_url: &str,
+) -> Result<(Report, i64), DbError> {
+    let due = Subscription::due(conn, now, None, BATCH)?;
+    let seen = i64::try_from(due.len()).unwrap_or(BATCH);
+    let mut report = Report::default();
+    for sub in due {
+        Subscription::lock(conn, sub.id)?;
+        if sub.auto_renew {
+            if renew_one(conn, &sub, now, base_url, &mut report)? {
+                report.renewed += 1;
+            }
+        } else if Subscription::expire(conn, &sub, now)? {
+            Subscription::close_windows(conn, sub.id, sub.ends_at)?;
+            ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the provider of a subscription row read by the job"
+            )]
+            let provider = ProviderId::established(sub.provider_id);
+            counters::subscription_ended(
+                conn,
+                provider,
+                sub.customer_id,
+                sub.reseller_of_record_id,
+                i64::from(sub.quantity),
+            )?;
+            NewActivity::new("subscription.expired", "subscription", Some(sub.id))
+                .provider(Some(sub.provider_id))
+                .reseller(sub.reseller_of_record_id)
+                .customer(Some(sub.customer_id))
+                .change(
+                    Some(sub.status.as_str().to_owned()),
+                    Some("expired".to_owned()),
+                )
+                .at(sub.ends_at)
+                .record(conn)?;
+            report.expired += 1;
+        }
+    }
+    Ok((report, seen))
+}
+
+/// Starts the next term of `sub` (with its scheduled change); false when another run already did.
+fn renew_one(
+    conn: &mut DbConnection,
+    sub: &Subscription,
+    now: NaiveDateTime,
+    base_url: &str,
+    report: &mut Report,
+) -> Result<bool, DbError> {
+    let scheduled = ScheduledChange::open_for(conn, sub.id)?;
+    let spec = scheduled
+        .as_ref()
+        .map(ScheduledChange::spec)
+        .unwrap_or_default();
+    let offer_id = spec.offer_id.unwrap_or(sub.offer_id);
+    let term = spec.term.unwrap_or(sub.term);
+    let billing = spec.billing.unwrap_or(sub.billing);
+    let quantity = spec.quantity.unwrap_or(sub.quantity);
+    // The catalog's price now; the last term's when the pair is no longer sold.
+    let price = Offer::price(conn, offer_id, term, billing)?;
+    let (offer_id, term, billing, unit) = match price {
+        Some(p) => (offer_id, term, billing, p),
+        None => (sub.offer_id, sub.term, sub.billing, sub.unit_price_minor),
+    };
+    let next = Renewed {
+        ends_at: add_months(sub.ends_at, term.months()),
+        term,
+        billing,
+        offer_id,
+        quantity,
+        unit_price_minor: unit,
+    };
+    if !Subscription::renew(conn, sub, &next, now)? {
+        return Ok(false);
+    }
+    let renewed_at = sub.ends_at;
+    Subscription::close_windows(conn, sub.id, renewed_at)?;
+    Subscription::open_window(conn, sub.id, quantity, renewed_at)?;
+    let (first, _) = billing_period(renewed_at, next.ends_at, term, billing, renewed_at);
+    let offer = Offer::find(conn, offer_id)?;
+    // Placed by the system: the provider's first user stands for it.
+    let placed_by = User::of_partner(conn, sub.provider_id)?
+        .first()
+        .map_or(0, |u| u.id);
+    Order::create(
+        conn,
+        &NewOrder {
+            provider_id: sub.provider_id,
+            customer_id: sub.customer_id,
+            reseller_id: sub.reseller_of_record_id,
+            placed_by_user_id: placed_by,
+            placed_by_partner_id: Some(sub.provider_id),
+            kind: OrderKind::Renewal,
+            currency: &offer.currency,
+            idempotency_key: None,
+            at: renewed_at,
+        },
+        &[NewLine {
+            offer_id,
+            subscription_id: Some(sub.id),
+            quantity,
+            previous_quantity: Some(sub.quantity),
+            unit_price_minor: unit,
+            amount_minor: i64::from(quantity) * unit,
+            period: Some(first),
+            term: Some(term),
+            billing: Some(billing),
+        }],
+    )?;
+    if quantity != sub.quantity {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the provider of a subscription row read by the job"
+        )]
+        let provider = ProviderId::established(sub.provider_id);
+        counters::licenses_changed(
+            conn,
+            provider,
+            sub.reseller_of_record_id,
+            i64::from(quantity) - i64::from(sub.quantity),
+        )?;
+    }
+    NewActivity::new("subscription.renewed", "subscription", Some(sub.id))
+        .provider(Some(sub.provider_id))
+        .reseller(sub.reseller_of_record_id)
+        .customer(Some(sub.customer_id))
+        .change(
+            Some(sub.ends_at.date().to_string()),
+            Some(next.ends_at.date().to_string()),
+        )
+        .at(renewed_at)
+        .record(conn)?;
+    if let Some(change) = scheduled {
+        ScheduledChange::finish_open(conn, sub.id, lifecycle::APPLIED, now)?;
+        report.changes_applied += 1;
+        let described = crate::services::subscription_change::describe_spec(conn, &change.spec())?;
+        tell(conn, sub, &offer.name, None, &described, base_url)?;
+    }
+    Ok(true)
+}
+
+/// One batch of reminders `days` before the end (ends in `(now + nearer, now + days]`): how many
+/// were queued, and the last subscription looked at (none: done).
+fn remind_batch(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    days: i64,
+    nearer: i64,
+    after: i64,
+    base_url: &str,
+) -> Result<(u64, Option<i64>), DbError> {
+    let from = now + chrono::Duration::days(nearer);
+    let to = now + chrono::Duration::days(days);
+    let days_i32 = i32::try_from(days).unwrap_or(i32::MAX);
+    let subs = lifecycle::to_remind(conn, from, to, days_i32, after, BATCH)?;
+    let last = subs.last().map(|s| s.id);
+    let mut sent = 0;
+    for sub in subs {
+        if !lifecycle::claim_reminder(conn, sub.id, sub.ends_at, days_i32, now)? {
+            continue;
+        }
+        let offer = Offer::find(conn, sub.offer_id)?;
+        sent += tell(conn, &sub, &offer.name, Some(days), "", base_url)?;
+    }
+    Ok((sent, last))
+}
+
+/// Emails the provider's and the reseller of record's users; how many emails.
+fn tell(
+    conn: &mut DbConnection,
+    sub: &Subscription,
+    offer: &str,
+    days: Option<i64>,
+    change: &str,
+    base_url: &str,
+) -> Result<u64, DbError> {
+    use crate::db::schema::customers;
+    use diesel::prelude::*;
+    let company: String = customers::table
+        .find(sub.customer_id)
+        .select(customers::company_name)
+        .first(conn)?;
+    let mut sent = 0;
+    let mut to_users = User::of_partner(conn, sub.provider_id)?
+        .into_iter()
+        .map(|u| (u, format!("{base_url}/subscriptions/{}", sub.id)))
+        .collect::<Vec<_>>();
+    if let Some(r) = sub.reseller_of_record_id {
+        to_users.extend(
+            User::of_partner(conn, r)?
+                .into_iter()
+                .map(|u| (u, format!("{base_url}/reseller/renewals"))),
+        );
+    }
+    for (to, url) in to_users {
+        let tr = Tr(to.locale.unwrap_or_default());
+        // The term's end: the day it renews or ends, or the renewal that applied the change.
+        let date = tr.date(&sub.ends_at);
+        let message = RenewalNotice {
+            name: to.display_name.clone(),
+            company: company.clone(),
+            offer: offer.to_owned(),
+            days,
+            date,
+            renews: sub.auto_renew,
+            change: change.to_owned(),
+            url,
+            tr,
+        };
+        email::queue(conn, &to.email, &message)?;
+        sent += 1;
+    }
+    Ok(sent)
+}
