@@ -88,13 +88,25 @@ fn renew_batch(
     now: NaiveDateTime,
     base_url: &str,
 ) -> Result<(Report, i64), DbError> {
-    let due = Subscription::due(conn, now, None, BATCH)?;
+    let due = Subscription::due(conn, now, BATCH)?;
     let seen = i64::try_from(due.len()).unwrap_or(BATCH);
     let mut report = Report::default();
+    // Each provider's first user stands for it on its renewal orders: looked up once a batch.
+    let mut placed_by = std::collections::HashMap::<i64, i64>::new();
     for sub in due {
         Subscription::lock(conn, sub.id)?;
         if sub.auto_renew {
-            if renew_one(conn, &sub, now, base_url, &mut report)? {
+            let by = match placed_by.get(&sub.provider_id) {
+                Some(id) => *id,
+                None => {
+                    let id = User::of_partner(conn, sub.provider_id)?
+                        .first()
+                        .map_or(0, |u| u.id);
+                    placed_by.insert(sub.provider_id, id);
+                    id
+                }
+            };
+            if renew_one(conn, &sub, now, by, base_url, &mut report)? {
                 report.renewed += 1;
             }
         } else if Subscription::expire(conn, &sub, now)? {
@@ -133,6 +145,7 @@ fn renew_one(
     conn: &mut DbConnection,
     sub: &Subscription,
     now: NaiveDateTime,
+    placed_by: i64,
     base_url: &str,
     report: &mut Report,
 ) -> Result<bool, DbError> {
@@ -167,10 +180,6 @@ fn renew_one(
     Subscription::open_window(conn, sub.id, quantity, renewed_at)?;
     let (first, _) = billing_period(renewed_at, next.ends_at, term, billing, renewed_at);
     let offer = Offer::find(conn, offer_id)?;
-    // Placed by the system: the provider's first user stands for it.
-    let placed_by = User::of_partner(conn, sub.provider_id)?
-        .first()
-        .map_or(0, |u| u.id);
     Order::create(
         conn,
         &NewOrder {

@@ -23,7 +23,7 @@ use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{NewSubscription, Scope, Subscription, SubscriptionDetail};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
-use crate::domain::lifecycle::{charge_to_period_end, in_window, valid_pair, window_end};
+use crate::domain::lifecycle::{PAIRS, Plan, charge_to_period_end, in_window, valid_pair};
 use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::i18n::Tr;
@@ -229,19 +229,13 @@ fn checked_schedule(
         return Err(refused("schedule", "lifecycle.ended_no_change"));
     }
     let offer = match spec.offer_id {
-        Some(o) if o != detail.offer.id => {
-            let target = Offer::orderable_by_ids(conn, &[o])?.pop();
-            let upgrades = Offer::upgrade_ids(conn, detail.offer.id)?;
-            match target {
-                Some(t)
-                    if upgrades.contains(&t.id)
-                        || (!t.family.is_empty() && t.family == detail.offer.family) =>
-                {
-                    t
-                }
-                _ => return Err(refused("schedule_offer", "lifecycle.offer_not_on_path")),
-            }
-        }
+        Some(o) if o != detail.offer.id => match schedule_offers(conn, &detail.offer)?
+            .into_iter()
+            .find(|t| t.id == o)
+        {
+            Some(t) => t,
+            None => return Err(refused("schedule_offer", "lifecycle.offer_not_on_path")),
+        },
         _ => detail.offer.clone(),
     };
     if let Some(q) = spec.quantity {
@@ -261,6 +255,72 @@ fn checked_schedule(
         return Err(refused("schedule", "lifecycle.schedule_nothing"));
     }
     Ok(())
+}
+
+/// The orderable offers a change at renewal may move to: those of the same family and those on the
+/// upgrade path.
+pub fn schedule_offers(conn: &mut DbConnection, offer: &Offer) -> Result<Vec<Offer>, DbError> {
+    let mut offers: Vec<Offer> = if offer.family.is_empty() {
+        Vec::new()
+    } else {
+        Offer::orderable(conn)?
+            .into_iter()
+            .filter(|o| o.family == offer.family && o.id != offer.id)
+            .collect()
+    };
+    for o in Offer::upgrades(conn, offer.id)? {
+        if !offers.iter().any(|c| c.id == o.id) {
+            offers.push(o);
+        }
+    }
+    Ok(offers)
+}
+
+/// The commercial life shown on the page, as of the clock's now.
+pub struct Lifecycle {
+    /// Licenses that may still be reduced (their window is open).
+    pub reducible: i32,
+    /// When the last open window closes ("You can cancel or reduce licenses until …").
+    pub window_until: Option<chrono::NaiveDateTime>,
+    pub cancellable: bool,
+    /// The change waiting for the renewal, described.
+    pub scheduled: Option<String>,
+    /// Offers on the upgrade path.
+    pub upgrades: Vec<Offer>,
+    /// The plans the offer is sold in (for a scheduled change).
+    pub plans: Vec<Plan>,
+    /// Offers a scheduled change may move to (same family or on the upgrade path).
+    pub change_offers: Vec<Offer>,
+}
+
+/// What the subscription page says about the term, window, scheduled change and upgrades, as of
+/// `now`.
+pub fn lifecycle(
+    conn: &mut DbConnection,
+    detail: &SubscriptionDetail,
+    now: NaiveDateTime,
+) -> Result<Lifecycle, DbError> {
+    let sub = &detail.subscription;
+    let windows = Subscription::open_windows(conn, sub.id, now)?;
+    let scheduled = match ScheduledChange::open_for(conn, sub.id)? {
+        Some(change) => Some(describe_spec(conn, &change.spec())?),
+        None => None,
+    };
+    let prices = Offer::prices_of(conn, &[sub.offer_id])?;
+    let plans = PAIRS
+        .iter()
+        .filter(|(t, b)| prices.iter().any(|p| p.term == *t && p.billing == *b))
+        .map(|(t, b)| Plan::new(*t, *b))
+        .collect();
+    Ok(Lifecycle {
+        reducible: windows.iter().map(|w| w.quantity).sum(),
+        window_until: windows.iter().map(|w| w.closes_at).max(),
+        cancellable: cancellable(sub, now),
+        scheduled,
+        upgrades: Offer::upgrades(conn, sub.offer_id)?,
+        plans,
+        change_offers: schedule_offers(conn, &detail.offer)?,
+    })
 }
 
 /// The offer an upgrade moves to, checked: on the path, sold in the subscription's term and billing,
@@ -774,11 +834,6 @@ pub fn describe_spec(conn: &mut DbConnection, spec: &ChangeSpec) -> Result<Strin
         parts.push(Offer::find(conn, o)?.name);
     }
     Ok(parts.join(" · "))
-}
-
-/// When the window for the licenses bought or renewed last closes (the page's "until …").
-pub fn window_closes(sub: &Subscription) -> NaiveDateTime {
-    window_end(sub.term_start)
 }
 
 /// Emails a reseller's users that they were made reseller of record or support contact.

@@ -258,29 +258,20 @@ impl Subscription {
         Ok(n == 1)
     }
 
-    /// Running subscriptions whose term has ended by `now`, oldest end first, after `after` (the
-    /// job walks them a batch at a time).
+    /// Running subscriptions whose term has ended by `now`, oldest end first, at most `limit` (the
+    /// job takes a batch, renews it, and asks again: renewed ones are no longer due).
     pub fn due(
         conn: &mut DbConnection,
         now: NaiveDateTime,
-        after: Option<(NaiveDateTime, i64)>,
         limit: i64,
     ) -> QueryResult<Vec<Subscription>> {
-        let mut query = subscriptions::table
+        subscriptions::table
             .filter(subscriptions::status.eq_any(SubscriptionStatus::LIVE))
             .filter(subscriptions::ends_at.le(now))
             .order((subscriptions::ends_at.asc(), subscriptions::id.asc()))
             .limit(limit)
             .select(Subscription::as_select())
-            .into_boxed();
-        if let Some((end, id)) = after {
-            query = query.filter(
-                subscriptions::ends_at
-                    .gt(end)
-                    .or(subscriptions::ends_at.eq(end).and(subscriptions::id.gt(id))),
-            );
-        }
-        query.load(conn)
+            .load(conn)
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Subscription> {

@@ -13,11 +13,10 @@ use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed};
-use crate::db::models::lifecycle::{ChangeSpec, ScheduledChange};
-use crate::db::models::offer::Offer;
+use crate::db::models::lifecycle::ChangeSpec;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
-use crate::domain::lifecycle::{PAIRS, Plan};
+use crate::domain::lifecycle::Plan;
 use crate::domain::{Billing, SubscriptionStatus, parse_count};
 use crate::error::AppResult;
 use crate::routes::see_other;
@@ -41,24 +40,7 @@ pub struct SubscriptionPage {
     pub support_choices: Vec<(i64, String)>,
     pub quantity: String,
     pub errors: FormErrors,
-    pub life: Lifecycle,
-}
-
-/// The commercial life shown on the page, as of the clock's now.
-pub struct Lifecycle {
-    /// Licenses that may still be reduced (their window is open).
-    pub reducible: i32,
-    /// When the last open window closes ("You can cancel or reduce licenses until …").
-    pub window_until: Option<chrono::NaiveDateTime>,
-    pub cancellable: bool,
-    /// The change waiting for the renewal, described.
-    pub scheduled: Option<String>,
-    /// Offers on the upgrade path.
-    pub upgrades: Vec<Offer>,
-    /// The plans the offer is sold in (for a scheduled change).
-    pub plans: Vec<Plan>,
-    /// Offers a scheduled change may move to (same family or on the upgrade path).
-    pub change_offers: Vec<Offer>,
+    pub life: subscription_change::Lifecycle,
 }
 
 impl SubscriptionPage {
@@ -117,7 +99,7 @@ pub async fn render(
         .db
         .read(move |conn| {
             let detail = Subscription::find_in(conn, &scope, id)?;
-            let life = lifecycle(conn, &detail, now)?;
+            let life = subscription_change::lifecycle(conn, &detail, now)?;
             let (resellers, support_choices, can_administer) = match (&scope, reseller_scope) {
                 (Scope::Provider(p), _) => {
                     let resellers = Partnership::choices_for_provider(conn, *p, 200, None)?;
@@ -155,49 +137,6 @@ pub async fn render(
     };
     let has_errors = !page.errors.is_empty();
     Ok(crate::routes::form_page(req, page, has_errors))
-}
-
-/// What the page says about the subscription's term, window, scheduled change and upgrades.
-fn lifecycle(
-    conn: &mut crate::db::DbConnection,
-    detail: &SubscriptionDetail,
-    now: chrono::NaiveDateTime,
-) -> Result<Lifecycle, crate::db::DbError> {
-    let sub = &detail.subscription;
-    let windows = Subscription::open_windows(conn, sub.id, now)?;
-    let scheduled = match ScheduledChange::open_for(conn, sub.id)? {
-        Some(change) => Some(subscription_change::describe_spec(conn, &change.spec())?),
-        None => None,
-    };
-    let upgrades = Offer::upgrades(conn, sub.offer_id)?;
-    let prices = Offer::prices_of(conn, &[sub.offer_id])?;
-    let plans = PAIRS
-        .iter()
-        .filter(|(t, b)| prices.iter().any(|p| p.term == *t && p.billing == *b))
-        .map(|(t, b)| Plan::new(*t, *b))
-        .collect();
-    let mut change_offers: Vec<Offer> = if detail.offer.family.is_empty() {
-        Vec::new()
-    } else {
-        Offer::orderable(conn)?
-            .into_iter()
-            .filter(|o| o.family == detail.offer.family && o.id != sub.offer_id)
-            .collect()
-    };
-    for o in &upgrades {
-        if !change_offers.iter().any(|c| c.id == o.id) {
-            change_offers.push(o.clone());
-        }
-    }
-    Ok(Lifecycle {
-        reducible: windows.iter().map(|w| w.quantity).sum(),
-        window_until: windows.iter().map(|w| w.closes_at).max(),
-        cancellable: subscription_change::cancellable(sub, now),
-        scheduled,
-        upgrades,
-        plans,
-        change_offers,
-    })
 }
 
 pub async fn show(
