@@ -68,6 +68,11 @@ fn draft_of(res: &reqwest::Response) -> i64 {
 
 /// Runs the wizard to Review; returns the draft id.
 async fn to_review(app: &TestApp, w: &World, prefix: &str) -> i64 {
+    to_review_with(app, w, prefix, &[]).await
+}
+
+/// The same, with more fields on the subscriptions step (plans, auto-renew, month end).
+async fn to_review_with(app: &TestApp, w: &World, prefix: &str, extra: &[(&str, &str)]) -> i64 {
     let reseller = w.reseller.to_string();
     let res = app
         .post_form(
@@ -83,11 +88,10 @@ async fn to_review(app: &TestApp, w: &World, prefix: &str) -> i64 {
     );
     let draft = draft_of(&res);
     let (basic, e3) = (format!("qty_{}", w.basic), format!("qty_{}", w.e3));
+    let mut fields = vec![(basic.as_str(), "10"), (e3.as_str(), "25"), ("nav", "next")];
+    fields.extend_from_slice(extra);
     let res = app
-        .post_form(
-            &format!("/customers/new/{draft}/subscriptions"),
-            &[(&basic, "10"), (&e3, "25"), ("nav", "next")],
-        )
+        .post_form(&format!("/customers/new/{draft}/subscriptions"), &fields)
         .await;
     assert_redirect(&res, &format!("/customers/new/{draft}/review"));
     draft
@@ -125,6 +129,12 @@ async fn the_wizard_adds_a_customer_for_a_reseller_from_new_customer_to_confirma
     )));
     assert!(html.contains("Next: Subscriptions"));
 
+    app.state.clock.set(
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 10)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap(),
+    );
     let draft = to_review(&app, &w, "wingtiptoys").await;
     let html = app
         .get(&format!("/customers/new/{draft}/review"))
@@ -137,13 +147,16 @@ async fn the_wizard_adds_a_customer_for_a_reseller_from_new_customer_to_confirma
     assert_eq!(
         texts(&html, "#review-lines tbody tr"),
         vec![
-            "Microsoft 365 Business Basic Monthly 10 USD 6.00 USD 60.00",
-            "Microsoft 365 E3 Monthly 25 USD 36.00 USD 900.00"
+            "Microsoft 365 Business Basic 1 month · Monthly 10 USD 6.00 USD 60.00 Renews on 10 Apr 2027 USD 60.00",
+            "Microsoft 365 E3 1 month · Monthly 25 USD 36.00 USD 900.00 Renews on 10 Apr 2027 USD 900.00"
         ]
     );
     assert_eq!(
         texts(&html, "#review-totals tr"),
-        vec!["Total per month (monthly billing) USD 960.00"]
+        vec![
+            "Total per month (monthly billing) USD 960.00",
+            "Charged at Submit (first billing periods) USD 960.00"
+        ]
     );
 
     let res = app
@@ -1288,32 +1301,77 @@ fn urlencoding(s: &str) -> String {
 /// the sum of its lines.
 #[tokio::test]
 async fn review_totals_monthly_and_annual_lines_apart_and_each_total_reconciles() {
-    use partner_dashboard::db::schema::offers;
     let app = spawn_app().await;
     let w = world(&app).await;
-    app.with_conn(|conn| {
-        diesel::update(offers::table.find(w.e3))
-            .set(offers::billing.eq("annual"))
-            .execute(conn)
+    app.state.clock.set(
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 15)
             .unwrap()
-    });
-    let draft = to_review(&app, &w, "wingtiptoys").await;
+            .and_hms_opt(9, 0, 0)
+            .unwrap(),
+    );
+    let (plan, renew_shown) = (format!("plan_{}", w.e3), format!("renew_shown_{}", w.e3));
+    let month_end = format!("month_end_{}", w.basic);
+    let draft = to_review_with(
+        &app,
+        &w,
+        "wingtiptoys",
+        &[
+            (&plan, "P1Y:annual"),
+            (&renew_shown, "1"),
+            (&month_end, "on"),
+        ],
+    )
+    .await;
     let html = app.html(&format!("/customers/new/{draft}/review")).await;
     assert_eq!(
         texts(&html, "#review-lines tbody tr"),
         vec![
-            "Microsoft 365 Business Basic Monthly 10 USD 6.00 USD 60.00",
-            "Microsoft 365 E3 Annual 25 USD 36.00 USD 900.00"
+            // Aligned with January's end: 17 of 31 days of USD 60.00 (3290 = prorate(6000, 17, 31)).
+            "Microsoft 365 Business Basic 1 month · Monthly 10 USD 6.00 USD 60.00 Renews on 1 Feb 2027 \
+             USD 32.90 prorated, 15 Jan 2027 to 1 Feb 2027",
+            // Annual term billed annually (12 × 36.00), auto-renew unchecked.
+            "Microsoft 365 E3 1 year · Annual 25 USD 432.00 USD 10,800.00 Ends on 15 Jan 2028 USD 10,800.00"
         ]
     );
     assert_eq!(
         texts(&html, "#review-totals tr"),
         vec![
             "Total per month (monthly billing) USD 60.00",
-            "Total per year (annual billing) USD 900.00"
+            "Total per year (annual billing) USD 10,800.00",
+            "Charged at Submit (first billing periods) USD 10,832.90"
         ]
     );
-    assert!(!html.contains("USD 960.00"), "no sum across frequencies");
+    assert!(!html.contains("USD 10,860.00"), "no sum across frequencies");
+    // Submit writes what Review showed: the orders' total reconciles with its lines.
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    use partner_dashboard::db::schema::{order_lines, orders, subscriptions};
+    let (total, lines): (i64, Vec<i64>) = app.with_conn(|conn| {
+        let (id, total) = orders::table
+            .order(orders::id.desc())
+            .select((orders::id, orders::total_minor))
+            .first::<(i64, i64)>(conn)
+            .unwrap();
+        let lines = order_lines::table
+            .filter(order_lines::order_id.eq(id))
+            .order(order_lines::line_total_minor.asc())
+            .select(order_lines::line_total_minor)
+            .load(conn)
+            .unwrap();
+        (total, lines)
+    });
+    assert_eq!(lines, vec![3290, 1_080_000]);
+    assert_eq!(total, lines.iter().sum::<i64>());
+    let renewing: Vec<bool> = app.with_conn(|conn| {
+        subscriptions::table
+            .order(subscriptions::quantity.asc())
+            .select(subscriptions::auto_renew)
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(renewing, vec![true, false]);
 }
 
 /// The customer's address and contact can be edited from its page (logged old → new); the page shows

@@ -46,6 +46,16 @@ pub struct WizardData {
 }
 
 impl WizardData {
+    /// The subscriptions step as it was last sent.
+    pub fn lines_input(&self) -> LinesInput {
+        LinesInput {
+            quantities: self.quantities.clone(),
+            plans: self.plans.clone(),
+            no_auto_renew: self.no_auto_renew.clone(),
+            month_end: self.month_end.clone(),
+        }
+    }
+
     pub fn choices(&self) -> Choices<'_> {
         Choices {
             quantities: &self.quantities,

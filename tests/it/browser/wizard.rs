@@ -174,7 +174,11 @@ async fn add_customer(lang: Lang, l: &'static Labels, name: &str) {
         b.click(l.next_review).await;
         b.wait_for_heading(l.review).await;
         assert!(b.page_text().await.contains("admin@wingtiptoys.onmicrosoft.com"));
-        assert_eq!(b.texts("#review-totals td.num").await, vec!["USD 72.00"]);
+        assert_eq!(
+            b.texts("#review-totals td.num").await,
+            vec!["USD 72.00", "USD 72.00"],
+            "the monthly total, and what Submit charges"
+        );
         b.click(l.submit).await;
 
         b.wait_for_heading(l.confirmation).await;

@@ -30,6 +30,11 @@ pub struct ReviewPage {
     pub lines: Vec<Line>,
     /// One total per billing frequency and currency: monthly and annual prices never add up.
     pub totals: Vec<Total>,
+    /// Per line (in order): the term's end and the first charge with the period it covers, if
+    /// submitted now.
+    pub first: Vec<(chrono::NaiveDateTime, i64, crate::domain::lifecycle::Period)>,
+    /// What Submit charges at once, per currency (the first charges added up).
+    pub due_now: Vec<(String, i64)>,
     /// A problem found on the way (the reseller is no longer a partner, the domain was taken...).
     pub problem: Option<&'static str>,
 }
@@ -37,6 +42,15 @@ pub struct ReviewPage {
 impl ReviewPage {
     pub fn step(&self) -> u8 {
         3
+    }
+
+    /// The locale key of a billing frequency's total.
+    pub fn total_key(&self, billing: &Billing) -> &'static str {
+        match billing {
+            Billing::Monthly => "wizard.review.total_monthly",
+            Billing::Annual => "wizard.review.total_annual",
+            Billing::OneTime => "wizard.review.total_one_time",
+        }
     }
 }
 
@@ -52,7 +66,7 @@ pub struct Total {
 pub fn totals(lines: &[Line]) -> Vec<Total> {
     let mut totals: Vec<Total> = Vec::new();
     for line in lines {
-        let (billing, currency) = (line.offer.billing, &line.offer.currency);
+        let (billing, currency) = (line.plan.billing, &line.offer.currency);
         match totals
             .iter_mut()
             .find(|t| t.billing == billing && t.currency == *currency)
@@ -85,7 +99,18 @@ async fn render_review(
         Err(key) => (None, Vec::new(), problem.or(Some(key))),
     };
     let totals = totals(&lines);
+    let now = state.now();
+    let first: Vec<_> = lines.iter().map(|l| l.first_term(now)).collect();
+    let mut due_now: Vec<(String, i64)> = Vec::new();
+    for (line, (_, amount, _)) in lines.iter().zip(&first) {
+        match due_now.iter_mut().find(|(c, _)| *c == line.offer.currency) {
+            Some((_, sum)) => *sum += amount,
+            None => due_now.push((line.offer.currency.clone(), *amount)),
+        }
+    }
     let page = ReviewPage {
+        first,
+        due_now,
         ctx: Ctx::build(req).await?,
         draft_id,
         domain: format!("{domain_prefix}.{suffix}"),

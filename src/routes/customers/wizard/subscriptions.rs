@@ -1,15 +1,14 @@
 //! Step 2, New subscription: the offer catalog with a number of licenses per offer. Back keeps what was
 //! typed; Next: Review checks each number against its offer's limits and wants at least one.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
 use super::{closed_destination, load, step_path};
 use crate::auth::{ProviderStaff, Signed};
-use crate::db::models::offer::Offer;
+use crate::db::models::offer::{Offer, OfferPrice};
+use crate::domain::lifecycle::Plan;
 use crate::error::AppResult;
 use crate::routes::see_other;
 use crate::services::new_customer::wizard::{self, LinesInput};
@@ -22,7 +21,8 @@ pub struct SubscriptionsPage {
     pub ctx: Ctx,
     pub draft_id: i64,
     pub offers: Vec<Offer>,
-    pub quantities: BTreeMap<i64, String>,
+    pub prices: Vec<OfferPrice>,
+    pub input: LinesInput,
     pub errors: FormErrors,
 }
 
@@ -32,11 +32,43 @@ impl SubscriptionsPage {
     }
 
     pub fn quantity(&self, offer_id: &i64) -> &str {
-        self.quantities.get(offer_id).map_or("", String::as_str)
+        self.input
+            .quantities
+            .get(offer_id)
+            .map_or("", String::as_str)
     }
 
     pub fn field(&self, offer_id: &i64) -> String {
         format!("qty_{offer_id}")
+    }
+
+    /// The offer's plans with their prices, as the select offers them.
+    pub fn plans(&self, offer: &Offer) -> Vec<(String, String)> {
+        self.prices
+            .iter()
+            .filter(|p| p.offer_id == offer.id)
+            .map(|p| {
+                let plan = Plan::new(p.term, p.billing);
+                let label = format!(
+                    "{} — {}",
+                    self.ctx.plan_label(&plan),
+                    self.ctx.money(p.unit_price_minor, &offer.currency)
+                );
+                (plan.value(), label)
+            })
+            .collect()
+    }
+
+    pub fn plan_chosen(&self, offer_id: &i64, value: &str) -> bool {
+        self.input.plans.get(offer_id).is_some_and(|p| p == value)
+    }
+
+    pub fn auto_renew(&self, offer_id: &i64) -> bool {
+        !self.input.no_auto_renew.contains(offer_id)
+    }
+
+    pub fn month_end(&self, offer_id: &i64) -> bool {
+        self.input.month_end.contains(offer_id)
     }
 }
 
@@ -44,15 +76,24 @@ async fn render(
     req: &HttpRequest,
     state: &AppState,
     draft_id: i64,
-    quantities: BTreeMap<i64, String>,
+    input: LinesInput,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
-    let offers = state.db.query(Offer::orderable).await?;
+    let (offers, prices) = state
+        .db
+        .query(|conn| {
+            let offers = Offer::orderable(conn)?;
+            let ids: Vec<i64> = offers.iter().map(|o| o.id).collect();
+            let prices = Offer::prices_of(conn, &ids)?;
+            Ok((offers, prices))
+        })
+        .await?;
     let page = SubscriptionsPage {
         ctx: Ctx::build(req).await?,
         draft_id,
         offers,
-        quantities,
+        prices,
+        input,
         errors,
     };
     let has_errors = !page.errors.is_empty();
@@ -72,7 +113,14 @@ pub async fn form(
     if !data.account_done {
         return Ok(see_other(&step_path(draft.id, "")));
     }
-    render(&req, &state, draft.id, data.quantities, FormErrors::new()).await
+    render(
+        &req,
+        &state,
+        draft.id,
+        data.lines_input(),
+        FormErrors::new(),
+    )
+    .await
 }
 
 pub async fn submit(
@@ -127,13 +175,13 @@ pub async fn submit(
         .into_iter()
         .filter(|id| !renew_on.contains(id))
         .collect();
-    let quantities = input.quantities.clone();
+    let typed = input.clone();
     let errors = wizard::save_lines(&state.db, &draft, data, input, malformed).await?;
     if back {
         return Ok(see_other(&step_path(draft.id, "")));
     }
     if !errors.is_empty() {
-        return render(&req, &state, draft.id, quantities, errors).await;
+        return render(&req, &state, draft.id, typed, errors).await;
     }
     Ok(see_other(&step_path(draft.id, "review")))
 }
