@@ -373,6 +373,23 @@ impl Tr {
             .to_string()
     }
 
+    /// A UTC time as wall-clock time in `tz`, with that day's offset where the format says UTC
+    /// (`8 Jan 2027, 08:00 UTC+08:00`).
+    pub fn datetime_in(
+        &self,
+        at: &chrono::NaiveDateTime,
+        tz: crate::domain::time_zone::Tz,
+    ) -> String {
+        use crate::domain::time_zone::{local, offset_label};
+        self.datetime(&local(at, tz))
+            .replace("UTC", &offset_label(at, tz))
+    }
+
+    /// The date of a UTC time in `tz`.
+    pub fn date_in(&self, at: &chrono::NaiveDateTime, tz: crate::domain::time_zone::Tz) -> String {
+        self.date(&crate::domain::time_zone::local(at, tz))
+    }
+
     /// How long to wait, as a person says it: "30 seconds", "2 minutes" (rounded up).
     pub fn wait(&self, wait: std::time::Duration) -> String {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

@@ -44,6 +44,10 @@ pub struct Ctx {
     pub path: String,
     /// The simulated time, when the clock is simulated (every page says so).
     pub simulated_now: Option<String>,
+    /// The reader's time zone: every date and time is shown in it.
+    pub tz: crate::domain::time_zone::Tz,
+    /// Now, by the injected clock.
+    pub now: chrono::NaiveDateTime,
 }
 
 impl Ctx {
@@ -72,12 +76,18 @@ impl Ctx {
             Some(token) => token,
             None => crate::auth::csrf::anonymous_form_token(req).unwrap_or_default(),
         };
-        let simulated_now = req
-            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        let tz = user
+            .as_deref()
+            .map_or(crate::domain::time_zone::Tz::UTC, |u| u.time_zone);
+        let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
+        let now = state.map_or_else(crate::db::now, |s| s.now());
+        let simulated_now = state
             .filter(|state| state.clock.is_simulated())
-            .map(|state| tr.datetime(&state.now()));
+            .map(|_| tr.datetime_in(&now, tz));
         Ok(Ctx {
+            now,
             simulated_now,
+            tz,
             tr,
             csrf_token,
             user,
@@ -184,12 +194,18 @@ impl Ctx {
         if self.active(prefix) { "page" } else { "false" }
     }
 
-    pub fn datetime(&self, at: &chrono::NaiveDateTime) -> String {
-        self.tr.datetime(at)
+    pub fn now(&self) -> chrono::NaiveDateTime {
+        self.now
     }
 
+    /// A stored (UTC) time in the reader's zone and language.
+    pub fn datetime(&self, at: &chrono::NaiveDateTime) -> String {
+        self.tr.datetime_in(at, self.tz)
+    }
+
+    /// The date of a stored (UTC) time in the reader's zone.
     pub fn date(&self, at: &chrono::NaiveDateTime) -> String {
-        self.tr.date(at)
+        self.tr.date_in(at, self.tz)
     }
 
     pub fn person_name(&self, given: &str, family: &str) -> String {
@@ -303,6 +319,7 @@ fn field_label_key(field: &str) -> Option<&'static str> {
         "sku" => "operations.offers.sku",
         "state" => "wizard.account.state",
         "subject" => "partnership.draft.subject_label",
+        "time_zone" => "account.time_zone.title",
         "unit_price" => "operations.offers.unit_price",
         "user_name" => "operations.providers.user_name",
         _ => return None,

@@ -64,7 +64,7 @@ impl SessionStore for DbSessionStore {
                 let user = match user_id_of(&state) {
                     Some(uid) => User::load_signed_in(conn, uid)
                         .map_err(DbError::from)?
-                        .map(|(user, partner)| CurrentUser::from_row(user, partner)),
+                        .map(CurrentUser::from_row),
                     None => None,
                 };
                 Ok(Some(Ok((state, user))))

@@ -23,14 +23,29 @@ pub struct CurrentUser {
     pub customer_id: Option<i64>,
     pub must_change_password: bool,
     pub locale: Option<Locale>,
+    /// Where their times are shown: their choice, else their organisation's country's zone.
+    pub time_zone: crate::domain::time_zone::Tz,
+    /// Their own choice of zone, if any (Account shows it).
+    pub chosen_time_zone: Option<String>,
 }
 
 #[derive(Clone)]
 struct CachedUser(Option<Rc<CurrentUser>>);
 
 impl CurrentUser {
-    pub(crate) fn from_row(user: User, partner: Option<PartnerSummary>) -> Self {
+    pub(crate) fn from_row(
+        (user, partner, customer_country): crate::db::models::user::SignedInRow,
+    ) -> Self {
+        let country = partner
+            .as_ref()
+            .map(|p| p.country.clone())
+            .or(customer_country);
         Self {
+            time_zone: crate::domain::time_zone::of_user(
+                user.time_zone.as_deref(),
+                country.as_deref(),
+            ),
+            chosen_time_zone: user.time_zone.clone(),
             id: user.id,
             role: user.role,
             locale: user.locale,
@@ -64,7 +79,7 @@ impl CurrentUser {
                             .ok_or_else(|| anyhow::anyhow!("the database is not registered"))?;
                         db.query(move |conn| User::load_signed_in(conn, id))
                             .await?
-                            .map(|(user, partner)| CurrentUser::from_row(user, partner))
+                            .map(CurrentUser::from_row)
                     }
                 };
                 match row {

@@ -7,6 +7,7 @@ pub mod id;
 pub mod lifecycle;
 pub mod scope;
 pub mod states;
+pub mod time_zone;
 pub mod token;
 
 pub use form::FormKey;

@@ -49,6 +49,7 @@ pub fn table() -> RouteTable {
         .post("/sign-in", Anyone, sign_in::submit)
         .post("/sign-out", Anyone, sign_in::sign_out)
         .get("/account/password", PasswordChange, account::password_form)
+        .post("/account/time-zone", SignedIn, account::change_time_zone)
         .post(
             "/account/password",
             PasswordChange,

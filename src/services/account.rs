@@ -135,6 +135,21 @@ pub async fn change_password(db: &Db, cmd: ChangePassword) -> Result<(), Passwor
 }
 
 /// Keeps the language chosen on the user's account.
+/// Sets the user's time zone: an IANA name, or none for the organisation's country's zone; false when
+/// the name is not a zone (nothing is written).
+pub async fn set_time_zone(db: &Db, user_id: i64, zone: &str) -> Result<bool, DbError> {
+    let zone = match zone.trim() {
+        "" => None,
+        name => match crate::domain::time_zone::parse(name) {
+            Some(tz) => Some(tz.name().to_owned()),
+            None => return Ok(false),
+        },
+    };
+    db.execute(move |conn| User::set_time_zone(conn, user_id, zone.as_deref()))
+        .await?;
+    Ok(true)
+}
+
 pub async fn set_locale(db: &Db, user_id: i64, locale: Locale) -> Result<(), DbError> {
     db.execute(move |conn| User::set_locale(conn, user_id, locale))
         .await

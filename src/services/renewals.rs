@@ -15,6 +15,7 @@ use crate::db::models::activity::NewActivity;
 use crate::db::models::lifecycle::{self, ScheduledChange};
 use crate::db::models::offer::Offer;
 use crate::db::models::order::{NewLine, NewOrder, Order};
+use crate::db::models::partner::Partner;
 use crate::db::models::subscription::{Renewed, Subscription};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
@@ -279,21 +280,27 @@ fn tell(
         .select(customers::company_name)
         .first(conn)?;
     let mut sent = 0;
-    let mut to_users = User::of_partner(conn, sub.provider_id)?
-        .into_iter()
-        .map(|u| (u, format!("{base_url}/subscriptions/{}", sub.id)))
-        .collect::<Vec<_>>();
-    if let Some(r) = sub.reseller_of_record_id {
-        to_users.extend(
-            User::of_partner(conn, r)?
-                .into_iter()
-                .map(|u| (u, format!("{base_url}/reseller/renewals"))),
-        );
+    let mut to_users = Vec::new();
+    let orgs = [
+        Some((
+            sub.provider_id,
+            format!("{base_url}/subscriptions/{}", sub.id),
+        )),
+        sub.reseller_of_record_id
+            .map(|r| (r, format!("{base_url}/reseller/renewals"))),
+    ];
+    for (org, url) in orgs.into_iter().flatten() {
+        let country = Partner::find(conn, org)?.country;
+        for u in User::of_partner(conn, org)? {
+            to_users.push((u, url.clone(), country.clone()));
+        }
     }
-    for (to, url) in to_users {
+    for (to, url, country) in to_users {
         let tr = Tr(to.locale.unwrap_or_default());
-        // The term's end: the day it renews or ends, or the renewal that applied the change.
-        let date = tr.date(&sub.ends_at);
+        let tz = crate::domain::time_zone::of_user(to.time_zone.as_deref(), Some(&country));
+        // The term's end, in the reader's zone: the day it renews or ends, or the renewal that
+        // applied the change.
+        let date = tr.date_in(&sub.ends_at, tz);
         let message = RenewalNotice {
             name: to.display_name.clone(),
             company: company.clone(),

@@ -104,7 +104,8 @@ async fn licenses_are_reduced_and_cancelled_only_within_168_hours_each_addition_
     let html = app.html(&format!("/subscriptions/{id}")).await;
     assert_eq!(
         texts(&html, "#window"),
-        vec!["You can cancel or reduce licenses until 8 Jan 2027, 00:00 UTC."]
+        vec!["You can cancel or reduce licenses until 8 Jan 2027, 08:00 UTC+08:00."],
+        "in the viewer's zone: the provider is in Taiwan"
     );
     assert_eq!(texts(&html, "#ends-on"), vec!["1 Jan 2028"]);
 
@@ -495,4 +496,57 @@ async fn an_upgrade_keeps_the_end_date_and_licenses_and_ends_the_old_subscriptio
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn times_show_in_the_users_zone_chosen_on_account_or_their_countrys() {
+    let app = spawn_app().await;
+    let t0 = t("2027-01-01 00:00:00");
+    let w = world(&app, t0).await;
+    let id = app.buy(w.provider, w.customer, w.offer, 2, None, "P1M:monthly");
+    let window = || async { texts(&app.html(&format!("/subscriptions/{id}")).await, "#window") };
+    // A provider in Taiwan: Asia/Taipei.
+    assert_eq!(
+        window().await,
+        vec!["You can cancel or reduce licenses until 8 Jan 2027, 08:00 UTC+08:00."]
+    );
+    let html = app.html("/account/password").await;
+    assert_eq!(
+        attrs(&html, "#f-time_zone", "placeholder"),
+        vec!["Asia/Taipei"]
+    );
+
+    // An unknown zone: a message, the value kept, nothing saved.
+    let res = app
+        .post_form("/account/time-zone", &[("time_zone", "Mars/Olympus")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#f-time_zone-error"),
+        vec!["Choose a time zone from the list, for example Asia/Taipei."]
+    );
+    assert_eq!(attrs(&html, "#f-time_zone", "value"), vec!["Mars/Olympus"]);
+    assert_eq!(window().await.len(), 1);
+
+    let res = app
+        .post_form("/account/time-zone", &[("time_zone", "America/New_York")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        window().await,
+        vec!["You can cancel or reduce licenses until 7 Jan 2027, 19:00 UTC−05:00."]
+    );
+    // Empty: back to the organisation's country's zone.
+    app.post_form("/account/time-zone", &[("time_zone", "")])
+        .await;
+    assert!(window().await[0].ends_with("08:00 UTC+08:00."));
+
+    // In Traditional Chinese, the same instant in the same zone.
+    app.post_form("/language", &[("locale", "zh-TW"), ("next", "/")])
+        .await;
+    assert_eq!(
+        window().await,
+        vec!["您可以在 2027年1月8日 08:00 (UTC+08:00) 前取消訂閱或減少授權。"]
+    );
 }

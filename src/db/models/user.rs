@@ -23,6 +23,8 @@ pub struct User {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub last_sign_in_at: Option<chrono::NaiveDateTime>,
+    /// An IANA zone name; none: the organisation's country's.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -55,12 +57,16 @@ pub struct NewUser<'a> {
 }
 
 /// The organisation a signed-in user belongs to, as the layout and the role checks need it.
+/// The signed-in user, their organisation, and (a customer admin's) customer's country.
+pub type SignedInRow = (User, Option<PartnerSummary>, Option<String>);
+
 #[derive(Queryable, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PartnerSummary {
     pub id: i64,
     pub kind: PartnerKind,
     pub name: String,
     pub enrollment_status: EnrollmentStatus,
+    pub country: String,
 }
 
 impl User {
@@ -105,13 +111,13 @@ impl User {
         .get_result(conn)
     }
 
-    /// The user and their organisation, for the request's signed-in identity. Disabled users are absent.
-    pub fn load_signed_in(
-        conn: &mut DbConnection,
-        id: i64,
-    ) -> QueryResult<Option<(User, Option<PartnerSummary>)>> {
+    /// The user and their organisation (a customer admin's: its country), for the request's
+    /// signed-in identity. Disabled users are absent.
+    pub fn load_signed_in(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SignedInRow>> {
+        use crate::db::schema::customers;
         users::table
             .left_join(partners::table)
+            .left_join(customers::table)
             .filter(users::id.eq(id))
             .filter(users::disabled.eq(false))
             .select((
@@ -121,11 +127,21 @@ impl User {
                     partners::kind,
                     partners::name,
                     partners::enrollment_status,
+                    partners::country,
                 )
                     .nullable(),
+                customers::country.nullable(),
             ))
             .first(conn)
             .optional()
+    }
+
+    /// Sets the user's time zone (none: the organisation's country's).
+    pub fn set_time_zone(conn: &mut DbConnection, id: i64, zone: Option<&str>) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((users::time_zone.eq(zone), users::updated_at.eq(now())))
+            .execute(conn)
+            .map(|_| ())
     }
 
     pub fn set_password(

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, PasswordChange, Signed, password};
+use crate::auth::{AnyRole, AppSession, PasswordChange, Signed, password};
 use crate::error::AppResult;
 use crate::routes::{home_page, see_other};
 use crate::services::account::{self, ChangePassword, PasswordError};
@@ -20,6 +20,49 @@ pub struct PasswordPage {
     pub ctx: Ctx,
     pub forced: bool,
     pub errors: FormErrors,
+    /// The zone chosen (empty: the organisation's), as shown or as typed.
+    pub time_zone: String,
+}
+
+impl PasswordPage {
+    pub fn zones(&self) -> impl Iterator<Item = &'static str> {
+        crate::domain::time_zone::all()
+    }
+
+    fn new(ctx: Ctx, user: &crate::auth::CurrentUser, errors: FormErrors) -> Self {
+        Self {
+            ctx,
+            forced: user.must_change_password,
+            errors,
+            time_zone: user.chosen_time_zone.clone().unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// Account → Time zone: where every date and time is shown for this user.
+pub async fn change_time_zone(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<AnyRole>,
+    form: web::Form<TimeZoneForm>,
+) -> AppResult<HttpResponse> {
+    let zone: String = form.into_inner().time_zone.chars().take(64).collect();
+    if !account::set_time_zone(&state.db, user.id, &zone).await? {
+        let mut errors = FormErrors::new();
+        errors.add("time_zone", "account.time_zone.unknown");
+        let mut page = PasswordPage::new(Ctx::build(&req).await?, &user, errors);
+        page.time_zone = zone;
+        return Ok(crate::routes::form_page(&req, page, true));
+    }
+    session.flash(FlashKind::Success, "account.time_zone.changed")?;
+    Ok(see_other("/account/password#time-zone"))
 }
 
 #[derive(Deserialize)]
@@ -33,11 +76,7 @@ pub struct PasswordForm {
 }
 
 pub async fn password_form(ctx: Ctx, user: Signed<PasswordChange>) -> AppResult<PasswordPage> {
-    Ok(PasswordPage {
-        ctx,
-        forced: user.must_change_password,
-        errors: FormErrors::new(),
-    })
+    Ok(PasswordPage::new(ctx, &user, FormErrors::new()))
 }
 
 pub async fn change_password(
@@ -62,11 +101,7 @@ pub async fn change_password(
     }
 
     if !errors.is_empty() {
-        let page = PasswordPage {
-            ctx: Ctx::build(&req).await?,
-            forced: user.must_change_password,
-            errors,
-        };
+        let page = PasswordPage::new(Ctx::build(&req).await?, &user, errors);
         return Ok(crate::routes::form_page(&req, page, true));
     }
     let changed = account::change_password(
@@ -87,11 +122,7 @@ pub async fn change_password(
     match changed {
         Ok(()) => {}
         Err(PasswordError::CurrentWrong(errors)) => {
-            let page = PasswordPage {
-                ctx: Ctx::build(&req).await?,
-                forced: user.must_change_password,
-                errors,
-            };
+            let page = PasswordPage::new(Ctx::build(&req).await?, &user, errors);
             return Ok(crate::routes::form_page(&req, page, true));
         }
         Err(PasswordError::Db(err)) => return Err(err.into()),
