@@ -191,9 +191,10 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         if demo {
             let db_url = config.database_url.clone();
             let suffix = config.tenant_domain_suffix.clone();
+            let now = config.clock.now();
             let loaded = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
                 let db = Closing(Db::connect(&db_url)?);
-                crate::demo::load_if_empty(&db, &suffix)
+                crate::demo::load_if_empty(&db, &suffix, now)
             })
             .await
             .context("demo data task failed")??;
@@ -333,7 +334,7 @@ fn create_provider(
 
 fn demo_data(config: &Config) -> anyhow::Result<()> {
     let db = connect(config)?;
-    match crate::demo::load_if_empty(&db, &config.tenant_domain_suffix)? {
+    match crate::demo::load_if_empty(&db, &config.tenant_domain_suffix, config.clock.now())? {
         Some(sign_ins) => {
             println!("{sign_ins}");
             Ok(())

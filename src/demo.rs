@@ -19,7 +19,8 @@ use crate::db::schema::users;
 use crate::db::{Db, DbConnection, transaction};
 use crate::domain::lifecycle::Plan;
 use crate::domain::{
-    Billing, Email, EnrollmentStatus, PartnerKind, ProfileRequestStatus, ProviderId, Role, Term,
+    Billing, Email, EnrollmentStatus, PartnerKind, ProfileRequestStatus, ProviderId, Role,
+    SubscriptionStatus, Term,
 };
 use crate::i18n::Locale;
 use crate::services::counters;
@@ -261,7 +262,12 @@ pub(crate) const OFFERS: &[(&str, &str, &str, i64, &str, i32, i32)] = &[
 ];
 
 /// Loads the demo into an empty database and returns the sign-ins to print; `None` when there is data.
-pub fn load_if_empty(db: &Db, tenant_domain_suffix: &str) -> anyhow::Result<Option<String>> {
+/// Loads the demo into an empty database as of `now` (the clock's: `SIMULATED_NOW` in a demo).
+pub fn load_if_empty(
+    db: &Db,
+    tenant_domain_suffix: &str,
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<Option<String>> {
     let hash = password::hash(DEMO_PASSWORD)?;
     let mut conn = db.write_conn()?;
     transaction(&mut conn, |conn| -> anyhow::Result<Option<String>> {
@@ -269,12 +275,22 @@ pub fn load_if_empty(db: &Db, tenant_domain_suffix: &str) -> anyhow::Result<Opti
         if existing > 0 || Offer::count(conn)? > 0 {
             return Ok(None);
         }
-        load(conn, &hash, tenant_domain_suffix)?;
+        load(conn, &hash, tenant_domain_suffix, now)?;
         Ok(Some(sign_ins(tenant_domain_suffix)))
     })
 }
 
-fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()> {
+/// How many days before now each demo customer bought its subscriptions (in `CUSTOMERS` order): an
+/// annual term ending within 30 days, one still in its cancellation window, monthly terms renewed by
+/// the job, one without auto-renew that expired.
+const BOUGHT_DAYS_AGO: [i64; 6] = [350, 3, 20, 200, 40, 45];
+
+fn load(
+    conn: &mut DbConnection,
+    hash: &str,
+    suffix: &str,
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
     let mut org_ids = Vec::with_capacity(ORGS.len());
     for org in ORGS {
         let contact = USERS
@@ -322,7 +338,9 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
         counters::partnership_started(conn, established(provider))?;
     }
     let offers = Offer::orderable(conn)?;
-    for customer in CUSTOMERS {
+    let mut placed = Vec::with_capacity(CUSTOMERS.len());
+    for (index, customer) in CUSTOMERS.iter().enumerate() {
+        let bought = now - chrono::Duration::days(BOUGHT_DAYS_AGO.get(index).copied().unwrap_or(0));
         let provider = established(org_ids[customer.provider]);
         let reseller = customer
             .reseller
@@ -370,7 +388,8 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
                     quantity: *quantity,
                     plan,
                     unit_price_minor,
-                    auto_renew: true,
+                    // Fourth Coffee let its subscription run out.
+                    auto_renew: customer.company != "Fourth Coffee",
                     month_end: false,
                 })
             })
@@ -380,7 +399,7 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
             .position(|u| u.org == Some(customer.provider))
             .unwrap_or(0)];
         let provider_name = ORGS[customer.provider].name;
-        place(
+        let made = place(
             conn,
             &NewCustomerOrder {
                 provider,
@@ -391,11 +410,54 @@ fn load(conn: &mut DbConnection, hash: &str, suffix: &str) -> anyhow::Result<()>
                 lines: &lines,
                 admin_hash: hash,
                 draft: None,
-                now: crate::db::now(),
+                now: bought,
             },
         )?;
+        placed.push((provider, made.customer_id, placed_by));
     }
+    lifecycle_states(conn, &placed, now)?;
     load_listings(conn, &org_ids, &user_ids)
+}
+
+/// Brings the demo's subscriptions up to `now` (renewals and an expiry, as the job would), and shows
+/// the other states: a suspended subscription, a cancelled one, a change scheduled for a renewal.
+fn lifecycle_states(
+    conn: &mut DbConnection,
+    placed: &[(ProviderId, i64, i64)],
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    use crate::db::models::lifecycle::{ChangeSpec, ScheduledChange};
+    use crate::db::models::subscription::Subscription;
+    crate::services::renewals::renew_due_in(conn, now, "")?;
+    let subs = |conn: &mut DbConnection, i: usize| -> anyhow::Result<Vec<Subscription>> {
+        let (provider, customer, _) = placed[i];
+        Ok(Subscription::summaries_for(conn, provider, &[customer])?
+            .into_iter()
+            .map(|s| s.subscription)
+            .collect())
+    };
+    // Coho Winery (third): Teams suspended, Power BI cancelled.
+    let coho = subs(conn, 2)?;
+    if let (Some(teams), Some(power_bi)) = (coho.get(2), coho.get(1)) {
+        Subscription::set_status(conn, teams.id, SubscriptionStatus::Suspended)?;
+        Subscription::end(conn, power_bi.id, SubscriptionStatus::Cancelled, now, None)?;
+        counters::subscription_ended(
+            conn,
+            placed[2].0,
+            power_bi.customer_id,
+            power_bi.reseller_of_record_id,
+            i64::from(power_bi.quantity),
+        )?;
+    }
+    // Alpine Ski House (fourth): fewer licenses from its renewal on.
+    if let Some(e3) = subs(conn, 3)?.first() {
+        let spec = ChangeSpec {
+            quantity: Some(120),
+            ..ChangeSpec::default()
+        };
+        ScheduledChange::schedule(conn, e3.id, &spec, placed[3].2, now, e3.ends_at)?;
+    }
+    Ok(())
 }
 
 /// (organisation, logo, company name, locations, approved).

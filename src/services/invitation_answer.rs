@@ -159,6 +159,7 @@ pub async fn answer(db: &Db, cmd: Answer) -> Result<Answered, AnswerError> {
                         azure_tenant_owner: false,
                         origin: CustomerOrigin::Invited,
                         subscription_count: 0,
+                        created_at: now(),
                     },
                     &customer.company_name,
                     &customer.domain_prefix,

@@ -83,6 +83,25 @@ pub async fn run(db: &Db, now: NaiveDateTime, base_url: &str) -> Result<Report, 
     Ok(report)
 }
 
+/// Renews and expires everything due by `now` inside the caller's transaction (the demo data; no
+/// reminders).
+pub fn renew_due_in(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    base_url: &str,
+) -> Result<Report, DbError> {
+    let mut report = Report::default();
+    loop {
+        let (batch, seen) = renew_batch(conn, now, base_url)?;
+        report.renewed += batch.renewed;
+        report.expired += batch.expired;
+        report.changes_applied += batch.changes_applied;
+        if seen < BATCH {
+            return Ok(report);
+        }
+    }
+}
+
 /// One batch of due subscriptions in one transaction: what it did, and how many it looked at.
 fn renew_batch(
     conn: &mut DbConnection,

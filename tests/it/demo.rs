@@ -6,11 +6,12 @@ use crate::helpers::*;
 async fn demo_data_loads_once_into_an_empty_database_and_its_sign_ins_work() {
     let app = spawn_app().await;
     let db = app.state.db.clone();
-    let sign_ins =
-        tokio::task::spawn_blocking(move || load_if_empty(&db, "onmicrosoft.com").unwrap())
-            .await
-            .unwrap()
-            .expect("loaded into an empty database");
+    let sign_ins = tokio::task::spawn_blocking(move || {
+        load_if_empty(&db, "onmicrosoft.com", partner_dashboard::db::now()).unwrap()
+    })
+    .await
+    .unwrap()
+    .expect("loaded into an empty database");
     assert!(sign_ins.contains("alice@contoso-distribution.example"));
     assert!(sign_ins.contains(DEMO_PASSWORD));
 
@@ -36,9 +37,54 @@ async fn demo_data_loads_once_into_an_empty_database_and_its_sign_ins_work() {
     let html = app.get_with(&client, "/").await.text().await.unwrap();
     assert!(html.contains("間接經銷商"));
 
+    // Each state of a subscription's life is in the demo, and the counters agree with the rows.
+    use diesel::prelude::*;
+    use partner_dashboard::db::schema::{orders, partners, scheduled_changes, subscriptions};
+    let (states, renewals, scheduled, providers) = app.with_conn(|conn| {
+        let mut states: Vec<String> = subscriptions::table
+            .select(subscriptions::status)
+            .distinct()
+            .load(conn)
+            .unwrap();
+        states.sort();
+        let renewals: i64 = orders::table
+            .filter(orders::kind.eq("renewal"))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        let scheduled: i64 = scheduled_changes::table.count().get_result(conn).unwrap();
+        let providers: Vec<i64> = partners::table
+            .filter(partners::kind.eq("provider"))
+            .select(partners::id)
+            .load(conn)
+            .unwrap();
+        (states, renewals, scheduled, providers)
+    });
+    assert_eq!(states, vec!["active", "cancelled", "expired", "suspended"]);
+    assert!(renewals > 0, "monthly terms bought 45 days ago renewed");
+    assert_eq!(scheduled, 1);
+    for p in providers {
+        let p = partner_dashboard::domain::ProviderId::established(p);
+        app.with_conn(|conn| {
+            assert_eq!(
+                partner_dashboard::services::counters::stored(conn, p).unwrap(),
+                partner_dashboard::services::counters::recompute(conn, p).unwrap()
+            );
+        });
+    }
+    let renewals_page = app.html("/renewals").await;
+    assert!(
+        texts(&renewals_page, "#renewals tbody tr")
+            .iter()
+            .any(|r| r.contains("Wingtip Toys") && r.contains("1 year")),
+        "an annual term bought 350 days ago ends within 30 days"
+    );
+
     let db = app.state.db.clone();
-    let again = tokio::task::spawn_blocking(move || load_if_empty(&db, "onmicrosoft.com").unwrap())
-        .await
-        .unwrap();
+    let again = tokio::task::spawn_blocking(move || {
+        load_if_empty(&db, "onmicrosoft.com", partner_dashboard::db::now()).unwrap()
+    })
+    .await
+    .unwrap();
     assert!(again.is_none(), "never loaded over existing data");
 }

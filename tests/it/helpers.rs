@@ -776,6 +776,7 @@ impl TestApp {
                         azure_tenant_owner: false,
                         origin: CustomerOrigin::Created,
                         subscription_count: 0,
+                        created_at: partner_dashboard::db::now(),
                     },
                     company,
                     prefix,

@@ -149,6 +149,8 @@ pub struct NewRelation {
     pub azure_tenant_owner: bool,
     pub origin: CustomerOrigin,
     pub subscription_count: i64,
+    /// When the customer joined the provider (it counts in that month).
+    pub created_at: chrono::NaiveDateTime,
 }
 
 /// The editable part of a customer: its address and primary contact (also the form, as typed).
@@ -280,7 +282,7 @@ impl ProviderCustomer {
                 provider_customers::company_name.eq(company_name),
                 provider_customers::domain_prefix.eq(domain_prefix),
                 provider_customers::subscription_count.eq(new.subscription_count),
-                provider_customers::created_at.eq(now()),
+                provider_customers::created_at.eq(new.created_at),
             ))
             .execute(conn)?;
         Ok(id)

@@ -421,6 +421,7 @@ pub fn place(
             azure_tenant_owner: account.tenant_owner,
             origin: CustomerOrigin::Created,
             subscription_count,
+            created_at: now,
         },
         company,
         domain,

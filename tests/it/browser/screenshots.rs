@@ -62,7 +62,8 @@ async fn run(lang: Lang, code: &'static str) {
     let app = spawn_app().await;
     let db = app.state.db.clone();
     tokio::task::spawn_blocking(move || {
-        partner_dashboard::demo::load_if_empty(&db, "onmicrosoft.com").unwrap()
+        partner_dashboard::demo::load_if_empty(&db, "onmicrosoft.com", partner_dashboard::db::now())
+            .unwrap()
     })
     .await
     .unwrap();
