@@ -385,6 +385,29 @@ impl Tr {
             .replace("UTC", &offset_label(at, tz))
     }
 
+    /// A change waiting for the renewal as the reader says it: `6 licenses · 1 year · Annual ·
+    /// Microsoft 365 E5` (`offer`: the new offer's name, when it changes).
+    pub fn change_spec(
+        &self,
+        spec: &crate::domain::lifecycle::ChangeSpec,
+        offer: Option<&str>,
+    ) -> String {
+        let mut parts = Vec::new();
+        if let Some(q) = spec.quantity {
+            parts.push(self.t1("lifecycle.spec_licenses", "n", q));
+        }
+        if let Some(term) = spec.term {
+            parts.push(self.t(term.label_key()).to_owned());
+        }
+        if let Some(billing) = spec.billing {
+            parts.push(self.t(billing.label_key()).to_owned());
+        }
+        if let Some(name) = offer {
+            parts.push(name.to_owned());
+        }
+        parts.join(" · ")
+    }
+
     /// The date of a UTC time in `tz`.
     pub fn date_in(&self, at: &chrono::NaiveDateTime, tz: crate::domain::time_zone::Tz) -> String {
         self.date(&crate::domain::time_zone::local(at, tz))

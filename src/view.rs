@@ -216,6 +216,15 @@ impl Ctx {
         self.tr.number(n)
     }
 
+    /// A change waiting for the renewal, in the reader's language (see `Tr::change_spec`).
+    pub fn change_spec(
+        &self,
+        spec: &crate::domain::lifecycle::ChangeSpec,
+        offer: &Option<String>,
+    ) -> String {
+        self.tr.change_spec(spec, offer.as_deref())
+    }
+
     /// `1 year · billed annually`.
     pub fn plan_label(&self, plan: &crate::domain::lifecycle::Plan) -> String {
         format!(

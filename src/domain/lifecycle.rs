@@ -91,6 +91,21 @@ impl Plan {
     }
 }
 
+/// What changes at a renewal: each field set is what changes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangeSpec {
+    pub quantity: Option<i32>,
+    pub term: Option<Term>,
+    pub billing: Option<Billing>,
+    pub offer_id: Option<i64>,
+}
+
+impl ChangeSpec {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// Whether a term may be billed so.
 pub fn valid_pair(term: Term, billing: Billing) -> bool {
     term.billings().contains(&billing)

@@ -251,8 +251,16 @@ fn renew_one(
     if let Some(change) = scheduled {
         ScheduledChange::finish_open(conn, sub.id, lifecycle::APPLIED, now)?;
         report.changes_applied += 1;
-        let described = crate::services::subscription_change::describe_spec(conn, &change.spec())?;
-        tell(conn, sub, &offer.name, None, &described, base_url)?;
+        let spec = change.spec();
+        let new_offer = crate::services::subscription_change::spec_offer_name(conn, &spec)?;
+        tell(
+            conn,
+            sub,
+            &offer.name,
+            None,
+            Some((&spec, new_offer.as_deref())),
+            base_url,
+        )?;
     }
     Ok(true)
 }
@@ -278,7 +286,7 @@ fn remind_batch(
             continue;
         }
         let offer = Offer::find(conn, sub.offer_id)?;
-        sent += tell(conn, &sub, &offer.name, Some(days), "", base_url)?;
+        sent += tell(conn, &sub, &offer.name, Some(days), None, base_url)?;
     }
     Ok((sent, last))
 }
@@ -289,7 +297,7 @@ fn tell(
     sub: &Subscription,
     offer: &str,
     days: Option<i64>,
-    change: &str,
+    change: Option<(&crate::domain::lifecycle::ChangeSpec, Option<&str>)>,
     base_url: &str,
 ) -> Result<u64, DbError> {
     use crate::db::schema::customers;
@@ -327,7 +335,9 @@ fn tell(
             days,
             date,
             renews: sub.auto_renew,
-            change: change.to_owned(),
+            change: change
+                .map(|(spec, offer)| tr.change_spec(spec, offer))
+                .unwrap_or_default(),
             url,
             tr,
         };

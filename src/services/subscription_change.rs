@@ -283,8 +283,8 @@ pub struct Lifecycle {
     /// When the last open window closes ("You can cancel or reduce licenses until …").
     pub window_until: Option<chrono::NaiveDateTime>,
     pub cancellable: bool,
-    /// The change waiting for the renewal, described.
-    pub scheduled: Option<String>,
+    /// The change waiting for the renewal, with the new offer's name when it changes.
+    pub scheduled: Option<(ChangeSpec, Option<String>)>,
     /// Offers on the upgrade path.
     pub upgrades: Vec<Offer>,
     /// The plans the offer is sold in (for a scheduled change).
@@ -303,7 +303,11 @@ pub fn lifecycle(
     let sub = &detail.subscription;
     let windows = Subscription::open_windows(conn, sub.id, now)?;
     let scheduled = match ScheduledChange::open_for(conn, sub.id)? {
-        Some(change) => Some(describe_spec(conn, &change.spec())?),
+        Some(change) => {
+            let spec = change.spec();
+            let offer = spec_offer_name(conn, &spec)?;
+            Some((spec, offer))
+        }
         None => None,
     };
     let prices = Offer::prices_of(conn, &[sub.offer_id])?;
@@ -815,6 +819,17 @@ fn apply_in(
             }
             Ok("subscriptions.support_contact_changed")
         }
+    }
+}
+
+/// The name of the offer a scheduled change moves to, if it changes the offer.
+pub fn spec_offer_name(
+    conn: &mut DbConnection,
+    spec: &ChangeSpec,
+) -> Result<Option<String>, DbError> {
+    match spec.offer_id {
+        Some(o) => Ok(Some(Offer::find(conn, o)?.name)),
+        None => Ok(None),
     }
 }
 

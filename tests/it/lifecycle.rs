@@ -230,7 +230,7 @@ async fn a_scheduled_change_applies_once_at_renewal_and_a_term_without_auto_rene
     let html = app.html(&format!("/subscriptions/{id}")).await;
     assert_eq!(
         texts(&html, "#scheduled-change"),
-        vec!["At the renewal on 28 Feb 2027: licenses 3"]
+        vec!["At the renewal on 28 Feb 2027: 3 licenses"]
     );
     let res = lifecycle(&app, id, &[("action", "schedule")]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);

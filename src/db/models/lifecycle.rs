@@ -32,20 +32,7 @@ pub struct ScheduledChange {
     pub done_at: Option<NaiveDateTime>,
 }
 
-/// What to change at the renewal.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ChangeSpec {
-    pub quantity: Option<i32>,
-    pub term: Option<Term>,
-    pub billing: Option<Billing>,
-    pub offer_id: Option<i64>,
-}
-
-impl ChangeSpec {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
+pub use crate::domain::lifecycle::ChangeSpec;
 
 impl ScheduledChange {
     pub fn spec(&self) -> ChangeSpec {

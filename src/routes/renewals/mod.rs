@@ -16,7 +16,7 @@ use crate::error::AppResult;
 use crate::i18n::Tr;
 use crate::pagination::{PER_PAGE, Page, PageQuery, Seek};
 use crate::routes::csv::{BATCH, download};
-use crate::services::subscription_change::describe_spec;
+use crate::services::subscription_change::spec_offer_name;
 use crate::state::AppState;
 use crate::view::Ctx;
 
@@ -85,7 +85,7 @@ impl RenewalsPage {
     }
 }
 
-/// The page's rows with each scheduled change described.
+/// The page's rows, each with the name of the offer its scheduled change moves to (if it does).
 fn load(
     conn: &mut crate::db::DbConnection,
     scope: RenewalScope,
@@ -99,11 +99,12 @@ fn load(
     let page = renewals_page(conn, scope, reseller, now, to, seek, per_page)?;
     let mut items = Vec::with_capacity(page.items.len());
     for row in page.items {
-        let described = match &row.scheduled {
-            Some(change) => Some(describe_spec(conn, &change.spec())?),
+        // The new offer's name, when the scheduled change moves to another offer.
+        let offer = match &row.scheduled {
+            Some(change) => spec_offer_name(conn, &change.spec())?,
             None => None,
         };
-        items.push((row, described));
+        items.push((row, offer));
     }
     Ok(Page {
         items,
@@ -223,8 +224,12 @@ pub async fn export(
             let rows = page
                 .items
                 .iter()
-                .map(|(r, scheduled)| {
+                .map(|(r, offer)| {
                     let s = &r.subscription;
+                    let scheduled = r
+                        .scheduled
+                        .as_ref()
+                        .map(|c| tr.change_spec(&c.spec(), offer.as_deref()));
                     vec![
                         s.ends_at.format("%Y-%m-%d %H:%M").to_string(),
                         r.customer_name.clone(),
@@ -238,7 +243,7 @@ pub async fn export(
                         })
                         .to_owned(),
                         r.reseller_name.clone().unwrap_or_default(),
-                        scheduled.clone().unwrap_or_default(),
+                        scheduled.unwrap_or_default(),
                     ]
                 })
                 .collect();
