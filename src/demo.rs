@@ -664,10 +664,32 @@ fn sign_ins(suffix: &str) -> String {
     out
 }
 
-/// The offer catalog of the demo (and of the benchmark data).
+/// The upgrade paths of the demo's Microsoft 365 family.
+const UPGRADES: [(&str, &str); 4] = [
+    ("M365-BB", "M365-BS"),
+    ("M365-BS", "M365-BP"),
+    ("M365-BP", "M365-E3"),
+    ("M365-E3", "M365-E5"),
+];
+
+/// The offer catalog of the demo (and of the benchmark data): each offer sold as new commerce sells
+/// it — a month billed monthly (20% above the annual term's monthly price), a year billed monthly or
+/// annually, three years billed annually or once — the Microsoft 365 offers one family with an
+/// upgrade path.
 pub(crate) fn create_offers(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    let mut ids = Vec::new();
     for (sku, name, description, price, billing, min, max) in OFFERS {
-        Offer::create(
+        let billing = Billing::parse(billing).unwrap_or(Billing::Monthly);
+        let monthly = match billing {
+            Billing::Annual => (*price + 6) / 12,
+            _ => *price,
+        };
+        let family = if sku.starts_with("M365-") {
+            "Microsoft 365"
+        } else {
+            ""
+        };
+        let id = Offer::create(
             conn,
             NewOffer {
                 sku,
@@ -675,12 +697,30 @@ pub(crate) fn create_offers(conn: &mut DbConnection) -> diesel::QueryResult<()> 
                 description,
                 unit_price_minor: *price,
                 currency: "USD",
-                billing: Billing::parse(billing).unwrap_or(Billing::Monthly),
+                billing,
                 min_licenses: *min,
                 max_licenses: *max,
-                family: "",
+                family,
             },
         )?;
+        Offer::set_prices(
+            conn,
+            id,
+            &[
+                (Term::Month, Billing::Monthly, (monthly * 12 + 5) / 10),
+                (Term::Year, Billing::Monthly, monthly),
+                (Term::Year, Billing::Annual, monthly * 12),
+                (Term::ThreeYears, Billing::Annual, monthly * 12),
+                (Term::ThreeYears, Billing::OneTime, monthly * 36),
+            ],
+        )?;
+        ids.push((*sku, id));
+    }
+    let id = |sku: &str| ids.iter().find(|(s, _)| *s == sku).map(|(_, id)| *id);
+    for (from, to) in UPGRADES {
+        if let (Some(from), Some(to)) = (id(from), id(to)) {
+            Offer::set_upgrades(conn, from, &[to])?;
+        }
     }
     Ok(())
 }

@@ -165,6 +165,8 @@ async fn run(lang: Lang, code: &'static str) {
         .await;
         b.goto(&format!("/subscriptions/{subscription}")).await;
         shoot(&b, code, "subscription", &offer_name).await;
+        b.goto("/renewals?days=90").await;
+        shoot(&b, code, "renewals", &t("renewals.title")).await;
         b.goto("/activity-log").await;
         shoot(&b, code, "activity-log", &t("menu.activity_log")).await;
         b.goto("/profile").await;
