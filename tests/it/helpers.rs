@@ -883,6 +883,21 @@ impl TestApp {
         })
     }
 
+    /// A second instance of the dashboard on this app's database (its own pools, writer, workers
+    /// and clock), as a second server behind a load balancer would be; its state.
+    pub async fn second_instance(&self) -> web::Data<AppState> {
+        let mut config = self.state.config.clone();
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.base_url = None;
+        config.clock = partner_dashboard::clock::Clock::system();
+        let app = Application::build_with(config, Some(Workers(1)))
+            .await
+            .expect("the second instance starts");
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        state
+    }
+
     /// The path part of an absolute link on this app.
     pub fn path_of(&self, link: &str) -> String {
         link.strip_prefix(&self.address)

@@ -550,3 +550,51 @@ async fn times_show_in_the_users_zone_chosen_on_account_or_their_countrys() {
         vec!["您可以在 2027年1月8日 08:00 (UTC+08:00) 前取消訂閱或減少授權。"]
     );
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_renew_once_and_email_once() {
+    let app = spawn_app().await;
+    let t0 = t("2027-05-01 00:00:00");
+    let w = world(&app, t0).await;
+    let id = app.buy(w.provider, w.customer, w.offer, 7, Some(w.reseller), "P1Y:annual");
+    app.state.clock.set(t0 + chrono::Duration::days(30));
+    let res = lifecycle(&app, id, &[("action", "schedule"), ("quantity", "5")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let other = app.second_instance().await;
+    let end = sub(&app, id).ends_at;
+    for state in [&app.state, &other] {
+        state.clock.set(end);
+    }
+    let (a, b) = tokio::join!(
+        renewals::run(&app.state.db, app.state.now(), &app.state.base_url),
+        renewals::run(&other.db, other.now(), &other.base_url)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.renewed + b.renewed, 1, "{a:?} {b:?}");
+    assert_eq!(a.changes_applied + b.changes_applied, 1);
+    assert_eq!(
+        orders_of(&app, id)
+            .iter()
+            .filter(|(k, _)| k == "renewal")
+            .count(),
+        1
+    );
+    assert_eq!(sub(&app, id).quantity, 5);
+    let notices: i64 = app.with_conn(|conn| {
+        email_outbox::table
+            .filter(email_outbox::template.eq("renewal_notice"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    // One to the provider's user, one to the reseller of record's, from whichever instance renewed.
+    assert_eq!(notices, 2);
+    // The 30-day reminder of the next term, from both at once: sent once.
+    let next_end = sub(&app, id).ends_at;
+    let at = next_end - chrono::Duration::days(30);
+    let (a, b) = tokio::join!(
+        renewals::run(&app.state.db, at, &app.state.base_url),
+        renewals::run(&other.db, at, &other.base_url)
+    );
+    assert_eq!(a.unwrap().reminders + b.unwrap().reminders, 2);
+}
