@@ -25,8 +25,8 @@ use crate::db::models::draft::Draft;
 use crate::db::models::offer::Offer;
 use crate::db::schema::users;
 use crate::db::{Db, DbConnection, DbError, transaction};
-use crate::domain::DraftKind;
 use crate::domain::id::id_at;
+use crate::domain::{Billing, DraftKind, Term};
 use crate::services::new_customer::AccountFields;
 use crate::services::new_customer::wizard::{WizardData, ttl};
 
@@ -175,6 +175,53 @@ fn reseller_of(i: u64, resellers: u64, rng: &mut Rng) -> Option<u32> {
 }
 
 /// SQL text for a value.
+/// Drops a table's secondary indexes on SQLite and returns the statements that make them again
+/// (read from `sqlite_master`, so they are exactly the migrations'); nothing on PostgreSQL.
+fn without_indexes(conn: &mut DbConnection, table: &str) -> anyhow::Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Index {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+    }
+    let DbConnection::Sqlite(c) = conn else {
+        return Ok(Vec::new());
+    };
+    let indexes: Vec<Index> = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+    )
+    .bind::<diesel::sql_types::Text, _>(table)
+    .load(c)?;
+    for index in &indexes {
+        c.batch_execute(&format!("DROP INDEX {};", index.name))?;
+    }
+    Ok(indexes.into_iter().map(|i| format!("{};", i.sql)).collect())
+}
+
+/// The term of customer `i`'s subscription `k` and its current end: three in five a month billed
+/// monthly, ending within the next 30 days; the rest a year billed annually, ending within the
+/// next 365 — end dates spread evenly (a multiplicative hash of the row), so a day's renewals are
+/// about a thirtieth of the monthly ones and a 365th of the annual ones.
+fn term_of(i: u64, k: u64, now: chrono::NaiveDateTime) -> (Term, Billing, chrono::NaiveDateTime) {
+    let h = (i * 3 + k).wrapping_mul(2_654_435_761) % (365 * 86_400);
+    if (i * 3 + k) % 5 < 3 {
+        let s = i64::try_from(h % (30 * 86_400)).unwrap_or(0);
+        (
+            Term::Month,
+            Billing::Monthly,
+            now + chrono::Duration::seconds(s + 60),
+        )
+    } else {
+        let s = i64::try_from(h).unwrap_or(0);
+        (
+            Term::Year,
+            Billing::Annual,
+            now + chrono::Duration::seconds(s + 60),
+        )
+    }
+}
+
 fn text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -476,25 +523,45 @@ fn fill(
         w.flush()?;
     }
 
-    // Subscriptions, then the order that made each customer with its lines.
+    // Subscriptions, then the order that made each customer with its lines. On SQLite the
+    // subscriptions' secondary indexes (four of them by end date, in no order the rows come in) are
+    // dropped for the load and built again after it, from their own definitions: a sort instead of
+    // millions of inserts at random places.
+    let indexes = without_indexes(conn, "subscriptions")?;
     {
+        let ids: Vec<i64> = offers.iter().map(|o| o.id).collect();
+        let prices = Offer::prices_of(conn, &ids)?;
         let mut w = Writer::new(
             conn,
             "INSERT INTO subscriptions (id, provider_id, customer_id, offer_id, quantity, status, \
-             reseller_of_record_id, support_contact_id, created_at, updated_at)",
+             reseller_of_record_id, support_contact_id, created_at, updated_at, term, billing, auto_renew, \
+             term_start, ends_at, unit_price_minor)",
         );
+        let price_of = |offer: i64, term: Term, billing: Billing| {
+            prices
+                .iter()
+                .find(|p| p.offer_id == offer && p.term == term && p.billing == billing)
+                .map_or(0, |p| p.unit_price_minor)
+        };
         for (i, plan) in plans.iter().enumerate() {
             let at = customer_at(i as u64);
             let reseller = plan.reseller.map(|r| reseller_ids[r as usize]);
             for (k, (offer, qty)) in plan.subscriptions.iter().enumerate() {
+                let (term, billing, ends_at) = term_of(i as u64, k as u64, now);
                 w.row(format!(
-                    "{id}, {provider_id}, {customer}, {offer}, {qty}, 'active', {reseller}, {support}, {at}, {at}",
+                    "{id}, {provider_id}, {customer}, {offer}, {qty}, 'active', {reseller}, {support}, {at}, {at}, \
+                     '{term}', '{billing}', TRUE, {start}, {end}, {price}",
                     id = id_at(at, 10 + k as i64),
                     customer = id_at(at, 0),
                     offer = offers[*offer].id,
                     reseller = opt(reseller),
                     support = reseller.unwrap_or(provider_id),
                     at = ts(at),
+                    term = term.as_str(),
+                    billing = billing.as_str(),
+                    start = ts(crate::domain::lifecycle::sub_months(ends_at, term.months())),
+                    end = ts(ends_at),
+                    price = price_of(offers[*offer].id, term, billing),
                 ))?;
             }
         }
@@ -542,6 +609,10 @@ fn fill(
             }
         }
         w.flush()?;
+    }
+
+    for sql in indexes {
+        conn.batch_execute(&sql)?;
     }
 
     // The counts the Dashboard home reads.

@@ -220,13 +220,28 @@ fn run_jobs(config: &Config) -> anyhow::Result<()> {
         |u| u.as_str().trim_end_matches('/').to_owned(),
     );
     let system = actix_web::rt::System::new();
-    let report = system
-        .block_on(crate::services::renewals::run(&db, now, &base_url))
+    let started = std::time::Instant::now();
+    let renewed = system
+        .block_on(crate::services::renewals::renew_all(&db, now, &base_url))
         .context("the renewal job failed")?;
+    let renew_time = started.elapsed();
+    let reminders = system
+        .block_on(crate::services::renewals::remind_all(&db, now, &base_url))
+        .context("the reminder job failed")?;
+    let remind_time = started.elapsed() - renew_time;
+    let report = crate::services::renewals::Report {
+        reminders,
+        ..renewed
+    };
     let removed =
         crate::services::housekeeping::run(&db, config.link_ttl).context("housekeeping failed")?;
     println!("as of {}", now.format("%Y-%m-%dT%H:%M:%SZ"));
     println!("{report}");
+    println!(
+        "took: renewals {:.2} s, reminders {:.2} s",
+        renew_time.as_secs_f64(),
+        remind_time.as_secs_f64()
+    );
     println!(
         "housekeeping: {} sessions, {} drafts, {} expired messages removed",
         removed.sessions, removed.drafts, removed.expired_messages

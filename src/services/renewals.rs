@@ -20,7 +20,7 @@ use crate::db::models::subscription::{Renewed, Subscription};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::lifecycle::{add_months, billing_period};
-use crate::domain::{OrderKind, ProviderId};
+use crate::domain::{OrderKind, ProviderId, Term};
 use crate::email::{self, messages::RenewalNotice};
 use crate::i18n::Tr;
 use crate::services::counters;
@@ -52,6 +52,16 @@ const REMINDER_DAYS: [i64; 2] = [30, 7];
 /// Renews or expires every subscription due by `now`, then sends the reminders due; `base_url` starts
 /// the links in the emails.
 pub async fn run(db: &Db, now: NaiveDateTime, base_url: &str) -> Result<Report, DbError> {
+    let renewed = renew_all(db, now, base_url).await?;
+    let reminders = remind_all(db, now, base_url).await?;
+    Ok(Report {
+        reminders,
+        ..renewed
+    })
+}
+
+/// Renews or expires every subscription due by `now`, a batch per transaction.
+pub async fn renew_all(db: &Db, now: NaiveDateTime, base_url: &str) -> Result<Report, DbError> {
     let mut report = Report::default();
     loop {
         let base = base_url.to_owned();
@@ -63,24 +73,32 @@ pub async fn run(db: &Db, now: NaiveDateTime, base_url: &str) -> Result<Report, 
             break;
         }
     }
+    Ok(report)
+}
+
+/// Queues the reminders due at `now` (30 and 7 days before annual and longer terms end); how many.
+pub async fn remind_all(db: &Db, now: NaiveDateTime, base_url: &str) -> Result<u64, DbError> {
+    let mut sent = 0;
     for (i, days) in REMINDER_DAYS.iter().enumerate() {
         // A reminder is for its own span: 30 days covers (7, 30], 7 days (0, 7].
         let nearer = REMINDER_DAYS.get(i + 1).copied().unwrap_or(0);
-        let mut after = 0;
-        loop {
-            let base = base_url.to_owned();
-            let days = *days;
-            let (sent, last) = db
-                .write(move |conn| remind_batch(conn, now, days, nearer, after, &base))
-                .await?;
-            report.reminders += sent;
-            match last {
-                Some(id) => after = id,
-                None => break,
+        for term in [Term::Year, Term::ThreeYears] {
+            let mut after = None;
+            loop {
+                let base = base_url.to_owned();
+                let days = *days;
+                let (n, last) = db
+                    .write(move |conn| remind_batch(conn, now, term, days, nearer, after, &base))
+                    .await?;
+                sent += n;
+                match last {
+                    Some(key) => after = Some(key),
+                    None => break,
+                }
             }
         }
     }
-    Ok(report)
+    Ok(sent)
 }
 
 /// Renews and expires everything due by `now` inside the caller's transaction (the demo data; no
@@ -113,6 +131,7 @@ fn renew_batch(
     let mut report = Report::default();
     // Each provider's first user stands for it on its renewal orders: looked up once a batch.
     let mut placed_by = std::collections::HashMap::<i64, i64>::new();
+    let mut names = Names::default();
     for sub in due {
         Subscription::lock(conn, sub.id)?;
         if sub.auto_renew {
@@ -126,7 +145,7 @@ fn renew_batch(
                     id
                 }
             };
-            if renew_one(conn, &sub, now, by, base_url, &mut report)? {
+            if renew_one(conn, &mut names, &sub, now, by, base_url, &mut report)? {
                 report.renewed += 1;
             }
         } else if Subscription::expire(conn, &sub, now)? {
@@ -163,6 +182,7 @@ fn renew_batch(
 /// Starts the next term of `sub` (with its scheduled change); false when another run already did.
 fn renew_one(
     conn: &mut DbConnection,
+    names: &mut Names,
     sub: &Subscription,
     now: NaiveDateTime,
     placed_by: i64,
@@ -199,7 +219,7 @@ fn renew_one(
     Subscription::close_windows(conn, sub.id, renewed_at)?;
     Subscription::open_window(conn, sub.id, quantity, renewed_at)?;
     let (first, _) = billing_period(renewed_at, next.ends_at, term, billing, renewed_at);
-    let offer = Offer::find(conn, offer_id)?;
+    let offer = names.offer(conn, offer_id)?;
     Order::create(
         conn,
         &NewOrder {
@@ -255,8 +275,9 @@ fn renew_one(
         let new_offer = crate::services::subscription_change::spec_offer_name(conn, &spec)?;
         tell(
             conn,
+            names,
             sub,
-            &offer.name,
+            offer.id,
             None,
             Some((&spec, new_offer.as_deref())),
             base_url,
@@ -265,37 +286,79 @@ fn renew_one(
     Ok(true)
 }
 
-/// One batch of reminders `days` before the end (ends in `(now + nearer, now + days]`): how many
-/// were queued, and the last subscription looked at (none: done).
+/// One batch of reminders `days` before the end of `term`s ending in `(now + nearer, now + days]`,
+/// from `since` on: how many were queued, and the last end looked at (none: done). Every row read is
+/// claimed (by this run or, already, another), so the next batch finds the ones after it.
 fn remind_batch(
     conn: &mut DbConnection,
     now: NaiveDateTime,
+    term: Term,
     days: i64,
     nearer: i64,
-    after: i64,
+    since: Option<NaiveDateTime>,
     base_url: &str,
-) -> Result<(u64, Option<i64>), DbError> {
+) -> Result<(u64, Option<NaiveDateTime>), DbError> {
     let from = now + chrono::Duration::days(nearer);
     let to = now + chrono::Duration::days(days);
     let days_i32 = i32::try_from(days).unwrap_or(i32::MAX);
-    let subs = lifecycle::to_remind(conn, from, to, days_i32, after, BATCH)?;
-    let last = subs.last().map(|s| s.id);
+    let subs = lifecycle::to_remind(conn, term, from, to, days_i32, since, BATCH)?;
+    let last = subs.last().map(|s| s.ends_at);
     let mut sent = 0;
+    let mut names = Names::default();
     for sub in subs {
         if !lifecycle::claim_reminder(conn, sub.id, sub.ends_at, days_i32, now)? {
             continue;
         }
-        let offer = Offer::find(conn, sub.offer_id)?;
-        sent += tell(conn, &sub, &offer.name, Some(days), None, base_url)?;
+        sent += tell(
+            conn,
+            &mut names,
+            &sub,
+            sub.offer_id,
+            Some(days),
+            None,
+            base_url,
+        )?;
     }
     Ok((sent, last))
+}
+
+/// What a batch's emails look up again and again: offers' names, organisations' countries and users.
+#[derive(Default)]
+struct Names {
+    offers: std::collections::HashMap<i64, Offer>,
+    orgs: std::collections::HashMap<i64, (String, Vec<User>)>,
+}
+
+impl Names {
+    fn offer(&mut self, conn: &mut DbConnection, id: i64) -> Result<Offer, DbError> {
+        if let Some(offer) = self.offers.get(&id) {
+            return Ok(offer.clone());
+        }
+        let offer = Offer::find(conn, id)?;
+        self.offers.insert(id, offer.clone());
+        Ok(offer)
+    }
+
+    /// An organisation's country and users.
+    fn org(&mut self, conn: &mut DbConnection, id: i64) -> Result<(String, Vec<User>), DbError> {
+        if let Some(org) = self.orgs.get(&id) {
+            return Ok(org.clone());
+        }
+        let org = (
+            Partner::find(conn, id)?.country,
+            User::of_partner(conn, id)?,
+        );
+        self.orgs.insert(id, org.clone());
+        Ok(org)
+    }
 }
 
 /// Emails the provider's and the reseller of record's users; how many emails.
 fn tell(
     conn: &mut DbConnection,
+    names: &mut Names,
     sub: &Subscription,
-    offer: &str,
+    offer_id: i64,
     days: Option<i64>,
     change: Option<(&crate::domain::lifecycle::ChangeSpec, Option<&str>)>,
     base_url: &str,
@@ -317,11 +380,12 @@ fn tell(
             .map(|r| (r, format!("{base_url}/reseller/renewals"))),
     ];
     for (org, url) in orgs.into_iter().flatten() {
-        let country = Partner::find(conn, org)?.country;
-        for u in User::of_partner(conn, org)? {
+        let (country, users) = names.org(conn, org)?;
+        for u in users {
             to_users.push((u, url.clone(), country.clone()));
         }
     }
+    let offer = names.offer(conn, offer_id)?.name;
     for (to, url, country) in to_users {
         let tr = Tr(to.locale.unwrap_or_default());
         let tz = crate::domain::time_zone::of_user(to.time_zone.as_deref(), Some(&country));
@@ -331,7 +395,7 @@ fn tell(
         let message = RenewalNotice {
             name: to.display_name.clone(),
             company: company.clone(),
-            offer: offer.to_owned(),
+            offer: offer.clone(),
             days,
             date,
             renews: sub.auto_renew,

@@ -556,7 +556,14 @@ async fn two_instances_on_one_database_renew_once_and_email_once() {
     let app = spawn_app().await;
     let t0 = t("2027-05-01 00:00:00");
     let w = world(&app, t0).await;
-    let id = app.buy(w.provider, w.customer, w.offer, 7, Some(w.reseller), "P1Y:annual");
+    let id = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        7,
+        Some(w.reseller),
+        "P1Y:annual",
+    );
     app.state.clock.set(t0 + chrono::Duration::days(30));
     let res = lifecycle(&app, id, &[("action", "schedule"), ("quantity", "5")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);

@@ -142,33 +142,40 @@ pub fn claim_reminder(
     Ok(n == 1)
 }
 
-/// Running subscriptions with an annual or longer term ending in `(from, to]` that are not reminded
-/// of `days` yet, a batch at a time after `after`.
+/// Running subscriptions of `term` ending in `(from, to]` that are not reminded of `days` yet, by end
+/// date, a batch at a time from `since` (the last batch's last end: the ones at that instant already
+/// reminded are left out by the claim): walks the (term, ends_at, id) index from there, so neither
+/// the monthly terms (all ending within 30 days) nor the batches already done are read again.
 pub fn to_remind(
     conn: &mut DbConnection,
+    term: Term,
     from: NaiveDateTime,
     to: NaiveDateTime,
     days: i32,
-    after: i64,
+    since: Option<NaiveDateTime>,
     limit: i64,
 ) -> QueryResult<Vec<crate::db::models::subscription::Subscription>> {
     use crate::db::models::subscription::Subscription;
-    subscriptions::table
+    let (e, i) = (subscriptions::ends_at, subscriptions::id);
+    let mut query = subscriptions::table
+        .filter(subscriptions::term.eq(term))
         .filter(subscriptions::status.eq_any(SubscriptionStatus::LIVE))
-        .filter(subscriptions::ends_at.gt(from))
-        .filter(subscriptions::ends_at.le(to))
-        .filter(subscriptions::term.ne(Term::Month))
-        .filter(subscriptions::id.gt(after))
+        .filter(e.gt(from))
+        .filter(e.le(to))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             renewal_reminders::table
                 .filter(renewal_reminders::subscription_id.eq(subscriptions::id))
                 .filter(renewal_reminders::ends_at.eq(subscriptions::ends_at))
                 .filter(renewal_reminders::days.eq(days)),
         )))
-        .order(subscriptions::id.asc())
+        .order((e.asc(), i.asc()))
         .limit(limit)
         .select(Subscription::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(at) = since {
+        query = query.filter(e.ge(at));
+    }
+    query.load(conn)
 }
 
 /// Whose renewals a list shows.
