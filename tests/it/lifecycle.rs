@@ -605,3 +605,56 @@ async fn two_instances_on_one_database_renew_once_and_email_once() {
     );
     assert_eq!(a.unwrap().reminders + b.unwrap().reminders, 2);
 }
+
+#[tokio::test]
+async fn the_customer_admin_sees_each_subscriptions_state_term_and_end() {
+    let app = spawn_app().await;
+    let t0 = t("2027-01-01 00:00:00");
+    let w = world(&app, t0).await;
+    let kept = app.buy(w.provider, w.customer, w.offer, 4, None, "P1Y:annual");
+    let cancelled = app.buy(w.provider, w.customer, w.offer, 2, None, "P1M:monthly");
+    assert_eq!(
+        lifecycle(&app, cancelled, &[("action", "cancel"), ("confirm", "yes")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let _ = kept;
+    let hash = partner_dashboard::auth::password::hash(PASSWORD).unwrap();
+    app.with_conn(|conn| {
+        partner_dashboard::db::models::user::User::create(
+            conn,
+            partner_dashboard::db::models::user::NewUser {
+                email: &partner_dashboard::domain::Email::parse(
+                    "admin@wingtiptoys.onmicrosoft.com",
+                )
+                .unwrap(),
+                password_hash: &hash,
+                role: partner_dashboard::domain::Role::Customer,
+                partner_id: None,
+                customer_id: Some(w.customer),
+                display_name: "Wingtip Toys",
+                locale: None,
+                must_change_password: false,
+            },
+        )
+        .unwrap()
+    });
+    let client = new_client();
+    app.sign_in_with(&client, "admin@wingtiptoys.onmicrosoft.com", PASSWORD)
+        .await;
+    let html = app.html_with(&client, "/my/subscriptions").await;
+    let rows = texts(&html, "#subscriptions tbody tr");
+    // A customer in Taiwan (the seeded customer's country): its own zone.
+    assert!(
+        rows.iter().any(|r| r.contains("Active")
+            && r.contains("1 year · Annual")
+            && r.contains("Renews on 1 Jan 2028")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("Cancelled") && r.contains("Ended on 1 Jan 2027")),
+        "{rows:?}"
+    );
+}
