@@ -61,17 +61,33 @@ impl From<CatalogError> for AppError {
     }
 }
 
-/// An offer in one line, for the activity log's old → new.
-pub fn describe(offer: &Offer) -> String {
-    format!(
-        "{} · {} {} {} · {}–{}",
+/// An offer in one line, for the activity log's old → new: name, its prices per term and billing,
+/// limits, family and upgrade path.
+pub fn describe(conn: &mut DbConnection, id: i64) -> Result<String, DbError> {
+    let offer = Offer::find(conn, id)?;
+    let prices: Vec<String> = Offer::prices_of(conn, &[id])?
+        .iter()
+        .map(|p| format!("{} {} {}", p.term, p.billing, decimal(p.unit_price_minor)))
+        .collect();
+    let upgrades = Offer::upgrade_ids(conn, id)?;
+    Ok(format!(
+        "{} · {} {} · {}–{}{}{}",
         offer.name,
         offer.currency,
-        decimal(offer.unit_price_minor),
-        offer.billing,
+        prices.join(", "),
         offer.min_licenses,
-        offer.max_licenses
-    )
+        offer.max_licenses,
+        if offer.family.is_empty() {
+            String::new()
+        } else {
+            format!(" · {}", offer.family)
+        },
+        if upgrades.is_empty() {
+            String::new()
+        } else {
+            format!(" · upgrades to {}", upgrades.len())
+        }
+    ))
 }
 
 pub async fn add(db: &Db, operator: i64, offer: OfferInput) -> Result<i64, CatalogError> {
@@ -104,13 +120,13 @@ pub async fn change(
     offer: OfferInput,
 ) -> Result<(), CatalogError> {
     db.write(move |conn| {
-        let before = describe(&Offer::find(conn, id)?);
+        let before = describe(conn, id)?;
         if !Offer::update(conn, id, offer.row())? {
             return Err(CatalogError::Db(DbError::NotFound));
         }
         Offer::set_prices(conn, id, &offer.prices)?;
         Offer::set_upgrades(conn, id, &offer.upgrades)?;
-        let after = describe(&Offer::find(conn, id)?);
+        let after = describe(conn, id)?;
         NewActivity::new("offer.updated", "offer", Some(id))
             .by(operator, None)
             .change(Some(before), Some(after))

@@ -336,6 +336,86 @@ async fn operators_add_edit_retire_and_restore_offers() {
         ("M365-BP", 2400, 500)
     );
 
+    // Prices per term and billing, the family and the upgrade path, kept as typed and shown again.
+    let target = app.create_offer("Microsoft 365 E3", 3600, 1, 300);
+    let upgrade = format!("upgrade_{target}");
+    let res = app
+        .post_form_with(
+            &ops,
+            &path,
+            &[
+                ("name", "Microsoft 365 Business Premium"),
+                ("currency", "USD"),
+                ("min_licenses", "1"),
+                ("max_licenses", "500"),
+                ("family", "Microsoft 365"),
+                ("price_P1M_monthly", "26.40"),
+                ("price_P1Y_monthly", "22"),
+                ("price_P3Y_one_time", "792"),
+                (&upgrade, "on"),
+            ],
+        )
+        .await;
+    assert_redirect(&res, "/operations/offers");
+    let (prices, upgrades, family) = app.with_conn(|conn| {
+        use partner_dashboard::db::models::offer::Offer;
+        let prices: Vec<(String, String, i64)> = Offer::prices_of(conn, &[offer.id])
+            .unwrap()
+            .into_iter()
+            .map(|p| {
+                (
+                    p.term.as_str().to_owned(),
+                    p.billing.as_str().to_owned(),
+                    p.unit_price_minor,
+                )
+            })
+            .collect();
+        (
+            prices,
+            Offer::upgrade_ids(conn, offer.id).unwrap(),
+            Offer::find(conn, offer.id).unwrap().family,
+        )
+    });
+    assert_eq!(
+        prices,
+        vec![
+            ("P1M".to_owned(), "monthly".to_owned(), 2640),
+            ("P1Y".to_owned(), "monthly".to_owned(), 2200),
+            ("P3Y".to_owned(), "one_time".to_owned(), 79200)
+        ]
+    );
+    assert_eq!(upgrades, vec![target]);
+    assert_eq!(family, "Microsoft 365");
+    let html = app.html_with(&ops, &path).await;
+    assert_eq!(
+        attrs(&html, "#f-price_P3Y_one_time", "value"),
+        vec!["792.00"]
+    );
+    assert_eq!(
+        attrs(&html, &format!("input[name={upgrade}]"), "checked").len(),
+        1
+    );
+    // No price at all: a message, nothing changed.
+    let res = app
+        .post_form_with(
+            &ops,
+            &path,
+            &[
+                ("name", "X"),
+                ("currency", "USD"),
+                ("min_licenses", "1"),
+                ("max_licenses", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter a price for at least one term and billing frequency.")
+    );
+
     // A subscription on it, then retire: no new orders, the subscription keeps it.
     let TestOrg {
         id: provider,
@@ -368,7 +448,17 @@ async fn operators_add_edit_retire_and_restore_offers() {
     let html = app
         .html(&format!("/customers/{customer}/subscriptions/new"))
         .await;
-    assert!(!html.contains("Microsoft 365 Business Premium"));
+    // Not offered any more (the customer's subscription to it can still be aligned with).
+    assert!(
+        !texts(&html, "#f-offer option")
+            .iter()
+            .any(|o| o.contains("Microsoft 365 Business Premium"))
+    );
+    assert!(
+        texts(&html, "#f-align option")
+            .iter()
+            .any(|o| o.contains("Microsoft 365 Business Premium"))
+    );
     let html = app.html(&subscription).await;
     assert!(
         html.contains("Microsoft 365 Business Premium"),
@@ -396,6 +486,7 @@ async fn operators_add_edit_retire_and_restore_offers() {
             "offer.created",
             "offer.restored",
             "offer.retired",
+            "offer.updated",
             "offer.updated"
         ]
     );

@@ -53,6 +53,12 @@ async fn one_order(app: &TestApp) -> (i64, i64, i64, i64) {
 #[tokio::test]
 async fn orders_list_who_placed_them_for_whom_and_their_lines() {
     let app = spawn_app().await;
+    app.state.clock.set(
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 10)
+            .unwrap()
+            .and_hms_opt(1, 0, 0)
+            .unwrap(),
+    );
     let (_, reseller, customer, order) = one_order(&app).await;
     let html = app.get("/orders").await.text().await.unwrap();
     let rows = texts(&html, "table.orders tbody tr");
@@ -72,7 +78,10 @@ async fn orders_list_who_placed_them_for_whom_and_their_lines() {
         .unwrap();
     assert_eq!(
         texts(&html, "#order-lines tbody tr"),
-        vec!["Microsoft 365 Business Standard Monthly — 4 USD 12.50 USD 50.00"]
+        vec![
+            "Microsoft 365 Business Standard 1 month · Monthly 10 Mar 2027 to 10 Apr 2027 — 4 USD 12.50 \
+             USD 50.00"
+        ]
     );
     let facts = texts(&html, "#order-facts dd");
     assert_eq!(facts[3], "Northwind Traders", "on behalf of");

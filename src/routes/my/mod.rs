@@ -8,7 +8,6 @@ use askama_web::WebTemplate;
 use crate::auth::{CustomerAdmin, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::subscription::{CustomerSubscription, Subscription};
-use crate::domain::SubscriptionStatus;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::view::Ctx;
