@@ -64,13 +64,7 @@ async fn demo_data_loads_once_into_an_empty_database_and_its_sign_ins_work() {
     assert!(renewals > 0, "monthly terms bought 45 days ago renewed");
     assert_eq!(scheduled, 1);
     for p in providers {
-        let p = partner_dashboard::domain::ProviderId::established(p);
-        app.with_conn(|conn| {
-            assert_eq!(
-                partner_dashboard::services::counters::stored(conn, p).unwrap(),
-                partner_dashboard::services::counters::recompute(conn, p).unwrap()
-            );
-        });
+        app.assert_counters_agree(p);
     }
     let renewals_page = app.html("/renewals").await;
     assert!(

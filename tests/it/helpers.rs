@@ -898,6 +898,19 @@ impl TestApp {
         state
     }
 
+    /// The provider's stored counters are what its rows say (`counters::recompute`).
+    pub fn assert_counters_agree(&self, provider: i64) {
+        use partner_dashboard::services::counters;
+        let provider = ProviderId::established(provider);
+        self.with_conn(|conn| {
+            assert_eq!(
+                counters::stored(conn, provider).unwrap(),
+                counters::recompute(conn, provider).unwrap(),
+                "stored counters against the rows"
+            );
+        });
+    }
+
     /// The path part of an absolute link on this app.
     pub fn path_of(&self, link: &str) -> String {
         link.strip_prefix(&self.address)
