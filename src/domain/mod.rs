@@ -5,6 +5,7 @@ pub mod countries;
 pub mod form;
 pub mod id;
 pub mod lifecycle;
+pub mod locale;
 pub mod scope;
 pub mod states;
 pub mod time_zone;
@@ -19,7 +20,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use validator::ValidateEmail;
 
-use crate::i18n::Locale;
+use crate::domain::locale::Locale;
 
 /// An email address, trimmed and lower-cased.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
