@@ -72,6 +72,17 @@ fn orders_of(app: &TestApp, id: i64) -> Vec<(String, i64)> {
     })
 }
 
+/// How many renewal emails (reminders and applied changes) are queued.
+fn renewal_notices(app: &TestApp) -> i64 {
+    app.with_conn(|conn| {
+        email_outbox::table
+            .filter(email_outbox::template.eq("renewal_notice"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    })
+}
+
 async fn change_licenses(app: &TestApp, id: i64, n: &str) -> reqwest::Response {
     app.post_form(
         &format!("/subscriptions/{id}/quantity"),
@@ -281,13 +292,7 @@ async fn a_scheduled_change_applies_once_at_renewal_and_a_term_without_auto_rene
         change_licenses(&app, id, "2").await.status(),
         StatusCode::SEE_OTHER
     );
-    let notices: i64 = app.with_conn(|conn| {
-        email_outbox::table
-            .filter(email_outbox::template.eq("renewal_notice"))
-            .count()
-            .get_result(conn)
-            .unwrap()
-    });
+    let notices = renewal_notices(&app);
     // The applied change, to the provider's user and the reseller of record's.
     assert_eq!(notices, 2);
     app.assert_counters_agree(w.provider);
@@ -577,13 +582,7 @@ async fn two_instances_on_one_database_renew_once_and_email_once() {
         1
     );
     assert_eq!(sub(&app, id).quantity, 5);
-    let notices: i64 = app.with_conn(|conn| {
-        email_outbox::table
-            .filter(email_outbox::template.eq("renewal_notice"))
-            .count()
-            .get_result(conn)
-            .unwrap()
-    });
+    let notices = renewal_notices(&app);
     // One to the provider's user, one to the reseller of record's, from whichever instance renewed.
     assert_eq!(notices, 2);
     // The 30-day reminder of the next term, from both at once: sent once.
