@@ -211,7 +211,8 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     })
 }
 
-/// `jobs run`: the renewals, expiries and reminders due as of the clock's now, then housekeeping.
+/// `jobs run`: the renewals, expiries, recurring charges, statements and reminders due as of the
+/// clock's now (`services::jobs`), then housekeeping.
 fn run_jobs(config: &Config) -> anyhow::Result<()> {
     let db = connect(config)?;
     let now = config.clock.now();
@@ -220,28 +221,13 @@ fn run_jobs(config: &Config) -> anyhow::Result<()> {
         |u| u.as_str().trim_end_matches('/').to_owned(),
     );
     let system = actix_web::rt::System::new();
-    let started = std::time::Instant::now();
-    let renewed = system
-        .block_on(crate::services::renewals::renew_all(&db, now, &base_url))
-        .context("the renewal job failed")?;
-    let renew_time = started.elapsed();
-    let reminders = system
-        .block_on(crate::services::renewals::remind_all(&db, now, &base_url))
-        .context("the reminder job failed")?;
-    let remind_time = started.elapsed() - renew_time;
-    let report = crate::services::renewals::Report {
-        reminders,
-        ..renewed
-    };
+    let report = system
+        .block_on(crate::services::jobs::run(&db, now, &base_url))
+        .context("the jobs failed")?;
     let removed =
         crate::services::housekeeping::run(&db, config.link_ttl).context("housekeeping failed")?;
     println!("as of {}", now.format("%Y-%m-%dT%H:%M:%SZ"));
     println!("{report}");
-    println!(
-        "took: renewals {:.2} s, reminders {:.2} s",
-        renew_time.as_secs_f64(),
-        remind_time.as_secs_f64()
-    );
     println!(
         "housekeeping: {} sessions, {} drafts, {} expired messages removed",
         removed.sessions, removed.drafts, removed.expired_messages

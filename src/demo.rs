@@ -8,6 +8,7 @@ use std::fmt::Write;
 use diesel::prelude::*;
 
 use crate::auth::password;
+use crate::services::pricing::PriceBook;
 use crate::db::models::offer::{NewOffer, Offer};
 use crate::db::models::partner::{NewPartner, Partner};
 use crate::db::models::partnership::Partnership;
@@ -369,6 +370,11 @@ fn load(
         let account = account.ok_or_else(|| {
             anyhow::anyhow!("demo customer {} is invalid: {errors:?}", customer.company)
         })?;
+        let book = PriceBook::load(
+            conn,
+            provider.get(),
+            account.reseller.as_ref().map(|(id, _)| *id),
+        )?;
         let lines: Vec<Line> = customer
             .lines
             .iter()
@@ -381,13 +387,15 @@ fn load(
                 } else {
                     Plan::default()
                 };
-                let unit_price_minor = Offer::price(conn, offer.id, plan.term, plan.billing)?
+                let cost = Offer::price(conn, offer.id, plan.term, plan.billing)?
                     .unwrap_or(offer.unit_price_minor);
+                let (price, _) = book.price(cost, (offer.id, plan.term, plan.billing), bought);
                 Ok(Line {
                     offer,
                     quantity: *quantity,
                     plan,
-                    unit_price_minor,
+                    unit_price_minor: price,
+                    unit_cost_minor: cost,
                     // Fourth Coffee let its subscription run out.
                     auto_renew: customer.company != "Fourth Coffee",
                     month_end: false,

@@ -221,16 +221,17 @@ async fn checkpoints(db: Db) {
 
 /// Clears what has expired (see `services::housekeeping`) and forgets idle throttle buckets, every few
 /// minutes.
-/// The lifecycle jobs (renewals, expiries, reminders), every minute as of the injected clock's now.
+/// The jobs (`services::jobs`: renewals, charges, statements, reminders), every minute as of the
+/// injected clock's now.
 async fn jobs(state: web::Data<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
-        match crate::services::renewals::run(&state.db, state.now(), &state.base_url).await {
+        match crate::services::jobs::run(&state.db, state.now(), &state.base_url).await {
             Ok(report) => {
-                if report.reminders > 0 || report.changes_applied > 0 {
+                if report.queued_email() {
                     state.wake_outbox();
                 }
-                if report != crate::services::renewals::Report::default() {
+                if report.did_something() {
                     tracing::info!(%report, "jobs");
                 }
             }

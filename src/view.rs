@@ -208,6 +208,16 @@ impl Ctx {
         self.tr.date_in(at, self.tz)
     }
 
+    /// The date of a UTC time as UTC (statement periods, which are UTC months).
+    pub fn utc_date(&self, at: impl std::borrow::Borrow<chrono::NaiveDateTime>) -> String {
+        self.tr.date(at.borrow())
+    }
+
+    /// A month (`YYYY-MM`) in the reader's language.
+    pub fn month(&self, month: &str) -> String {
+        self.tr.month(month)
+    }
+
     pub fn person_name(&self, given: &str, family: &str) -> String {
         self.tr.person_name(given, family)
     }

@@ -16,6 +16,7 @@ diesel::table! {
         reviewed_by -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        statement_due_days -> Integer,
     }
 }
 
@@ -107,6 +108,8 @@ diesel::table! {
         removed_at -> Nullable<Timestamp>,
         removed_by -> Nullable<BigInt>,
         reseller_name -> Text,
+        credit_limit_minor -> Nullable<BigInt>,
+        review_every_order -> Bool,
     }
 }
 
@@ -215,6 +218,8 @@ diesel::table! {
         unit_price_minor -> BigInt,
         ended_at -> Nullable<Timestamp>,
         upgraded_to -> Nullable<BigInt>,
+        unit_cost_minor -> BigInt,
+        next_charge_at -> Nullable<Timestamp>,
     }
 }
 
@@ -267,6 +272,12 @@ diesel::table! {
         idempotency_key -> Nullable<Text>,
         created_at -> Timestamp,
         number -> BigInt,
+        status -> Text,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_reason -> Nullable<Text>,
+        statement_id -> Nullable<BigInt>,
+        resale_statement_id -> Nullable<BigInt>,
     }
 }
 
@@ -284,6 +295,10 @@ diesel::table! {
         period_end -> Nullable<Timestamp>,
         term -> Nullable<Text>,
         billing -> Nullable<Text>,
+        unit_cost_minor -> BigInt,
+        cost_total_minor -> BigInt,
+        unit_sale_minor -> Nullable<BigInt>,
+        sale_total_minor -> Nullable<BigInt>,
     }
 }
 
@@ -385,6 +400,8 @@ diesel::joinable!(provider_profiles -> logos (logo_id));
 diesel::joinable!(offer_prices -> offers (offer_id));
 diesel::joinable!(subscription_windows -> subscriptions (subscription_id));
 diesel::joinable!(scheduled_changes -> subscriptions (subscription_id));
+diesel::joinable!(price_rules -> offers (offer_id));
+diesel::joinable!(sale_prices -> offers (offer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
@@ -412,4 +429,82 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_outbox,
     provider_stats,
     provider_monthly_stats,
+    price_rules,
+    sale_prices,
+    statements,
+    statement_runs,
+    margin_months,
 );
+
+diesel::table! {
+    price_rules (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        audience -> Text,
+        reseller_id -> Nullable<BigInt>,
+        offer_id -> Nullable<BigInt>,
+        term -> Nullable<Text>,
+        billing -> Nullable<Text>,
+        markup_bp -> Nullable<Integer>,
+        price_minor -> Nullable<BigInt>,
+        effective_from -> Timestamp,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sale_prices (id) {
+        id -> BigInt,
+        reseller_id -> BigInt,
+        provider_id -> BigInt,
+        offer_id -> BigInt,
+        term -> Text,
+        billing -> Text,
+        customer_id -> BigInt,
+        price_minor -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statements (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        number -> BigInt,
+        kind -> Text,
+        reseller_id -> BigInt,
+        customer_id -> BigInt,
+        month -> Text,
+        period_start -> Timestamp,
+        period_end -> Timestamp,
+        issued_at -> Timestamp,
+        due_at -> Timestamp,
+        currency -> Text,
+        total_minor -> BigInt,
+        line_count -> BigInt,
+        paid_at -> Nullable<Timestamp>,
+        paid_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    statement_runs (provider_id, month) {
+        provider_id -> BigInt,
+        month -> Text,
+        claimed_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    margin_months (provider_id, reseller_id, offer_id, month) {
+        provider_id -> BigInt,
+        reseller_id -> BigInt,
+        offer_id -> BigInt,
+        month -> Text,
+        revenue_minor -> BigInt,
+        cost_minor -> BigInt,
+        sale_minor -> BigInt,
+    }
+}

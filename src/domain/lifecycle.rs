@@ -237,6 +237,19 @@ pub fn billing_period(
     (part, full)
 }
 
+/// Where the billing period holding `at` ends, when another one follows it in the term: the next
+/// charge of a term billed monthly (or yearly over three years). None: charged to the term's end.
+pub fn next_charge(
+    term_start: NaiveDateTime,
+    term_end: NaiveDateTime,
+    term: Term,
+    billing: Billing,
+    at: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    let (part, _) = billing_period(term_start, term_end, term, billing, at);
+    (part.end < term_end).then_some(part.end)
+}
+
 /// `amount × part / whole`, rounded half up (half away from zero for a negative amount).
 pub fn prorate(amount: i64, part: i64, whole: i64) -> i64 {
     if whole <= 0 {

@@ -6,6 +6,7 @@ pub mod form;
 pub mod id;
 pub mod lifecycle;
 pub mod locale;
+pub mod pricing;
 pub mod scope;
 pub mod states;
 pub mod time_zone;

@@ -196,6 +196,36 @@ text_enum! {
         Cancellation = "cancellation",
         Renewal = "renewal",
         Upgrade = "upgrade",
+        /// A billing period of a term billed monthly (or yearly over three years), charged as it starts.
+        Recurring = "recurring",
+    }
+}
+
+text_enum! {
+    /// Where an order stands: placed (provisioned, billable), or waiting for the provider's review
+    /// because of the reseller's credit, or rejected there (nothing provisioned, nothing billed).
+    pub enum OrderStatus {
+        Placed = "placed",
+        PendingReview = "pending_review",
+        Rejected = "rejected",
+    }
+}
+
+text_enum! {
+    /// Whom a statement bills: a reseller (what the provider charges it), a direct customer, or a
+    /// reseller's customer (what the reseller may bill it).
+    pub enum StatementKind {
+        Reseller = "reseller",
+        Customer = "customer",
+        Resale = "resale",
+    }
+}
+
+text_enum! {
+    /// Whom a price rule prices for: resellers, or the provider's direct customers.
+    pub enum Audience {
+        Reseller = "reseller",
+        Customer = "customer",
     }
 }
 
@@ -239,6 +269,27 @@ impl OrderKind {
             Self::Cancellation => "orders.kind.cancellation",
             Self::Renewal => "orders.kind.renewal",
             Self::Upgrade => "orders.kind.upgrade",
+            Self::Recurring => "orders.kind.recurring",
+        }
+    }
+}
+
+impl OrderStatus {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Placed => "orders.status.placed",
+            Self::PendingReview => "orders.status.pending_review",
+            Self::Rejected => "orders.status.rejected",
+        }
+    }
+}
+
+impl StatementKind {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Reseller => "statements.kind.reseller",
+            Self::Customer => "statements.kind.customer",
+            Self::Resale => "statements.kind.resale",
         }
     }
 }

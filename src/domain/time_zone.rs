@@ -76,6 +76,14 @@ pub fn local(at: &NaiveDateTime, tz: Tz) -> NaiveDateTime {
     tz.from_utc_datetime(at).naive_local()
 }
 
+/// The UTC instant a day starts in `tz` (its first valid local time).
+pub fn start_of_day(day: chrono::NaiveDate, tz: Tz) -> NaiveDateTime {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&midnight)
+        .earliest()
+        .map_or(midnight, |t| t.naive_utc())
+}
+
 /// The offset at that instant, as shown beside a time: `UTC`, `UTC+08:00`, `UTC−05:00`.
 pub fn offset_label(at: &NaiveDateTime, tz: Tz) -> String {
     let seconds = tz.from_utc_datetime(at).offset().fix().local_minus_utc();

@@ -372,3 +372,26 @@ email!(
     "email/renewal_notice/body.txt",
     "email/renewal_notice/body.html"
 );
+
+/// To a reseller's users or a direct customer's admins: the month's statement was issued.
+pub struct StatementIssued {
+    pub tr: Tr,
+    pub name: String,
+    pub provider: String,
+    pub reference: String,
+    /// The month it covers, in the reader's language.
+    pub month: String,
+    /// The total with its currency, in the reader's language.
+    pub total: String,
+    pub due: String,
+    pub url: String,
+}
+
+email!(
+    StatementIssued,
+    "statement_issued",
+    sensitive = false,
+    "email/statement_issued/subject.txt",
+    "email/statement_issued/body.txt",
+    "email/statement_issued/body.html"
+);

@@ -20,10 +20,12 @@ pub mod my;
 pub mod operations;
 pub mod orders;
 pub mod partnerships;
+pub mod price_list;
 pub mod profile;
 pub mod providers;
 pub mod renewals;
 pub mod reseller;
+pub mod statements;
 pub mod sign_in;
 pub mod subscriptions;
 pub mod table;
@@ -280,7 +282,27 @@ pub fn table() -> RouteTable {
         .get("/renewals", Provider, renewals::provider_list)
         .get("/renewals.csv", Provider, renewals::export)
         .get("/orders", Provider, orders::list)
-        .get("/orders/{id:\\d+}", Provider, orders::show);
+        .get("/orders/{id:\\d+}", Provider, orders::show)
+        .get("/statements", Provider, statements::provider_list)
+        .get("/statements/{id:\\d+}", Provider, statements::provider_show)
+        .get(
+            "/statements/{id:\\d+}.csv",
+            Provider,
+            statements::provider_csv,
+        )
+        .post(
+            "/statements/{id:\\d+}/paid",
+            Provider,
+            statements::mark_paid,
+        )
+        .get("/price-list", Provider, price_list::show)
+        .post("/price-list/rules", Provider, price_list::add_rule)
+        .post(
+            "/price-list/rules/{id:\\d+}/remove",
+            Provider,
+            price_list::remove_rule,
+        )
+        .post("/price-list/due-days", Provider, price_list::set_due_days);
     // Provider: Profile; the public official indirect providers list and its logos
     t.get("/profile", Provider, profile::show)
         .get("/profile/change-request", Provider, profile::change_form)
@@ -302,6 +324,28 @@ pub fn table() -> RouteTable {
     .get("/reseller/customers", Reseller, reseller::customers)
     .get("/reseller/orders", Reseller, reseller::orders)
     .get("/reseller/renewals", Reseller, renewals::reseller_list)
+    .get("/reseller/statements", Reseller, statements::reseller_list)
+    .get("/reseller/prices", Reseller, price_list::reseller_show)
+    .post(
+        "/reseller/prices/{provider:\\d+}",
+        Reseller,
+        price_list::reseller_save,
+    )
+    .post(
+        "/reseller/prices/{provider:\\d+}/customer",
+        Reseller,
+        price_list::reseller_customer_price,
+    )
+    .get(
+        "/reseller/statements/{id:\\d+}",
+        Reseller,
+        statements::reseller_show,
+    )
+    .get(
+        "/reseller/statements/{id:\\d+}.csv",
+        Reseller,
+        statements::reseller_csv,
+    )
     .get("/reseller/subscriptions", Reseller, reseller::subscriptions)
     .get(
         "/reseller/subscriptions/{id:\\d+}",
@@ -329,7 +373,10 @@ pub fn table() -> RouteTable {
         activity_log::reseller_log,
     );
     // Customer admin
-    t.get("/my/subscriptions", Customer, my::subscriptions);
+    t.get("/my/subscriptions", Customer, my::subscriptions)
+        .get("/my/statements", Customer, statements::my_list)
+        .get("/my/statements/{id:\\d+}", Customer, statements::my_show)
+        .get("/my/statements/{id:\\d+}.csv", Customer, statements::my_csv);
     // Operator: the console
     operations::routes(&mut t);
     t

@@ -4,6 +4,7 @@
 //! the CLI and the demo call these; these call the models.
 
 pub mod account;
+pub mod billing;
 pub mod counters;
 pub mod customer_details;
 pub mod customer_relationship;
@@ -13,15 +14,19 @@ pub mod email_outbox;
 pub mod enrollment;
 pub mod housekeeping;
 pub mod invitation_answer;
+pub mod jobs;
 pub mod link_request;
 pub mod new_customer;
 pub mod new_subscription;
 pub mod offer_catalog;
 pub mod organisations;
 pub mod partnership_answer;
+pub mod price_list;
+pub mod pricing;
 pub mod profile_change;
 pub mod remove_partnership;
 pub mod renewals;
+pub mod statements;
 pub mod subscription_change;
 pub mod waiting_request;
 

@@ -6,6 +6,8 @@
 
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::ProviderCustomer;
+use crate::domain::pricing::Prices;
+use crate::services::pricing::PriceBook;
 use crate::db::models::offer::Offer;
 use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partnership::Partnership;
@@ -101,10 +103,11 @@ struct Checked {
     offer: Offer,
     quantity: i32,
     plan: Plan,
-    unit_price_minor: i64,
+    /// Per license: cost, price, sale price.
+    unit: Prices,
     ends_at: chrono::NaiveDateTime,
-    /// The first charge and the period it covers.
-    first_minor: i64,
+    /// The first charge (at each price) and the period it covers.
+    first: Prices,
     first_period: Period,
 }
 
@@ -143,10 +146,12 @@ fn check_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Checked, A
             check_limits(cmd.quantity, o.min_licenses, o.max_licenses),
         )
     });
-    let prices = match &offer {
+    let book = PriceBook::load(conn, cmd.provider.get(), cmd.reseller)?;
+    let mut prices = match &offer {
         Some(o) => Offer::prices_of(conn, &[o.id])?,
         None => Vec::new(),
     };
+    book.price_plans(&mut prices, cmd.now);
     let plan = offer.as_ref().and_then(|o| {
         errors.check(
             "plan",
@@ -192,24 +197,34 @@ fn check_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Checked, A
         errors.add("reseller", "wizard.reseller_not_partnered");
     }
     match (offer, quantity, plan, ends_at, errors.is_empty()) {
-        (Some(offer), Some(quantity), Some((plan, unit)), Some(ends_at), true) => {
-            let (first_minor, first_period) = charge_to_period_end(
-                i64::from(quantity),
-                unit,
-                cmd.now,
-                ends_at,
-                plan.term,
-                plan.billing,
-                cmd.now,
-            );
+        (Some(offer), Some(quantity), Some((plan, price)), Some(ends_at), true) => {
+            let unit = book.unit(
+                conn,
+                price.unit_cost_minor,
+                price.unit_price_minor,
+                (offer.id, plan.term, plan.billing),
+                cmd.customer_id,
+            )?;
+            let first = |u: i64| {
+                charge_to_period_end(
+                    i64::from(quantity),
+                    u,
+                    cmd.now,
+                    ends_at,
+                    plan.term,
+                    plan.billing,
+                    cmd.now,
+                )
+            };
+            let first_period = first(unit.price).1;
             Ok(Checked {
                 relation,
                 offer,
                 quantity,
                 plan,
-                unit_price_minor: unit,
+                unit,
                 ends_at,
-                first_minor,
+                first: unit.map(|u| first(u).0),
                 first_period,
             })
         }
@@ -230,6 +245,8 @@ pub struct Reviewed {
     pub ends_at: chrono::NaiveDateTime,
     /// Charged at Submit, for `first_period` (prorated when it is shorter than a billing period).
     pub first_minor: i64,
+    /// The same at cost (the provider's Review shows its margin).
+    pub first_cost_minor: i64,
     pub first_period: Period,
     pub reseller_name: Option<String>,
     /// (subscription id, licenses) of the same offer this customer already has from this provider.
@@ -250,12 +267,13 @@ pub async fn review(db: &Db, cmd: AddSubscription) -> Result<Reviewed, AddError>
             .map(|s| (s.subscription.id, s.subscription.quantity))
             .collect();
         Ok(Reviewed {
-            total_minor: i64::from(checked.quantity) * checked.unit_price_minor,
+            total_minor: i64::from(checked.quantity) * checked.unit.price,
             plan: checked.plan,
             auto_renew: cmd.auto_renew,
             start: cmd.now,
             ends_at: checked.ends_at,
-            first_minor: checked.first_minor,
+            first_minor: checked.first.price,
+            first_cost_minor: checked.first.cost,
             first_period: checked.first_period,
             quantity: checked.quantity,
             offer: checked.offer,
@@ -280,9 +298,9 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
         offer,
         quantity,
         plan,
-        unit_price_minor,
+        unit,
         ends_at,
-        first_minor,
+        first,
         first_period,
     } = check_in(conn, cmd)?;
     let subscription_id = Subscription::create(
@@ -299,7 +317,8 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
             auto_renew: cmd.auto_renew,
             term_start: cmd.now,
             ends_at,
-            unit_price_minor,
+            unit_price_minor: unit.price,
+            unit_cost_minor: unit.cost,
         },
     )?;
     let placed = Order::create(
@@ -320,8 +339,8 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
             subscription_id: Some(subscription_id),
             quantity,
             previous_quantity: None,
-            unit_price_minor,
-            amount_minor: first_minor,
+            unit,
+            amount: first,
             period: Some(first_period),
             term: Some(plan.term),
             billing: Some(plan.billing),

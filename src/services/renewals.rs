@@ -14,6 +14,7 @@ use chrono::NaiveDateTime;
 use crate::db::models::activity::NewActivity;
 use crate::db::models::lifecycle::{self, ScheduledChange};
 use crate::db::models::offer::Offer;
+use crate::services::pricing::PriceBook;
 use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partner::Partner;
 use crate::db::models::subscription::{Renewed, Subscription};
@@ -135,16 +136,7 @@ fn renew_batch(
     for sub in due {
         Subscription::lock(conn, sub.id)?;
         if sub.auto_renew {
-            let by = match placed_by.get(&sub.provider_id) {
-                Some(id) => *id,
-                None => {
-                    let id = User::of_partner(conn, sub.provider_id)?
-                        .first()
-                        .map_or(0, |u| u.id);
-                    placed_by.insert(sub.provider_id, id);
-                    id
-                }
-            };
+            let by = provider_agent(conn, &mut placed_by, sub.provider_id)?;
             if renew_one(conn, &mut names, &sub, now, by, base_url, &mut report)? {
                 report.renewed += 1;
             }
@@ -179,6 +171,22 @@ fn renew_batch(
     Ok((report, seen))
 }
 
+/// The provider's first user, who stands for it on the orders a job places (cached per batch).
+pub(crate) fn provider_agent(
+    conn: &mut DbConnection,
+    cache: &mut std::collections::HashMap<i64, i64>,
+    provider: i64,
+) -> Result<i64, DbError> {
+    if let Some(id) = cache.get(&provider) {
+        return Ok(*id);
+    }
+    let id = User::of_partner(conn, provider)?
+        .first()
+        .map_or(0, |u| u.id);
+    cache.insert(provider, id);
+    Ok(id)
+}
+
 /// Starts the next term of `sub` (with its scheduled change); false when another run already did.
 fn renew_one(
     conn: &mut DbConnection,
@@ -198,11 +206,23 @@ fn renew_one(
     let term = spec.term.unwrap_or(sub.term);
     let billing = spec.billing.unwrap_or(sub.billing);
     let quantity = spec.quantity.unwrap_or(sub.quantity);
-    // The catalog's price now; the last term's when the pair is no longer sold.
-    let price = Offer::price(conn, offer_id, term, billing)?;
-    let (offer_id, term, billing, unit) = match price {
+    // The catalog's cost and the price list's price at the renewal; the last term's when the pair
+    // is no longer sold.
+    let book = names.book(conn, sub.provider_id, sub.reseller_of_record_id)?;
+    let quoted = book.quote(conn, (offer_id, term, billing), sub.customer_id, sub.ends_at)?;
+    let (offer_id, term, billing, unit) = match quoted {
         Some(p) => (offer_id, term, billing, p),
-        None => (sub.offer_id, sub.term, sub.billing, sub.unit_price_minor),
+        None => {
+            let last = (sub.offer_id, sub.term, sub.billing);
+            let unit = book.unit(
+                conn,
+                sub.unit_cost_minor,
+                sub.unit_price_minor,
+                last,
+                sub.customer_id,
+            )?;
+            (sub.offer_id, sub.term, sub.billing, unit)
+        }
     };
     let next = Renewed {
         ends_at: add_months(sub.ends_at, term.months()),
@@ -210,7 +230,8 @@ fn renew_one(
         billing,
         offer_id,
         quantity,
-        unit_price_minor: unit,
+        unit_price_minor: unit.price,
+        unit_cost_minor: unit.cost,
     };
     if !Subscription::renew(conn, sub, &next, now)? {
         return Ok(false);
@@ -238,8 +259,8 @@ fn renew_one(
             subscription_id: Some(sub.id),
             quantity,
             previous_quantity: Some(sub.quantity),
-            unit_price_minor: unit,
-            amount_minor: i64::from(quantity) * unit,
+            unit,
+            amount: unit.map(|u| i64::from(quantity) * u),
             period: Some(first),
             term: Some(term),
             billing: Some(billing),
@@ -327,9 +348,25 @@ fn remind_batch(
 struct Names {
     offers: std::collections::HashMap<i64, Offer>,
     orgs: std::collections::HashMap<i64, (String, Vec<User>)>,
+    books: std::collections::HashMap<(i64, Option<i64>), PriceBook>,
 }
 
 impl Names {
+    /// The provider's price book for the reseller's customers (or its direct customers).
+    fn book(
+        &mut self,
+        conn: &mut DbConnection,
+        provider: i64,
+        reseller: Option<i64>,
+    ) -> Result<&PriceBook, DbError> {
+        let key = (provider, reseller);
+        if !self.books.contains_key(&key) {
+            let book = PriceBook::load(conn, provider, reseller)?;
+            self.books.insert(key, book);
+        }
+        Ok(&self.books[&key])
+    }
+
     fn offer(&mut self, conn: &mut DbConnection, id: i64) -> Result<Offer, DbError> {
         if let Some(offer) = self.offers.get(&id) {
             return Ok(offer.clone());

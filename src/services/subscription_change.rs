@@ -23,6 +23,8 @@ use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{NewSubscription, Scope, Subscription, SubscriptionDetail};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
+use crate::domain::pricing::Prices;
+use crate::services::pricing::PriceBook;
 use crate::domain::lifecycle::{PAIRS, Plan, charge_to_period_end, in_window, valid_pair};
 use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
@@ -212,6 +214,40 @@ fn prorated(
     )
 }
 
+/// `prorated` at each of a line's prices.
+fn prorated_prices(
+    sub: &Subscription,
+    quantity: i32,
+    unit: Prices,
+    now: NaiveDateTime,
+) -> (Prices, crate::domain::lifecycle::Period) {
+    let (_, covered) = prorated(sub, quantity, now);
+    let amount = unit.map(|u| {
+        prorated(
+            &Subscription {
+                unit_price_minor: u,
+                ..sub.clone()
+            },
+            quantity,
+            now,
+        )
+        .0
+    });
+    (amount, covered)
+}
+
+/// The subscription's unit prices for the term (its cost and price) with the reseller's sale price.
+fn unit_of(conn: &mut DbConnection, sub: &Subscription) -> Result<Prices, DbError> {
+    let book = PriceBook::load(conn, sub.provider_id, sub.reseller_of_record_id)?;
+    Ok(book.unit(
+        conn,
+        sub.unit_cost_minor,
+        sub.unit_price_minor,
+        (sub.offer_id, sub.term, sub.billing),
+        sub.customer_id,
+    )?)
+}
+
 /// The subscription may still be cancelled: within the window of its purchase or last renewal.
 pub fn cancellable(sub: &Subscription, now: NaiveDateTime) -> bool {
     sub.status.is_live() && in_window(sub.term_start, now)
@@ -333,7 +369,8 @@ fn checked_upgrade(
     conn: &mut DbConnection,
     detail: &SubscriptionDetail,
     target: i64,
-) -> Result<(Offer, i64), ChangeError> {
+    now: NaiveDateTime,
+) -> Result<(Offer, Prices), ChangeError> {
     let sub = &detail.subscription;
     if sub.status != SubscriptionStatus::Active {
         return Err(refused("upgrade", "subscriptions.suspended_no_change"));
@@ -344,7 +381,9 @@ fn checked_upgrade(
     else {
         return Err(refused("upgrade", "lifecycle.offer_not_on_path"));
     };
-    let Some(price) = Offer::price(conn, offer.id, sub.term, sub.billing)? else {
+    let book = PriceBook::load(conn, sub.provider_id, sub.reseller_of_record_id)?;
+    let Some(price) = book.quote(conn, (offer.id, sub.term, sub.billing), sub.customer_id, now)?
+    else {
         return Err(refused("upgrade", "lifecycle.pair_not_sold"));
     };
     check_limits(
@@ -441,11 +480,11 @@ pub async fn preview(
                 }
             }
             Change::Upgrade(target) => {
-                let (offer, price) = checked_upgrade(conn, &detail, target)?;
+                let (offer, price) = checked_upgrade(conn, &detail, target, now)?;
                 let sub = &detail.subscription;
                 let (credit, _) = prorated(sub, sub.quantity, now);
                 let moved = Subscription {
-                    unit_price_minor: price,
+                    unit_price_minor: price.price,
                     ..sub.clone()
                 };
                 let (charge, _) = prorated(&moved, sub.quantity, now);
@@ -511,7 +550,9 @@ fn apply_in(
                 return Ok("subscriptions.unchanged");
             }
             let reduced = quantity < sub.quantity;
-            let (amount, covered) = prorated(sub, (quantity - sub.quantity).abs(), now);
+            let unit = unit_of(conn, sub)?;
+            let (amount, covered) =
+                prorated_prices(sub, (quantity - sub.quantity).abs(), unit, now);
             Order::create(
                 conn,
                 &order(if reduced {
@@ -524,8 +565,8 @@ fn apply_in(
                     subscription_id: Some(sub.id),
                     quantity,
                     previous_quantity: Some(sub.quantity),
-                    unit_price_minor: sub.unit_price_minor,
-                    amount_minor: if reduced { -amount } else { amount },
+                    unit,
+                    amount: if reduced { amount.map(|a| -a) } else { amount },
                     period: Some(covered),
                     term: Some(sub.term),
                     billing: Some(sub.billing),
@@ -570,7 +611,8 @@ fn apply_in(
             if !cancellable(sub, now) {
                 return Err(refused("cancel", "lifecycle.cancel_after_window"));
             }
-            let (amount, covered) = prorated(sub, sub.quantity, now);
+            let unit = unit_of(conn, sub)?;
+            let (amount, covered) = prorated_prices(sub, sub.quantity, unit, now);
             Order::create(
                 conn,
                 &order(OrderKind::Cancellation),
@@ -579,8 +621,8 @@ fn apply_in(
                     subscription_id: Some(sub.id),
                     quantity: sub.quantity,
                     previous_quantity: Some(sub.quantity),
-                    unit_price_minor: sub.unit_price_minor,
-                    amount_minor: -amount,
+                    unit,
+                    amount: amount.map(|a| -a),
                     period: Some(covered),
                     term: Some(sub.term),
                     billing: Some(sub.billing),
@@ -644,7 +686,7 @@ fn apply_in(
             Ok("lifecycle.scheduled_cancelled")
         }
         Change::Upgrade(target) => {
-            let (offer, price) = checked_upgrade(conn, &detail, target)?;
+            let (offer, price) = checked_upgrade(conn, &detail, target, now)?;
             let new_id = Subscription::create(
                 conn,
                 &NewSubscription {
@@ -659,22 +701,20 @@ fn apply_in(
                     auto_renew: sub.auto_renew,
                     term_start: now,
                     ends_at: sub.ends_at,
-                    unit_price_minor: price,
+                    unit_price_minor: price.price,
+                    unit_cost_minor: price.cost,
                 },
             )?;
-            let (credit, covered) = prorated(sub, sub.quantity, now);
-            let moved = Subscription {
-                unit_price_minor: price,
-                ..sub.clone()
-            };
-            let (charge, _) = prorated(&moved, sub.quantity, now);
-            let line = |offer_id: i64, subscription_id: i64, unit: i64, amount: i64| NewLine {
+            let old_unit = unit_of(conn, sub)?;
+            let (credit, covered) = prorated_prices(sub, sub.quantity, old_unit, now);
+            let (charge, _) = prorated_prices(sub, sub.quantity, price, now);
+            let line = |offer_id: i64, subscription_id: i64, unit: Prices, amount: Prices| NewLine {
                 offer_id,
                 subscription_id: Some(subscription_id),
                 quantity: sub.quantity,
                 previous_quantity: Some(sub.quantity),
-                unit_price_minor: unit,
-                amount_minor: amount,
+                unit,
+                amount,
                 period: Some(covered),
                 term: Some(sub.term),
                 billing: Some(sub.billing),
@@ -683,7 +723,7 @@ fn apply_in(
                 conn,
                 &order(OrderKind::Upgrade),
                 &[
-                    line(sub.offer_id, sub.id, sub.unit_price_minor, -credit),
+                    line(sub.offer_id, sub.id, old_unit, credit.map(|c| -c)),
                     line(offer.id, new_id, price, charge),
                 ],
             )?;

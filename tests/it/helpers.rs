@@ -825,8 +825,16 @@ impl TestApp {
                     subscription_id: None,
                     quantity: 2,
                     previous_quantity: None,
-                    unit_price_minor: 3600,
-                    amount_minor: 7200,
+                    unit: partner_dashboard::domain::pricing::Prices {
+                        cost: 3600,
+                        price: 3600,
+                        sale: None,
+                    },
+                    amount: partner_dashboard::domain::pricing::Prices {
+                        cost: 7200,
+                        price: 7200,
+                        sale: None,
+                    },
                     period: None,
                     term: None,
                     billing: None,

@@ -194,6 +194,13 @@ pub const ACTIONS: &[&str] = &[
     "user.password_changed",
     "operator.created",
     "provider.created",
+    "statement.issued",
+    "statement.paid",
+    "price_list.rule_added",
+    "price_list.rule_removed",
+    "price_list.due_days_changed",
+    "prices.sale_prices_saved",
+    "prices.customer_price_saved",
 ];
 
 /// The locale key naming an action.

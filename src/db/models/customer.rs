@@ -289,6 +289,22 @@ impl ProviderCustomer {
     }
 
     /// The provider's relationship with a customer; a customer it has none with is not found.
+    /// A reseller's customers with this provider, by name, at most `limit`: (customer id, name).
+    pub fn customers_of_reseller(
+        conn: &mut DbConnection,
+        provider: i64,
+        reseller: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<(i64, String)>> {
+        provider_customers::table
+            .filter(provider_customers::provider_id.eq(provider))
+            .filter(provider_customers::reseller_id.eq(reseller))
+            .order((provider_customers::company_name.asc(), provider_customers::customer_id.asc()))
+            .limit(limit)
+            .select((provider_customers::customer_id, provider_customers::company_name))
+            .load(conn)
+    }
+
     pub fn find(
         conn: &mut DbConnection,
         provider: ProviderId,

@@ -26,7 +26,9 @@ pub struct Offer {
     pub family: String,
 }
 
-/// The price per license per billing period of one (term, billing) pair an offer is sold in.
+/// The price per license per billing period of one (term, billing) pair an offer is sold in. As
+/// loaded both prices are the catalog's (the provider's cost); `services::pricing::price_plans` turns
+/// `unit_price_minor` into what the provider charges a reseller or a direct customer.
 #[derive(Queryable, Selectable, Clone, Copy, Debug, PartialEq, Eq)]
 #[diesel(table_name = offer_prices)]
 pub struct OfferPrice {
@@ -34,6 +36,9 @@ pub struct OfferPrice {
     pub term: Term,
     pub billing: Billing,
     pub unit_price_minor: i64,
+    #[diesel(select_expression = offer_prices::unit_price_minor)]
+    #[diesel(select_expression_type = offer_prices::unit_price_minor)]
+    pub unit_cost_minor: i64,
 }
 
 pub struct NewOffer<'a> {

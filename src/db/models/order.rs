@@ -8,7 +8,8 @@ use crate::db::models::customer::ResellerFilter;
 use crate::db::schema::{customers, offers, order_lines, orders, partners, users};
 use crate::db::{DbConnection, new_id};
 use crate::domain::lifecycle::Period;
-use crate::domain::{Billing, OrderKind, ProviderId, Term};
+use crate::domain::pricing::Prices;
+use crate::domain::{Billing, OrderKind, OrderStatus, ProviderId, Term};
 use crate::pagination::{Page, Seek};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -27,6 +28,14 @@ pub struct Order {
     pub created_at: chrono::NaiveDateTime,
     /// The provider's own sequence: 1, 2, 3…
     pub number: i64,
+    pub status: OrderStatus,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<chrono::NaiveDateTime>,
+    pub review_reason: Option<String>,
+    /// The statement that bills it: the reseller's, or the direct customer's.
+    pub statement_id: Option<i64>,
+    /// The reseller's statement for the customer.
+    pub resale_statement_id: Option<i64>,
 }
 
 impl Order {
@@ -58,6 +67,32 @@ pub struct OrderLine {
     pub period_end: Option<chrono::NaiveDateTime>,
     pub term: Option<Term>,
     pub billing: Option<Billing>,
+    /// The provider's cost, per license and for the line.
+    pub unit_cost_minor: i64,
+    pub cost_total_minor: i64,
+    /// The reseller's sale price where it recorded one, per license and for the line.
+    pub unit_sale_minor: Option<i64>,
+    pub sale_total_minor: Option<i64>,
+}
+
+impl OrderLine {
+    /// Per license: cost, what the provider charges, the reseller's sale price.
+    pub fn unit(&self) -> Prices {
+        Prices {
+            cost: self.unit_cost_minor,
+            price: self.unit_price_minor,
+            sale: self.unit_sale_minor,
+        }
+    }
+
+    /// The line's amounts.
+    pub fn amount(&self) -> Prices {
+        Prices {
+            cost: self.cost_total_minor,
+            price: self.line_total_minor,
+            sale: self.sale_total_minor,
+        }
+    }
 }
 
 /// An order as lists show it.
@@ -118,10 +153,10 @@ pub struct NewLine {
     /// Licenses after the order (for a cancellation: the licenses cancelled).
     pub quantity: i32,
     pub previous_quantity: Option<i32>,
-    /// Per license per billing period.
-    pub unit_price_minor: i64,
-    /// What the line charges (negative: a credit or refund), prorated to its period.
-    pub amount_minor: i64,
+    /// Per license per billing period: cost, what the provider charges, the reseller's sale price.
+    pub unit: Prices,
+    /// What the line charges (negative: a credit or refund), prorated to its period, at each price.
+    pub amount: Prices,
     pub period: Option<Period>,
     pub term: Option<Term>,
     pub billing: Option<Billing>,
@@ -202,7 +237,7 @@ impl Order {
         lines: &[NewLine],
     ) -> QueryResult<Placed> {
         let id = new_id();
-        let total: i64 = lines.iter().map(|l| l.amount_minor).sum();
+        let total: i64 = lines.iter().map(|l| l.amount.price).sum();
         let number =
             crate::db::models::stats::ProviderStats::next_order_number(conn, new.provider_id)?;
         diesel::insert_into(orders::table)
@@ -230,8 +265,12 @@ impl Order {
                     order_lines::subscription_id.eq(line.subscription_id),
                     order_lines::quantity.eq(line.quantity),
                     order_lines::previous_quantity.eq(line.previous_quantity),
-                    order_lines::unit_price_minor.eq(line.unit_price_minor),
-                    order_lines::line_total_minor.eq(line.amount_minor),
+                    order_lines::unit_price_minor.eq(line.unit.price),
+                    order_lines::line_total_minor.eq(line.amount.price),
+                    order_lines::unit_cost_minor.eq(line.unit.cost),
+                    order_lines::cost_total_minor.eq(line.amount.cost),
+                    order_lines::unit_sale_minor.eq(line.unit.sale),
+                    order_lines::sale_total_minor.eq(line.amount.sale),
                     order_lines::period_start.eq(line.period.map(|p| p.start)),
                     order_lines::period_end.eq(line.period.map(|p| p.end)),
                     order_lines::term.eq(line.term),
@@ -239,6 +278,13 @@ impl Order {
                 ))
                 .execute(conn)?;
         }
+        count_margins(
+            conn,
+            new.provider_id,
+            new.reseller_id,
+            &month_of(new.at),
+            lines,
+        )?;
         Ok(Placed { id, number, total })
     }
 
@@ -346,6 +392,49 @@ impl Order {
             .first(conn)
             .optional()
     }
+}
+
+/// `YYYY-MM` (UTC): the month an order counts in for margins and statements.
+pub fn month_of(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m").to_string()
+}
+
+/// Adds an order's lines to its provider's margin months (per reseller, 0 for direct customers, and
+/// offer): revenue what the provider charges, its cost, and what the reseller bills at its sale price.
+fn count_margins(
+    conn: &mut DbConnection,
+    provider_id: i64,
+    reseller_id: Option<i64>,
+    month: &str,
+    lines: &[NewLine],
+) -> QueryResult<()> {
+    let mut by_offer: Vec<(i64, Prices)> = Vec::new();
+    for line in lines {
+        match by_offer.iter_mut().find(|(o, _)| *o == line.offer_id) {
+            Some((_, p)) => {
+                p.cost += line.amount.cost;
+                p.price += line.amount.price;
+                p.sale = Some(p.sale.unwrap_or(0) + line.amount.resale());
+            }
+            None => by_offer.push((
+                line.offer_id,
+                Prices {
+                    sale: Some(line.amount.resale()),
+                    ..line.amount
+                },
+            )),
+        }
+    }
+    for (offer, p) in by_offer {
+        crate::db::models::stats::add_margin(
+            conn,
+            (provider_id, reseller_id.unwrap_or(0), offer, month),
+            p.price,
+            p.cost,
+            p.sale.unwrap_or(p.price),
+        )?;
+    }
+    Ok(())
 }
 
 fn to_row(

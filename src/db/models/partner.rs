@@ -71,6 +71,30 @@ impl Partner {
         Ok(id)
     }
 
+    /// Every provider's id (the statement job visits each).
+    pub fn provider_ids(conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
+        partners::table
+            .filter(partners::kind.eq(PartnerKind::Provider))
+            .order(partners::id.asc())
+            .select(partners::id)
+            .load(conn)
+    }
+
+    /// Days from a statement's issue to its due date (the provider's setting).
+    pub fn statement_due_days(conn: &mut DbConnection, id: i64) -> QueryResult<i32> {
+        partners::table
+            .find(id)
+            .select(partners::statement_due_days)
+            .first(conn)
+    }
+
+    pub fn set_statement_due_days(conn: &mut DbConnection, id: i64, days: i32) -> QueryResult<()> {
+        diesel::update(partners::table.find(id))
+            .set(partners::statement_due_days.eq(days))
+            .execute(conn)
+            .map(|_| ())
+    }
+
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Partner> {
         partners::table
             .find(id)

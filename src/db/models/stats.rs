@@ -127,3 +127,33 @@ impl ProviderStats {
             .load(conn)
     }
 }
+
+/// Adds to one margin month of (provider, reseller — 0 for direct customers —, offer, `YYYY-MM`).
+pub fn add_margin(
+    conn: &mut DbConnection,
+    (provider_id, reseller_id, offer_id, month): (i64, i64, i64, &str),
+    revenue: i64,
+    cost: i64,
+    sale: i64,
+) -> QueryResult<()> {
+    use crate::db::schema::margin_months::dsl as m;
+    on_each_backend!(conn, |c| diesel::insert_into(m::margin_months)
+        .values((
+            m::provider_id.eq(provider_id),
+            m::reseller_id.eq(reseller_id),
+            m::offer_id.eq(offer_id),
+            m::month.eq(month),
+            m::revenue_minor.eq(revenue),
+            m::cost_minor.eq(cost),
+            m::sale_minor.eq(sale),
+        ))
+        .on_conflict((m::provider_id, m::reseller_id, m::offer_id, m::month))
+        .do_update()
+        .set((
+            m::revenue_minor.eq(m::revenue_minor + revenue),
+            m::cost_minor.eq(m::cost_minor + cost),
+            m::sale_minor.eq(m::sale_minor + sale),
+        ))
+        .execute(c))?;
+    Ok(())
+}

@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::schema::{offers, subscription_windows, subscriptions};
 use crate::db::{DbConnection, new_id, now};
+use crate::domain::lifecycle::next_charge;
 use crate::domain::{Billing, CustomerId, ProviderId, ResellerId, SubscriptionStatus, Term};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -34,6 +35,10 @@ pub struct Subscription {
     /// When it was cancelled, upgraded or expired.
     pub ended_at: Option<NaiveDateTime>,
     pub upgraded_to: Option<i64>,
+    /// The provider's cost per license per billing period, for the current term.
+    pub unit_cost_minor: i64,
+    /// The start of the next billing period not charged yet (none: charged to the term's end).
+    pub next_charge_at: Option<NaiveDateTime>,
 }
 
 impl Subscription {
@@ -63,7 +68,11 @@ pub struct NewSubscription {
     pub auto_renew: bool,
     pub term_start: NaiveDateTime,
     pub ends_at: NaiveDateTime,
+    /// What the provider charges per license per billing period (the reseller's or the customer's
+    /// price), for the term.
     pub unit_price_minor: i64,
+    /// The provider's cost per license per billing period.
+    pub unit_cost_minor: i64,
 }
 
 impl Subscription {
@@ -105,6 +114,14 @@ impl Subscription {
                 subscriptions::term_start.eq(new.term_start),
                 subscriptions::ends_at.eq(new.ends_at),
                 subscriptions::unit_price_minor.eq(new.unit_price_minor),
+                subscriptions::unit_cost_minor.eq(new.unit_cost_minor),
+                subscriptions::next_charge_at.eq(next_charge(
+                    new.term_start,
+                    new.ends_at,
+                    new.term,
+                    new.billing,
+                    new.term_start,
+                )),
             ))
             .execute(conn)?;
         Self::open_window(conn, id, new.quantity, at)?;
@@ -231,6 +248,14 @@ impl Subscription {
             subscriptions::offer_id.eq(next.offer_id),
             subscriptions::quantity.eq(next.quantity),
             subscriptions::unit_price_minor.eq(next.unit_price_minor),
+            subscriptions::unit_cost_minor.eq(next.unit_cost_minor),
+            subscriptions::next_charge_at.eq(next_charge(
+                sub.ends_at,
+                next.ends_at,
+                next.term,
+                next.billing,
+                sub.ends_at,
+            )),
             subscriptions::updated_at.eq(at),
         ))
         .execute(conn)?;
@@ -272,6 +297,39 @@ impl Subscription {
             .limit(limit)
             .select(Subscription::as_select())
             .load(conn)
+    }
+
+    /// Running subscriptions whose next billing period has started by `now`, the earliest first, at
+    /// most `limit` (the billing job charges a batch and asks again: charged ones move on).
+    pub fn charges_due(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<Subscription>> {
+        subscriptions::table
+            .filter(subscriptions::next_charge_at.le(now))
+            .order((subscriptions::next_charge_at.asc(), subscriptions::id.asc()))
+            .limit(limit)
+            .select(Subscription::as_select())
+            .load(conn)
+    }
+
+    /// Moves the next charge from `from` to `to` (none: nothing left to charge in the term), if it is
+    /// still `from` (the claim: of two jobs at once, one charges the period).
+    pub fn charged_to(
+        conn: &mut DbConnection,
+        id: i64,
+        from: NaiveDateTime,
+        to: Option<NaiveDateTime>,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            subscriptions::table
+                .filter(subscriptions::id.eq(id))
+                .filter(subscriptions::next_charge_at.eq(from)),
+        )
+        .set(subscriptions::next_charge_at.eq(to))
+        .execute(conn)?;
+        Ok(n == 1)
     }
 
     pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Subscription> {
@@ -329,6 +387,7 @@ pub struct Renewed {
     pub offer_id: i64,
     pub quantity: i32,
     pub unit_price_minor: i64,
+    pub unit_cost_minor: i64,
 }
 
 /// A subscription with everything its detail page shows.

@@ -127,6 +127,16 @@ pub struct OrderPage {
     pub console: bool,
 }
 
+impl OrderPage {
+    /// What the provider keeps: the lines' totals less their cost.
+    pub fn margin(&self) -> i64 {
+        self.lines
+            .iter()
+            .map(|l| l.line.line_total_minor - l.line.cost_total_minor)
+            .sum()
+    }
+}
+
 pub async fn show(
     ctx: Ctx,
     user: Signed<ProviderStaff>,

@@ -13,6 +13,7 @@ use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::{Customer, NewCustomer, NewRelation, ProviderCustomer};
 use crate::db::models::draft::Draft;
 use crate::db::models::offer::{Offer, OfferPrice};
+use crate::services::pricing::PriceBook;
 use crate::db::models::order::{NewLine, NewOrder, Order, Placed};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{NewSubscription, Subscription};
@@ -213,8 +214,11 @@ pub struct Line {
     pub offer: Offer,
     pub quantity: i32,
     pub plan: Plan,
-    /// Per license per billing period.
+    /// Per license per billing period: what the provider charges (the reseller's price, or a direct
+    /// customer's)…
     pub unit_price_minor: i64,
+    /// …and its cost.
+    pub unit_cost_minor: i64,
     pub auto_renew: bool,
     pub month_end: bool,
 }
@@ -231,6 +235,15 @@ impl Line {
         &self,
         now: chrono::NaiveDateTime,
     ) -> (chrono::NaiveDateTime, i64, crate::domain::lifecycle::Period) {
+        self.first_term_at(now, self.unit_price_minor)
+    }
+
+    /// `first_term` at another unit price (the cost, the sale price).
+    pub fn first_term_at(
+        &self,
+        now: chrono::NaiveDateTime,
+        unit: i64,
+    ) -> (chrono::NaiveDateTime, i64, crate::domain::lifecycle::Period) {
         let align = if self.month_end {
             Align::MonthEnd
         } else {
@@ -240,7 +253,7 @@ impl Line {
             .unwrap_or_else(|_| crate::domain::lifecycle::term_end(now, self.plan.term));
         let (amount, period) = charge_to_period_end(
             i64::from(self.quantity),
-            self.unit_price_minor,
+            unit,
             now,
             end,
             self.plan.term,
@@ -267,17 +280,17 @@ pub fn checked_plan(
     prices: &[OfferPrice],
     offer_id: i64,
     chosen: Option<&str>,
-) -> Result<(Plan, i64), &'static str> {
+) -> Result<(Plan, OfferPrice), &'static str> {
     let mut sold = prices.iter().filter(|p| p.offer_id == offer_id);
     match chosen.map(str::trim).filter(|c| !c.is_empty()) {
         None => sold
             .next()
-            .map(|p| (Plan::new(p.term, p.billing), p.unit_price_minor))
+            .map(|p| (Plan::new(p.term, p.billing), *p))
             .ok_or("lifecycle.pair_not_sold"),
         Some(raw) => {
             let plan = Plan::parse(raw).ok_or("lifecycle.pair_not_sold")?;
             sold.find(|p| p.term == plan.term && p.billing == plan.billing)
-                .map(|p| (plan, p.unit_price_minor))
+                .map(|p| (plan, *p))
                 .ok_or("lifecycle.pair_not_sold")
         }
     }
@@ -313,12 +326,13 @@ pub fn check_lines(
                 choices.plans.get(offer_id).map(String::as_str),
             ),
         );
-        if let (Some(quantity), Some((plan, unit_price_minor))) = (quantity, plan) {
+        if let (Some(quantity), Some((plan, price))) = (quantity, plan) {
             lines.push(Line {
                 offer: offer.clone(),
                 quantity,
                 plan,
-                unit_price_minor,
+                unit_price_minor: price.unit_price_minor,
+                unit_cost_minor: price.unit_cost_minor,
                 auto_renew: !choices.no_auto_renew.contains(offer_id),
                 month_end: choices.month_end.contains(offer_id),
             });
@@ -443,8 +457,18 @@ pub fn place(
 
     // Subscriptions first, so each order line can point at the subscription it made.
     let mut order_lines = Vec::with_capacity(lines.len());
+    let book = PriceBook::load(conn, provider.get(), reseller_id)?;
     for line in lines {
-        let (ends_at, amount, period) = line.first_term(now);
+        let (ends_at, _, period) = line.first_term(now);
+        let plan = (line.offer.id, line.plan.term, line.plan.billing);
+        let unit = book.unit(
+            conn,
+            line.unit_cost_minor,
+            line.unit_price_minor,
+            plan,
+            customer_id,
+        )?;
+        let amount = unit.map(|u| line.first_term_at(now, u).1);
         let subscription_id = Subscription::create(
             conn,
             &NewSubscription {
@@ -460,6 +484,7 @@ pub fn place(
                 term_start: now,
                 ends_at,
                 unit_price_minor: line.unit_price_minor,
+                unit_cost_minor: line.unit_cost_minor,
             },
         )?;
         order_lines.push(NewLine {
@@ -467,8 +492,8 @@ pub fn place(
             subscription_id: Some(subscription_id),
             quantity: line.quantity,
             previous_quantity: None,
-            unit_price_minor: line.unit_price_minor,
-            amount_minor: amount,
+            unit,
+            amount,
             period: Some(period),
             term: Some(line.plan.term),
             billing: Some(line.plan.billing),
@@ -583,6 +608,7 @@ mod tests {
                 term: crate::domain::Term::Month,
                 billing: Billing::Monthly,
                 unit_price_minor: o.unit_price_minor,
+                unit_cost_minor: o.unit_price_minor,
             })
             .collect()
     }

@@ -15,7 +15,8 @@ use crate::auth::password;
 use crate::auth::seal::{open, seal};
 use crate::db::models::customer::Customer;
 use crate::db::models::draft::Draft;
-use crate::db::models::offer::Offer;
+use crate::db::models::offer::{Offer, OfferPrice};
+use crate::services::pricing::PriceBook;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::form::FormErrors;
 use crate::domain::{DomainPrefix, DraftKind, DraftStatus, ProviderId};
@@ -46,6 +47,11 @@ pub struct WizardData {
 }
 
 impl WizardData {
+    /// The reseller chosen on the account step (checked again at Submit).
+    pub fn reseller_id(&self) -> Option<i64> {
+        self.account.reseller.trim().parse().ok()
+    }
+
     /// The subscriptions step as it was last sent.
     pub fn lines_input(&self) -> LinesInput {
         LinesInput {
@@ -179,6 +185,7 @@ pub async fn save_lines(
     input: LinesInput,
     malformed: bool,
 ) -> Result<FormErrors, DbError> {
+    // Only whether each line can be ordered so: the prices are the Review's.
     let (offers, prices) = db
         .query(|conn| {
             let offers = Offer::orderable(conn)?;
@@ -200,6 +207,21 @@ pub async fn save_lines(
     Ok(errors)
 }
 
+/// The offers that can be ordered with their plans, priced for `reseller`'s customers (or the
+/// provider's direct customers) at `now`: the subscriptions step's table.
+pub fn catalog(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    reseller: Option<i64>,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<(Vec<Offer>, Vec<OfferPrice>)> {
+    let offers = Offer::orderable(conn)?;
+    let ids: Vec<i64> = offers.iter().map(|o| o.id).collect();
+    let mut prices = Offer::prices_of(conn, &ids)?;
+    PriceBook::load(conn, provider.get(), reseller)?.price_plans(&mut prices, now);
+    Ok((offers, prices))
+}
+
 async fn save(db: &Db, id: i64, data: &WizardData) -> Result<(), DbError> {
     let json = data.to_json();
     db.execute(move |conn| Draft::save(conn, id, &json)).await?;
@@ -217,6 +239,7 @@ pub fn check_draft(
     conn: &mut DbConnection,
     provider: ProviderId,
     data: &WizardData,
+    now: chrono::NaiveDateTime,
 ) -> Result<Result<Checked, &'static str>, DbError> {
     let (errors, account) = check_account(conn, provider, &data.account)?;
     let Some(account) = account else {
@@ -231,7 +254,9 @@ pub fn check_draft(
     };
     let ids: Vec<i64> = data.quantities.keys().copied().collect();
     let offers = Offer::orderable_by_ids(conn, &ids)?;
-    let prices = Offer::prices_of(conn, &ids)?;
+    let mut prices = Offer::prices_of(conn, &ids)?;
+    let reseller = account.reseller.as_ref().map(|(id, _)| *id);
+    PriceBook::load(conn, provider.get(), reseller)?.price_plans(&mut prices, now);
     let (errors, lines) = check_lines(&offers, &prices, data.choices());
     if !errors.is_empty() {
         return Ok(Err("wizard.problem.lines"));
@@ -244,8 +269,9 @@ pub async fn review(
     db: &Db,
     provider: ProviderId,
     data: WizardData,
+    now: chrono::NaiveDateTime,
 ) -> Result<Result<Checked, &'static str>, DbError> {
-    db.read(move |conn| check_draft(conn, provider, &data))
+    db.read(move |conn| check_draft(conn, provider, &data, now))
         .await
 }
 
@@ -322,7 +348,7 @@ pub async fn submit(db: &Db, cmd: Submit, data: WizardData) -> Result<Submitted,
             return Ok(Submitted::Already);
         }
         // A problem rolls back, so the draft stays open.
-        let checked = check_draft(conn, cmd.provider, &data)?.map_err(SubmitError::Problem)?;
+        let checked = check_draft(conn, cmd.provider, &data, cmd.now)?.map_err(SubmitError::Problem)?;
         super::place(
             conn,
             &NewCustomerOrder {

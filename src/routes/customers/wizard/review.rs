@@ -91,7 +91,7 @@ async fn render_review(
     data: WizardData,
     problem: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
-    let checked = wizard::review(&state.db, provider, data.clone()).await?;
+    let checked = wizard::review(&state.db, provider, data.clone(), state.now()).await?;
     let suffix = &state.config.tenant_domain_suffix;
     let domain_prefix = data.account.domain_prefix.trim().to_ascii_lowercase();
     let (reseller_name, lines, problem) = match checked {

@@ -8,6 +8,7 @@ use askama_web::WebTemplate;
 use super::{closed_destination, load, step_path};
 use crate::auth::{ProviderStaff, Signed};
 use crate::db::models::offer::{Offer, OfferPrice};
+use crate::domain::ProviderId;
 use crate::domain::lifecycle::Plan;
 use crate::error::AppResult;
 use crate::routes::see_other;
@@ -75,18 +76,14 @@ impl SubscriptionsPage {
 async fn render(
     req: &HttpRequest,
     state: &AppState,
-    draft_id: i64,
+    (draft_id, provider, reseller): (i64, ProviderId, Option<i64>),
     input: LinesInput,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
+    let now = state.now();
     let (offers, prices) = state
         .db
-        .query(|conn| {
-            let offers = Offer::orderable(conn)?;
-            let ids: Vec<i64> = offers.iter().map(|o| o.id).collect();
-            let prices = Offer::prices_of(conn, &ids)?;
-            Ok((offers, prices))
-        })
+        .query(move |conn| wizard::catalog(conn, provider, reseller, now))
         .await?;
     let page = SubscriptionsPage {
         ctx: Ctx::build(req).await?,
@@ -113,10 +110,11 @@ pub async fn form(
     if !data.account_done {
         return Ok(see_other(&step_path(draft.id, "")));
     }
+    let key = (draft.id, user.provider_id(), data.reseller_id());
     render(
         &req,
         &state,
-        draft.id,
+        key,
         data.lines_input(),
         FormErrors::new(),
     )
@@ -176,12 +174,13 @@ pub async fn submit(
         .filter(|id| !renew_on.contains(id))
         .collect();
     let typed = input.clone();
+    let key = (draft.id, user.provider_id(), data.reseller_id());
     let errors = wizard::save_lines(&state.db, &draft, data, input, malformed).await?;
     if back {
         return Ok(see_other(&step_path(draft.id, "")));
     }
     if !errors.is_empty() {
-        return render(&req, &state, draft.id, typed, errors).await;
+        return render(&req, &state, key, typed, errors).await;
     }
     Ok(see_other(&step_path(draft.id, "review")))
 }

@@ -1,0 +1,510 @@
+//! Monthly statements: what the provider bills a reseller or a direct customer, and what a reseller
+//! may bill one of its customers (a resale statement). Orders point at the statements that bill them,
+//! so a statement's total is the sum of its orders by construction, and an order is billed once.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{customers, offers, order_lines, orders, partners, statement_runs, statements};
+use crate::db::{DbConnection, new_id};
+use crate::domain::{OrderKind, OrderStatus, StatementKind};
+use crate::pagination::{Page, Seek};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = statements)]
+pub struct Statement {
+    pub id: i64,
+    pub provider_id: i64,
+    pub number: i64,
+    pub kind: StatementKind,
+    /// 0 where it does not apply.
+    pub reseller_id: i64,
+    pub customer_id: i64,
+    /// `YYYY-MM` (UTC).
+    pub month: String,
+    pub period_start: NaiveDateTime,
+    pub period_end: NaiveDateTime,
+    pub issued_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub currency: String,
+    pub total_minor: i64,
+    pub line_count: i64,
+    pub paid_at: Option<NaiveDateTime>,
+    pub paid_by: Option<i64>,
+}
+
+impl Statement {
+    /// `ST-000123`.
+    pub fn reference(&self) -> String {
+        format!("ST-{:06}", self.number)
+    }
+
+    pub fn reseller(&self) -> Option<i64> {
+        (self.reseller_id != 0).then_some(self.reseller_id)
+    }
+
+    pub fn customer(&self) -> Option<i64> {
+        (self.customer_id != 0).then_some(self.customer_id)
+    }
+
+    /// The last day the period covers (its end is exclusive).
+    pub fn last_day(&self) -> NaiveDateTime {
+        self.period_end - chrono::Duration::days(1)
+    }
+}
+
+/// A statement with the names its list shows.
+#[derive(Clone, Debug)]
+pub struct StatementRow {
+    pub statement: Statement,
+    pub provider_name: String,
+    pub reseller_name: Option<String>,
+    pub customer_name: Option<String>,
+}
+
+/// One charge, credit or refund on a statement.
+#[derive(Clone, Debug)]
+pub struct StatementLine {
+    pub order_id: i64,
+    pub order_number: i64,
+    pub order_kind: OrderKind,
+    pub placed_at: NaiveDateTime,
+    pub customer_name: String,
+    pub offer_name: String,
+    pub quantity: i32,
+    pub period_start: Option<NaiveDateTime>,
+    pub period_end: Option<NaiveDateTime>,
+    /// What this statement bills for the line (for a resale statement: the sale amount).
+    pub amount_minor: i64,
+}
+
+impl StatementLine {
+    /// The order's readable number.
+    pub fn reference(&self) -> String {
+        crate::db::models::order::order_reference(self.order_number)
+    }
+}
+
+/// Which statements a list shows.
+#[derive(Clone, Copy, Debug)]
+pub enum StatementScope {
+    /// Everything the provider issued (optionally one kind).
+    Provider(i64, Option<StatementKind>),
+    /// A reseller's: what its providers bill it, and its resale statements.
+    Reseller(i64, Option<StatementKind>),
+    /// A direct customer's own statements.
+    Customer(i64),
+}
+
+pub struct NewStatement<'a> {
+    pub provider_id: i64,
+    pub kind: StatementKind,
+    pub reseller_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub month: &'a str,
+    pub period: (NaiveDateTime, NaiveDateTime),
+    pub issued_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub currency: &'a str,
+}
+
+/// Claims the provider's statement run for `month`: true for the one instance that inserts it (or
+/// takes over a run left unfinished for 15 minutes); false when another has it or it is done.
+pub fn claim_run(
+    conn: &mut DbConnection,
+    provider: i64,
+    month: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = (
+        statement_runs::provider_id.eq(provider),
+        statement_runs::month.eq(month),
+        statement_runs::claimed_at.eq(now),
+    );
+    let n = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(statement_runs::table)
+            .values(row)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(statement_runs::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    if n == 1 {
+        return Ok(true);
+    }
+    let stale = now - chrono::Duration::minutes(15);
+    let n = diesel::update(
+        statement_runs::table
+            .filter(statement_runs::provider_id.eq(provider))
+            .filter(statement_runs::month.eq(month))
+            .filter(statement_runs::done_at.is_null())
+            .filter(statement_runs::claimed_at.lt(stale)),
+    )
+    .set(statement_runs::claimed_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn finish_run(
+    conn: &mut DbConnection,
+    provider: i64,
+    month: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(statement_runs::table.find((provider, month)))
+        .set(statement_runs::done_at.eq(Some(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The (reseller, customer) pairs with placed orders before `end` that no statement bills yet.
+pub fn unbilled(
+    conn: &mut DbConnection,
+    provider: i64,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<(Option<i64>, i64)>> {
+    let mut pairs: Vec<(Option<i64>, i64)> = orders::table
+        .filter(orders::provider_id.eq(provider))
+        .filter(orders::statement_id.is_null())
+        .filter(orders::status.eq(OrderStatus::Placed))
+        .filter(orders::created_at.lt(end))
+        .select((orders::reseller_id, orders::customer_id))
+        .distinct()
+        .load(conn)?;
+    pairs.sort();
+    Ok(pairs)
+}
+
+/// Writes an empty statement with the provider's next number; its orders and total come next.
+pub fn create(conn: &mut DbConnection, new: &NewStatement<'_>) -> QueryResult<i64> {
+    let id = new_id();
+    let last: Option<i64> = statements::table
+        .filter(statements::provider_id.eq(new.provider_id))
+        .select(diesel::dsl::max(statements::number))
+        .first(conn)?;
+    diesel::insert_into(statements::table)
+        .values((
+            statements::id.eq(id),
+            statements::provider_id.eq(new.provider_id),
+            statements::number.eq(last.unwrap_or(0) + 1),
+            statements::kind.eq(new.kind),
+            statements::reseller_id.eq(new.reseller_id.unwrap_or(0)),
+            statements::customer_id.eq(new.customer_id.unwrap_or(0)),
+            statements::month.eq(new.month),
+            statements::period_start.eq(new.period.0),
+            statements::period_end.eq(new.period.1),
+            statements::issued_at.eq(new.issued_at),
+            statements::due_at.eq(new.due_at),
+            statements::currency.eq(new.currency),
+            statements::total_minor.eq(0_i64),
+            statements::line_count.eq(0_i64),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Bills with `statement` the unbilled placed orders before `end` of a reseller (all its customers)
+/// or of a direct customer; how many.
+pub fn bill_orders(
+    conn: &mut DbConnection,
+    statement: i64,
+    provider: i64,
+    who: (Option<i64>, Option<i64>),
+    end: NaiveDateTime,
+) -> QueryResult<usize> {
+    let base = orders::table
+        .filter(orders::provider_id.eq(provider))
+        .filter(orders::statement_id.is_null())
+        .filter(orders::status.eq(OrderStatus::Placed))
+        .filter(orders::created_at.lt(end));
+    match who {
+        (Some(reseller), _) => diesel::update(base.filter(orders::reseller_id.eq(reseller)))
+            .set(orders::statement_id.eq(Some(statement)))
+            .execute(conn),
+        (None, Some(customer)) => diesel::update(
+            base.filter(orders::reseller_id.is_null())
+                .filter(orders::customer_id.eq(customer)),
+        )
+        .set(orders::statement_id.eq(Some(statement)))
+        .execute(conn),
+        (None, None) => Ok(0),
+    }
+}
+
+/// The currency of the unbilled orders of a reseller or a direct customer (none: nothing unbilled).
+pub fn unbilled_currency(
+    conn: &mut DbConnection,
+    provider: i64,
+    reseller: Option<i64>,
+    customer: Option<i64>,
+) -> QueryResult<Option<String>> {
+    let mut query = orders::table
+        .filter(orders::provider_id.eq(provider))
+        .filter(orders::statement_id.is_null())
+        .filter(orders::status.eq(OrderStatus::Placed))
+        .select(orders::currency)
+        .into_boxed();
+    query = match (reseller, customer) {
+        (Some(r), _) => query.filter(orders::reseller_id.eq(r)),
+        (None, Some(c)) => query
+            .filter(orders::reseller_id.is_null())
+            .filter(orders::customer_id.eq(c)),
+        (None, None) => return Ok(None),
+    };
+    query.first(conn).optional()
+}
+
+/// Removes a statement that billed nothing (its number is given back).
+pub fn discard(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    diesel::delete(statements::table.find(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Puts the orders a reseller's statement bills for `customer` on that customer's resale statement.
+pub fn bill_resale(
+    conn: &mut DbConnection,
+    resale: i64,
+    reseller_statement: i64,
+    customer: i64,
+) -> QueryResult<usize> {
+    diesel::update(
+        orders::table
+            .filter(orders::statement_id.eq(reseller_statement))
+            .filter(orders::customer_id.eq(customer)),
+    )
+    .set(orders::resale_statement_id.eq(Some(resale)))
+    .execute(conn)
+}
+
+/// The customers on a reseller's statement.
+pub fn customers_of(conn: &mut DbConnection, statement: i64) -> QueryResult<Vec<i64>> {
+    orders::table
+        .filter(orders::statement_id.eq(statement))
+        .select(orders::customer_id)
+        .distinct()
+        .load(conn)
+}
+
+/// Sets a statement's total and line count from the order lines it bills (a resale statement at the
+/// reseller's sale prices, its price where it set none): the sum, exactly.
+pub fn close(conn: &mut DbConnection, id: i64, kind: StatementKind) -> QueryResult<(i64, i64)> {
+    let base = order_lines::table.inner_join(orders::table).into_boxed();
+    let base = match kind {
+        StatementKind::Resale => base.filter(orders::resale_statement_id.eq(id)),
+        _ => base.filter(orders::statement_id.eq(id)),
+    };
+    // Summed here: SUM(BIGINT) is NUMERIC on PostgreSQL.
+    let rows: Vec<(i64, Option<i64>)> = base
+        .select((order_lines::line_total_minor, order_lines::sale_total_minor))
+        .load(conn)?;
+    let total = rows
+        .iter()
+        .map(|(price, sale)| match kind {
+            StatementKind::Resale => sale.unwrap_or(*price),
+            _ => *price,
+        })
+        .sum();
+    let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    diesel::update(statements::table.find(id))
+        .set((
+            statements::total_minor.eq(total),
+            statements::line_count.eq(count),
+        ))
+        .execute(conn)?;
+    Ok((total, count))
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Statement> {
+    statements::table
+        .find(id)
+        .select(Statement::as_select())
+        .first(conn)
+}
+
+diesel::alias!(partners as reseller_partners: ResellerPartners);
+
+/// A page of statements, newest first.
+pub fn page(
+    conn: &mut DbConnection,
+    scope: StatementScope,
+    seek: &Seek<i64>,
+    per_page: usize,
+) -> QueryResult<Page<StatementRow>> {
+    rows_in(conn, scope, None, seek, per_page)
+}
+
+/// A statement with its names, within `scope` (anyone else's is not found).
+pub fn find_in(conn: &mut DbConnection, scope: StatementScope, id: i64) -> QueryResult<StatementRow> {
+    rows_in(conn, scope, Some(id), &Seek::First, 1)?
+        .items
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+fn rows_in(
+    conn: &mut DbConnection,
+    scope: StatementScope,
+    id: Option<i64>,
+    seek: &Seek<i64>,
+    per_page: usize,
+) -> QueryResult<Page<StatementRow>> {
+    let mut query = statements::table
+        .inner_join(partners::table.on(partners::id.eq(statements::provider_id)))
+        .left_join(
+            reseller_partners.on(reseller_partners
+                .field(partners::id)
+                .eq(statements::reseller_id)),
+        )
+        .left_join(customers::table.on(customers::id.eq(statements::customer_id)))
+        .select((
+            Statement::as_select(),
+            partners::name,
+            reseller_partners.field(partners::name).nullable(),
+            customers::company_name.nullable(),
+        ))
+        .limit(crate::pagination::fetch_limit(per_page))
+        .into_boxed();
+    let kind = match scope {
+        StatementScope::Provider(p, kind) => {
+            query = query.filter(statements::provider_id.eq(p));
+            kind
+        }
+        StatementScope::Reseller(r, kind) => {
+            query = query.filter(statements::reseller_id.eq(r)).filter(
+                statements::kind
+                    .eq(StatementKind::Reseller)
+                    .or(statements::kind.eq(StatementKind::Resale)),
+            );
+            kind
+        }
+        StatementScope::Customer(c) => {
+            query = query
+                .filter(statements::customer_id.eq(c))
+                .filter(statements::kind.eq(StatementKind::Customer));
+            None
+        }
+    };
+    if let Some(kind) = kind {
+        query = query.filter(statements::kind.eq(kind));
+    }
+    if let Some(id) = id {
+        query = query.filter(statements::id.eq(id));
+    }
+    query = crate::newest_first!(query, statements::id, seek);
+    let rows: Vec<(Statement, String, Option<String>, Option<String>)> = query.load(conn)?;
+    let rows = rows
+        .into_iter()
+        .map(|(statement, provider_name, reseller_name, customer_name)| StatementRow {
+            statement,
+            provider_name,
+            reseller_name,
+            customer_name,
+        })
+        .collect();
+    Ok(Page::from_rows(rows, seek, per_page, |r: &StatementRow| {
+        r.statement.id
+    }))
+}
+
+/// The charges, credits and refunds a statement bills, by order then line.
+pub fn lines(conn: &mut DbConnection, statement: &Statement) -> QueryResult<Vec<StatementLine>> {
+    let mut query = order_lines::table
+        .inner_join(orders::table)
+        .inner_join(offers::table)
+        .inner_join(customers::table.on(customers::id.eq(orders::customer_id)))
+        .select((
+            orders::id,
+            orders::number,
+            orders::kind,
+            orders::created_at,
+            customers::company_name,
+            offers::name,
+            order_lines::quantity,
+            order_lines::period_start,
+            order_lines::period_end,
+            order_lines::line_total_minor,
+            order_lines::sale_total_minor,
+        ))
+        .order((orders::id.asc(), order_lines::id.asc()))
+        .into_boxed();
+    let resale = statement.kind == StatementKind::Resale;
+    query = if resale {
+        query.filter(orders::resale_statement_id.eq(statement.id))
+    } else {
+        query.filter(orders::statement_id.eq(statement.id))
+    };
+    type Row = (
+        i64,
+        i64,
+        OrderKind,
+        NaiveDateTime,
+        String,
+        String,
+        i32,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        i64,
+        Option<i64>,
+    );
+    let rows: Vec<Row> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StatementLine {
+            order_id: r.0,
+            order_number: r.1,
+            order_kind: r.2,
+            placed_at: r.3,
+            customer_name: r.4,
+            offer_name: r.5,
+            quantity: r.6,
+            period_start: r.7,
+            period_end: r.8,
+            amount_minor: if resale { r.10.unwrap_or(r.9) } else { r.9 },
+        })
+        .collect())
+}
+
+/// Marks the provider's statement paid, once; false when it was already (or is not its).
+pub fn mark_paid(
+    conn: &mut DbConnection,
+    provider: i64,
+    id: i64,
+    by: i64,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        statements::table
+            .filter(statements::id.eq(id))
+            .filter(statements::provider_id.eq(provider))
+            .filter(statements::kind.ne(StatementKind::Resale))
+            .filter(statements::paid_at.is_null()),
+    )
+    .set((
+        statements::paid_at.eq(Some(at)),
+        statements::paid_by.eq(Some(by)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// What a reseller owes its provider: placed orders no statement bills yet, and its unpaid
+/// statements.
+pub fn open_balance(conn: &mut DbConnection, provider: i64, reseller: i64) -> QueryResult<i64> {
+    let unbilled: Vec<i64> = orders::table
+        .filter(orders::reseller_id.eq(reseller))
+        .filter(orders::statement_id.is_null())
+        .filter(orders::provider_id.eq(provider))
+        .filter(orders::status.eq(OrderStatus::Placed))
+        .select(orders::total_minor)
+        .load(conn)?;
+    let unpaid: Vec<i64> = statements::table
+        .filter(statements::reseller_id.eq(reseller))
+        .filter(statements::kind.eq(StatementKind::Reseller))
+        .filter(statements::provider_id.eq(provider))
+        .filter(statements::paid_at.is_null())
+        .select(statements::total_minor)
+        .load(conn)?;
+    Ok(unbilled.iter().sum::<i64>() + unpaid.iter().sum::<i64>())
+}
