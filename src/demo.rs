@@ -338,6 +338,7 @@ fn load(
         Partnership::activate(conn, provider, reseller, &name, None)?;
         counters::partnership_started(conn, established(provider))?;
     }
+    price_lists(conn, &org_ids, &user_ids, now)?;
     let offers = Offer::orderable(conn)?;
     let mut placed = Vec::with_capacity(CUSTOMERS.len());
     for (index, customer) in CUSTOMERS.iter().enumerate() {
@@ -424,7 +425,100 @@ fn load(
         placed.push((provider, made.customer_id, placed_by));
     }
     lifecycle_states(conn, &placed, now)?;
+    billing_history(conn, &org_ids, &user_ids, now)?;
     load_listings(conn, &org_ids, &user_ids)
+}
+
+/// The providers' price lists: a default reseller markup and a customer markup from before the first
+/// order, Contoso's override for Litware and a markup it raises next month; Litware's sale prices.
+fn price_lists(
+    conn: &mut DbConnection,
+    org_ids: &[i64],
+    user_ids: &[i64],
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    use crate::db::models::price::{self, NewRule};
+    use crate::domain::pricing::{Markup, RuleValue};
+    use crate::domain::{Audience, Term};
+    let long_ago = now - chrono::Duration::days(400);
+    let next_month = crate::services::statements::billing_month(now).2
+        + chrono::Duration::days(40);
+    let next_month = crate::services::statements::billing_month(next_month).2;
+    let markup = |bp: i32| RuleValue::Markup(Markup::from_bp(bp).unwrap_or_default());
+    let e3 = Offer::orderable(conn)?
+        .into_iter()
+        .find(|o| o.sku == "M365-E3")
+        .map(|o| o.id);
+    for (org, reseller_bp, customer_bp) in [(0, 1_000, 2_500), (1, 1_200, 2_000)] {
+        let provider = org_ids[org];
+        let by = user_ids[USERS
+            .iter()
+            .position(|u| u.org == Some(org))
+            .unwrap_or(0)];
+        let rule = |audience, reseller, offer, value, effective_from| NewRule {
+            provider_id: provider,
+            audience,
+            reseller_id: reseller,
+            offer,
+            value,
+            effective_from,
+            created_by: by,
+            at: long_ago,
+        };
+        price::add(conn, &rule(Audience::Reseller, None, None, markup(reseller_bp), long_ago))?;
+        price::add(conn, &rule(Audience::Customer, None, None, markup(customer_bp), long_ago))?;
+        if org == 0 {
+            // Litware (the first reseller) pays 8 % on everything; from next month the default is 12 %.
+            price::add(conn, &rule(Audience::Reseller, Some(org_ids[2]), None, markup(800), long_ago))?;
+            price::add(conn, &rule(Audience::Reseller, None, None, markup(1_200), next_month))?;
+            if let Some(e3) = e3 {
+                let plan = Some((e3, Term::Year, Billing::Annual));
+                price::add(conn, &rule(Audience::Reseller, Some(org_ids[2]), plan, RuleValue::Fixed(3_800), long_ago))?;
+                price::set_sale_price(conn, (org_ids[2], provider), (e3, Term::Year, Billing::Annual), 0, Some(4_320), long_ago)?;
+                price::set_sale_price(conn, (org_ids[2], provider), (e3, Term::Month, Billing::Monthly), 0, Some(450), long_ago)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A year of billing as the jobs would have done it: each period of the monthly-billed terms
+/// charged, a statement per month issued on its first day (older ones paid).
+fn billing_history(
+    conn: &mut DbConnection,
+    org_ids: &[i64],
+    user_ids: &[i64],
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    use crate::db::models::statement;
+    use crate::services::statements::{billing_month, issue_in};
+    crate::services::billing::charge_due_in(conn, now)?;
+    let this_month = billing_month(now).2;
+    for org in [0, 1] {
+        let provider = org_ids[org];
+        let by = user_ids[USERS
+            .iter()
+            .position(|u| u.org == Some(org))
+            .unwrap_or(0)];
+        for back in (0..12).rev() {
+            let first = crate::domain::lifecycle::sub_months(this_month, back);
+            issue_in(conn, provider, first)?;
+        }
+        // Everything before last month's statements is paid.
+        let page = statement::page(
+            conn,
+            statement::StatementScope::Provider(provider, None),
+            &crate::pagination::Seek::First,
+            500,
+        )?;
+        for row in page.items {
+            let st = row.statement;
+            if st.issued_at < this_month && st.kind != crate::domain::StatementKind::Resale {
+                statement::mark_paid(conn, provider, st.id, by, st.due_at)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Brings the demo's subscriptions up to `now` (renewals and an expiry, as the job would), and shows

@@ -16,6 +16,7 @@ pub mod indirect_providers;
 pub mod indirect_resellers;
 pub mod language;
 pub mod link_draft;
+pub mod margins;
 pub mod my;
 pub mod operations;
 pub mod orders;
@@ -302,7 +303,9 @@ pub fn table() -> RouteTable {
             Provider,
             price_list::remove_rule,
         )
-        .post("/price-list/due-days", Provider, price_list::set_due_days);
+        .post("/price-list/due-days", Provider, price_list::set_due_days)
+        .get("/margins", Provider, margins::provider)
+        .get("/margins.csv", Provider, margins::export);
     // Provider: Profile; the public official indirect providers list and its logos
     t.get("/profile", Provider, profile::show)
         .get("/profile/change-request", Provider, profile::change_form)
@@ -326,6 +329,7 @@ pub fn table() -> RouteTable {
     .get("/reseller/renewals", Reseller, renewals::reseller_list)
     .get("/reseller/statements", Reseller, statements::reseller_list)
     .get("/reseller/prices", Reseller, price_list::reseller_show)
+    .get("/reseller/margins", Reseller, margins::reseller)
     .post(
         "/reseller/prices/{provider:\\d+}",
         Reseller,

@@ -117,7 +117,8 @@ fn charge_batch(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(u64, i64
                 kind: OrderKind::Recurring,
                 currency: &currency,
                 idempotency_key: None,
-                at: now,
+                // The day the period starts (a late run's charges keep their own days).
+                at: from,
             },
             &[NewLine {
                 offer_id: sub.offer_id,

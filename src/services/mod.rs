@@ -15,6 +15,7 @@ pub mod enrollment;
 pub mod housekeeping;
 pub mod invitation_answer;
 pub mod jobs;
+pub mod margins;
 pub mod link_request;
 pub mod new_customer;
 pub mod new_subscription;

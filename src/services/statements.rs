@@ -78,7 +78,7 @@ pub async fn issue_for(
         month: month.clone(),
         period: (start, end),
         now,
-        base_url: base_url.to_owned(),
+        base_url: Some(base_url.to_owned()),
     };
     let mut issued = 0;
     for reseller in resellers {
@@ -111,7 +111,35 @@ struct Run {
     month: String,
     period: (NaiveDateTime, NaiveDateTime),
     now: NaiveDateTime,
-    base_url: String,
+    /// Where the emails' links start; none: no emails (the demo's past months).
+    base_url: Option<String>,
+}
+
+/// The same inside the caller's transaction, without emails (the demo data's past months).
+pub fn issue_in(conn: &mut DbConnection, provider: i64, now: NaiveDateTime) -> Result<u64, DbError> {
+    let (month, start, end) = billing_month(now);
+    if !statement::claim_run(conn, provider, &month, now)? {
+        return Ok(0);
+    }
+    let run = Run {
+        provider,
+        month: month.clone(),
+        period: (start, end),
+        now,
+        base_url: None,
+    };
+    let mut issued = 0;
+    let pairs = statement::unbilled(conn, provider, end)?;
+    let mut resellers: Vec<i64> = pairs.iter().filter_map(|(r, _)| *r).collect();
+    resellers.dedup();
+    for reseller in resellers {
+        issued += run.reseller(conn, reseller)?;
+    }
+    for (_, customer) in pairs.iter().filter(|(r, _)| r.is_none()) {
+        issued += run.direct(conn, *customer)?;
+    }
+    statement::finish_run(conn, provider, &month, now)?;
+    Ok(issued)
 }
 
 impl Run {
@@ -207,7 +235,8 @@ impl Run {
     ) -> Result<(), DbError> {
         let st = statement::find(conn, id)?;
         let provider = Partner::find(conn, self.provider)?.name;
-        for to in users {
+        let base_url = self.base_url.as_deref();
+        for to in users.into_iter().filter(|_| base_url.is_some()) {
             let tr = Tr(to.locale.unwrap_or_default());
             let message = StatementIssued {
                 name: to.display_name.clone(),
@@ -216,7 +245,7 @@ impl Run {
                 month: tr.month(&st.month),
                 total: tr.money(st.total_minor, &st.currency),
                 due: tr.date(&st.due_at),
-                url: format!("{}{path}/{id}", self.base_url),
+                url: format!("{}{path}/{id}", base_url.unwrap_or_default()),
                 tr,
             };
             email::queue(conn, &to.email, &message)?;

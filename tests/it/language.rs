@@ -25,6 +25,9 @@ async fn switching_language_changes_the_menu_and_is_kept_for_the_user() {
             "客戶",
             "訂單",
             "續約",
+            "對帳單",
+            "價目表",
+            "毛利",
             "設定檔",
             "活動記錄",
             "帳戶"

@@ -12,6 +12,7 @@ mod faulty_smtp;
 mod helpers;
 
 mod account;
+mod billing;
 mod activity_log;
 mod browser;
 mod cli;

@@ -80,12 +80,13 @@ async fn orders_list_who_placed_them_for_whom_and_their_lines() {
         texts(&html, "#order-lines tbody tr"),
         vec![
             "Microsoft 365 Business Standard 1 month · Monthly 10 Mar 2027 to 10 Apr 2027 — 4 USD 12.50 \
-             USD 50.00"
+             USD 12.50 USD 50.00 USD 50.00 USD 0.00 —"
         ]
     );
     let facts = texts(&html, "#order-facts dd");
     assert_eq!(facts[3], "Northwind Traders", "on behalf of");
-    assert_eq!(facts[4], "Test User (Contoso Distribution)", "placed by");
+    assert_eq!(facts[4], "Placed", "status");
+    assert_eq!(facts[5], "Test User (Contoso Distribution)", "placed by");
 
     // Filters: by reseller, by none, by customer.
     let html = app

@@ -198,7 +198,8 @@ impl World {
 }
 
 async fn world(app: &TestApp) -> World {
-    let a = app.create_provider("alice@contoso.example").id;
+    let provider_a = app.create_provider("alice@contoso.example");
+    let a = provider_a.id;
     app.create_provider("bob@fabrikam.example");
     let ra1 = app
         .create_named_reseller(
@@ -409,6 +410,41 @@ async fn world(app: &TestApp) -> World {
     })
     .await;
 
+    // Statements of provider A: its reseller's (the subscription's order) and the customer admin's
+    // company's as a direct customer; a rule of its price list.
+    app.seed_order(a, admin.id, None, provider_a.user_id);
+    let (reseller_statement, customer_statement, rule) = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::statements;
+        let next = partner_dashboard::services::statements::billing_month(
+            app.state.now() + chrono::Duration::days(40),
+        )
+        .2;
+        partner_dashboard::services::statements::issue_in(conn, a, next).unwrap();
+        let of = |conn: &mut partner_dashboard::db::DbConnection, kind: &str| {
+            statements::table
+                .filter(statements::kind.eq(kind))
+                .select(statements::id)
+                .first::<i64>(conn)
+                .unwrap()
+        };
+        let rule = partner_dashboard::db::models::price::add(
+            conn,
+            &partner_dashboard::db::models::price::NewRule {
+                provider_id: a,
+                audience: partner_dashboard::domain::Audience::Reseller,
+                reseller_id: None,
+                offer: None,
+                value: partner_dashboard::domain::pricing::RuleValue::Fixed(100),
+                effective_from: app.state.now(),
+                created_by: provider_a.user_id,
+                at: app.state.now(),
+            },
+        )
+        .unwrap();
+        (of(conn, "reseller"), of(conn, "customer"), rule)
+    });
+
     let mut tokens = HashMap::new();
     for (who, client) in &clients {
         tokens.insert(*who, app.csrf_token_with(client).await);
@@ -617,6 +653,46 @@ async fn world(app: &TestApp) -> World {
         (
             "/operations/providers/{id:\\d+}/created",
             format!("/operations/providers/{a}/created"),
+        ),
+        (
+            "/statements/{id:\\d+}",
+            format!("/statements/{reseller_statement}"),
+        ),
+        (
+            "/statements/{id:\\d+}.csv",
+            format!("/statements/{reseller_statement}.csv"),
+        ),
+        (
+            "/statements/{id:\\d+}/paid",
+            format!("/statements/{reseller_statement}/paid"),
+        ),
+        (
+            "/reseller/statements/{id:\\d+}",
+            format!("/reseller/statements/{reseller_statement}"),
+        ),
+        (
+            "/reseller/statements/{id:\\d+}.csv",
+            format!("/reseller/statements/{reseller_statement}.csv"),
+        ),
+        (
+            "/my/statements/{id:\\d+}",
+            format!("/my/statements/{customer_statement}"),
+        ),
+        (
+            "/my/statements/{id:\\d+}.csv",
+            format!("/my/statements/{customer_statement}.csv"),
+        ),
+        (
+            "/price-list/rules/{id:\\d+}/remove",
+            format!("/price-list/rules/{rule}/remove"),
+        ),
+        (
+            "/reseller/prices/{provider:\\d+}",
+            format!("/reseller/prices/{a}"),
+        ),
+        (
+            "/reseller/prices/{provider:\\d+}/customer",
+            format!("/reseller/prices/{a}/customer"),
         ),
     ]);
     World {

@@ -35,6 +35,9 @@ async fn provider_signs_in_and_sees_the_dashboard_menu() {
             "Customers",
             "Orders",
             "Renewals",
+            "Statements",
+            "Price list",
+            "Margins",
             "Profile",
             "Activity log",
             "Account"

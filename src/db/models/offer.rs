@@ -183,6 +183,16 @@ impl Offer {
             .load(conn)
     }
 
+    /// The catalog's currency (one for all its offers; USD for an empty catalog).
+    pub fn catalog_currency(conn: &mut DbConnection) -> QueryResult<String> {
+        Ok(offers::table
+            .order(offers::id.asc())
+            .select(offers::currency)
+            .first::<String>(conn)
+            .optional()?
+            .unwrap_or_else(|| "USD".to_owned()))
+    }
+
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         offers::table.count().get_result(conn)
     }

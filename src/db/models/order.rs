@@ -400,7 +400,7 @@ pub fn month_of(at: chrono::NaiveDateTime) -> String {
 }
 
 /// Adds an order's lines to its provider's margin months (per reseller, 0 for direct customers, and
-/// offer): revenue what the provider charges, its cost, and what the reseller bills at its sale price.
+/// offer, and the provider's whole month): revenue what the provider charges, its cost, and what the reseller bills at its sale price.
 fn count_margins(
     conn: &mut DbConnection,
     provider_id: i64,
@@ -425,15 +425,26 @@ fn count_margins(
             )),
         }
     }
+    let (mut revenue, mut cost, mut sale) = (0, 0, 0);
     for (offer, p) in by_offer {
+        let resale = p.sale.unwrap_or(p.price);
         crate::db::models::stats::add_margin(
             conn,
             (provider_id, reseller_id.unwrap_or(0), offer, month),
             p.price,
             p.cost,
-            p.sale.unwrap_or(p.price),
+            resale,
         )?;
+        (revenue, cost, sale) = (revenue + p.price, cost + p.cost, sale + resale);
     }
+    // The provider's month in one row (the chart's).
+    crate::db::models::stats::add_margin(
+        conn,
+        (provider_id, crate::db::models::stats::MONTH_TOTAL, 0, month),
+        revenue,
+        cost,
+        sale,
+    )?;
     Ok(())
 }
 

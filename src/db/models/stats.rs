@@ -157,3 +157,148 @@ pub fn add_margin(
         .execute(c))?;
     Ok(())
 }
+
+/// The `reseller_id` of a provider's whole month in `margin_months`.
+pub const MONTH_TOTAL: i64 = -1;
+
+/// One row of the margin report: a month's revenue, cost and resale for one reseller (none: direct
+/// customers) and offer.
+#[derive(Clone, Debug)]
+pub struct MarginRow {
+    pub month: String,
+    pub provider_name: String,
+    pub reseller_id: i64,
+    pub reseller_name: Option<String>,
+    pub offer_id: i64,
+    pub offer_name: String,
+    /// What the provider charged.
+    pub revenue: i64,
+    pub cost: i64,
+    /// What the reseller bills its customers (its sale prices, else its price).
+    pub sale: i64,
+}
+
+type MarginTuple = (String, String, i64, Option<String>, i64, String, i64, i64, i64);
+
+fn margin_row(r: MarginTuple) -> MarginRow {
+    MarginRow {
+        month: r.0,
+        provider_name: r.1,
+        reseller_id: r.2,
+        reseller_name: r.3,
+        offer_id: r.4,
+        offer_name: r.5,
+        revenue: r.6,
+        cost: r.7,
+        sale: r.8,
+    }
+}
+
+diesel::alias!(crate::db::schema::partners as margin_resellers: MarginResellers);
+
+macro_rules! margin_rows {
+    () => {{
+        use crate::db::schema::{margin_months as m, offers, partners};
+        m::table
+            .inner_join(partners::table.on(partners::id.eq(m::provider_id)))
+            .inner_join(offers::table.on(offers::id.eq(m::offer_id)))
+            .left_join(
+                margin_resellers.on(margin_resellers.field(partners::id).eq(m::reseller_id)),
+            )
+            .filter(m::reseller_id.ne(MONTH_TOTAL))
+            .select((
+                m::month,
+                partners::name,
+                m::reseller_id,
+                margin_resellers.field(partners::name).nullable(),
+                m::offer_id,
+                offers::name,
+                m::revenue_minor,
+                m::cost_minor,
+                m::sale_minor,
+            ))
+    }};
+}
+
+/// The provider's months from `first_month` on, oldest first: (month, revenue, cost).
+pub fn margin_totals(
+    conn: &mut DbConnection,
+    provider: i64,
+    first_month: &str,
+) -> QueryResult<Vec<(String, i64, i64)>> {
+    use crate::db::schema::margin_months as m;
+    m::table
+        .filter(m::provider_id.eq(provider))
+        .filter(m::reseller_id.eq(MONTH_TOTAL))
+        .filter(m::month.ge(first_month))
+        .order(m::month.asc())
+        .select((m::month, m::revenue_minor, m::cost_minor))
+        .load(conn)
+}
+
+/// One month of the provider's report by reseller and offer, the largest revenue first, at most
+/// `limit` (optionally one reseller's; 0: the direct customers').
+pub fn margin_month(
+    conn: &mut DbConnection,
+    provider: i64,
+    month: &str,
+    reseller: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<MarginRow>> {
+    use crate::db::schema::margin_months as m;
+    let mut query = margin_rows!()
+        .filter(m::provider_id.eq(provider))
+        .filter(m::month.eq(month.to_owned()))
+        .order((m::revenue_minor.desc(), m::reseller_id.asc(), m::offer_id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(r) = reseller {
+        query = query.filter(m::reseller_id.eq(r));
+    }
+    Ok(query.load::<MarginTuple>(conn)?.into_iter().map(margin_row).collect())
+}
+
+/// The provider's report from `first_month` on, by month, reseller and offer, a batch after `after`.
+pub fn margin_batch(
+    conn: &mut DbConnection,
+    provider: i64,
+    first_month: &str,
+    after: Option<(String, i64, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<MarginRow>> {
+    use crate::db::schema::margin_months as m;
+    let mut query = margin_rows!()
+        .filter(m::provider_id.eq(provider))
+        .filter(m::month.ge(first_month.to_owned()))
+        .order((m::month.asc(), m::reseller_id.asc(), m::offer_id.asc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((month, reseller, offer)) = after {
+        query = query.filter(
+            m::month.gt(month.clone()).or(m::month.eq(month.clone()).and(
+                m::reseller_id
+                    .gt(reseller)
+                    .or(m::reseller_id.eq(reseller).and(m::offer_id.gt(offer))),
+            )),
+        );
+    }
+    Ok(query.load::<MarginTuple>(conn)?.into_iter().map(margin_row).collect())
+}
+
+/// A reseller's rows with every provider from `first_month` on, the newest month first.
+pub fn margin_of_reseller(
+    conn: &mut DbConnection,
+    reseller: i64,
+    first_month: &str,
+) -> QueryResult<Vec<MarginRow>> {
+    use crate::db::schema::margin_months as m;
+    Ok(margin_rows!()
+        .filter(m::reseller_id.eq(reseller))
+        .filter(m::month.ge(first_month.to_owned()))
+        .order((m::month.desc(), m::provider_id.asc(), m::offer_id.asc()))
+        .limit(5_000)
+        .load::<MarginTuple>(conn)?
+        .into_iter()
+        .map(margin_row)
+        .collect())
+}

@@ -5,7 +5,6 @@
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::Datelike;
 
 use crate::auth::{AnyRole, ProviderStaff, Signed};
 use crate::db::models::partnership::Partnership;
@@ -15,6 +14,7 @@ use crate::domain::ProviderId;
 use crate::domain::RequestKind;
 use crate::error::AppResult;
 use crate::routes::{home_page, see_other};
+use crate::services::margins::{Chart, chart};
 use crate::state::AppState;
 use crate::view::Ctx;
 
@@ -72,23 +72,6 @@ fn vertical(data: Vec<(String, i64)>, max_height: f64, column: f64) -> Vec<Bar> 
         .collect()
 }
 
-/// The last twelve months, `YYYY-MM`, oldest first.
-fn last_twelve_months(today: chrono::NaiveDate) -> Vec<String> {
-    let mut year = today.year();
-    let mut month = today.month();
-    let mut months = Vec::with_capacity(12);
-    for _ in 0..12 {
-        months.push(format!("{year:04}-{month:02}"));
-        month -= 1;
-        if month == 0 {
-            month = 12;
-            year -= 1;
-        }
-    }
-    months.reverse();
-    months
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "home/provider.html")]
 pub struct ProviderHome {
@@ -97,6 +80,8 @@ pub struct ProviderHome {
     pub by_reseller: Vec<Bar>,
     pub by_month: Vec<Bar>,
     pub attention: Attention,
+    /// Revenue and margin of the last 12 months.
+    pub margins: crate::services::margins::Chart,
 }
 
 /// Needs attention: what waits for someone, counted up to `ATTENTION_CAP`.
@@ -123,11 +108,11 @@ const ATTENTION_CAP: i64 = 100;
 async fn provider_home(
     state: &AppState,
     provider: ProviderId,
-) -> AppResult<(ProviderStats, Vec<Bar>, Vec<Bar>, Attention)> {
-    let months = last_twelve_months(chrono::Utc::now().date_naive());
-    let first = months[0].clone();
+) -> AppResult<(ProviderStats, Vec<Bar>, Vec<Bar>, Attention, Chart)> {
     let now = state.now();
-    let (stats, top, monthly, attention) = state
+    let months = crate::services::margins::last_months(now, 12);
+    let first = months[0].clone();
+    let (stats, top, monthly, attention, year) = state
         .db
         .query(move |conn| {
             let renewals_30 = crate::db::models::lifecycle::count_ending(
@@ -156,6 +141,10 @@ async fn provider_home(
                 Partnership::top_by_licenses(conn, provider, 10)?,
                 ProviderStats::new_customers_since(conn, provider, &first)?,
                 attention,
+                (
+                    crate::services::margins::year_of(conn, provider, now)?,
+                    crate::db::models::offer::Offer::catalog_currency(conn)?,
+                ),
             ))
         })
         .await?;
@@ -174,6 +163,10 @@ async fn provider_home(
         horizontal(top, 300.0, 28.0),
         vertical(per_month, 160.0, 40.0),
         attention,
+        Chart {
+            currency: year.1,
+            ..chart(&year.0, 480, 180)
+        },
     ))
 }
 
@@ -186,7 +179,7 @@ pub async fn show(
     let Some(staff) = user.admitted::<ProviderStaff>() else {
         return Ok(see_other(home_page(user.role)));
     };
-    let (stats, by_reseller, by_month, attention) =
+    let (stats, by_reseller, by_month, attention, margins) =
         provider_home(&state, staff.provider_id()).await?;
     Ok(ProviderHome {
         ctx,
@@ -194,6 +187,7 @@ pub async fn show(
         by_reseller,
         by_month,
         attention,
+        margins,
     }
     .respond_to(&req)
     .map_into_boxed_body())

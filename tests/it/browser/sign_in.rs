@@ -35,6 +35,9 @@ async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {
                     "Customers",
                     "Orders",
                     "Renewals",
+                    "Statements",
+                    "Price list",
+                    "Margins",
                     "Profile",
                     "Activity log",
                     "Account"
@@ -52,6 +55,9 @@ async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {
                     "客戶",
                     "訂單",
                     "續約",
+                    "對帳單",
+                    "價目表",
+                    "毛利",
                     "設定檔",
                     "活動記錄",
                     "帳戶"
@@ -85,6 +91,9 @@ async fn a_chinese_browser_gets_chinese_and_a_reseller_lands_on_its_own_menu() {
                 "訂閱",
                 "訂單",
                 "續約",
+                "對帳單",
+                "價格",
+                "毛利",
                 "活動記錄",
                 "帳戶"
             ]

@@ -88,6 +88,9 @@ async fn on_a_phone_the_menu_opens_from_its_button_and_tables_scroll_inside_thei
                 "Customers",
                 "Orders",
                 "Renewals",
+                "Statements",
+                "Price list",
+                "Margins",
                 "Profile",
                 "Activity log",
                 "Account"

@@ -1,0 +1,598 @@
+//! Prices, recurring charges and statements (issue 15): the price list's precedence and effective
+//! dates at their boundaries, three prices on every line, a month's statements equal to its orders
+//! exactly (a purchase, an addition, an in-window reduction, a renewal, a recurring period, an
+//! upgrade), issued once by two instances, Mark as paid, and a reseller who never sees the cost.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use partner_dashboard::db::models::price::{self, NewRule};
+use partner_dashboard::db::models::statement::{self, Statement};
+use partner_dashboard::db::schema::{order_lines, orders, statements};
+use partner_dashboard::domain::lifecycle::prorate;
+use partner_dashboard::domain::pricing::{Markup, RuleValue};
+use partner_dashboard::domain::{Audience, Billing, EnrollmentStatus, StatementKind, Term};
+use partner_dashboard::i18n::Tr;
+use partner_dashboard::services::jobs;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+fn t(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+}
+
+struct World {
+    provider: i64,
+    provider_user: i64,
+    reseller: i64,
+    other_reseller: i64,
+    /// The reseller's customer.
+    customer: i64,
+    other_customer: i64,
+    /// A direct customer of the provider's.
+    direct: i64,
+    /// Sold a month at 6.13 (cost), a year at 73.56 or 6.13 a month.
+    offer: i64,
+}
+
+const COST: i64 = 613;
+
+async fn world(app: &TestApp, at: NaiveDateTime) -> World {
+    app.state.clock.set(at);
+    let provider = app.create_provider("alice@contoso.example");
+    let reseller = app
+        .create_named_reseller("Northwind", "ra@northwind.example", EnrollmentStatus::Verified)
+        .id;
+    let other_reseller = app
+        .create_named_reseller("Litware", "rb@litware.example", EnrollmentStatus::Verified)
+        .id;
+    app.partner(provider.id, reseller);
+    app.partner(provider.id, other_reseller);
+    let customer = app.seed_customer(provider.id, Some(reseller), "Wingtip Toys", "wingtiptoys");
+    let other_customer =
+        app.seed_customer(provider.id, Some(other_reseller), "Fourth Coffee", "fourthcoffee");
+    let direct = app.seed_customer(provider.id, None, "Coho Winery", "cohowinery");
+    let offer = app.create_offer("Microsoft 365 Business Basic", COST, 1, 300);
+    app.signed_in("alice@contoso.example").await;
+    World {
+        provider: provider.id,
+        provider_user: provider.user_id,
+        reseller,
+        other_reseller,
+        customer,
+        other_customer,
+        direct,
+        offer,
+    }
+}
+
+fn rule(
+    w: &World,
+    audience: Audience,
+    reseller: Option<i64>,
+    offer: Option<(i64, Term, Billing)>,
+    value: RuleValue,
+    from: NaiveDateTime,
+) -> NewRule {
+    NewRule {
+        provider_id: w.provider,
+        audience,
+        reseller_id: reseller,
+        offer,
+        value,
+        effective_from: from,
+        created_by: w.provider_user,
+        at: from,
+    }
+}
+
+fn markup(percent: &str) -> RuleValue {
+    RuleValue::Markup(Markup::parse(percent).unwrap())
+}
+
+/// (unit cost, unit price, unit sale) of the subscription's first order line.
+fn first_line(app: &TestApp, subscription: i64) -> (i64, i64, Option<i64>) {
+    app.with_conn(|conn| {
+        order_lines::table
+            .filter(order_lines::subscription_id.eq(subscription))
+            .order(order_lines::id.asc())
+            .select((
+                order_lines::unit_cost_minor,
+                order_lines::unit_price_minor,
+                order_lines::unit_sale_minor,
+            ))
+            .first(conn)
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn prices_follow_override_then_resellers_markup_then_default_from_each_effective_date() {
+    let app = spawn_app().await;
+    let t0 = t("2027-03-01 00:00:00");
+    let w = world(&app, t0).await;
+    let switch = t("2027-03-05 00:00:00");
+    let monthly = Some((w.offer, Term::Month, Billing::Monthly));
+    app.with_conn(|conn| {
+        price::add(conn, &rule(&w, Audience::Reseller, None, None, markup("10"), t0)).unwrap();
+        price::add(conn, &rule(&w, Audience::Reseller, Some(w.reseller), None, markup("20"), t0))
+            .unwrap();
+        price::add(
+            conn,
+            &rule(&w, Audience::Reseller, Some(w.reseller), monthly, RuleValue::Fixed(555), switch),
+        )
+        .unwrap();
+        price::add(conn, &rule(&w, Audience::Customer, None, None, markup("25"), switch)).unwrap();
+    });
+    // One second before the override: the reseller's markup (613 × 1.2 = 735.6 → 736); the other
+    // reseller the default (674.3 → 674); a direct customer the cost (its markup starts later).
+    app.state.clock.set(switch - chrono::Duration::seconds(1));
+    let a = app.buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
+    let b = app.buy(w.provider, w.other_customer, w.offer, 1, Some(w.other_reseller), "P1M:monthly");
+    let c = app.buy(w.provider, w.direct, w.offer, 1, None, "P1M:monthly");
+    assert_eq!(first_line(&app, a), (COST, 736, None));
+    assert_eq!(first_line(&app, b), (COST, 674, None));
+    assert_eq!(first_line(&app, c), (COST, COST, None));
+    // At the instant: the override, and the customer markup (766.25 → 766).
+    app.state.clock.set(switch);
+    let a = app.buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
+    let c = app.buy(w.provider, w.direct, w.offer, 1, None, "P1M:monthly");
+    assert_eq!(first_line(&app, a), (COST, 555, None));
+    assert_eq!(first_line(&app, c), (COST, 766, None));
+    // The override is for the monthly plan only: the annual one keeps the markup (7,356 × 1.2).
+    let d = app.buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1Y:annual");
+    assert_eq!(first_line(&app, d), (COST * 12, 8_827, None));
+    // Prices never change after the fact: a new rule leaves the orders as they were.
+    app.with_conn(|conn| {
+        price::add(conn, &rule(&w, Audience::Reseller, None, None, markup("50"), switch)).unwrap();
+    });
+    assert_eq!(first_line(&app, d), (COST * 12, 8_827, None));
+}
+
+/// Runs the jobs as of `at` on this app.
+async fn jobs_at(app: &TestApp, at: NaiveDateTime) -> jobs::Report {
+    app.state.clock.set(at);
+    jobs::run(&app.state.db, at, &app.state.base_url)
+        .await
+        .unwrap()
+}
+
+/// The month's statements of this provider.
+fn statements_of(app: &TestApp, provider: i64, month: &str) -> Vec<Statement> {
+    app.with_conn(|conn| {
+        statements::table
+            .filter(statements::provider_id.eq(provider))
+            .filter(statements::month.eq(month))
+            .order(statements::id.asc())
+            .select(Statement::as_select())
+            .load(conn)
+            .unwrap()
+    })
+}
+
+/// The sum of the lines of the placed orders of `[from, to)` billed to `who`, at the provider's
+/// price (or, `resale`, the reseller's sale price where it set one): counted apart from the job.
+fn month_sum(app: &TestApp, who: (Option<i64>, i64), from: &str, to: &str, resale: bool) -> i64 {
+    app.with_conn(|conn| {
+        let mut q = order_lines::table
+            .inner_join(orders::table)
+            .filter(orders::created_at.ge(t(from)))
+            .filter(orders::created_at.lt(t(to)))
+            .filter(orders::status.eq("placed"))
+            .select((order_lines::line_total_minor, order_lines::sale_total_minor))
+            .into_boxed();
+        q = match who {
+            (Some(r), 0) => q.filter(orders::reseller_id.eq(r)),
+            (Some(r), c) => q.filter(orders::reseller_id.eq(r)).filter(orders::customer_id.eq(c)),
+            (None, c) => q.filter(orders::reseller_id.is_null()).filter(orders::customer_id.eq(c)),
+        };
+        q.load::<(i64, Option<i64>)>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|(price, sale)| if resale { sale.unwrap_or(price) } else { price })
+            .sum()
+    })
+}
+
+#[tokio::test]
+async fn a_months_statements_equal_its_orders_exactly_and_are_issued_once_by_two_instances() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-02-10 09:00:00")).await;
+    let premium = app.create_offer("Microsoft 365 Business Premium", 2_207, 1, 300);
+    app.with_conn(|conn| {
+        price::add(
+            conn,
+            &rule(&w, Audience::Reseller, None, None, markup("10"), t("2027-01-01 00:00:00")),
+        )
+        .unwrap();
+        price::add(
+            conn,
+            &rule(&w, Audience::Customer, None, None, markup("25"), t("2027-01-01 00:00:00")),
+        )
+        .unwrap();
+        partner_dashboard::db::models::offer::Offer::set_upgrades(conn, w.offer, &[premium])
+            .unwrap();
+        // The reseller bills its customers 8.00 a month.
+        price::set_sale_price(
+            conn,
+            (w.reseller, w.provider),
+            (w.offer, Term::Month, Billing::Monthly),
+            0,
+            Some(800),
+            t("2027-01-01 00:00:00"),
+        )
+        .unwrap();
+    });
+    // February: a month-to-month term (renews 10 March) and a year billed monthly (charged again on
+    // 10 March).
+    let monthly = app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    let yearly = app.buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1Y:monthly");
+    // 1 March: February's statements.
+    let r = jobs_at(&app, t("2027-03-01 00:00:00")).await;
+    // The reseller's, and its one customer's resale statement.
+    assert_eq!(r.statements, 2, "{r:?}");
+    let feb = statements_of(&app, w.provider, "2027-02");
+    assert_eq!(feb[0].total_minor, month_sum(&app, (Some(w.reseller), 0), "2027-02-01 00:00:00", "2027-03-01 00:00:00", false));
+    // March: a purchase, a reduction within its window, an addition after it, the renewal and the
+    // recurring period on the 10th, an upgrade, and a direct customer's purchase.
+    app.state.clock.set(t("2027-03-02 10:00:00"));
+    let annual = app.buy(w.provider, w.customer, w.offer, 5, Some(w.reseller), "P1Y:annual");
+    let direct = app.buy(w.provider, w.direct, w.offer, 2, None, "P1M:monthly");
+    app.state.clock.set(t("2027-03-03 10:00:00"));
+    let res = app
+        .post_form(&format!("/subscriptions/{annual}/quantity"), &[("quantity", "4"), ("confirm", "yes")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let r = jobs_at(&app, t("2027-03-10 09:00:00")).await;
+    assert_eq!((r.renewals.renewed, r.charged), (1, 1), "{r:?}");
+    app.state.clock.set(t("2027-03-12 10:00:00"));
+    let res = app
+        .post_form(&format!("/subscriptions/{annual}/quantity"), &[("quantity", "7"), ("confirm", "yes")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post_form(
+            &format!("/subscriptions/{yearly}/lifecycle"),
+            &[("action", "upgrade"), ("offer", &premium.to_string()), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // 1 April, on two instances at once: March's statements, once.
+    let other = app.second_instance().await;
+    let april = t("2027-04-01 00:00:00");
+    app.state.clock.set(april);
+    other.clock.set(april);
+    let (a, b) = tokio::join!(
+        jobs::run(&app.state.db, april, &app.state.base_url),
+        jobs::run(&other.db, april, &other.base_url)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    // The reseller's, its customer's resale statement, and the direct customer's.
+    assert_eq!(a.statements + b.statements, 3, "{a:?} {b:?}");
+    let march = statements_of(&app, w.provider, "2027-03");
+    assert_eq!(march.len(), 3);
+    let of = |kind: StatementKind| march.iter().find(|s| s.kind == kind).unwrap().clone();
+    let (reseller_st, resale, customer_st) = (
+        of(StatementKind::Reseller),
+        of(StatementKind::Resale),
+        of(StatementKind::Customer),
+    );
+    let (from, to) = ("2027-03-01 00:00:00", "2027-04-01 00:00:00");
+    assert_eq!(reseller_st.total_minor, month_sum(&app, (Some(w.reseller), 0), from, to, false));
+    assert_eq!(resale.total_minor, month_sum(&app, (Some(w.reseller), w.customer), from, to, true));
+    assert_eq!(customer_st.total_minor, month_sum(&app, (None, w.direct), from, to, false));
+    // 2 × 766 (613 + 25 %) for the direct customer's month.
+    assert_eq!(customer_st.total_minor, 2 * 766);
+    // The resale statement bills the month-to-month licenses at the sale price, the rest at cost + 10 %.
+    assert!(resale.total_minor > reseller_st.total_minor);
+    // Every kind of event is on the reseller's statement, each line with its period.
+    let lines = app.with_conn(|conn| statement::lines(conn, &reseller_st).unwrap());
+    let mut kinds: Vec<&str> = lines.iter().map(|l| l.order_kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        ["change_quantity", "new_subscription", "recurring", "reduction", "renewal", "upgrade"]
+    );
+    assert!(lines.iter().all(|l| l.period_start.is_some() && l.period_end.is_some()));
+    assert_eq!(lines.iter().map(|l| l.amount_minor).sum::<i64>(), reseller_st.total_minor);
+    assert_eq!(reseller_st.line_count, i64::try_from(lines.len()).unwrap());
+    // Again, on either instance: nothing more.
+    assert_eq!(jobs_at(&app, april).await.statements, 0);
+    assert_eq!(jobs::run(&other.db, april, &other.base_url).await.unwrap().statements, 0);
+    // The statement's page shows the same total, the CSV the same lines.
+    let html = app.html(&format!("/statements/{}", reseller_st.id)).await;
+    let tr = Tr::default();
+    assert_eq!(texts(&html, "#statement-total"), [tr.money(reseller_st.total_minor, "USD")]);
+    let csv = app.get(&format!("/statements/{}.csv", reseller_st.id)).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), lines.len() + 1, "{csv}");
+    // The reseller was emailed, the direct customer's admins have none (it has no users here).
+    app.with_conn(|conn| {
+        use partner_dashboard::db::schema::email_outbox;
+        let n: i64 = email_outbox::table
+            .filter(email_outbox::template.eq("statement_issued"))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(n, 2, "February's and March's, to the reseller's one user");
+    });
+    let _ = (monthly, direct, w.other_customer);
+}
+
+#[tokio::test]
+async fn mark_as_paid_lowers_the_open_balance_once_and_only_for_the_providers_own() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-02-10 09:00:00")).await;
+    app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    jobs_at(&app, t("2027-03-01 00:00:00")).await;
+    let st = statements_of(&app, w.provider, "2027-02")
+        .into_iter()
+        .find(|s| s.kind == StatementKind::Reseller)
+        .unwrap();
+    let balance = |app: &TestApp| {
+        app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap())
+    };
+    // Renewed on 10 March: unbilled, on top of the unpaid statement.
+    jobs_at(&app, t("2027-03-10 09:00:00")).await;
+    let before = balance(&app);
+    assert_eq!(before, st.total_minor * 2);
+    // Another provider cannot see or pay it.
+    let other = new_client();
+    app.create_provider("mallory@fabrikam.example");
+    app.sign_in_with(&other, "mallory@fabrikam.example", "correct horse battery staple")
+        .await;
+    let res = app.get_with(&other, &format!("/statements/{}", st.id)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let token = app.csrf_token_with(&other).await;
+    let res = app
+        .post_form_with(&other, &format!("/statements/{}/paid", st.id), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(balance(&app), before);
+    // The provider: paid once; the second submit says it already was.
+    let res = app.post_form(&format!("/statements/{}/paid", st.id), &[]).await;
+    assert_redirect(&res, &format!("/statements/{}", st.id));
+    assert_eq!(balance(&app), before - st.total_minor);
+    app.post_form(&format!("/statements/{}/paid", st.id), &[]).await;
+    let html = app.html(&format!("/statements/{}", st.id)).await;
+    assert!(html.contains("already marked as paid"), "{html}");
+    assert_eq!(balance(&app), before - st.total_minor);
+    assert!(texts(&html, "#mark-paid").is_empty());
+}
+
+#[tokio::test]
+async fn a_reseller_sees_its_price_and_sale_price_never_the_providers_cost() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-02-10 09:00:00")).await;
+    app.with_conn(|conn| {
+        price::add(
+            conn,
+            &rule(&w, Audience::Reseller, None, None, markup("10"), t("2027-01-01 00:00:00")),
+        )
+        .unwrap();
+    });
+    let id = app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    jobs_at(&app, t("2027-03-01 00:00:00")).await;
+    let tr = Tr::default();
+    let cost = tr.money(COST, "USD");
+    let cost_csv = partner_dashboard::domain::decimal(COST);
+    let reseller = new_client();
+    app.sign_in_with(&reseller, "ra@northwind.example", "correct horse battery staple")
+        .await;
+    // Its Prices page: its price (674) and a sale price it records.
+    let html = app.html_with(&reseller, "/reseller/prices").await;
+    assert!(html.contains(&tr.money(674, "USD")), "{html}");
+    assert!(!html.contains(&cost), "the cost shows on the reseller's Prices page");
+    let field = format!("sale_{}_P1M:monthly", w.offer);
+    let token = app.csrf_token_with(&reseller).await;
+    let path = format!("/reseller/prices/{}", w.provider);
+    // A bad value: the message, and what was typed kept.
+    let res = app
+        .post_form_with(&reseller, &path, &[("csrf_token", &token), (&field, "eight")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"eight\""), "{html}");
+    let res = app
+        .post_form_with(&reseller, &path, &[("csrf_token", &token), (&field, "8.00")])
+        .await;
+    assert_redirect(&res, "/reseller/prices");
+    let (_, _, sale) = app.with_conn(|conn| {
+        price::sale_prices_of(conn, w.reseller, w.provider)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.offer_id, s.customer_id, Some(s.price_minor)))
+            .next()
+            .unwrap()
+    });
+    assert_eq!(sale, Some(800));
+    // Its statements, their CSV, its subscription and orders: never the cost.
+    let st = statements_of(&app, w.provider, "2027-02")
+        .into_iter()
+        .find(|s| s.kind == StatementKind::Reseller)
+        .unwrap();
+    for path in [
+        "/reseller/statements".to_owned(),
+        format!("/reseller/statements/{}", st.id),
+        format!("/reseller/subscriptions/{id}"),
+        "/reseller/orders".to_owned(),
+    ] {
+        let (status, html) = {
+            let res = app.get_with(&reseller, &path).await;
+            (res.status(), res.text().await.unwrap())
+        };
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!html.contains(&cost), "the cost shows on {path}");
+    }
+    let csv = app
+        .get_with(&reseller, &format!("/reseller/statements/{}.csv", st.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(&partner_dashboard::domain::decimal(3 * 674)), "{csv}");
+    assert!(!csv.contains(&cost_csv), "{csv}");
+    // Another reseller's statement is not found.
+    let res = app
+        .get_with(&reseller, &format!("/reseller/statements/{}", st.id + 1_000_000))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // The provider's order page shows all three.
+    let order: i64 = app.with_conn(|conn| {
+        order_lines::table
+            .filter(order_lines::subscription_id.eq(id))
+            .select(order_lines::order_id)
+            .first(conn)
+            .unwrap()
+    });
+    let html = app.html(&format!("/orders/{order}")).await;
+    assert_eq!(texts(&html, "#order-lines td.cost"), [tr.money(3 * COST, "USD")]);
+    assert_eq!(texts(&html, "#order-margin"), [tr.money(3 * (674 - COST), "USD")]);
+}
+
+#[tokio::test]
+async fn the_price_list_form_refuses_what_it_cannot_apply_and_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-03-10 09:00:00")).await;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/price-list/rules", &refs).await
+        }
+    };
+    // Not a percentage.
+    let res = post(vec![("kind", "markup".into()), ("value", "fifteen".into())]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"fifteen\""));
+    assert!(html.contains("Enter a percentage"));
+    // An override for every reseller.
+    let plan = format!("{}:P1M:monthly", w.offer);
+    let res = post(vec![
+        ("offer_plan", plan.clone()),
+        ("kind", "price".into()),
+        ("value", "5.00".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A day in the past.
+    let res = post(vec![
+        ("value", "10".into()),
+        ("effective_from", "2027-03-01".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A reseller that is not a partner.
+    let res = post(vec![("applies_to", "999999".into()), ("value", "10".into())]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.with_conn(|conn| assert!(price::list(conn, w.provider, 10).unwrap().is_empty()));
+    // Right: an override for the reseller from next month, listed as scheduled; a default markup now.
+    let res = post(vec![
+        ("applies_to", w.reseller.to_string()),
+        ("offer_plan", plan),
+        ("kind", "price".into()),
+        ("value", "5.00".into()),
+        ("effective_from", "2027-04-01".into()),
+    ])
+    .await;
+    assert_redirect(&res, "/price-list");
+    let res = post(vec![("kind", "markup".into()), ("value", "12.5".into())]).await;
+    assert_redirect(&res, "/price-list");
+    let html = app.html("/price-list").await;
+    let rows = texts(&html, "#price-rules tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("Northwind") && rows[0].contains("Scheduled"), "{rows:?}");
+    assert!(rows[1].contains("12.5 %") && rows[1].contains("In force"), "{rows:?}");
+    // Prices now: 613 × 1.125 = 689.625 → 690 for resellers.
+    assert!(texts(&html, "#current-prices tbody tr")[0].contains(&Tr::default().money(690, "USD")));
+    let _ = (w.other_reseller, w.direct);
+}
+
+#[tokio::test]
+async fn the_margin_report_reconciles_with_the_months_order_lines_for_provider_and_reseller() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-03-02 09:00:00")).await;
+    app.with_conn(|conn| {
+        price::add(
+            conn,
+            &rule(&w, Audience::Reseller, None, None, markup("10"), t("2027-01-01 00:00:00")),
+        )
+        .unwrap();
+        price::add(
+            conn,
+            &rule(&w, Audience::Customer, None, None, markup("25"), t("2027-01-01 00:00:00")),
+        )
+        .unwrap();
+        price::set_sale_price(
+            conn,
+            (w.reseller, w.provider),
+            (w.offer, Term::Month, Billing::Monthly),
+            0,
+            Some(800),
+            t("2027-01-01 00:00:00"),
+        )
+        .unwrap();
+    });
+    let a = app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    app.buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1Y:annual");
+    app.buy(w.provider, w.direct, w.offer, 4, None, "P1M:monthly");
+    app.state.clock.set(t("2027-03-03 09:00:00"));
+    let res = app
+        .post_form(&format!("/subscriptions/{a}/quantity"), &[("quantity", "1"), ("confirm", "yes")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Counted apart from the rollup: every line of the month.
+    let (revenue, cost): (i64, i64) = app.with_conn(|conn| {
+        order_lines::table
+            .inner_join(orders::table)
+            .filter(orders::provider_id.eq(w.provider))
+            .select((order_lines::line_total_minor, order_lines::cost_total_minor))
+            .load::<(i64, i64)>(conn)
+            .unwrap()
+            .into_iter()
+            .fold((0, 0), |(r, c), (lr, lc)| (r + lr, c + lc))
+    });
+    // 3 × 674 + 2 × 8,092 + 4 × 766, less the reduction's credit for 30 of its 31 days, against
+    // their cost.
+    let credit = |unit: i64| prorate(2 * unit, 30, 31);
+    assert_eq!(revenue, 3 * 674 + 2 * 8_092 + 4 * 766 - credit(674));
+    assert_eq!(cost, 3 * COST + 2 * 12 * COST + 4 * COST - credit(COST));
+    let tr = Tr::default();
+    let html = app.html("/margins?month=2027-03").await;
+    let march = texts(&html, "#margin-months tbody tr")[0].clone();
+    assert!(march.contains(&tr.money(revenue, "USD")), "{march}");
+    assert!(march.contains(&tr.money(revenue - cost, "USD")), "{march}");
+    // By reseller and offer: the reseller's row and the direct customers' row add up to the month.
+    let rows = texts(&html, "#margin-rows tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows.iter().any(|r| r.starts_with("Northwind")));
+    assert!(rows.iter().any(|r| r.starts_with("Direct customers")));
+    // The chart on the Dashboard and here: a bar per month.
+    assert_eq!(texts(&html, "#margin-chart g").len(), 12);
+    let home = app.html("/").await;
+    assert_eq!(texts(&home, "#margin-chart g").len(), 12);
+    // The CSV: every row, the same figures.
+    let csv = app.get("/margins.csv").await.text().await.unwrap();
+    let total: i64 = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let revenue = cells[3].replace('.', "");
+            revenue.parse::<i64>().unwrap()
+        })
+        .sum();
+    assert_eq!(total, revenue, "{csv}");
+    // The reseller's own: its sale prices (8.00 a month, else its price) against what it pays.
+    let reseller = new_client();
+    app.sign_in_with(&reseller, "ra@northwind.example", PASSWORD).await;
+    let html = app.html_with(&reseller, "/reseller/margins").await;
+    let rows = texts(&html, "#margin-rows tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let pays = 3 * 674 + 2 * 8_092 - credit(674);
+    let bills = 3 * 800 + 2 * 8_092 - credit(800);
+    assert!(rows[0].contains(&tr.money(bills, "USD")), "{rows:?}");
+    assert!(rows[0].contains(&tr.money(bills - pays, "USD")), "{rows:?}");
+    assert!(!html.contains(&tr.money(cost, "USD")));
+}
