@@ -278,6 +278,7 @@ diesel::table! {
         review_reason -> Nullable<Text>,
         statement_id -> Nullable<BigInt>,
         resale_statement_id -> Nullable<BigInt>,
+        review_payload -> Nullable<Text>,
     }
 }
 

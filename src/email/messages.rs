@@ -395,3 +395,28 @@ email!(
     "email/statement_issued/body.txt",
     "email/statement_issued/body.html"
 );
+
+/// To the provider's and the reseller's users: an order waits for the provider's review (the
+/// reseller's credit), or was approved or rejected.
+pub struct OrderReviewNotice {
+    pub tr: Tr,
+    pub name: String,
+    pub provider: String,
+    pub company: String,
+    pub reference: String,
+    pub total: String,
+    /// The subject's and the body's locale keys (pending, approved or rejected).
+    pub keys: (&'static str, &'static str),
+    /// Why it was rejected.
+    pub reason: String,
+    pub url: String,
+}
+
+email!(
+    OrderReviewNotice,
+    "order_review",
+    sensitive = false,
+    "email/order_review/subject.txt",
+    "email/order_review/body.txt",
+    "email/order_review/body.html"
+);

@@ -98,6 +98,11 @@ pub fn table() -> RouteTable {
             Provider,
             link_draft::revoke::<Partnership>,
         )
+        .post(
+            "/indirect-resellers/{reseller_id:\\d+}/credit",
+            Provider,
+            indirect_resellers::show::set_credit,
+        )
         .get(
             "/indirect-resellers/{reseller_id}/remove",
             Provider,
@@ -284,6 +289,8 @@ pub fn table() -> RouteTable {
         .get("/renewals.csv", Provider, renewals::export)
         .get("/orders", Provider, orders::list)
         .get("/orders/{id:\\d+}", Provider, orders::show)
+        .post("/orders/{id:\\d+}/approve", Provider, orders::approve)
+        .post("/orders/{id:\\d+}/reject", Provider, orders::reject)
         .get("/statements", Provider, statements::provider_list)
         .get("/statements/{id:\\d+}", Provider, statements::provider_show)
         .get(

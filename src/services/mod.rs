@@ -20,6 +20,7 @@ pub mod link_request;
 pub mod new_customer;
 pub mod new_subscription;
 pub mod offer_catalog;
+pub mod order_review;
 pub mod organisations;
 pub mod partnership_answer;
 pub mod price_list;

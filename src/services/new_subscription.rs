@@ -22,7 +22,7 @@ use crate::domain::{FormKey, OrderKind, ProviderId, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::services::counters;
+use crate::services::{counters, order_review};
 
 /// The form, parsed (the offer's limits and the reseller are checked here).
 pub struct AddSubscription {
@@ -43,6 +43,24 @@ pub struct AddSubscription {
     /// The form's own key (a hidden field made when the form was shown): the same form sent twice, or
     /// twice at once, adds one subscription.
     pub form_key: Option<FormKey>,
+    /// Where the emails' links start.
+    pub base_url: String,
+}
+
+/// What adding did: the subscription, or an order waiting for the provider's review (the
+/// reseller's credit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Added {
+    Subscription(i64),
+    PendingReview(i64),
+}
+
+/// The choices a held order keeps for its approval.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Held {
+    plan: String,
+    auto_renew: bool,
+    align: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,8 +86,9 @@ impl From<AddError> for AppError {
     }
 }
 
-/// Adds the subscription; its id (the first one's, when this form was sent before).
-pub async fn add(db: &Db, cmd: AddSubscription) -> Result<i64, AddError> {
+/// Adds the subscription (or holds its order for review); the first outcome when this form was sent
+/// before.
+pub async fn add(db: &Db, cmd: AddSubscription) -> Result<Added, AddError> {
     let key = order_key(&cmd);
     match db.write(move |conn| add_in(conn, &cmd)).await {
         // The same form at the same moment: the other request placed the order first.
@@ -89,10 +108,11 @@ fn order_key(cmd: &AddSubscription) -> Option<String> {
         .map(|k| format!("subscription:{}:{}", cmd.provider.get(), k.as_str()))
 }
 
-/// The subscription an earlier sending of the same form added.
-fn earlier(conn: &mut DbConnection, key: &str) -> Result<Option<i64>, AddError> {
+/// What an earlier sending of the same form did.
+fn earlier(conn: &mut DbConnection, key: &str) -> Result<Option<Added>, AddError> {
     Ok(match Order::by_idempotency_key(conn, key)? {
-        Some(order) => Order::first_subscription(conn, order.id)?,
+        Some(order) if !order.is_placed() => Some(Added::PendingReview(order.id)),
+        Some(order) => Order::first_subscription(conn, order.id)?.map(Added::Subscription),
         None => None,
     })
 }
@@ -285,13 +305,99 @@ pub async fn review(db: &Db, cmd: AddSubscription) -> Result<Reviewed, AddError>
 }
 
 /// The same, inside the caller's transaction (fixtures and tools).
-pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, AddError> {
+pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Added, AddError> {
     let key = order_key(cmd);
     if let Some(key) = &key
-        && let Some(id) = earlier(conn, key)?
+        && let Some(done) = earlier(conn, key)?
     {
-        return Ok(id);
+        return Ok(done);
     }
+    let checked = check_in(conn, cmd)?;
+    if order_review::needs_review(conn, cmd.provider.get(), cmd.reseller, checked.first.price)? {
+        let held = serde_json::to_string(&Held {
+            plan: checked.plan.value(),
+            auto_renew: cmd.auto_renew,
+            align: cmd.align.clone(),
+        })
+        .unwrap_or_default();
+        let placed = Order::create_pending(
+            conn,
+            &NewOrder {
+                provider_id: cmd.provider.get(),
+                customer_id: cmd.customer_id,
+                reseller_id: cmd.reseller,
+                placed_by_user_id: cmd.user_id,
+                placed_by_partner_id: Some(cmd.provider.get()),
+                kind: OrderKind::NewSubscription,
+                currency: &checked.offer.currency,
+                idempotency_key: key.as_deref(),
+                at: cmd.now,
+            },
+            &[NewLine {
+                offer_id: checked.offer.id,
+                subscription_id: None,
+                quantity: checked.quantity,
+                previous_quantity: None,
+                unit: checked.unit,
+                amount: checked.first,
+                period: Some(checked.first_period),
+                term: Some(checked.plan.term),
+                billing: Some(checked.plan.billing),
+            }],
+            &held,
+        )?;
+        order_review::held(conn, placed.id, &cmd.base_url)?;
+        return Ok(Added::PendingReview(placed.id));
+    }
+    provision(conn, cmd, checked, key.as_deref(), None).map(Added::Subscription)
+}
+
+/// Provisions an approved order as of `now` (its term starts then): the subscription, the order's
+/// lines at that start; refused (`Invalid`) when the order can no longer be placed as it was.
+pub fn provision_approved(
+    conn: &mut DbConnection,
+    order: &Order,
+    line: &crate::db::models::order::OrderLine,
+    now: chrono::NaiveDateTime,
+) -> Result<i64, AddError> {
+    let held: Held = order
+        .review_payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the provider of an order row the review found in the provider's scope"
+    )]
+    let provider = ProviderId::established(order.provider_id);
+    let cmd = AddSubscription {
+        provider,
+        provider_name: crate::db::models::partner::Partner::find(conn, order.provider_id)?.name,
+        user_id: order.placed_by_user_id,
+        customer_id: order.customer_id,
+        offer_id: line.offer_id,
+        quantity: i64::from(line.quantity),
+        reseller: order.reseller_id,
+        plan: held.plan,
+        auto_renew: held.auto_renew,
+        align: held.align,
+        now,
+        form_key: None,
+        base_url: String::new(),
+    };
+    let checked = check_in(conn, &cmd)?;
+    provision(conn, &cmd, checked, None, Some(order))
+}
+
+/// Writes the subscription, its order (or, `settle`, the approved order's lines), the counters, the
+/// log and the emails.
+fn provision(
+    conn: &mut DbConnection,
+    cmd: &AddSubscription,
+    checked: Checked,
+    key: Option<&str>,
+    settle: Option<&Order>,
+) -> Result<i64, AddError> {
     let provider = cmd.provider;
     let Checked {
         relation,
@@ -302,7 +408,7 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
         ends_at,
         first,
         first_period,
-    } = check_in(conn, cmd)?;
+    } = checked;
     let subscription_id = Subscription::create(
         conn,
         &NewSubscription {
@@ -321,31 +427,39 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
             unit_cost_minor: unit.cost,
         },
     )?;
-    let placed = Order::create(
-        conn,
-        &NewOrder {
-            provider_id: provider.get(),
-            customer_id: cmd.customer_id,
-            reseller_id: cmd.reseller,
-            placed_by_user_id: cmd.user_id,
-            placed_by_partner_id: Some(provider.get()),
-            kind: OrderKind::NewSubscription,
-            currency: &offer.currency,
-            idempotency_key: key.as_deref(),
-            at: cmd.now,
-        },
-        &[NewLine {
-            offer_id: offer.id,
-            subscription_id: Some(subscription_id),
-            quantity,
-            previous_quantity: None,
-            unit,
-            amount: first,
-            period: Some(first_period),
-            term: Some(plan.term),
-            billing: Some(plan.billing),
-        }],
-    )?;
+    let lines = [NewLine {
+        offer_id: offer.id,
+        subscription_id: Some(subscription_id),
+        quantity,
+        previous_quantity: None,
+        unit,
+        amount: first,
+        period: Some(first_period),
+        term: Some(plan.term),
+        billing: Some(plan.billing),
+    }];
+    let reference = match settle {
+        Some(order) => {
+            Order::settle(conn, order, &lines, cmd.now)?;
+            order.reference()
+        }
+        None => Order::create(
+            conn,
+            &NewOrder {
+                provider_id: provider.get(),
+                customer_id: cmd.customer_id,
+                reseller_id: cmd.reseller,
+                placed_by_user_id: cmd.user_id,
+                placed_by_partner_id: Some(provider.get()),
+                kind: OrderKind::NewSubscription,
+                currency: &offer.currency,
+                idempotency_key: key,
+                at: cmd.now,
+            },
+            &lines,
+        )?
+        .reference(),
+    };
     counters::subscription_added(
         conn,
         provider,
@@ -367,7 +481,7 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<i64, Add
         Some(format!(
             "{} × {quantity} ({})",
             offer.name,
-            placed.reference()
+            reference
         )),
     )
     .record(conn)?;

@@ -25,6 +25,7 @@ use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::pricing::Prices;
 use crate::services::pricing::PriceBook;
+use crate::services::order_review;
 use crate::domain::lifecycle::{PAIRS, Plan, charge_to_period_end, in_window, valid_pair};
 use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
@@ -100,9 +101,9 @@ pub async fn apply(
     id: i64,
     actor: Actor,
     change: Parsed,
-    now: NaiveDateTime,
+    (now, base_url): (NaiveDateTime, String),
 ) -> Result<&'static str, ChangeError> {
-    db.write(move |conn| apply_in(conn, &scope, id, &actor, change, now))
+    db.write(move |conn| apply_in(conn, &scope, id, &actor, change, (now, &base_url)))
         .await
 }
 
@@ -246,6 +247,64 @@ fn unit_of(conn: &mut DbConnection, sub: &Subscription) -> Result<Prices, DbErro
         (sub.offer_id, sub.term, sub.billing),
         sub.customer_id,
     )?)
+}
+
+/// Adds the licenses an approved order waited with, as of `now` (their window opens then, the charge
+/// is prorated from then); refused when the subscription changed since the order was placed.
+pub fn approve_quantity(
+    conn: &mut DbConnection,
+    order: &Order,
+    line: &crate::db::models::order::OrderLine,
+    now: NaiveDateTime,
+) -> Result<(), ChangeError> {
+    let stale = || ChangeError::Refused {
+        field: "approve",
+        key: "orders.review_stale",
+    };
+    let id = line.subscription_id.ok_or_else(stale)?;
+    Subscription::lock(conn, id)?;
+    let sub = Subscription::find(conn, id)?;
+    if sub.status != SubscriptionStatus::Active
+        || Some(sub.quantity) != line.previous_quantity
+        || now >= sub.ends_at
+    {
+        return Err(stale());
+    }
+    let added = line.quantity - sub.quantity;
+    let (amount, covered) = prorated_prices(&sub, added, line.unit(), now);
+    Order::settle(
+        conn,
+        order,
+        &[NewLine {
+            offer_id: line.offer_id,
+            subscription_id: Some(sub.id),
+            quantity: line.quantity,
+            previous_quantity: Some(sub.quantity),
+            unit: line.unit(),
+            amount,
+            period: Some(covered),
+            term: Some(sub.term),
+            billing: Some(sub.billing),
+        }],
+        now,
+    )?;
+    Subscription::set_quantity(conn, sub.id, line.quantity)?;
+    Subscription::open_window(conn, sub.id, added, now)?;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the provider of an order the review found in the provider's scope"
+    )]
+    let provider = ProviderId::established(order.provider_id);
+    counters::licenses_changed(conn, provider, sub.reseller_of_record_id, i64::from(added))?;
+    NewActivity::new("subscription.quantity_changed", "subscription", Some(sub.id))
+        .by(order.placed_by_user_id, order.placed_by_partner_id)
+        .provider(Some(order.provider_id))
+        .reseller(sub.reseller_of_record_id)
+        .customer(Some(sub.customer_id))
+        .change(Some(sub.quantity.to_string()), Some(line.quantity.to_string()))
+        .at(now)
+        .record(conn)?;
+    Ok(())
 }
 
 /// The subscription may still be cancelled: within the window of its purchase or last renewal.
@@ -516,7 +575,7 @@ fn apply_in(
     id: i64,
     actor: &Actor,
     change: Parsed,
-    now: NaiveDateTime,
+    (now, base_url): (NaiveDateTime, &str),
 ) -> Result<&'static str, ChangeError> {
     Subscription::lock(conn, id)?;
     let (detail, provider, change) = reach(conn, scope, id, actor, change)?;
@@ -553,6 +612,34 @@ fn apply_in(
             let unit = unit_of(conn, sub)?;
             let (amount, covered) =
                 prorated_prices(sub, (quantity - sub.quantity).abs(), unit, now);
+            // Added licenses over the reseller's credit wait for the provider's review.
+            if !reduced
+                && order_review::needs_review(
+                    conn,
+                    provider.get(),
+                    sub.reseller_of_record_id,
+                    amount.price,
+                )?
+            {
+                let placed = Order::create_pending(
+                    conn,
+                    &order(OrderKind::ChangeQuantity),
+                    &[NewLine {
+                        offer_id: detail.offer.id,
+                        subscription_id: Some(sub.id),
+                        quantity,
+                        previous_quantity: Some(sub.quantity),
+                        unit,
+                        amount,
+                        period: Some(covered),
+                        term: Some(sub.term),
+                        billing: Some(sub.billing),
+                    }],
+                    "{}",
+                )?;
+                order_review::held(conn, placed.id, base_url)?;
+                return Ok("orders.held_for_review");
+            }
             Order::create(
                 conn,
                 &order(if reduced {

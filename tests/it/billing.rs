@@ -596,3 +596,241 @@ async fn the_margin_report_reconciles_with_the_months_order_lines_for_provider_a
     assert!(rows[0].contains(&tr.money(bills - pays, "USD")), "{rows:?}");
     assert!(!html.contains(&tr.money(cost, "USD")));
 }
+
+/// The orders of the provider in review (pending), newest first.
+fn pending_orders(app: &TestApp, provider: i64) -> Vec<i64> {
+    app.with_conn(|conn| {
+        orders::table
+            .filter(orders::provider_id.eq(provider))
+            .filter(orders::status.eq("pending_review"))
+            .order(orders::id.desc())
+            .select(orders::id)
+            .load(conn)
+            .unwrap()
+    })
+}
+
+fn order_status(app: &TestApp, id: i64) -> String {
+    app.with_conn(|conn| {
+        orders::table
+            .find(id)
+            .select(orders::status)
+            .first(conn)
+            .unwrap()
+    })
+}
+
+fn subscriptions_of(app: &TestApp, customer: i64) -> i64 {
+    use partner_dashboard::db::schema::subscriptions;
+    app.with_conn(|conn| {
+        subscriptions::table
+            .filter(subscriptions::customer_id.eq(customer))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    })
+}
+
+fn review_emails(app: &TestApp) -> i64 {
+    use partner_dashboard::db::schema::email_outbox;
+    app.with_conn(|conn| {
+        email_outbox::table
+            .filter(email_outbox::template.eq("order_review"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn an_order_at_the_credit_limit_is_placed_and_one_minor_unit_over_it_waits_for_review() {
+    use partner_dashboard::services::new_subscription::Added;
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-03-02 09:00:00")).await;
+    let credit = |limit: &str| {
+        let app = &app;
+        let path = format!("/indirect-resellers/{}/credit", w.reseller);
+        let limit = limit.to_owned();
+        async move { app.post_form(&path, &[("credit_limit", &limit)]).await }
+    };
+    // Not an amount: the message, the value kept, nothing changed.
+    let res = credit("lots").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("value=\"lots\""));
+    // Three licenses at 6.13 take the balance to 18.39: exactly the limit.
+    assert_redirect(&credit("18.39").await, &format!("/indirect-resellers/{}", w.reseller));
+    let first = app.try_buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    assert!(matches!(first, Added::Subscription(_)), "{first:?}");
+    // One more license with a limit one minor unit short of it: waits, nothing provisioned.
+    credit("24.51").await;
+    let held = app.try_buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
+    let Added::PendingReview(order) = held else {
+        panic!("{held:?}")
+    };
+    assert_eq!(subscriptions_of(&app, w.customer), 1);
+    assert_eq!(order_status(&app, order), "pending_review");
+    let balance = || app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap());
+    assert_eq!(balance(), 3 * COST, "a held order is no charge yet");
+    let html = app.html(&format!("/indirect-resellers/{}", w.reseller)).await;
+    assert_eq!(texts(&html, "#open-balance"), [Tr::default().money(3 * COST, "USD")]);
+    // The Needs review tab and the Dashboard list it.
+    let html = app.html("/orders?status=pending_review").await;
+    assert_eq!(texts(&html, "table.orders tbody tr").len(), 1);
+    let home = app.html("/").await;
+    assert_eq!(texts(&home, "#orders-to-review").len(), 1);
+    // A direct customer's order never waits.
+    let direct = app.try_buy(w.provider, w.direct, w.offer, 50, None, "P1M:monthly");
+    assert!(matches!(direct, Added::Subscription(_)));
+    // Approve every order: even a small order with room left waits.
+    credit("").await;
+    let res = app
+        .post_form(
+            &format!("/indirect-resellers/{}/credit", w.reseller),
+            &[("credit_limit", ""), ("review_every_order", "on")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let every = app.try_buy(w.provider, w.other_customer, w.offer, 1, Some(w.other_reseller), "P1M:monthly");
+    assert!(matches!(every, Added::Subscription(_)), "another reseller is not affected");
+    let every = app.try_buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
+    assert!(matches!(every, Added::PendingReview(_)), "{every:?}");
+}
+
+#[tokio::test]
+async fn approving_provisions_once_rejecting_changes_nothing_and_neither_crosses_tenants() {
+    use partner_dashboard::services::new_subscription::Added;
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-03-02 09:00:00")).await;
+    app.post_form(
+        &format!("/indirect-resellers/{}/credit", w.reseller),
+        &[("credit_limit", "0")],
+    )
+    .await;
+    let Added::PendingReview(first) =
+        app.try_buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1M:monthly")
+    else {
+        panic!("the order waits")
+    };
+    let Added::PendingReview(second) =
+        app.try_buy(w.provider, w.customer, w.offer, 5, Some(w.reseller), "P1Y:annual")
+    else {
+        panic!("the order waits")
+    };
+    // Another provider: not found, nothing decided.
+    let other = new_client();
+    app.create_provider("mallory@fabrikam.example");
+    app.sign_in_with(&other, "mallory@fabrikam.example", PASSWORD).await;
+    let token = app.csrf_token_with(&other).await;
+    for action in ["approve", "reject"] {
+        let res = app
+            .post_form_with(
+                &other,
+                &format!("/orders/{first}/{action}"),
+                &[("csrf_token", &token), ("reason", "no")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(order_status(&app, first), "pending_review");
+    // Approved a day later, twice at once: one subscription, its term from the approval.
+    app.state.clock.set(t("2027-03-03 12:00:00"));
+    let path = format!("/orders/{first}/approve");
+    let (a, b) = tokio::join!(app.post_form(&path, &[]), app.post_form(&path, &[]));
+    assert_eq!((a.status(), b.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(order_status(&app, first), "placed");
+    assert_eq!(subscriptions_of(&app, w.customer), 1);
+    let (sub_id, created): (i64, NaiveDateTime) = app.with_conn(|conn| {
+        use partner_dashboard::db::schema::subscriptions;
+        subscriptions::table
+            .filter(subscriptions::customer_id.eq(w.customer))
+            .select((subscriptions::id, subscriptions::term_start))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(created, t("2027-03-03 12:00:00"));
+    assert_eq!(first_line(&app, sub_id), (COST, COST, None));
+    let balance = app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap());
+    assert_eq!(balance, 2 * COST);
+    let html = app.html(&format!("/orders/{first}")).await;
+    assert_eq!(texts(&html, "#order-status"), ["Placed"]);
+    assert!(texts(&html, "#approve").is_empty());
+    // Rejecting needs a reason; then nothing is provisioned, and it cannot be approved after.
+    let res = app.post_form(&format!("/orders/{second}/reject"), &[("reason", " ")]).await;
+    assert_redirect(&res, &format!("/orders/{second}"));
+    assert_eq!(order_status(&app, second), "pending_review");
+    let res = app
+        .post_form(&format!("/orders/{second}/reject"), &[("reason", "Over credit; pay March first")])
+        .await;
+    assert_redirect(&res, &format!("/orders/{second}"));
+    assert_eq!(order_status(&app, second), "rejected");
+    app.post_form(&format!("/orders/{second}/approve"), &[]).await;
+    assert_eq!(order_status(&app, second), "rejected");
+    assert_eq!(subscriptions_of(&app, w.customer), 1);
+    let html = app.html(&format!("/orders/{second}")).await;
+    assert!(texts(&html, "#order-status")[0].contains("Over credit"));
+    // Approved and rejected: two emails each (the provider's user, the reseller's; the fixture
+    // placing the orders sends none).
+    assert_eq!(review_emails(&app), 4);
+    // Rejected and pending orders are never billed.
+    jobs_at(&app, t("2027-04-01 00:00:00")).await;
+    let st = statements_of(&app, w.provider, "2027-03");
+    let reseller_st = st.iter().find(|s| s.kind == StatementKind::Reseller).unwrap();
+    assert_eq!(reseller_st.total_minor, 2 * COST);
+    app.assert_counters_agree(w.provider);
+}
+
+#[tokio::test]
+async fn licenses_added_over_the_credit_limit_wait_and_approval_adds_them_from_then() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-03-02 09:00:00")).await;
+    let id = app.buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1Y:annual");
+    app.post_form(
+        &format!("/indirect-resellers/{}/credit", w.reseller),
+        &[("credit_limit", "150.00")],
+    )
+    .await;
+    // After the window: 3 more licenses for the rest of the year would go over 150.00.
+    app.state.clock.set(t("2027-03-20 09:00:00"));
+    let res = app
+        .post_form(&format!("/subscriptions/{id}/quantity"), &[("quantity", "5"), ("confirm", "yes")])
+        .await;
+    assert_redirect(&res, &format!("/subscriptions/{id}"));
+    let html = app.html(&format!("/subscriptions/{id}")).await;
+    assert!(html.contains("waits for the provider"), "{html}");
+    let quantity = || {
+        app.with_conn(|conn| {
+            partner_dashboard::db::models::subscription::Subscription::find(conn, id)
+                .unwrap()
+                .quantity
+        })
+    };
+    assert_eq!(quantity(), 2);
+    // Both sides are told: the provider's user and the reseller's.
+    assert_eq!(review_emails(&app), 2);
+    let order = pending_orders(&app, w.provider)[0];
+    app.state.clock.set(t("2027-03-21 09:00:00"));
+    let res = app.post_form(&format!("/orders/{order}/approve"), &[]).await;
+    assert_redirect(&res, &format!("/orders/{order}"));
+    assert_eq!(quantity(), 5);
+    assert_eq!(order_status(&app, order), "placed");
+    assert_eq!(review_emails(&app), 4);
+    // The charge runs from the approval to the end of the billing period (the year).
+    let total: i64 = app.with_conn(|conn| {
+        orders::table
+            .find(order)
+            .select(orders::total_minor)
+            .first(conn)
+            .unwrap()
+    });
+    let days = (t("2028-03-02 00:00:00").date() - t("2027-03-21 00:00:00").date()).num_days();
+    let year = (t("2028-03-02 00:00:00").date() - t("2027-03-02 00:00:00").date()).num_days();
+    assert_eq!(total, prorate(3 * 12 * COST, days, year));
+    // The added licenses have their own window from the approval.
+    app.state.clock.set(t("2027-03-25 09:00:00"));
+    let res = app
+        .post_form(&format!("/subscriptions/{id}/quantity"), &[("quantity", "2"), ("confirm", "yes")])
+        .await;
+    assert_redirect(&res, &format!("/subscriptions/{id}"));
+    assert_eq!(quantity(), 2);
+    app.assert_counters_agree(w.provider);
+}

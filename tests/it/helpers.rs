@@ -868,6 +868,23 @@ impl TestApp {
         reseller_of_record: Option<i64>,
         plan: &str,
     ) -> i64 {
+        use partner_dashboard::services::new_subscription::Added;
+        match self.try_buy(provider, customer, offer, quantity, reseller_of_record, plan) {
+            Added::Subscription(id) => id,
+            Added::PendingReview(order) => panic!("order {order} waits for review"),
+        }
+    }
+
+    /// The same, whatever it does: the subscription, or the order waiting for review.
+    pub fn try_buy(
+        &self,
+        provider: i64,
+        customer: i64,
+        offer: i64,
+        quantity: i64,
+        reseller_of_record: Option<i64>,
+        plan: &str,
+    ) -> partner_dashboard::services::new_subscription::Added {
         use partner_dashboard::services::new_subscription::{AddSubscription, add_in};
         self.quietly(|conn| {
             let user_id = User::of_partner(conn, provider)?[0].id;
@@ -886,6 +903,7 @@ impl TestApp {
                     align: String::new(),
                     now: self.state.now(),
                     form_key: None,
+                    base_url: self.state.base_url.clone(),
                 },
             )
         })

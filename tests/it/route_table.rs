@@ -583,6 +583,18 @@ async fn world(app: &TestApp) -> World {
         ),
         ("/orders/{id:\\d+}", format!("/orders/{order}")),
         (
+            "/orders/{id:\\d+}/approve",
+            format!("/orders/{order}/approve"),
+        ),
+        (
+            "/orders/{id:\\d+}/reject",
+            format!("/orders/{order}/reject"),
+        ),
+        (
+            "/indirect-resellers/{reseller_id:\\d+}/credit",
+            format!("/indirect-resellers/{ra1}/credit"),
+        ),
+        (
             "/logos/{id:\\d+}",
             format!("/logos/{}", change.logo_id.unwrap()),
         ),

@@ -36,12 +36,26 @@ pub struct Order {
     pub statement_id: Option<i64>,
     /// The reseller's statement for the customer.
     pub resale_statement_id: Option<i64>,
+    /// While it waits for review: what approving it will do (the command's choices, JSON).
+    pub review_payload: Option<String>,
 }
 
 impl Order {
     /// The order's readable number, as people quote it: `PO-000123`.
     pub fn reference(&self) -> String {
         order_reference(self.number)
+    }
+
+    pub fn is_placed(&self) -> bool {
+        self.status == OrderStatus::Placed
+    }
+
+    pub fn is_rejected(&self) -> bool {
+        self.status == OrderStatus::Rejected
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.status == OrderStatus::PendingReview
     }
 }
 
@@ -201,6 +215,8 @@ pub struct OrderFilter {
     pub to_id: Option<i64>,
     /// A reseller's orders across its providers: on its behalf (reseller of record) or placed by it.
     pub for_reseller: Option<i64>,
+    /// Only orders in this state (the Needs review tab).
+    pub status: Option<OrderStatus>,
 }
 
 impl OrderFilter {
@@ -213,6 +229,7 @@ impl OrderFilter {
             from_id: None,
             to_id: None,
             for_reseller: Some(reseller.get()),
+            status: None,
         }
     }
 
@@ -225,6 +242,7 @@ impl OrderFilter {
             from_id: None,
             to_id: None,
             for_reseller: None,
+            status: None,
         }
     }
 }
@@ -235,6 +253,26 @@ impl Order {
         conn: &mut DbConnection,
         new: &NewOrder<'_>,
         lines: &[NewLine],
+    ) -> QueryResult<Placed> {
+        Self::create_with(conn, new, lines, None)
+    }
+
+    /// Writes an order that waits for the provider's review (`payload`: what approving it does):
+    /// nothing provisioned, not counted in margins, not billed.
+    pub fn create_pending(
+        conn: &mut DbConnection,
+        new: &NewOrder<'_>,
+        lines: &[NewLine],
+        payload: &str,
+    ) -> QueryResult<Placed> {
+        Self::create_with(conn, new, lines, Some(payload))
+    }
+
+    fn create_with(
+        conn: &mut DbConnection,
+        new: &NewOrder<'_>,
+        lines: &[NewLine],
+        pending: Option<&str>,
     ) -> QueryResult<Placed> {
         let id = new_id();
         let total: i64 = lines.iter().map(|l| l.amount.price).sum();
@@ -254,8 +292,109 @@ impl Order {
                 orders::idempotency_key.eq(new.idempotency_key),
                 orders::created_at.eq(new.at),
                 orders::number.eq(number),
+                orders::status.eq(if pending.is_some() {
+                    OrderStatus::PendingReview
+                } else {
+                    OrderStatus::Placed
+                }),
+                orders::review_payload.eq(pending),
             ))
             .execute(conn)?;
+        insert_lines(conn, id, lines)?;
+        if pending.is_none() {
+            count_margins(
+                conn,
+                new.provider_id,
+                new.reseller_id,
+                &month_of(new.at),
+                lines,
+            )?;
+        }
+        Ok(Placed { id, number, total })
+    }
+
+    /// Decides an order waiting for review, once: true when this call moved it from pending review
+    /// (false: it was decided already, or is not the provider's).
+    pub fn decide(
+        conn: &mut DbConnection,
+        provider: i64,
+        id: i64,
+        status: OrderStatus,
+        (by, at): (i64, chrono::NaiveDateTime),
+        reason: Option<&str>,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            orders::table
+                .filter(orders::id.eq(id))
+                .filter(orders::provider_id.eq(provider))
+                .filter(orders::status.eq(OrderStatus::PendingReview)),
+        )
+        .set((
+            orders::status.eq(status),
+            orders::reviewed_by.eq(Some(by)),
+            orders::reviewed_at.eq(Some(at)),
+            orders::review_reason.eq(reason),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// An approved order's lines as provisioned at `at` (its term starts then): they replace the
+    /// lines it waited with, the order is dated `at` and counted in its month's margins.
+    pub fn settle(
+        conn: &mut DbConnection,
+        order: &Order,
+        lines: &[NewLine],
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<i64> {
+        let total: i64 = lines.iter().map(|l| l.amount.price).sum();
+        diesel::delete(order_lines::table.filter(order_lines::order_id.eq(order.id)))
+            .execute(conn)?;
+        insert_lines(conn, order.id, lines)?;
+        diesel::update(orders::table.find(order.id))
+            .set((
+                orders::total_minor.eq(total),
+                orders::created_at.eq(at),
+                orders::review_payload.eq(None::<String>),
+            ))
+            .execute(conn)?;
+        count_margins(conn, order.provider_id, order.reseller_id, &month_of(at), lines)?;
+        Ok(total)
+    }
+
+    /// The order and its lines as stored (the review's).
+    pub fn find_in(
+        conn: &mut DbConnection,
+        provider: i64,
+        id: i64,
+    ) -> QueryResult<(Order, Vec<OrderLine>)> {
+        let order: Order = orders::table
+            .filter(orders::id.eq(id))
+            .filter(orders::provider_id.eq(provider))
+            .select(Order::as_select())
+            .first(conn)?;
+        let lines = order_lines::table
+            .filter(order_lines::order_id.eq(id))
+            .order(order_lines::id.asc())
+            .select(OrderLine::as_select())
+            .load(conn)?;
+        Ok((order, lines))
+    }
+
+    /// How many orders wait for the provider's review (up to `cap`).
+    pub fn count_pending(conn: &mut DbConnection, provider: i64, cap: i64) -> QueryResult<i64> {
+        orders::table
+            .filter(orders::provider_id.eq(provider))
+            .filter(orders::status.eq(OrderStatus::PendingReview))
+            .select(orders::id)
+            .limit(cap)
+            .load::<i64>(conn)
+            .map(|ids| i64::try_from(ids.len()).unwrap_or(cap))
+    }
+}
+
+fn insert_lines(conn: &mut DbConnection, id: i64, lines: &[NewLine]) -> QueryResult<()> {
+    {
         for line in lines {
             diesel::insert_into(order_lines::table)
                 .values((
@@ -278,15 +417,11 @@ impl Order {
                 ))
                 .execute(conn)?;
         }
-        count_margins(
-            conn,
-            new.provider_id,
-            new.reseller_id,
-            &month_of(new.at),
-            lines,
-        )?;
-        Ok(Placed { id, number, total })
     }
+    Ok(())
+}
+
+impl Order {
 
     /// Orders that pass `filter`, newest first, a page at a time.
     pub fn page(
@@ -308,6 +443,9 @@ impl Order {
         };
         if let Some(customer) = filter.customer {
             query = query.filter(orders::customer_id.eq(customer));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(orders::status.eq(status));
         }
         if let Some(r) = filter.for_reseller {
             query = query.filter(
@@ -383,6 +521,13 @@ impl Order {
             .first::<Option<i64>>(conn)
             .optional()
             .map(Option::flatten)
+    }
+
+    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Order> {
+        orders::table
+            .find(id)
+            .select(Order::as_select())
+            .first(conn)
     }
 
     pub fn by_idempotency_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Order>> {

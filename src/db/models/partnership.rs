@@ -22,6 +22,10 @@ pub struct Partnership {
     pub removed_at: Option<chrono::NaiveDateTime>,
     pub removed_by: Option<i64>,
     pub reseller_name: String,
+    /// The open balance the reseller may run up before its orders wait for review (none: no limit).
+    pub credit_limit_minor: Option<i64>,
+    /// Every order on the reseller's behalf waits for the provider's review.
+    pub review_every_order: bool,
 }
 
 /// A row of the provider's Indirect resellers list.
@@ -54,6 +58,28 @@ const ACTIVE: PartnershipStatus = PartnershipStatus::Active;
 const REMOVED: PartnershipStatus = PartnershipStatus::Removed;
 
 impl Partnership {
+    /// Sets the reseller's credit limit (none: no limit) and the Approve every order switch.
+    pub fn set_credit(
+        conn: &mut DbConnection,
+        provider: i64,
+        reseller: i64,
+        limit: Option<i64>,
+        review_every_order: bool,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(
+            partnerships::table
+                .filter(partnerships::provider_id.eq(provider))
+                .filter(partnerships::reseller_id.eq(reseller))
+                .filter(partnerships::status.eq(ACTIVE)),
+        )
+        .set((
+            partnerships::credit_limit_minor.eq(limit),
+            partnerships::review_every_order.eq(review_every_order),
+        ))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
     /// The active partnership of this provider with this reseller, if there is one.
     pub fn active(
         conn: &mut DbConnection,

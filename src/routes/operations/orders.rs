@@ -32,6 +32,9 @@ pub struct ListQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
+    /// Only orders in this state (`pending_review`, `rejected`, `placed`).
+    #[serde(default)]
+    pub status: String,
     pub after: Option<String>,
     pub before: Option<String>,
 }
@@ -58,6 +61,7 @@ impl ConsoleOrdersPage {
             ("reseller", self.query.reseller.as_str()),
             ("from", self.query.from.as_str()),
             ("to", self.query.to.as_str()),
+            ("status", self.query.status.as_str()),
         ])
         .unwrap_or_default()
     }
@@ -95,6 +99,7 @@ pub async fn list(
         from_id: None,
         to_id: None,
         for_reseller: None,
+        status: crate::domain::OrderStatus::parse(query.status.trim()),
     };
     filter.from_id = errors
         .check("from", day_bounds(&query.from))

@@ -1,19 +1,23 @@
 //! The provider's Orders: every order, newest first, by reseller and customer; and each order's detail
 //! with its lines, who placed it and on behalf of which reseller.
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{ProviderStaff, Signed};
+use crate::auth::session::FlashKind;
+use crate::auth::{AppSession, ProviderStaff, Signed};
 use crate::db::models::customer::{Customer, ProviderCustomer, ResellerFilter};
 use crate::db::models::order::{LineView, Order, OrderFilter, OrderRow};
 use crate::db::models::partnership::Partnership;
-use crate::domain::ProviderId;
+use crate::domain::{OrderStatus, ProviderId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::customers::reseller_filter;
+use crate::routes::see_other;
+use crate::services::ChangeError;
+use crate::services::order_review::{self, Decided, Decision};
 use crate::state::AppState;
 use crate::view::Ctx;
 
@@ -23,6 +27,9 @@ pub struct ListQuery {
     reseller: String,
     #[serde(default)]
     customer: String,
+    /// `pending_review`: the Needs review tab.
+    #[serde(default)]
+    status: String,
     after: Option<String>,
     before: Option<String>,
 }
@@ -36,6 +43,8 @@ pub struct OrdersPage {
     /// The customer filtered by: id and name.
     pub customer: Option<(i64, String)>,
     pub page: Page<OrderRow>,
+    /// The Needs review tab.
+    pub needs_review: bool,
 }
 
 impl OrdersPage {
@@ -49,9 +58,15 @@ impl OrdersPage {
             .as_ref()
             .map(|(id, _)| id.to_string())
             .unwrap_or_default();
+        let status = if self.needs_review {
+            "pending_review"
+        } else {
+            ""
+        };
         serde_urlencoded::to_string([
             ("reseller", self.reseller.as_str()),
             ("customer", customer.as_str()),
+            ("status", status),
         ])
         .unwrap_or_default()
     }
@@ -70,6 +85,7 @@ pub async fn list(
         before: query.before,
     }
     .seek::<i64>();
+    let needs_review = query.status == "pending_review";
     let raw_reseller = query.reseller.clone();
     let raw_customer = query.customer.trim().to_owned();
     let (filter, customer, resellers, page) = state
@@ -95,6 +111,7 @@ pub async fn list(
                 &OrderFilter {
                     reseller: filter,
                     customer: customer.as_ref().map(|c| c.0),
+                    status: needs_review.then_some(OrderStatus::PendingReview),
                     ..OrderFilter::provider(provider)
                 },
                 &seek,
@@ -113,6 +130,7 @@ pub async fn list(
         resellers,
         customer,
         page,
+        needs_review,
     })
 }
 
@@ -168,4 +186,60 @@ pub async fn order_page(
         placed_for,
         console: provider.is_none(),
     })
+}
+
+#[derive(Deserialize)]
+pub struct RejectForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// **Approve**: provisions the order once; a second submit says it was decided already.
+pub async fn approve(
+    user: Signed<ProviderStaff>,
+    session: AppSession,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    decide(user, session, state, path.into_inner(), Decision::Approve).await
+}
+
+/// **Reject** with a reason: nothing is provisioned.
+pub async fn reject(
+    user: Signed<ProviderStaff>,
+    session: AppSession,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<RejectForm>,
+) -> AppResult<HttpResponse> {
+    let reason = form.into_inner().reason;
+    decide(user, session, state, path.into_inner(), Decision::Reject(reason)).await
+}
+
+async fn decide(
+    user: Signed<ProviderStaff>,
+    session: AppSession,
+    state: web::Data<AppState>,
+    id: i64,
+    decision: Decision,
+) -> AppResult<HttpResponse> {
+    let outcome = order_review::decide(
+        &state.db,
+        user.provider_id(),
+        user.user.id,
+        id,
+        decision,
+        (state.now(), state.base_url.clone()),
+    )
+    .await;
+    let (kind, key) = match outcome {
+        Ok(Decided::Approved) => (FlashKind::Success, "orders.approved"),
+        Ok(Decided::Rejected) => (FlashKind::Success, "orders.rejected"),
+        Ok(Decided::AlreadyDecided) => (FlashKind::Info, "orders.already_decided"),
+        Err(ChangeError::Refused { key, .. }) => (FlashKind::Error, key),
+        Err(err) => return Err(err.into()),
+    };
+    state.wake_outbox();
+    session.flash(kind, key)?;
+    Ok(see_other(&format!("/orders/{id}")))
 }

@@ -407,7 +407,14 @@ pub async fn change_and_answer(
         }
     }
     let (field, key) =
-        match subscription_change::apply(&state.db, r.scope, r.id, r.actor, r.change, state.now())
+        match subscription_change::apply(
+            &state.db,
+            r.scope,
+            r.id,
+            r.actor,
+            r.change,
+            (state.now(), state.base_url.clone()),
+        )
             .await
         {
             Ok(key) => {

@@ -239,6 +239,7 @@ pub async fn submit(
                 align: form.align.clone(),
                 now: state.now(),
                 form_key: FormKey::parse(&form.form_key),
+                base_url: state.base_url.clone(),
             };
             if form.confirm.is_none() {
                 // Review first: what will be added, and whether the customer has that offer already.
@@ -266,16 +267,22 @@ pub async fn submit(
                 };
             }
             match new_subscription::add(&state.db, cmd).await {
-                Ok(_) => Ok(()),
+                Ok(added) => Ok(added),
                 Err(AddError::Invalid(errors)) => Err(errors),
                 Err(err) => return Err(err.into()),
             }
         }
     };
     match added {
-        Ok(()) => {
+        Ok(added) => {
             state.wake_outbox();
-            session.flash(FlashKind::Success, "subscriptions.added")?;
+            session.flash(
+                FlashKind::Success,
+                match added {
+                    new_subscription::Added::Subscription(_) => "subscriptions.added",
+                    new_subscription::Added::PendingReview(_) => "orders.held_for_review",
+                },
+            )?;
             Ok(see_other(&format!("/customers/{customer_id}")))
         }
         Err(errors) => render(&req, &state, provider, customer_id, Some(form), errors).await,
