@@ -147,8 +147,8 @@ async fn the_wizard_adds_a_customer_for_a_reseller_from_new_customer_to_confirma
     assert_eq!(
         texts(&html, "#review-lines tbody tr"),
         vec![
-            "Microsoft 365 Business Basic 1 month · Monthly 10 USD 6.00 USD 60.00 Renews on 10 Apr 2027 USD 60.00",
-            "Microsoft 365 E3 1 month · Monthly 25 USD 36.00 USD 900.00 Renews on 10 Apr 2027 USD 900.00"
+            "Microsoft 365 Business Basic 1 month · Monthly 10 USD 6.00 USD 6.00 USD 60.00 Renews on 10 Apr 2027 USD 60.00",
+            "Microsoft 365 E3 1 month · Monthly 25 USD 36.00 USD 36.00 USD 900.00 Renews on 10 Apr 2027 USD 900.00"
         ]
     );
     assert_eq!(
@@ -1327,10 +1327,10 @@ async fn review_totals_monthly_and_annual_lines_apart_and_each_total_reconciles(
         texts(&html, "#review-lines tbody tr"),
         vec![
             // Aligned with January's end: 17 of 31 days of USD 60.00 (3290 = prorate(6000, 17, 31)).
-            "Microsoft 365 Business Basic 1 month · Monthly 10 USD 6.00 USD 60.00 Renews on 1 Feb 2027 \
+            "Microsoft 365 Business Basic 1 month · Monthly 10 USD 6.00 USD 6.00 USD 60.00 Renews on 1 Feb 2027 \
              USD 32.90 prorated, 15 Jan 2027 to 1 Feb 2027",
             // Annual term billed annually (12 × 36.00), auto-renew unchecked.
-            "Microsoft 365 E3 1 year · Annual 25 USD 432.00 USD 10,800.00 Ends on 15 Jan 2028 USD 10,800.00"
+            "Microsoft 365 E3 1 year · Annual 25 USD 432.00 USD 432.00 USD 10,800.00 Ends on 15 Jan 2028 USD 10,800.00"
         ]
     );
     assert_eq!(
