@@ -535,7 +535,7 @@ fn fill(
             conn,
             "INSERT INTO subscriptions (id, provider_id, customer_id, offer_id, quantity, status, \
              reseller_of_record_id, support_contact_id, created_at, updated_at, term, billing, auto_renew, \
-             term_start, ends_at, unit_price_minor)",
+             term_start, ends_at, unit_price_minor, unit_cost_minor)",
         );
         let price_of = |offer: i64, term: Term, billing: Billing| {
             prices
@@ -550,7 +550,7 @@ fn fill(
                 let (term, billing, ends_at) = term_of(i as u64, k as u64, now);
                 w.row(format!(
                     "{id}, {provider_id}, {customer}, {offer}, {qty}, 'active', {reseller}, {support}, {at}, {at}, \
-                     '{term}', '{billing}', TRUE, {start}, {end}, {price}",
+                     '{term}', '{billing}', TRUE, {start}, {end}, {price}, {price}",
                     id = id_at(at, 10 + k as i64),
                     customer = id_at(at, 0),
                     offer = offers[*offer].id,
@@ -592,14 +592,14 @@ fn fill(
         let mut w = Writer::new(
             conn,
             "INSERT INTO order_lines (id, order_id, offer_id, subscription_id, quantity, unit_price_minor, \
-             line_total_minor)",
+             line_total_minor, unit_cost_minor, cost_total_minor)",
         );
         for (i, plan) in plans.iter().enumerate() {
             let at = customer_at(i as u64);
             for (k, (offer, qty)) in plan.subscriptions.iter().enumerate() {
                 let price = offers[*offer].unit_price_minor;
                 w.row(format!(
-                    "{id}, {order}, {offer_id}, {sub}, {qty}, {price}, {total}",
+                    "{id}, {order}, {offer_id}, {sub}, {qty}, {price}, {total}, {price}, {total}",
                     id = id_at(at, 20 + k as i64),
                     order = id_at(at, 2),
                     offer_id = offers[*offer].id,

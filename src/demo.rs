@@ -420,6 +420,7 @@ fn load(
                 admin_hash: hash,
                 draft: None,
                 now: bought,
+                base_url: "",
             },
         )?;
         placed.push((provider, made.customer_id, placed_by));

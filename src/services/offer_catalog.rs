@@ -47,6 +47,9 @@ impl OfferInput {
 pub enum CatalogError {
     #[error("the SKU is taken")]
     SkuTaken,
+    /// The catalog sells in one currency (every provider's statements and credit are in it).
+    #[error("another currency than the catalog's")]
+    OtherCurrency,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -56,6 +59,7 @@ impl From<CatalogError> for AppError {
     fn from(err: CatalogError) -> Self {
         match err {
             CatalogError::SkuTaken => AppError::Conflict("operations.offers.sku_taken"),
+            CatalogError::OtherCurrency => AppError::Unprocessable("operations.offers.one_currency"),
             CatalogError::Db(err) => err.into(),
         }
     }
@@ -90,12 +94,21 @@ pub fn describe(conn: &mut DbConnection, id: i64) -> Result<String, DbError> {
     ))
 }
 
+/// The catalog's other offers are in `currency` (or there are none).
+fn one_currency(conn: &mut DbConnection, currency: &str, except: Option<i64>) -> Result<(), CatalogError> {
+    if Offer::currencies_other_than(conn, currency, except)? {
+        return Err(CatalogError::OtherCurrency);
+    }
+    Ok(())
+}
+
 pub async fn add(db: &Db, operator: i64, offer: OfferInput) -> Result<i64, CatalogError> {
     let result = db
         .write(move |conn| {
             if Offer::sku_taken(conn, &offer.sku, None)? {
                 return Err(CatalogError::SkuTaken);
             }
+            one_currency(conn, &offer.currency, None)?;
             let id = Offer::create(conn, offer.row())?;
             Offer::set_prices(conn, id, &offer.prices)?;
             Offer::set_upgrades(conn, id, &offer.upgrades)?;
@@ -121,6 +134,7 @@ pub async fn change(
 ) -> Result<(), CatalogError> {
     db.write(move |conn| {
         let before = describe(conn, id)?;
+        one_currency(conn, &offer.currency, Some(id))?;
         if !Offer::update(conn, id, offer.row())? {
             return Err(CatalogError::Db(DbError::NotFound));
         }

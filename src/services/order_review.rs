@@ -6,7 +6,8 @@
 //! provisions it exactly once (its term starts then); **Reject** (with a reason) changes nothing
 //! else. Both sides get an email each time.
 //!
-//! Review covers new subscriptions and added licenses, on the provider's pages and the reseller's.
+//! Review covers new customers' orders (the account is made, its subscriptions wait), new
+//! subscriptions and added licenses, on the provider's pages and the reseller's.
 //! Renewals, recurring charges, credits and refunds never wait.
 
 use chrono::NaiveDateTime;
@@ -228,6 +229,9 @@ fn provision(
                         key: "orders.review_stale",
                     },
                 })?;
+        }
+        OrderKind::NewCustomer => {
+            crate::services::new_customer::provision_approved(conn, order, lines, now)?;
         }
         OrderKind::ChangeQuantity => {
             crate::services::subscription_change::approve_quantity(conn, order, line, now)?;

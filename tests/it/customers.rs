@@ -1572,3 +1572,46 @@ async fn chinese_names_read_family_name_first_in_traditional_chinese() {
     .join(" ");
     assert!(zh.contains("林美"), "{zh}");
 }
+
+#[tokio::test]
+async fn a_new_customer_over_the_resellers_credit_is_created_and_its_subscriptions_wait_for_approval() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    // 10 × 6.00 + 25 × 36.00 = 960.00 first charges, over a 500.00 limit.
+    let res = app
+        .post_form(
+            &format!("/indirect-resellers/{}/credit", w.reseller),
+            &[("credit_limit", "500.00")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let draft = to_review(&app, &w, "wingtiptoys").await;
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}/confirmation"));
+    let html = app
+        .html(&format!("/customers/new/{draft}/confirmation"))
+        .await;
+    assert_eq!(texts(&html, "#held-for-review").len(), 1);
+    assert_eq!(texts(&html, "#temporary-password").len(), 1);
+    assert_eq!(count(&app, "customers"), 1);
+    assert_eq!(count(&app, "subscriptions"), 0);
+    let order: i64 = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::orders;
+        orders::table
+            .filter(orders::status.eq("pending_review"))
+            .select(orders::id)
+            .first(conn)
+            .unwrap()
+    });
+    app.assert_counters_agree(w.provider);
+    let res = app.post_form(&format!("/orders/{order}/approve"), &[]).await;
+    assert_redirect(&res, &format!("/orders/{order}"));
+    assert_eq!(count(&app, "subscriptions"), 2);
+    let html = app.html(&format!("/orders/{order}")).await;
+    assert_eq!(texts(&html, "#order-total"), ["USD 960.00"]);
+    assert_eq!(texts(&html, "#order-status"), ["Placed"]);
+    app.assert_counters_agree(w.provider);
+}

@@ -291,6 +291,17 @@ async fn operators_add_edit_retire_and_restore_offers() {
         )
         .await;
     assert_redirect(&res, "/operations/offers");
+    // The catalog sells in one currency: another one is refused, and what was typed kept.
+    let mut euro = form("M365-EUR", "20", "1", "300");
+    euro.retain(|(k, _)| *k != "currency");
+    euro.push(("currency", "EUR"));
+    let res = app
+        .post_form_with(&ops, "/operations/offers/new", &euro)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("The catalog sells in one currency"), "{html}");
+    assert!(html.contains(r#"value="M365-EUR""#));
     let res = app
         .post_form_with(
             &ops,

@@ -183,6 +183,22 @@ impl Offer {
             .load(conn)
     }
 
+    /// Whether an offer (other than `except`) is in another currency than `currency`.
+    pub fn currencies_other_than(
+        conn: &mut DbConnection,
+        currency: &str,
+        except: Option<i64>,
+    ) -> QueryResult<bool> {
+        let mut query = offers::table
+            .filter(offers::currency.ne(currency.to_owned()))
+            .select(offers::id)
+            .into_boxed();
+        if let Some(id) = except {
+            query = query.filter(offers::id.ne(id));
+        }
+        Ok(query.first::<i64>(conn).optional()?.is_some())
+    }
+
     /// The catalog's currency (one for all its offers; USD for an empty catalog).
     pub fn catalog_currency(conn: &mut DbConnection) -> QueryResult<String> {
         Ok(offers::table

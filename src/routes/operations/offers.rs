@@ -277,6 +277,10 @@ pub async fn create(
             errors.add("sku", "operations.offers.sku_taken");
             return form_again(&req, &state, None, form, errors).await;
         }
+        Err(CatalogError::OtherCurrency) => {
+            errors.add("currency", "operations.offers.one_currency");
+            return form_again(&req, &state, None, form, errors).await;
+        }
         Err(err) => return Err(err.into()),
     }
     session.flash(FlashKind::Success, "operations.offers.created")?;
@@ -325,7 +329,14 @@ pub async fn update(
     let Some(input) = check(&form, false, &mut errors) else {
         return form_again(&req, &state, Some(offer), form, errors).await;
     };
-    offer_catalog::change(&state.db, user.id, id, input).await?;
+    match offer_catalog::change(&state.db, user.id, id, input).await {
+        Ok(()) => {}
+        Err(CatalogError::OtherCurrency) => {
+            errors.add("currency", "operations.offers.one_currency");
+            return form_again(&req, &state, Some(offer), form, errors).await;
+        }
+        Err(err) => return Err(err.into()),
+    }
     session.flash(FlashKind::Success, "operations.offers.updated")?;
     Ok(see_other("/operations/offers"))
 }

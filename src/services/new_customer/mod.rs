@@ -14,6 +14,7 @@ use crate::db::models::customer::{Customer, NewCustomer, NewRelation, ProviderCu
 use crate::db::models::draft::Draft;
 use crate::db::models::offer::{Offer, OfferPrice};
 use crate::services::pricing::PriceBook;
+use crate::domain::pricing::Prices;
 use crate::db::models::order::{NewLine, NewOrder, Order, Placed};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{NewSubscription, Subscription};
@@ -360,6 +361,8 @@ pub struct NewCustomerOrder<'a> {
     pub draft: Option<(i64, &'a str)>,
     /// Now, by the injected clock: the subscriptions' start.
     pub now: chrono::NaiveDateTime,
+    /// Where the emails' links start.
+    pub base_url: &'a str,
 }
 
 /// What a new customer order made.
@@ -367,6 +370,8 @@ pub struct NewCustomerOrder<'a> {
 pub struct PlacedCustomer {
     pub customer_id: i64,
     pub order: Placed,
+    /// The order waits for the provider's review (the reseller's credit): no subscriptions yet.
+    pub held: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -395,6 +400,7 @@ pub fn place(
         admin_hash,
         draft,
         now,
+        base_url,
     } = *new;
     let reseller_id = account.reseller.as_ref().map(|(id, _)| *id);
     let company = account.company_name.as_str();
@@ -423,6 +429,17 @@ pub fn place(
         },
     )
     .map_err(unique_is_domain)?;
+    // Over the reseller's credit: the account is made, its subscriptions wait for the review.
+    let first_charges: i64 = lines
+        .iter()
+        .map(|l| l.first_term(now).1)
+        .sum();
+    let held = crate::services::order_review::needs_review(
+        conn,
+        provider.get(),
+        reseller_id,
+        first_charges,
+    )?;
     let licenses: i64 = lines.iter().map(|l| i64::from(l.quantity)).sum();
     let subscription_count = i64::try_from(lines.len()).unwrap_or(i64::MAX);
     ProviderCustomer::create(
@@ -434,7 +451,7 @@ pub fn place(
             delegated_admin: reseller_id.is_some(),
             azure_tenant_owner: account.tenant_owner,
             origin: CustomerOrigin::Created,
-            subscription_count,
+            subscription_count: if held { 0 } else { subscription_count },
             created_at: now,
         },
         company,
@@ -455,7 +472,135 @@ pub fn place(
     )
     .map_err(unique_is_domain)?;
 
-    // Subscriptions first, so each order line can point at the subscription it made.
+    let order_lines = if held {
+        lines
+            .iter()
+            .map(|line| {
+                let (_, _, period) = line.first_term(now);
+                let unit = Prices {
+                    cost: line.unit_cost_minor,
+                    price: line.unit_price_minor,
+                    sale: None,
+                };
+                NewLine {
+                    offer_id: line.offer.id,
+                    subscription_id: None,
+                    quantity: line.quantity,
+                    previous_quantity: None,
+                    unit,
+                    amount: unit.map(|u| line.first_term_at(now, u).1),
+                    period: Some(period),
+                    term: Some(line.plan.term),
+                    billing: Some(line.plan.billing),
+                }
+            })
+            .collect()
+    } else {
+        subscribe(conn, provider, customer_id, reseller_id, lines, now)?
+    };
+    let currency = lines.first().map_or("USD", |l| l.offer.currency.as_str());
+    let key = draft.map(|(id, _)| format!("draft:{id}"));
+    let new_order = NewOrder {
+        provider_id: provider.get(),
+        customer_id,
+        reseller_id,
+        placed_by_user_id: placed_by,
+        placed_by_partner_id: Some(provider.get()),
+        kind: OrderKind::NewCustomer,
+        currency,
+        idempotency_key: key.as_deref(),
+        at: now,
+    };
+    let placed = if held {
+        let choices: Vec<HeldLine> = lines
+            .iter()
+            .map(|l| HeldLine {
+                auto_renew: l.auto_renew,
+                month_end: l.month_end,
+            })
+            .collect();
+        let payload = serde_json::to_string(&choices).unwrap_or_default();
+        Order::create_pending(conn, &new_order, &order_lines, &payload)?
+    } else {
+        Order::create(conn, &new_order, &order_lines)?
+    };
+    if held {
+        counters::customer_added(conn, provider, reseller_id, 0, 0, now)?;
+    } else {
+        counters::customer_added(
+            conn,
+            provider,
+            reseller_id,
+            subscription_count,
+            licenses,
+            now,
+        )?;
+    }
+
+    NewActivity::new("customer.created", "customer", Some(customer_id))
+        .by(placed_by, Some(provider.get()))
+        .provider(Some(provider.get()))
+        .reseller(reseller_id)
+        .customer(Some(customer_id))
+        .change(None, Some(format!("{company} ({domain}.{suffix})")))
+        .record(conn)?;
+    NewActivity::new("order.placed", "order", Some(placed.id))
+        .by(placed_by, Some(provider.get()))
+        .provider(Some(provider.get()))
+        .reseller(reseller_id)
+        .customer(Some(customer_id))
+        .change(
+            None,
+            Some(format!(
+                "{} {}",
+                placed.reference(),
+                Tr::default().money(placed.total, currency)
+            )),
+        )
+        .record(conn)?;
+
+    if let Some(reseller_id) = reseller_id {
+        for to in User::of_partner(conn, reseller_id)? {
+            let message = CustomerAddedForReseller {
+                tr: Tr(to.locale.unwrap_or_default()),
+                name: to.display_name.clone(),
+                provider: provider_name.to_owned(),
+                company: company.to_owned(),
+                domain: format!("{domain}.{suffix}"),
+            };
+            email::queue(conn, &to.email, &message)?;
+        }
+    }
+    if let Some((draft_id, sealed)) = draft {
+        Draft::set_result(conn, draft_id, customer_id, Some(sealed))?;
+    }
+    if held {
+        crate::services::order_review::held(conn, placed.id, base_url)?;
+    }
+    Ok(PlacedCustomer {
+        customer_id,
+        order: placed,
+        held,
+    })
+}
+
+/// What a held new-customer order keeps per line for its approval.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Default)]
+struct HeldLine {
+    auto_renew: bool,
+    month_end: bool,
+}
+
+/// The lines' subscriptions, bought at `now`, and their order lines (each pointing at its
+/// subscription): the first charge of each, prorated when aligned with a month's end.
+fn subscribe(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    customer_id: i64,
+    reseller_id: Option<i64>,
+    lines: &[Line],
+    now: chrono::NaiveDateTime,
+) -> Result<Vec<NewLine>, DbError> {
     let mut order_lines = Vec::with_capacity(lines.len());
     let book = PriceBook::load(conn, provider.get(), reseller_id)?;
     for line in lines {
@@ -499,73 +644,58 @@ pub fn place(
             billing: Some(line.plan.billing),
         });
     }
-    let currency = lines.first().map_or("USD", |l| l.offer.currency.as_str());
-    let key = draft.map(|(id, _)| format!("draft:{id}"));
-    let placed = Order::create(
-        conn,
-        &NewOrder {
-            provider_id: provider.get(),
-            customer_id,
-            reseller_id,
-            placed_by_user_id: placed_by,
-            placed_by_partner_id: Some(provider.get()),
-            kind: OrderKind::NewCustomer,
-            currency,
-            idempotency_key: key.as_deref(),
-            at: now,
-        },
-        &order_lines,
-    )?;
-    counters::customer_added(
-        conn,
-        provider,
-        reseller_id,
-        subscription_count,
-        licenses,
-        now,
-    )?;
+    Ok(order_lines)
+}
 
-    NewActivity::new("customer.created", "customer", Some(customer_id))
-        .by(placed_by, Some(provider.get()))
-        .provider(Some(provider.get()))
-        .reseller(reseller_id)
-        .customer(Some(customer_id))
-        .change(None, Some(format!("{company} ({domain}.{suffix})")))
-        .record(conn)?;
-    NewActivity::new("order.placed", "order", Some(placed.id))
-        .by(placed_by, Some(provider.get()))
-        .provider(Some(provider.get()))
-        .reseller(reseller_id)
-        .customer(Some(customer_id))
-        .change(
-            None,
-            Some(format!(
-                "{} {}",
-                placed.reference(),
-                Tr::default().money(placed.total, currency)
-            )),
-        )
-        .record(conn)?;
-
-    if let Some(reseller_id) = reseller_id {
-        for to in User::of_partner(conn, reseller_id)? {
-            let message = CustomerAddedForReseller {
-                tr: Tr(to.locale.unwrap_or_default()),
-                name: to.display_name.clone(),
-                provider: provider_name.to_owned(),
-                company: company.to_owned(),
-                domain: format!("{domain}.{suffix}"),
-            };
-            email::queue(conn, &to.email, &message)?;
-        }
+/// Provisions an approved new-customer order as of `now`: its subscriptions start then, the order's
+/// lines are charged from then; the counters count them.
+pub fn provision_approved(
+    conn: &mut DbConnection,
+    order: &Order,
+    stored: &[crate::db::models::order::OrderLine],
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    let choices: Vec<HeldLine> = order
+        .review_payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    let mut lines = Vec::with_capacity(stored.len());
+    for (i, l) in stored.iter().enumerate() {
+        let choice = choices.get(i).copied().unwrap_or(HeldLine {
+            auto_renew: true,
+            month_end: false,
+        });
+        lines.push(Line {
+            offer: Offer::find(conn, l.offer_id)?,
+            quantity: l.quantity,
+            plan: Plan::new(
+                l.term.unwrap_or(crate::domain::Term::Month),
+                l.billing.unwrap_or(crate::domain::Billing::Monthly),
+            ),
+            unit_price_minor: l.unit_price_minor,
+            unit_cost_minor: l.unit_cost_minor,
+            auto_renew: choice.auto_renew,
+            month_end: choice.month_end,
+        });
     }
-    if let Some((draft_id, sealed)) = draft {
-        Draft::set_result(conn, draft_id, customer_id, Some(sealed))?;
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the provider of an order the review found in the provider's scope"
+    )]
+    let provider = ProviderId::established(order.provider_id);
+    let order_lines = subscribe(conn, provider, order.customer_id, order.reseller_id, &lines, now)?;
+    Order::settle(conn, order, &order_lines, now)?;
+    for line in &lines {
+        counters::subscription_added(
+            conn,
+            provider,
+            order.customer_id,
+            order.reseller_id,
+            i64::from(line.quantity),
+        )?;
     }
-    Ok(PlacedCustomer {
-        customer_id,
-        order: placed,
-    })
+    Ok(())
 }
 
 /// The domain (or its admin address) was taken between the check and the insert.

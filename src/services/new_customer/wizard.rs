@@ -285,6 +285,8 @@ pub struct Submit {
     pub key: actix_web::cookie::Key,
     /// Now, by the injected clock.
     pub now: chrono::NaiveDateTime,
+    /// Where the emails' links start.
+    pub base_url: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -361,6 +363,7 @@ pub async fn submit(db: &Db, cmd: Submit, data: WizardData) -> Result<Submitted,
                 admin_hash: &hash,
                 draft: Some((cmd.draft_id, &sealed)),
                 now: cmd.now,
+                base_url: &cmd.base_url,
             },
         )?;
         Ok(Submitted::Done)
@@ -375,24 +378,28 @@ pub async fn cancel(db: &Db, draft_id: i64) -> Result<(), DbError> {
     Ok(())
 }
 
-/// What Confirmation shows: the customer made, and the temporary password the first time only.
+/// What Confirmation shows: the customer made, the temporary password the first time only, and
+/// whether the order waits for the provider's review (the reseller's credit).
 pub async fn confirmation(
     db: &Db,
     key: &actix_web::cookie::Key,
     draft: &Draft,
-) -> Result<(Customer, Option<String>), DbError> {
+) -> Result<(Customer, Option<String>, bool), DbError> {
     let id = draft.id;
     let customer_id = draft.result_id.ok_or(DbError::NotFound)?;
-    let (sealed, customer) = db
+    let (sealed, customer, held) = db
         .execute(move |conn| {
+            let held = crate::db::models::order::Order::by_idempotency_key(conn, &format!("draft:{id}"))?
+                .is_some_and(|o| o.is_pending());
             Ok((
                 Draft::take_secret(conn, id)?,
                 Customer::find(conn, customer_id)?,
+                held,
             ))
         })
         .await?;
     let password = sealed.and_then(|s| open(key, &secret_name(id), &s));
-    Ok((customer, password))
+    Ok((customer, password, held))
 }
 
 /// Where a draft that is no longer open sends the user, as a step of the wizard: `Some("confirmation")`

@@ -163,6 +163,7 @@ pub async fn submit(
         draft_id: draft.id,
         key: state.config.session_key.clone(),
         now: state.now(),
+        base_url: state.base_url.clone(),
     };
     match wizard::submit(&state.db, cmd, data.clone()).await {
         Ok(done) => {
@@ -241,6 +242,8 @@ pub struct ConfirmationPage {
     pub admin_user: String,
     /// The temporary password, on the first showing only.
     pub password: Option<String>,
+    /// The order waits for the provider's review: no subscriptions yet.
+    pub held: bool,
 }
 
 impl ConfirmationPage {
@@ -259,7 +262,7 @@ pub async fn confirmation(
     if draft.status != DraftStatus::Submitted {
         return Ok(see_other(&step_path(draft.id, "review")));
     }
-    let (customer, password) =
+    let (customer, password, held) =
         wizard::confirmation(&state.db, &state.config.session_key, &draft).await?;
     let page = ConfirmationPage {
         ctx: Ctx::build(&req).await?,
@@ -269,6 +272,7 @@ pub async fn confirmation(
         ),
         customer,
         password,
+        held,
     };
     Ok(page.respond_to(&req).map_into_boxed_body())
 }
