@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use crate::db::models::activity::NewActivity;
 use crate::db::models::partner::Partner;
 use crate::db::models::statement::{
-    self, NewStatement, Statement, StatementLine, StatementRow, StatementScope,
+    self, MonthRun, NewStatement, Statement, StatementLine, StatementRow, StatementScope,
 };
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
@@ -46,212 +46,185 @@ pub async fn issue_due(db: &Db, now: NaiveDateTime, base_url: &str) -> Result<u6
     Ok(issued)
 }
 
-/// One provider's statements for the month before `now`, if this run claims them.
+/// One provider's statements for the month before `now`, if this run claims them: a transaction per
+/// reseller (its statement and its customers' resale statements) and per batch of direct customers.
 pub async fn issue_for(
     db: &Db,
     provider: i64,
     now: NaiveDateTime,
     base_url: &str,
 ) -> Result<u64, DbError> {
-    let (month, start, end) = billing_month(now);
-    let claim_month = month.clone();
-    let claimed = db
-        .write(move |conn| {
-            statement::claim_run(conn, provider, &claim_month, now).map_err(DbError::from)
-        })
-        .await?;
-    if !claimed {
+    let base_url = base_url.to_owned();
+    let Some((run, pairs)) = db
+        .write(move |conn| start(conn, provider, now, Some(base_url)))
+        .await?
+    else {
         return Ok(0);
-    }
-    let pairs = db
-        .read(move |conn| statement::unbilled(conn, provider, end).map_err(DbError::from))
-        .await?;
-    let mut resellers: Vec<i64> = pairs.iter().filter_map(|(r, _)| *r).collect();
-    resellers.dedup();
-    let direct: Vec<i64> = pairs
-        .iter()
-        .filter(|(r, _)| r.is_none())
-        .map(|(_, c)| *c)
-        .collect();
-    let run = Run {
-        provider,
-        month: month.clone(),
-        period: (start, end),
-        now,
-        base_url: Some(base_url.to_owned()),
     };
+    let (resellers, direct) = split(&pairs);
     let mut issued = 0;
     for reseller in resellers {
         let run = run.clone();
-        issued += db
-            .write(move |conn| run.reseller(conn, reseller))
-            .await?;
+        issued += db.write(move |conn| run.reseller(conn, reseller)).await?;
     }
     for chunk in direct.chunks(BATCH) {
         let (run, chunk) = (run.clone(), chunk.to_vec());
-        issued += db
-            .write(move |conn| {
-                let mut n = 0;
-                for customer in chunk {
-                    n += run.direct(conn, customer)?;
-                }
-                Ok::<_, DbError>(n)
-            })
-            .await?;
+        issued += db.write(move |conn| run.direct(conn, &chunk)).await?;
     }
+    let month = run.key.month.clone();
     db.write(move |conn| statement::finish_run(conn, provider, &month, now).map_err(DbError::from))
         .await?;
     Ok(issued)
 }
 
+/// The same inside the caller's transaction, without emails (the demo data's past months).
+pub fn issue_in(conn: &mut DbConnection, provider: i64, now: NaiveDateTime) -> Result<u64, DbError> {
+    let Some((run, pairs)) = start(conn, provider, now, None)? else {
+        return Ok(0);
+    };
+    let (resellers, direct) = split(&pairs);
+    let mut issued = 0;
+    for reseller in resellers {
+        issued += run.reseller(conn, reseller)?;
+    }
+    for chunk in direct.chunks(BATCH) {
+        issued += run.direct(conn, chunk)?;
+    }
+    statement::finish_run(conn, provider, &run.key.month, now)?;
+    Ok(issued)
+}
+
+/// Claims the provider's run for the month before `now`; its settings and the (reseller, customer)
+/// pairs with unbilled orders, or none when another run has it.
+fn start(
+    conn: &mut DbConnection,
+    provider: i64,
+    now: NaiveDateTime,
+    base_url: Option<String>,
+) -> Result<Option<(Run, Vec<(Option<i64>, i64)>)>, DbError> {
+    let (month, start, end) = billing_month(now);
+    if !statement::claim_run(conn, provider, &month, now)? {
+        return Ok(None);
+    }
+    let days = Partner::statement_due_days(conn, provider)?;
+    let run = Run {
+        key: MonthRun {
+            provider,
+            month,
+            period: (start, end),
+            issued_at: now,
+            due_at: now + chrono::Duration::days(i64::from(days)),
+            currency: crate::db::models::offer::Offer::catalog_currency(conn)?,
+        },
+        provider_name: Partner::find(conn, provider)?.name,
+        base_url,
+    };
+    let pairs = statement::unbilled(conn, provider, end)?;
+    Ok(Some((run, pairs)))
+}
+
+/// The resellers, and the direct customers, with unbilled orders.
+fn split(pairs: &[(Option<i64>, i64)]) -> (Vec<i64>, Vec<i64>) {
+    let mut resellers: Vec<i64> = pairs.iter().filter_map(|(r, _)| *r).collect();
+    resellers.dedup();
+    let direct = pairs
+        .iter()
+        .filter(|(r, _)| r.is_none())
+        .map(|(_, c)| *c)
+        .collect();
+    (resellers, direct)
+}
+
 /// One provider's run for one month.
 #[derive(Clone)]
 struct Run {
-    provider: i64,
-    month: String,
-    period: (NaiveDateTime, NaiveDateTime),
-    now: NaiveDateTime,
+    key: MonthRun,
+    provider_name: String,
     /// Where the emails' links start; none: no emails (the demo's past months).
     base_url: Option<String>,
 }
 
-/// The same inside the caller's transaction, without emails (the demo data's past months).
-pub fn issue_in(conn: &mut DbConnection, provider: i64, now: NaiveDateTime) -> Result<u64, DbError> {
-    let (month, start, end) = billing_month(now);
-    if !statement::claim_run(conn, provider, &month, now)? {
-        return Ok(0);
-    }
-    let run = Run {
-        provider,
-        month: month.clone(),
-        period: (start, end),
-        now,
-        base_url: None,
-    };
-    let mut issued = 0;
-    let pairs = statement::unbilled(conn, provider, end)?;
-    let mut resellers: Vec<i64> = pairs.iter().filter_map(|(r, _)| *r).collect();
-    resellers.dedup();
-    for reseller in resellers {
-        issued += run.reseller(conn, reseller)?;
-    }
-    for (_, customer) in pairs.iter().filter(|(r, _)| r.is_none()) {
-        issued += run.direct(conn, *customer)?;
-    }
-    statement::finish_run(conn, provider, &month, now)?;
-    Ok(issued)
-}
-
 impl Run {
-    fn new_statement(
-        &self,
-        conn: &mut DbConnection,
-        kind: StatementKind,
-        who: (Option<i64>, Option<i64>),
-        currency: &str,
-    ) -> Result<i64, DbError> {
-        let days = Partner::statement_due_days(conn, self.provider)?;
-        Ok(statement::create(
-            conn,
-            &NewStatement {
-                provider_id: self.provider,
-                kind,
-                reseller_id: who.0,
-                customer_id: who.1,
-                month: &self.month,
-                period: self.period,
-                issued_at: self.now,
-                due_at: self.now + chrono::Duration::days(i64::from(days)),
-                currency,
-            },
-        )?)
-    }
-
     /// The reseller's statement and one resale statement per customer on it; how many.
     fn reseller(&self, conn: &mut DbConnection, reseller: i64) -> Result<u64, DbError> {
-        let currency = statement::unbilled_currency(conn, self.provider, Some(reseller), None)?;
-        let Some(currency) = currency else {
-            return Ok(0);
-        };
-        let id = self.new_statement(
+        let k = &self.key;
+        let id = statement::create(
             conn,
-            StatementKind::Reseller,
-            (Some(reseller), None),
-            &currency,
+            &NewStatement {
+                provider_id: k.provider,
+                kind: StatementKind::Reseller,
+                reseller_id: Some(reseller),
+                customer_id: None,
+                month: &k.month,
+                period: k.period,
+                issued_at: k.issued_at,
+                due_at: k.due_at,
+                currency: &k.currency,
+            },
         )?;
-        let billed = statement::bill_orders(conn, id, self.provider, (Some(reseller), None), self.period.1)?;
+        let billed = statement::bill_orders(conn, id, k.provider, (Some(reseller), None), k.period.1)?;
         if billed == 0 {
             // Another run billed them in the meantime: nothing to issue.
             statement::discard(conn, id)?;
             return Ok(0);
         }
         statement::close(conn, id, StatementKind::Reseller)?;
-        let mut issued = 1;
-        for customer in statement::customers_of(conn, id)? {
-            let resale = self.new_statement(
-                conn,
-                StatementKind::Resale,
-                (Some(reseller), Some(customer)),
-                &currency,
-            )?;
-            statement::bill_resale(conn, resale, id, customer)?;
-            statement::close(conn, resale, StatementKind::Resale)?;
-            issued += 1;
-        }
+        let customers = statement::customers_of(conn, id)?;
+        k.create_for(conn, StatementKind::Resale, Some(reseller), &customers)?;
+        k.bill_resale(conn, reseller, id)?;
+        k.close(conn, StatementKind::Resale, Some(reseller), None)?;
+        let resale = k.count(conn, StatementKind::Resale, Some(reseller))?;
         let users = User::of_partner(conn, reseller)?;
-        self.tell(conn, id, users, "/reseller/statements")?;
-        Ok(issued)
+        let st = statement::find(conn, id)?;
+        self.tell(conn, &st, users, "/reseller/statements")?;
+        Ok(1 + u64::try_from(resale).unwrap_or(0))
     }
 
-    /// A direct customer's statement; how many (0 or 1).
-    fn direct(&self, conn: &mut DbConnection, customer: i64) -> Result<u64, DbError> {
-        let currency = statement::unbilled_currency(conn, self.provider, None, Some(customer))?;
-        let Some(currency) = currency else {
-            return Ok(0);
-        };
-        let id = self.new_statement(
-            conn,
-            StatementKind::Customer,
-            (None, Some(customer)),
-            &currency,
-        )?;
-        if statement::bill_orders(conn, id, self.provider, (None, Some(customer)), self.period.1)? == 0 {
-            statement::discard(conn, id)?;
-            return Ok(0);
+    /// The direct customers' statements (one each, for those with something to bill); how many.
+    fn direct(&self, conn: &mut DbConnection, customers: &[i64]) -> Result<u64, DbError> {
+        let k = &self.key;
+        k.create_for(conn, StatementKind::Customer, None, customers)?;
+        k.bill_direct(conn, customers)?;
+        k.close(conn, StatementKind::Customer, None, Some(customers))?;
+        let issued = k.issued_to(conn, StatementKind::Customer, customers)?;
+        let mut readers = User::of_customers(conn, customers)?;
+        for st in &issued {
+            let users = readers
+                .iter()
+                .filter(|u| u.customer_id == Some(st.customer_id))
+                .cloned()
+                .collect();
+            self.tell(conn, st, users, "/my/statements")?;
         }
-        statement::close(conn, id, StatementKind::Customer)?;
-        let users = User::of_customer(conn, customer)?;
-        self.tell(conn, id, users, "/my/statements")?;
-        Ok(1)
+        readers.clear();
+        Ok(u64::try_from(issued.len()).unwrap_or(0))
     }
 
     /// Emails the statement's readers (each in their language), and logs the issue.
     fn tell(
         &self,
         conn: &mut DbConnection,
-        id: i64,
+        st: &Statement,
         users: Vec<User>,
         path: &str,
     ) -> Result<(), DbError> {
-        let st = statement::find(conn, id)?;
-        let provider = Partner::find(conn, self.provider)?.name;
         let base_url = self.base_url.as_deref();
         for to in users.into_iter().filter(|_| base_url.is_some()) {
             let tr = Tr(to.locale.unwrap_or_default());
             let message = StatementIssued {
                 name: to.display_name.clone(),
-                provider: provider.clone(),
+                provider: self.provider_name.clone(),
                 reference: st.reference(),
                 month: tr.month(&st.month),
                 total: tr.money(st.total_minor, &st.currency),
                 due: tr.date(&st.due_at),
-                url: format!("{}{path}/{id}", base_url.unwrap_or_default()),
+                url: format!("{}{path}/{}", base_url.unwrap_or_default(), st.id),
                 tr,
             };
             email::queue(conn, &to.email, &message)?;
         }
-        NewActivity::new("statement.issued", "statement", Some(id))
-            .provider(Some(self.provider))
+        NewActivity::new("statement.issued", "statement", Some(st.id))
+            .provider(Some(self.key.provider))
             .reseller(st.reseller())
             .customer(st.customer())
             .change(
@@ -263,7 +236,7 @@ impl Run {
                     Tr::default().money(st.total_minor, &st.currency)
                 )),
             )
-            .at(self.now)
+            .at(self.key.issued_at)
             .record(conn)?;
         Ok(())
     }

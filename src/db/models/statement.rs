@@ -508,3 +508,208 @@ pub fn open_balance(conn: &mut DbConnection, provider: i64, reseller: i64) -> Qu
         .load(conn)?;
     Ok(unbilled.iter().sum::<i64>() + unpaid.iter().sum::<i64>())
 }
+
+/// One provider's statements for one month, written set-wise: a statement per customer in one batch
+/// of inserts, the orders pointed at theirs by one correlated update, the totals by another.
+#[derive(Clone, Debug)]
+pub struct MonthRun {
+    pub provider: i64,
+    /// `YYYY-MM`, made by `services::statements::billing_month`.
+    pub month: String,
+    pub period: (NaiveDateTime, NaiveDateTime),
+    pub issued_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub currency: String,
+}
+
+impl MonthRun {
+    /// The month, checked to be `YYYY-MM` before it goes into SQL text.
+    fn month_sql(&self) -> QueryResult<String> {
+        let ok = self.month.len() == 7
+            && self.month.bytes().enumerate().all(|(i, b)| {
+                if i == 4 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if ok {
+            Ok(format!("'{}'", self.month))
+        } else {
+            Err(diesel::result::Error::NotFound)
+        }
+    }
+
+    /// Empty statements of `kind` for each of `customers` (of `reseller`, 0 for none), numbered on
+    /// from the provider's last; ids made here.
+    pub fn create_for(
+        &self,
+        conn: &mut DbConnection,
+        kind: StatementKind,
+        reseller: Option<i64>,
+        customers: &[i64],
+    ) -> QueryResult<()> {
+        let last: Option<i64> = statements::table
+            .filter(statements::provider_id.eq(self.provider))
+            .select(diesel::dsl::max(statements::number))
+            .first(conn)?;
+        let mut number = last.unwrap_or(0);
+        for chunk in customers.chunks(500) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|customer| {
+                    number += 1;
+                    (
+                        statements::id.eq(new_id()),
+                        statements::provider_id.eq(self.provider),
+                        statements::number.eq(number),
+                        statements::kind.eq(kind),
+                        statements::reseller_id.eq(reseller.unwrap_or(0)),
+                        statements::customer_id.eq(*customer),
+                        statements::month.eq(self.month.clone()),
+                        statements::period_start.eq(self.period.0),
+                        statements::period_end.eq(self.period.1),
+                        statements::issued_at.eq(self.issued_at),
+                        statements::due_at.eq(self.due_at),
+                        statements::currency.eq(self.currency.clone()),
+                        statements::total_minor.eq(0_i64),
+                        statements::line_count.eq(0_i64),
+                    )
+                })
+                .collect();
+            // Batch inserts are per backend (MultiConnection offers only single rows).
+            match conn {
+                DbConnection::Sqlite(c) => diesel::insert_into(statements::table)
+                    .values(rows)
+                    .execute(c)?,
+                DbConnection::Postgresql(c) => diesel::insert_into(statements::table)
+                    .values(rows)
+                    .execute(c)?,
+            };
+        }
+        Ok(())
+    }
+
+    /// Points each unbilled placed order before the month's end of the direct customers `customers`
+    /// at its customer's statement of this run.
+    pub fn bill_direct(&self, conn: &mut DbConnection, customers: &[i64]) -> QueryResult<usize> {
+        if customers.is_empty() {
+            return Ok(0);
+        }
+        let ids = customers
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "UPDATE orders SET statement_id = (SELECT s.id FROM statements s \
+             WHERE s.provider_id = orders.provider_id AND s.month = {month} AND s.kind = 'customer' \
+             AND s.reseller_id = 0 AND s.customer_id = orders.customer_id) \
+             WHERE provider_id = {provider} AND reseller_id IS NULL AND statement_id IS NULL \
+             AND status = 'placed' AND created_at < '{end}' AND customer_id IN ({ids})",
+            month = self.month_sql()?,
+            provider = self.provider,
+            end = self.period.1.format("%Y-%m-%d %H:%M:%S"),
+        );
+        diesel::sql_query(sql).execute(conn)
+    }
+
+    /// Points each order of the reseller's statement at its customer's resale statement of this run.
+    pub fn bill_resale(
+        &self,
+        conn: &mut DbConnection,
+        reseller: i64,
+        reseller_statement: i64,
+    ) -> QueryResult<usize> {
+        let sql = format!(
+            "UPDATE orders SET resale_statement_id = (SELECT s.id FROM statements s \
+             WHERE s.provider_id = orders.provider_id AND s.month = {month} AND s.kind = 'resale' \
+             AND s.reseller_id = {reseller} AND s.customer_id = orders.customer_id) \
+             WHERE statement_id = {reseller_statement}",
+            month = self.month_sql()?,
+        );
+        diesel::sql_query(sql).execute(conn)
+    }
+
+    /// Sets the totals and line counts of this run's statements of `kind` (of `reseller`, or of
+    /// `customers`) from the order lines they bill (resale ones at the sale prices), then removes the
+    /// ones that bill nothing. The sum of the lines, exactly.
+    pub fn close(
+        &self,
+        conn: &mut DbConnection,
+        kind: StatementKind,
+        reseller: Option<i64>,
+        customers: Option<&[i64]>,
+    ) -> QueryResult<()> {
+        let (link, amount) = match kind {
+            StatementKind::Resale => (
+                "resale_statement_id",
+                "COALESCE(ol.sale_total_minor, ol.line_total_minor)",
+            ),
+            _ => ("statement_id", "ol.line_total_minor"),
+        };
+        let mut scope = format!(
+            "provider_id = {} AND month = {} AND kind = '{}' AND reseller_id = {}",
+            self.provider,
+            self.month_sql()?,
+            kind.as_str(),
+            reseller.unwrap_or(0)
+        );
+        if let Some(customers) = customers {
+            if customers.is_empty() {
+                return Ok(());
+            }
+            let ids = customers
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            scope.push_str(&format!(" AND customer_id IN ({ids})"));
+        }
+        let lines = format!(
+            "FROM order_lines ol JOIN orders o ON o.id = ol.order_id WHERE o.{link} = statements.id"
+        );
+        diesel::sql_query(format!(
+            "UPDATE statements SET total_minor = (SELECT COALESCE(SUM({amount}), 0) {lines}), \
+             line_count = (SELECT COUNT(*) {lines}) WHERE {scope}"
+        ))
+        .execute(conn)?;
+        diesel::sql_query(format!(
+            "DELETE FROM statements WHERE {scope} AND line_count = 0"
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// This run's statements of `kind` for `customers` (direct ones), to tell their readers.
+    pub fn issued_to(
+        &self,
+        conn: &mut DbConnection,
+        kind: StatementKind,
+        customers: &[i64],
+    ) -> QueryResult<Vec<Statement>> {
+        statements::table
+            .filter(statements::provider_id.eq(self.provider))
+            .filter(statements::month.eq(self.month.clone()))
+            .filter(statements::kind.eq(kind))
+            .filter(statements::customer_id.eq_any(customers))
+            .select(Statement::as_select())
+            .load(conn)
+    }
+
+    /// How many statements of `kind` of `reseller` this run issued.
+    pub fn count(
+        &self,
+        conn: &mut DbConnection,
+        kind: StatementKind,
+        reseller: Option<i64>,
+    ) -> QueryResult<i64> {
+        statements::table
+            .filter(statements::provider_id.eq(self.provider))
+            .filter(statements::month.eq(self.month.clone()))
+            .filter(statements::kind.eq(kind))
+            .filter(statements::reseller_id.eq(reseller.unwrap_or(0)))
+            .count()
+            .get_result(conn)
+    }
+}

@@ -184,6 +184,15 @@ impl User {
             .load(conn)
     }
 
+    /// The admin users of these customers (a batch of a statement run), oldest first.
+    pub fn of_customers(conn: &mut DbConnection, customers: &[i64]) -> QueryResult<Vec<User>> {
+        users::table
+            .filter(users::customer_id.eq_any(customers))
+            .order(users::id.asc())
+            .select(User::as_select())
+            .load(conn)
+    }
+
     /// The users of an organisation, for notifications to it (in each one's language).
     pub fn of_partner(conn: &mut DbConnection, partner_id: i64) -> QueryResult<Vec<User>> {
         users::table
