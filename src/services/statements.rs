@@ -23,7 +23,7 @@ use crate::i18n::Tr;
 use crate::services::ChangeError;
 
 /// Direct customers' statements per transaction.
-const BATCH: usize = 200;
+const BATCH_I64: i64 = 500;
 
 /// The month a run at `now` bills, `YYYY-MM`, and its bounds: the month before `now`'s (UTC).
 pub fn billing_month(now: NaiveDateTime) -> (String, NaiveDateTime, NaiveDateTime) {
@@ -55,21 +55,27 @@ pub async fn issue_for(
     base_url: &str,
 ) -> Result<u64, DbError> {
     let base_url = base_url.to_owned();
-    let Some((run, pairs)) = db
+    let Some((run, resellers)) = db
         .write(move |conn| start(conn, provider, now, Some(base_url)))
         .await?
     else {
         return Ok(0);
     };
-    let (resellers, direct) = split(&pairs);
     let mut issued = 0;
     for reseller in resellers {
         let run = run.clone();
         issued += db.write(move |conn| run.reseller(conn, reseller)).await?;
     }
-    for chunk in direct.chunks(BATCH) {
-        let (run, chunk) = (run.clone(), chunk.to_vec());
-        issued += db.write(move |conn| run.direct(conn, &chunk)).await?;
+    // Direct customers a page at a time: each page read, issued and committed together.
+    let mut after = 0;
+    loop {
+        let run = run.clone();
+        let (n, last) = db.write(move |conn| run.direct_page(conn, after)).await?;
+        issued += n;
+        match last {
+            Some(last) => after = last,
+            None => break,
+        }
     }
     let month = run.key.month.clone();
     db.write(move |conn| statement::finish_run(conn, provider, &month, now).map_err(DbError::from))
@@ -79,29 +85,30 @@ pub async fn issue_for(
 
 /// The same inside the caller's transaction, without emails (the demo data's past months).
 pub fn issue_in(conn: &mut DbConnection, provider: i64, now: NaiveDateTime) -> Result<u64, DbError> {
-    let Some((run, pairs)) = start(conn, provider, now, None)? else {
+    let Some((run, resellers)) = start(conn, provider, now, None)? else {
         return Ok(0);
     };
-    let (resellers, direct) = split(&pairs);
     let mut issued = 0;
     for reseller in resellers {
         issued += run.reseller(conn, reseller)?;
     }
-    for chunk in direct.chunks(BATCH) {
-        issued += run.direct(conn, chunk)?;
+    let mut after = 0;
+    while let (n, Some(last)) = run.direct_page(conn, after)? {
+        issued += n;
+        after = last;
     }
     statement::finish_run(conn, provider, &run.key.month, now)?;
     Ok(issued)
 }
 
-/// Claims the provider's run for the month before `now`; its settings and the (reseller, customer)
-/// pairs with unbilled orders, or none when another run has it.
+/// Claims the provider's run for the month before `now`; its settings and the resellers with
+/// unbilled orders, or none when another run has it.
 fn start(
     conn: &mut DbConnection,
     provider: i64,
     now: NaiveDateTime,
     base_url: Option<String>,
-) -> Result<Option<(Run, Vec<(Option<i64>, i64)>)>, DbError> {
+) -> Result<Option<(Run, Vec<i64>)>, DbError> {
     let (month, start, end) = billing_month(now);
     if !statement::claim_run(conn, provider, &month, now)? {
         return Ok(None);
@@ -119,20 +126,8 @@ fn start(
         provider_name: Partner::find(conn, provider)?.name,
         base_url,
     };
-    let pairs = statement::unbilled(conn, provider, end)?;
-    Ok(Some((run, pairs)))
-}
-
-/// The resellers, and the direct customers, with unbilled orders.
-fn split(pairs: &[(Option<i64>, i64)]) -> (Vec<i64>, Vec<i64>) {
-    let mut resellers: Vec<i64> = pairs.iter().filter_map(|(r, _)| *r).collect();
-    resellers.dedup();
-    let direct = pairs
-        .iter()
-        .filter(|(r, _)| r.is_none())
-        .map(|(_, c)| *c)
-        .collect();
-    (resellers, direct)
+    let resellers = statement::unbilled_resellers(conn, provider, end)?;
+    Ok(Some((run, resellers)))
 }
 
 /// One provider's run for one month.
@@ -169,20 +164,28 @@ impl Run {
             return Ok(0);
         }
         statement::close(conn, id, StatementKind::Reseller)?;
-        let customers = statement::customers_of(conn, id)?;
-        k.create_for(conn, StatementKind::Resale, Some(reseller), &customers)?;
-        k.bill_resale(conn, reseller, id)?;
-        k.close(conn, StatementKind::Resale, Some(reseller), None)?;
-        let resale = k.count(conn, StatementKind::Resale, Some(reseller))?;
+        let resale = k.create_resale(conn, reseller, id)?;
         let users = User::of_partner(conn, reseller)?;
         let st = statement::find(conn, id)?;
         self.tell(conn, &st, users, "/reseller/statements")?;
         Ok(1 + u64::try_from(resale).unwrap_or(0))
     }
 
+    /// The next page of direct customers' statements (after customer `after`): how many, and the
+    /// page's last customer (none: no more).
+    fn direct_page(&self, conn: &mut DbConnection, after: i64) -> Result<(u64, Option<i64>), DbError> {
+        let k = &self.key;
+        let customers = statement::unbilled_direct(conn, k.provider, k.period.1, after, BATCH_I64)?;
+        let last = customers.last().copied();
+        Ok((self.direct(conn, &customers)?, last))
+    }
+
     /// The direct customers' statements (one each, for those with something to bill); how many.
     fn direct(&self, conn: &mut DbConnection, customers: &[i64]) -> Result<u64, DbError> {
         let k = &self.key;
+        if customers.is_empty() {
+            return Ok(0);
+        }
         k.create_for(conn, StatementKind::Customer, None, customers)?;
         k.bill_direct(conn, customers)?;
         k.close(conn, StatementKind::Customer, None, Some(customers))?;

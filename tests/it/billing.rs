@@ -834,3 +834,64 @@ async fn licenses_added_over_the_credit_limit_wait_and_approval_adds_them_from_t
     assert_eq!(quantity(), 2);
     app.assert_counters_agree(w.provider);
 }
+
+#[tokio::test]
+async fn a_direct_customers_admin_gets_its_statement_by_email_and_sees_it_without_costs() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-02-10 09:00:00")).await;
+    app.with_conn(|conn| {
+        use partner_dashboard::db::models::user::{NewUser, User};
+        price::add(
+            conn,
+            &rule(&w, Audience::Customer, None, None, markup("25"), t("2027-01-01 00:00:00")),
+        )
+        .unwrap();
+        User::create(
+            conn,
+            NewUser {
+                email: &partner_dashboard::domain::Email::parse("admin@coho.example").unwrap(),
+                password_hash: &test_hash(),
+                role: partner_dashboard::domain::Role::Customer,
+                partner_id: None,
+                customer_id: Some(w.direct),
+                display_name: "Coho Admin",
+                locale: None,
+                must_change_password: false,
+            },
+        )
+        .unwrap();
+    });
+    app.buy(w.provider, w.direct, w.offer, 4, None, "P1M:monthly");
+    // Another direct customer's statement, which this admin must not reach.
+    let other = app.seed_customer(w.provider, None, "Alpine Ski House", "alpineskihouse");
+    app.buy(w.provider, other, w.offer, 1, None, "P1M:monthly");
+    jobs_at(&app, t("2027-03-01 00:00:00")).await;
+    let feb = statements_of(&app, w.provider, "2027-02");
+    assert_eq!(feb.len(), 2);
+    let mine = feb.iter().find(|s| s.customer_id == w.direct).unwrap();
+    let theirs = feb.iter().find(|s| s.customer_id == other).unwrap();
+    assert_eq!(mine.total_minor, 4 * 766);
+    let emailed: i64 = app.with_conn(|conn| {
+        use partner_dashboard::db::schema::email_outbox;
+        email_outbox::table
+            .filter(email_outbox::template.eq("statement_issued"))
+            .filter(email_outbox::to_address.eq("admin@coho.example"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(emailed, 1);
+    let admin = new_client();
+    app.sign_in_with(&admin, "admin@coho.example", PASSWORD).await;
+    let html = app.html_with(&admin, "/my/statements").await;
+    assert_eq!(texts(&html, "#statements tbody tr").len(), 1);
+    let html = app.html_with(&admin, &format!("/my/statements/{}", mine.id)).await;
+    let tr = Tr::default();
+    assert_eq!(texts(&html, "#statement-total"), [tr.money(4 * 766, "USD")]);
+    assert!(!html.contains(&tr.money(COST, "USD")), "a customer admin sees no costs");
+    assert!(texts(&html, "#mark-paid").is_empty());
+    let res = app.get_with(&admin, &format!("/my/statements/{}", theirs.id)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = app.get_with(&admin, &format!("/my/statements/{}.csv", theirs.id)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

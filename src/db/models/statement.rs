@@ -158,22 +158,46 @@ pub fn finish_run(
         .map(|_| ())
 }
 
-/// The (reseller, customer) pairs with placed orders before `end` that no statement bills yet.
-pub fn unbilled(
+/// The resellers with placed orders before `end` that no statement bills yet (read in the order of
+/// `orders_unbilled_customer_idx`: no list of orders in memory).
+pub fn unbilled_resellers(
     conn: &mut DbConnection,
     provider: i64,
     end: NaiveDateTime,
-) -> QueryResult<Vec<(Option<i64>, i64)>> {
-    let mut pairs: Vec<(Option<i64>, i64)> = orders::table
+) -> QueryResult<Vec<i64>> {
+    let ids: Vec<Option<i64>> = orders::table
         .filter(orders::provider_id.eq(provider))
+        .filter(orders::reseller_id.is_not_null())
         .filter(orders::statement_id.is_null())
         .filter(orders::status.eq(OrderStatus::Placed))
         .filter(orders::created_at.lt(end))
-        .select((orders::reseller_id, orders::customer_id))
+        .select(orders::reseller_id)
         .distinct()
         .load(conn)?;
-    pairs.sort();
-    Ok(pairs)
+    Ok(ids.into_iter().flatten().collect())
+}
+
+/// The next page of direct customers (after `after`) with placed orders before `end` that no
+/// statement bills yet, by id.
+pub fn unbilled_direct(
+    conn: &mut DbConnection,
+    provider: i64,
+    end: NaiveDateTime,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    orders::table
+        .filter(orders::provider_id.eq(provider))
+        .filter(orders::reseller_id.is_null())
+        .filter(orders::statement_id.is_null())
+        .filter(orders::customer_id.gt(after))
+        .filter(orders::status.eq(OrderStatus::Placed))
+        .filter(orders::created_at.lt(end))
+        .select(orders::customer_id)
+        .distinct()
+        .order(orders::customer_id.asc())
+        .limit(limit)
+        .load(conn)
 }
 
 /// Writes an empty statement with the provider's next number; its orders and total come next.
@@ -232,59 +256,11 @@ pub fn bill_orders(
     }
 }
 
-/// The currency of the unbilled orders of a reseller or a direct customer (none: nothing unbilled).
-pub fn unbilled_currency(
-    conn: &mut DbConnection,
-    provider: i64,
-    reseller: Option<i64>,
-    customer: Option<i64>,
-) -> QueryResult<Option<String>> {
-    let mut query = orders::table
-        .filter(orders::provider_id.eq(provider))
-        .filter(orders::statement_id.is_null())
-        .filter(orders::status.eq(OrderStatus::Placed))
-        .select(orders::currency)
-        .into_boxed();
-    query = match (reseller, customer) {
-        (Some(r), _) => query.filter(orders::reseller_id.eq(r)),
-        (None, Some(c)) => query
-            .filter(orders::reseller_id.is_null())
-            .filter(orders::customer_id.eq(c)),
-        (None, None) => return Ok(None),
-    };
-    query.first(conn).optional()
-}
-
 /// Removes a statement that billed nothing (its number is given back).
 pub fn discard(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     diesel::delete(statements::table.find(id))
         .execute(conn)
         .map(|_| ())
-}
-
-/// Puts the orders a reseller's statement bills for `customer` on that customer's resale statement.
-pub fn bill_resale(
-    conn: &mut DbConnection,
-    resale: i64,
-    reseller_statement: i64,
-    customer: i64,
-) -> QueryResult<usize> {
-    diesel::update(
-        orders::table
-            .filter(orders::statement_id.eq(reseller_statement))
-            .filter(orders::customer_id.eq(customer)),
-    )
-    .set(orders::resale_statement_id.eq(Some(resale)))
-    .execute(conn)
-}
-
-/// The customers on a reseller's statement.
-pub fn customers_of(conn: &mut DbConnection, statement: i64) -> QueryResult<Vec<i64>> {
-    orders::table
-        .filter(orders::statement_id.eq(statement))
-        .select(orders::customer_id)
-        .distinct()
-        .load(conn)
 }
 
 /// Sets a statement's total and line count from the order lines it bills (a resale statement at the
@@ -614,6 +590,72 @@ impl MonthRun {
         diesel::sql_query(sql).execute(conn)
     }
 
+    /// The resale statements of the reseller's statement, one per customer on it, written with their
+    /// totals (at the sale prices, else the reseller's price) and line counts from its lines; how many.
+    pub fn create_resale(
+        &self,
+        conn: &mut DbConnection,
+        reseller: i64,
+        reseller_statement: i64,
+    ) -> QueryResult<usize> {
+        #[derive(QueryableByName)]
+        struct Group {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            customer_id: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            total: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            lines: i64,
+        }
+        let groups: Vec<Group> = diesel::sql_query(format!(
+            "SELECT o.customer_id AS customer_id, \
+             CAST(SUM(COALESCE(ol.sale_total_minor, ol.line_total_minor)) AS BIGINT) AS total, \
+             COUNT(*) AS lines \
+             FROM order_lines ol JOIN orders o ON o.id = ol.order_id \
+             WHERE o.statement_id = {reseller_statement} GROUP BY o.customer_id ORDER BY o.customer_id"
+        ))
+        .load(conn)?;
+        let last: Option<i64> = statements::table
+            .filter(statements::provider_id.eq(self.provider))
+            .select(diesel::dsl::max(statements::number))
+            .first(conn)?;
+        let mut number = last.unwrap_or(0);
+        for chunk in groups.chunks(500) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|g| {
+                    number += 1;
+                    (
+                        statements::id.eq(new_id()),
+                        statements::provider_id.eq(self.provider),
+                        statements::number.eq(number),
+                        statements::kind.eq(StatementKind::Resale),
+                        statements::reseller_id.eq(reseller),
+                        statements::customer_id.eq(g.customer_id),
+                        statements::month.eq(self.month.clone()),
+                        statements::period_start.eq(self.period.0),
+                        statements::period_end.eq(self.period.1),
+                        statements::issued_at.eq(self.issued_at),
+                        statements::due_at.eq(self.due_at),
+                        statements::currency.eq(self.currency.clone()),
+                        statements::total_minor.eq(g.total),
+                        statements::line_count.eq(g.lines),
+                    )
+                })
+                .collect();
+            match conn {
+                DbConnection::Sqlite(c) => diesel::insert_into(statements::table)
+                    .values(rows)
+                    .execute(c)?,
+                DbConnection::Postgresql(c) => diesel::insert_into(statements::table)
+                    .values(rows)
+                    .execute(c)?,
+            };
+        }
+        self.bill_resale(conn, reseller, reseller_statement)?;
+        Ok(groups.len())
+    }
+
     /// Points each order of the reseller's statement at its customer's resale statement of this run.
     pub fn bill_resale(
         &self,
@@ -695,21 +737,5 @@ impl MonthRun {
             .filter(statements::customer_id.eq_any(customers))
             .select(Statement::as_select())
             .load(conn)
-    }
-
-    /// How many statements of `kind` of `reseller` this run issued.
-    pub fn count(
-        &self,
-        conn: &mut DbConnection,
-        kind: StatementKind,
-        reseller: Option<i64>,
-    ) -> QueryResult<i64> {
-        statements::table
-            .filter(statements::provider_id.eq(self.provider))
-            .filter(statements::month.eq(self.month.clone()))
-            .filter(statements::kind.eq(kind))
-            .filter(statements::reseller_id.eq(reseller.unwrap_or(0)))
-            .count()
-            .get_result(conn)
     }
 }

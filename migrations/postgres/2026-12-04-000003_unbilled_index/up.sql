@@ -1,0 +1,3 @@
+-- The statement job's walk over what no statement bills yet: each reseller once, the direct customers
+-- a page at a time, in the index's order (no sort, no list of every customer in memory).
+CREATE INDEX orders_unbilled_customer_idx ON orders (provider_id, reseller_id, statement_id, customer_id);

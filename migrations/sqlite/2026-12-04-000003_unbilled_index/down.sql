@@ -1,0 +1,1 @@
+DROP INDEX orders_unbilled_customer_idx;
