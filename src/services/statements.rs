@@ -22,8 +22,9 @@ use crate::email::{self, messages::StatementIssued};
 use crate::i18n::Tr;
 use crate::services::ChangeError;
 
-/// Direct customers' statements per transaction.
-const BATCH_I64: i64 = 500;
+/// Customers per transaction: a page of a reseller's, or of the direct ones. It bounds what one
+/// transaction changes (and SQLite's savepoint journal, kept in memory, with it).
+const PAGE: i64 = 500;
 
 /// The month a run at `now` bills, `YYYY-MM`, and its bounds: the month before `now`'s (UTC).
 pub fn billing_month(now: NaiveDateTime) -> (String, NaiveDateTime, NaiveDateTime) {
@@ -63,8 +64,20 @@ pub async fn issue_for(
     };
     let mut issued = 0;
     for reseller in resellers {
+        let mut after = 0;
+        loop {
+            let run = run.clone();
+            let (n, last) = db
+                .write(move |conn| run.reseller_page(conn, reseller, after))
+                .await?;
+            issued += n;
+            match last {
+                Some(last) => after = last,
+                None => break,
+            }
+        }
         let run = run.clone();
-        issued += db.write(move |conn| run.reseller(conn, reseller)).await?;
+        issued += db.write(move |conn| run.reseller_close(conn, reseller)).await?;
     }
     // Direct customers a page at a time: each page read, issued and committed together.
     let mut after = 0;
@@ -90,7 +103,7 @@ pub fn issue_in(conn: &mut DbConnection, provider: i64, now: NaiveDateTime) -> R
     };
     let mut issued = 0;
     for reseller in resellers {
-        issued += run.reseller(conn, reseller)?;
+        issued += run.reseller_in(conn, reseller)?;
     }
     let mut after = 0;
     while let (n, Some(last)) = run.direct_page(conn, after)? {
@@ -140,42 +153,82 @@ struct Run {
 }
 
 impl Run {
-    /// The reseller's statement and one resale statement per customer on it; how many.
-    fn reseller(&self, conn: &mut DbConnection, reseller: i64) -> Result<u64, DbError> {
+    /// The reseller's statement and its customers' resale statements, a page of customers per
+    /// transaction (`issue_for`; the demo runs them in its own); how many.
+    fn reseller_in(&self, conn: &mut DbConnection, reseller: i64) -> Result<u64, DbError> {
+        let mut issued = 0;
+        let mut after = 0;
+        while let (n, Some(last)) = self.reseller_page(conn, reseller, after)? {
+            issued += n;
+            after = last;
+        }
+        Ok(issued + self.reseller_close(conn, reseller)?)
+    }
+
+    /// The next page of the reseller's customers (after `after`): their orders billed on the
+    /// reseller's statement (written by the first page, found by a run taking over), their resale
+    /// statements; how many of those, and the page's last customer (none: no more).
+    fn reseller_page(
+        &self,
+        conn: &mut DbConnection,
+        reseller: i64,
+        after: i64,
+    ) -> Result<(u64, Option<i64>), DbError> {
         let k = &self.key;
-        let id = statement::create(
-            conn,
-            &NewStatement {
-                provider_id: k.provider,
-                kind: StatementKind::Reseller,
-                reseller_id: Some(reseller),
-                customer_id: None,
-                month: &k.month,
-                period: k.period,
-                issued_at: k.issued_at,
-                due_at: k.due_at,
-                currency: &k.currency,
-            },
-        )?;
-        let billed = statement::bill_orders(conn, id, k.provider, (Some(reseller), None), k.period.1)?;
-        if billed == 0 {
-            // Another run billed them in the meantime: nothing to issue.
-            statement::discard(conn, id)?;
+        let customers =
+            statement::unbilled_customers(conn, k.provider, Some(reseller), (k.period.1, after), PAGE)?;
+        let Some(last) = customers.last().copied() else {
+            return Ok((0, None));
+        };
+        let once = (reseller, 0);
+        let id = match statement::find_once(conn, k.provider, &k.month, StatementKind::Reseller, once)? {
+            Some(st) => st.id,
+            None => statement::create(
+                conn,
+                &NewStatement {
+                    provider_id: k.provider,
+                    kind: StatementKind::Reseller,
+                    reseller_id: Some(reseller),
+                    customer_id: None,
+                    month: &k.month,
+                    period: k.period,
+                    issued_at: k.issued_at,
+                    due_at: k.due_at,
+                    currency: &k.currency,
+                },
+            )?,
+        };
+        statement::bill_reseller_page(conn, id, (k.provider, reseller), &customers, k.period.1)?;
+        let resale = k.create_resale(conn, reseller, id, &customers)?;
+        Ok((u64::try_from(resale).unwrap_or(0), Some(last)))
+    }
+
+    /// The reseller's statement totalled from its lines and told (or removed when it bills nothing);
+    /// 1 when it was issued.
+    fn reseller_close(&self, conn: &mut DbConnection, reseller: i64) -> Result<u64, DbError> {
+        let k = &self.key;
+        let once = (reseller, 0);
+        let Some(st) = statement::find_once(conn, k.provider, &k.month, StatementKind::Reseller, once)?
+        else {
+            return Ok(0);
+        };
+        let (_, lines) = statement::close(conn, st.id, StatementKind::Reseller)?;
+        if lines == 0 {
+            statement::discard(conn, st.id)?;
             return Ok(0);
         }
-        statement::close(conn, id, StatementKind::Reseller)?;
-        let resale = k.create_resale(conn, reseller, id)?;
         let users = User::of_partner(conn, reseller)?;
-        let st = statement::find(conn, id)?;
+        let st = statement::find(conn, st.id)?;
         self.tell(conn, &st, users, "/reseller/statements")?;
-        Ok(1 + u64::try_from(resale).unwrap_or(0))
+        Ok(1)
     }
 
     /// The next page of direct customers' statements (after customer `after`): how many, and the
     /// page's last customer (none: no more).
     fn direct_page(&self, conn: &mut DbConnection, after: i64) -> Result<(u64, Option<i64>), DbError> {
         let k = &self.key;
-        let customers = statement::unbilled_direct(conn, k.provider, k.period.1, after, BATCH_I64)?;
+        let customers =
+            statement::unbilled_customers(conn, k.provider, None, (k.period.1, after), PAGE)?;
         let last = customers.last().copied();
         Ok((self.direct(conn, &customers)?, last))
     }

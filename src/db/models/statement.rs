@@ -177,18 +177,17 @@ pub fn unbilled_resellers(
     Ok(ids.into_iter().flatten().collect())
 }
 
-/// The next page of direct customers (after `after`) with placed orders before `end` that no
-/// statement bills yet, by id.
-pub fn unbilled_direct(
+/// The next page of a reseller's customers (none: the direct customers), after `after`, with placed
+/// orders before `end` that no statement bills yet, by id.
+pub fn unbilled_customers(
     conn: &mut DbConnection,
     provider: i64,
-    end: NaiveDateTime,
-    after: i64,
+    reseller: Option<i64>,
+    (end, after): (NaiveDateTime, i64),
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
-    orders::table
+    let mut query = orders::table
         .filter(orders::provider_id.eq(provider))
-        .filter(orders::reseller_id.is_null())
         .filter(orders::statement_id.is_null())
         .filter(orders::customer_id.gt(after))
         .filter(orders::status.eq(OrderStatus::Placed))
@@ -197,7 +196,31 @@ pub fn unbilled_direct(
         .distinct()
         .order(orders::customer_id.asc())
         .limit(limit)
-        .load(conn)
+        .into_boxed();
+    query = match reseller {
+        Some(r) => query.filter(orders::reseller_id.eq(r)),
+        None => query.filter(orders::reseller_id.is_null()),
+    };
+    query.load(conn)
+}
+
+/// This month's statement of `kind` for the reseller and customer (0: none), if it was written.
+pub fn find_once(
+    conn: &mut DbConnection,
+    provider: i64,
+    month: &str,
+    kind: StatementKind,
+    (reseller, customer): (i64, i64),
+) -> QueryResult<Option<Statement>> {
+    statements::table
+        .filter(statements::provider_id.eq(provider))
+        .filter(statements::month.eq(month))
+        .filter(statements::kind.eq(kind))
+        .filter(statements::reseller_id.eq(reseller))
+        .filter(statements::customer_id.eq(customer))
+        .select(Statement::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Writes an empty statement with the provider's next number; its orders and total come next.
@@ -228,32 +251,26 @@ pub fn create(conn: &mut DbConnection, new: &NewStatement<'_>) -> QueryResult<i6
     Ok(id)
 }
 
-/// Bills with `statement` the unbilled placed orders before `end` of a reseller (all its customers)
-/// or of a direct customer; how many.
-pub fn bill_orders(
+/// Bills with the reseller's `statement` its unbilled placed orders before `end` for `customers`
+/// (a page of them); how many.
+pub fn bill_reseller_page(
     conn: &mut DbConnection,
     statement: i64,
-    provider: i64,
-    who: (Option<i64>, Option<i64>),
+    (provider, reseller): (i64, i64),
+    customers: &[i64],
     end: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let base = orders::table
-        .filter(orders::provider_id.eq(provider))
-        .filter(orders::statement_id.is_null())
-        .filter(orders::status.eq(OrderStatus::Placed))
-        .filter(orders::created_at.lt(end));
-    match who {
-        (Some(reseller), _) => diesel::update(base.filter(orders::reseller_id.eq(reseller)))
-            .set(orders::statement_id.eq(Some(statement)))
-            .execute(conn),
-        (None, Some(customer)) => diesel::update(
-            base.filter(orders::reseller_id.is_null())
-                .filter(orders::customer_id.eq(customer)),
-        )
-        .set(orders::statement_id.eq(Some(statement)))
-        .execute(conn),
-        (None, None) => Ok(0),
-    }
+    diesel::update(
+        orders::table
+            .filter(orders::provider_id.eq(provider))
+            .filter(orders::reseller_id.eq(reseller))
+            .filter(orders::statement_id.is_null())
+            .filter(orders::customer_id.eq_any(customers))
+            .filter(orders::status.eq(OrderStatus::Placed))
+            .filter(orders::created_at.lt(end)),
+    )
+    .set(orders::statement_id.eq(Some(statement)))
+    .execute(conn)
 }
 
 /// Removes a statement that billed nothing (its number is given back).
@@ -597,7 +614,16 @@ impl MonthRun {
         conn: &mut DbConnection,
         reseller: i64,
         reseller_statement: i64,
+        customers: &[i64],
     ) -> QueryResult<usize> {
+        if customers.is_empty() {
+            return Ok(0);
+        }
+        let ids = customers
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         #[derive(QueryableByName)]
         struct Group {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -612,7 +638,8 @@ impl MonthRun {
              CAST(SUM(COALESCE(ol.sale_total_minor, ol.line_total_minor)) AS BIGINT) AS total, \
              COUNT(*) AS lines \
              FROM order_lines ol JOIN orders o ON o.id = ol.order_id \
-             WHERE o.statement_id = {reseller_statement} GROUP BY o.customer_id ORDER BY o.customer_id"
+             WHERE o.statement_id = {reseller_statement} AND o.customer_id IN ({ids}) \
+             GROUP BY o.customer_id ORDER BY o.customer_id"
         ))
         .load(conn)?;
         let last: Option<i64> = statements::table
@@ -652,22 +679,23 @@ impl MonthRun {
                     .execute(c)?,
             };
         }
-        self.bill_resale(conn, reseller, reseller_statement)?;
+        self.bill_resale(conn, reseller, reseller_statement, &ids)?;
         Ok(groups.len())
     }
 
     /// Points each order of the reseller's statement at its customer's resale statement of this run.
-    pub fn bill_resale(
+    fn bill_resale(
         &self,
         conn: &mut DbConnection,
         reseller: i64,
         reseller_statement: i64,
+        customer_ids: &str,
     ) -> QueryResult<usize> {
         let sql = format!(
             "UPDATE orders SET resale_statement_id = (SELECT s.id FROM statements s \
              WHERE s.provider_id = orders.provider_id AND s.month = {month} AND s.kind = 'resale' \
              AND s.reseller_id = {reseller} AND s.customer_id = orders.customer_id) \
-             WHERE statement_id = {reseller_statement}",
+             WHERE statement_id = {reseller_statement} AND customer_id IN ({customer_ids})",
             month = self.month_sql()?,
         );
         diesel::sql_query(sql).execute(conn)
