@@ -8,7 +8,6 @@ use std::fmt::Write;
 use diesel::prelude::*;
 
 use crate::auth::password;
-use crate::services::pricing::PriceBook;
 use crate::db::models::offer::{NewOffer, Offer};
 use crate::db::models::partner::{NewPartner, Partner};
 use crate::db::models::partnership::Partnership;
@@ -26,6 +25,7 @@ use crate::domain::{
 use crate::i18n::Locale;
 use crate::services::counters;
 use crate::services::new_customer::{AccountFields, Line, NewCustomerOrder, check_account, place};
+use crate::services::pricing::PriceBook;
 
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
@@ -442,8 +442,7 @@ fn price_lists(
     use crate::domain::pricing::{Markup, RuleValue};
     use crate::domain::{Audience, Term};
     let long_ago = now - chrono::Duration::days(400);
-    let next_month = crate::services::statements::billing_month(now).2
-        + chrono::Duration::days(40);
+    let next_month = crate::services::statements::billing_month(now).2 + chrono::Duration::days(40);
     let next_month = crate::services::statements::billing_month(next_month).2;
     let markup = |bp: i32| RuleValue::Markup(Markup::from_bp(bp).unwrap_or_default());
     let e3 = Offer::orderable(conn)?
@@ -452,10 +451,7 @@ fn price_lists(
         .map(|o| o.id);
     for (org, reseller_bp, customer_bp) in [(0, 1_000, 2_500), (1, 1_200, 2_000)] {
         let provider = org_ids[org];
-        let by = user_ids[USERS
-            .iter()
-            .position(|u| u.org == Some(org))
-            .unwrap_or(0)];
+        let by = user_ids[USERS.iter().position(|u| u.org == Some(org)).unwrap_or(0)];
         let rule = |audience, reseller, offer, value, effective_from| NewRule {
             provider_id: provider,
             audience,
@@ -466,17 +462,70 @@ fn price_lists(
             created_by: by,
             at: long_ago,
         };
-        price::add(conn, &rule(Audience::Reseller, None, None, markup(reseller_bp), long_ago))?;
-        price::add(conn, &rule(Audience::Customer, None, None, markup(customer_bp), long_ago))?;
+        price::add(
+            conn,
+            &rule(
+                Audience::Reseller,
+                None,
+                None,
+                markup(reseller_bp),
+                long_ago,
+            ),
+        )?;
+        price::add(
+            conn,
+            &rule(
+                Audience::Customer,
+                None,
+                None,
+                markup(customer_bp),
+                long_ago,
+            ),
+        )?;
         if org == 0 {
             // Litware (the first reseller) pays 8 % on everything; from next month the default is 12 %.
-            price::add(conn, &rule(Audience::Reseller, Some(org_ids[2]), None, markup(800), long_ago))?;
-            price::add(conn, &rule(Audience::Reseller, None, None, markup(1_200), next_month))?;
+            price::add(
+                conn,
+                &rule(
+                    Audience::Reseller,
+                    Some(org_ids[2]),
+                    None,
+                    markup(800),
+                    long_ago,
+                ),
+            )?;
+            price::add(
+                conn,
+                &rule(Audience::Reseller, None, None, markup(1_200), next_month),
+            )?;
             if let Some(e3) = e3 {
                 let plan = Some((e3, Term::Year, Billing::Annual));
-                price::add(conn, &rule(Audience::Reseller, Some(org_ids[2]), plan, RuleValue::Fixed(3_800), long_ago))?;
-                price::set_sale_price(conn, (org_ids[2], provider), (e3, Term::Year, Billing::Annual), 0, Some(4_320), long_ago)?;
-                price::set_sale_price(conn, (org_ids[2], provider), (e3, Term::Month, Billing::Monthly), 0, Some(450), long_ago)?;
+                price::add(
+                    conn,
+                    &rule(
+                        Audience::Reseller,
+                        Some(org_ids[2]),
+                        plan,
+                        RuleValue::Fixed(3_800),
+                        long_ago,
+                    ),
+                )?;
+                price::set_sale_price(
+                    conn,
+                    (org_ids[2], provider),
+                    (e3, Term::Year, Billing::Annual),
+                    0,
+                    Some(4_320),
+                    long_ago,
+                )?;
+                price::set_sale_price(
+                    conn,
+                    (org_ids[2], provider),
+                    (e3, Term::Month, Billing::Monthly),
+                    0,
+                    Some(450),
+                    long_ago,
+                )?;
             }
         }
     }
@@ -497,10 +546,7 @@ fn billing_history(
     let this_month = billing_month(now).2;
     for org in [0, 1] {
         let provider = org_ids[org];
-        let by = user_ids[USERS
-            .iter()
-            .position(|u| u.org == Some(org))
-            .unwrap_or(0)];
+        let by = user_ids[USERS.iter().position(|u| u.org == Some(org)).unwrap_or(0)];
         for back in (0..12).rev() {
             let first = crate::domain::lifecycle::sub_months(this_month, back);
             issue_in(conn, provider, first)?;

@@ -202,8 +202,18 @@ mod tests {
 pub struct Tr(pub Locale);
 
 const MONTH_KEYS: [&str; 12] = [
-    "months.1", "months.2", "months.3", "months.4", "months.5", "months.6", "months.7", "months.8",
-    "months.9", "months.10", "months.11", "months.12",
+    "months.1",
+    "months.2",
+    "months.3",
+    "months.4",
+    "months.5",
+    "months.6",
+    "months.7",
+    "months.8",
+    "months.9",
+    "months.10",
+    "months.11",
+    "months.12",
 ];
 
 impl Tr {
@@ -309,15 +319,13 @@ impl Tr {
     /// A month (`YYYY-MM`) as the reader says it: `November 2026`, `2026 年 11 月`.
     pub fn month(&self, month: &str) -> String {
         let (year, m) = month.split_once('-').unwrap_or((month, ""));
-        match m.parse::<u32>() {
-            Ok(n @ 1..=12) => self.t2(
-                "statements.month_label",
-                "year",
-                year,
-                "month",
-                self.t(MONTH_KEYS[(n - 1) as usize]),
-            ),
-            _ => month.to_owned(),
+        let key = m
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| MONTH_KEYS.get(n.checked_sub(1)?));
+        match key {
+            Some(key) => self.t2("statements.month_label", "year", year, "month", self.t(key)),
+            None => month.to_owned(),
         }
     }
 

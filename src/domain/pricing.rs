@@ -41,7 +41,9 @@ impl Markup {
             return Err("validation.markup");
         }
         let whole: i32 = whole.parse().map_err(|_| "validation.markup")?;
-        let frac: i32 = format!("{frac:0<2}").parse().map_err(|_| "validation.markup")?;
+        let frac: i32 = format!("{frac:0<2}")
+            .parse()
+            .map_err(|_| "validation.markup")?;
         let bp = whole * 100 + frac;
         Self::from_bp(if negative { -bp } else { bp }).ok_or("validation.markup")
     }
@@ -113,6 +115,9 @@ impl Source {
     }
 }
 
+/// Whether a rule belongs to a tier of the precedence.
+type Pick<'a> = &'a dyn Fn(&Rule) -> bool;
+
 /// The price of one offer and plan at `at` for `reseller` (None: a direct customer; `rules` are then
 /// the customer rules), from `cost`: override > the reseller's markup > the default markup > cost.
 pub fn resolve(
@@ -128,7 +133,7 @@ pub fn resolve(
             .filter(|r| r.effective_from <= at && pick(r))
             .max_by_key(|r| (r.effective_from, r.id))
     };
-    let tiers: [(Source, &dyn Fn(&Rule) -> bool); 3] = [
+    let tiers: [(Source, Pick<'_>); 3] = [
         (Source::Override, &|r: &Rule| {
             reseller.is_some() && r.reseller_id == reseller && r.offer == Some(offer)
         }),
@@ -201,7 +206,13 @@ mod tests {
             .unwrap()
     }
 
-    fn rule(id: i64, reseller: Option<i64>, offer: Option<i64>, value: RuleValue, from: u32) -> Rule {
+    fn rule(
+        id: i64,
+        reseller: Option<i64>,
+        offer: Option<i64>,
+        value: RuleValue,
+        from: u32,
+    ) -> Rule {
         Rule {
             id,
             reseller_id: reseller,
@@ -264,7 +275,10 @@ mod tests {
             (1_100, Source::DefaultMarkup)
         );
         // No rules: the cost.
-        assert_eq!(resolve(1_000, &[], Some(6), PLAN, at(2)), (1_000, Source::Cost));
+        assert_eq!(
+            resolve(1_000, &[], Some(6), PLAN, at(2)),
+            (1_000, Source::Cost)
+        );
     }
 
     #[test]
@@ -290,7 +304,13 @@ mod tests {
         );
         // Before any rule: the cost.
         assert_eq!(
-            resolve(1_000, &rules, Some(5), PLAN, at(1) - chrono::Duration::seconds(1)),
+            resolve(
+                1_000,
+                &rules,
+                Some(5),
+                PLAN,
+                at(1) - chrono::Duration::seconds(1)
+            ),
             (1_000, Source::Cost)
         );
         // Two rules from the same instant: the later one entered.

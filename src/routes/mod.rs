@@ -26,8 +26,8 @@ pub mod profile;
 pub mod providers;
 pub mod renewals;
 pub mod reseller;
-pub mod statements;
 pub mod sign_in;
+pub mod statements;
 pub mod subscriptions;
 pub mod table;
 

@@ -13,9 +13,9 @@ use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::subscription::Subscription;
 use crate::db::schema::offers;
 use crate::db::{Db, DbConnection, DbError};
+use crate::domain::OrderKind;
 use crate::domain::lifecycle::{charge_to_period_end, next_charge};
 use crate::domain::pricing::Prices;
-use crate::domain::OrderKind;
 use crate::services::pricing::PriceBook;
 use crate::services::renewals::provider_agent;
 
@@ -71,8 +71,8 @@ fn charge_batch(conn: &mut DbConnection, now: NaiveDateTime) -> Result<(u64, i64
             continue;
         }
         let key = (sub.provider_id, sub.reseller_of_record_id);
-        if !books.contains_key(&key) {
-            books.insert(key, PriceBook::load(conn, key.0, key.1)?);
+        if let std::collections::hash_map::Entry::Vacant(slot) = books.entry(key) {
+            slot.insert(PriceBook::load(conn, key.0, key.1)?);
         }
         let unit = books[&key].unit(
             conn,

@@ -202,7 +202,11 @@ mod tests {
             revenue,
             cost,
         };
-        let c = chart(&[m("2027-01", 1_000, 800), m("2027-02", 500, 600)], 200, 120);
+        let c = chart(
+            &[m("2027-01", 1_000, 800), m("2027-02", 500, 600)],
+            200,
+            120,
+        );
         assert_eq!(c.bars[0].revenue_h, 100);
         assert_eq!(c.bars[0].margin_h, 20);
         assert_eq!(c.bars[1].revenue_h, 50);

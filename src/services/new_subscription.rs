@@ -6,8 +6,6 @@
 
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::ProviderCustomer;
-use crate::domain::pricing::Prices;
-use crate::services::pricing::PriceBook;
 use crate::db::models::offer::Offer;
 use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partnership::Partnership;
@@ -18,10 +16,12 @@ use crate::domain::form::FormErrors;
 use crate::domain::lifecycle::{
     Align, AlignError, Period, Plan, aligned_end, charge_to_period_end,
 };
+use crate::domain::pricing::Prices;
 use crate::domain::{FormKey, OrderKind, ProviderId, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::error::AppError;
 use crate::i18n::Tr;
+use crate::services::pricing::PriceBook;
 use crate::services::{counters, order_review};
 
 /// The form, parsed (the offer's limits and the reseller are checked here).
@@ -478,11 +478,7 @@ fn provision(
     .customer(Some(cmd.customer_id))
     .change(
         None,
-        Some(format!(
-            "{} × {quantity} ({})",
-            offer.name,
-            reference
-        )),
+        Some(format!("{} × {quantity} ({})", offer.name, reference)),
     )
     .record(conn)?;
     if let Some(r) = cmd.reseller {

@@ -59,7 +59,9 @@ impl From<CatalogError> for AppError {
     fn from(err: CatalogError) -> Self {
         match err {
             CatalogError::SkuTaken => AppError::Conflict("operations.offers.sku_taken"),
-            CatalogError::OtherCurrency => AppError::Unprocessable("operations.offers.one_currency"),
+            CatalogError::OtherCurrency => {
+                AppError::Unprocessable("operations.offers.one_currency")
+            }
             CatalogError::Db(err) => err.into(),
         }
     }
@@ -95,7 +97,11 @@ pub fn describe(conn: &mut DbConnection, id: i64) -> Result<String, DbError> {
 }
 
 /// The catalog's other offers are in `currency` (or there are none).
-fn one_currency(conn: &mut DbConnection, currency: &str, except: Option<i64>) -> Result<(), CatalogError> {
+fn one_currency(
+    conn: &mut DbConnection,
+    currency: &str,
+    except: Option<i64>,
+) -> Result<(), CatalogError> {
     if Offer::currencies_other_than(conn, currency, except)? {
         return Err(CatalogError::OtherCurrency);
     }

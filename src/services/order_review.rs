@@ -100,7 +100,10 @@ pub async fn set_credit(
             .provider(Some(p))
             .reseller(Some(reseller))
             .change(
-                Some(describe(before.credit_limit_minor, before.review_every_order)),
+                Some(describe(
+                    before.credit_limit_minor,
+                    before.review_every_order,
+                )),
                 Some(describe(limit, every_order)),
             )
             .at(now)
@@ -152,10 +155,11 @@ pub async fn decide(
     db.write(move |conn| {
         let p = provider.get();
         // Another provider's order is not found, whatever the form says.
-        let (order, lines) = Order::find_in(conn, p, order_id).map_err(|e| match DbError::from(e) {
-            DbError::NotFound => ChangeError::NotFound,
-            other => ChangeError::Db(other),
-        })?;
+        let (order, lines) =
+            Order::find_in(conn, p, order_id).map_err(|e| match DbError::from(e) {
+                DbError::NotFound => ChangeError::NotFound,
+                other => ChangeError::Db(other),
+            })?;
         if let Decision::Reject(reason) = &decision
             && reason.trim().is_empty()
             && order.is_pending()
@@ -220,15 +224,18 @@ fn provision(
     let line = lines.first().ok_or(ChangeError::NotFound)?;
     match order.kind {
         OrderKind::NewSubscription => {
-            crate::services::new_subscription::provision_approved(conn, order, line, now)
-                .map_err(|e| match e {
+            crate::services::new_subscription::provision_approved(conn, order, line, now).map_err(
+                |e| match e {
                     crate::services::new_subscription::AddError::Db(db) => ChangeError::Db(db),
                     crate::services::new_subscription::AddError::NotFound => ChangeError::NotFound,
-                    crate::services::new_subscription::AddError::Invalid(_) => ChangeError::Refused {
-                        field: "approve",
-                        key: "orders.review_stale",
-                    },
-                })?;
+                    crate::services::new_subscription::AddError::Invalid(_) => {
+                        ChangeError::Refused {
+                            field: "approve",
+                            key: "orders.review_stale",
+                        }
+                    }
+                },
+            )?;
         }
         OrderKind::NewCustomer => {
             crate::services::new_customer::provision_approved(conn, order, lines, now)?;
@@ -256,7 +263,8 @@ fn tell(
     base_url: &str,
 ) -> Result<(), DbError> {
     let provider = Partner::find(conn, order.provider_id)?.name;
-    let company = crate::db::models::customer::Customer::find(conn, order.customer_id)?.company_name;
+    let company =
+        crate::db::models::customer::Customer::find(conn, order.customer_id)?.company_name;
     let mut to = Vec::new();
     for u in User::of_partner(conn, order.provider_id)? {
         to.push((u, format!("{base_url}/orders/{}", order.id)));
@@ -275,7 +283,10 @@ fn tell(
             reference: order.reference(),
             total: tr.money(order.total_minor, &order.currency),
             keys: match decided {
-                None => ("email.order_review.pending_subject", "email.order_review.pending_body"),
+                None => (
+                    "email.order_review.pending_subject",
+                    "email.order_review.pending_body",
+                ),
                 Some(OrderStatus::Rejected) => (
                     "email.order_review.rejected_subject",
                     "email.order_review.rejected_body",

@@ -57,7 +57,11 @@ fn catalog(conn: &mut DbConnection) -> Result<(Vec<Offer>, Vec<OfferPrice>), DbE
     Ok((offers, prices))
 }
 
-pub async fn view(db: &Db, provider: ProviderId, now: NaiveDateTime) -> Result<PriceListView, DbError> {
+pub async fn view(
+    db: &Db,
+    provider: ProviderId,
+    now: NaiveDateTime,
+) -> Result<PriceListView, DbError> {
     db.read(move |conn| {
         let p = provider.get();
         let (offers, prices) = catalog(conn)?;
@@ -122,7 +126,9 @@ pub async fn add_rule(
             "" | "resellers" => (Audience::Reseller, None),
             "customers" => (Audience::Customer, None),
             raw => match raw.parse::<i64>() {
-                Ok(r) if Partnership::active(conn, p, r)?.is_some() => (Audience::Reseller, Some(r)),
+                Ok(r) if Partnership::active(conn, p, r)?.is_some() => {
+                    (Audience::Reseller, Some(r))
+                }
                 _ => {
                     errors.add("applies_to", "wizard.reseller_not_partnered");
                     (Audience::Reseller, None)
@@ -136,7 +142,9 @@ pub async fn add_rule(
                     .split_once(':')
                     .and_then(|(o, plan)| Some((o.parse::<i64>().ok()?, Plan::parse(plan)?)));
                 match parsed {
-                    Some((o, plan)) if Offer::price(conn, o, plan.term, plan.billing)?.is_some() => {
+                    Some((o, plan))
+                        if Offer::price(conn, o, plan.term, plan.billing)?.is_some() =>
+                    {
                         Some((o, plan.term, plan.billing))
                     }
                     _ => {
@@ -245,7 +253,12 @@ pub async fn set_due_days(
     raw: String,
     now: NaiveDateTime,
 ) -> Result<Result<(), &'static str>, DbError> {
-    let Some(days) = raw.trim().parse::<i32>().ok().filter(|d| (0..=120).contains(d)) else {
+    let Some(days) = raw
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|d| (0..=120).contains(d))
+    else {
         return Ok(Err("prices.due_days_range"));
     };
     db.write(move |conn| {
@@ -283,7 +296,8 @@ pub async fn reseller_view(
 ) -> Result<Vec<ProviderPrices>, DbError> {
     db.read(move |conn| {
         let r = reseller.get();
-        let providers = Partnership::providers_of(conn, reseller, &crate::pagination::Seek::First, 50)?;
+        let providers =
+            Partnership::providers_of(conn, reseller, &crate::pagination::Seek::First, 50)?;
         let (offers, prices) = catalog(conn)?;
         let mut out = Vec::new();
         for (_, p) in providers.items {
@@ -296,10 +310,7 @@ pub async fn reseller_view(
                     let key = (op.offer_id, op.term, op.billing);
                     let sale = sales
                         .iter()
-                        .find(|s| {
-                            s.customer_id == 0
-                                && (s.offer_id, s.term, s.billing) == key
-                        })
+                        .find(|s| s.customer_id == 0 && (s.offer_id, s.term, s.billing) == key)
                         .map(|s| s.price_minor);
                     Some(PricedPlan {
                         offer,
@@ -476,7 +487,14 @@ pub async fn save_customer_price(
             .provider(Some(provider))
             .reseller(Some(r))
             .customer(Some(customer))
-            .change(None, Some(price.map(crate::domain::decimal).unwrap_or_else(|| Tr::default().t("prices.removed").to_owned())))
+            .change(
+                None,
+                Some(
+                    price
+                        .map(crate::domain::decimal)
+                        .unwrap_or_else(|| Tr::default().t("prices.removed").to_owned()),
+                ),
+            )
             .at(now)
             .record(conn)?;
         Ok(Ok(()))

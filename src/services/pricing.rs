@@ -34,7 +34,12 @@ impl PriceBook {
     }
 
     /// What the provider charges per license for `offer` in this plan at `at`, from its cost.
-    pub fn price(&self, cost: i64, offer: (i64, Term, Billing), at: NaiveDateTime) -> (i64, Source) {
+    pub fn price(
+        &self,
+        cost: i64,
+        offer: (i64, Term, Billing),
+        at: NaiveDateTime,
+    ) -> (i64, Source) {
         resolve(cost, &self.rules, self.reseller, offer, at)
     }
 

@@ -14,7 +14,6 @@ use chrono::NaiveDateTime;
 use crate::db::models::activity::NewActivity;
 use crate::db::models::lifecycle::{self, ScheduledChange};
 use crate::db::models::offer::Offer;
-use crate::services::pricing::PriceBook;
 use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partner::Partner;
 use crate::db::models::subscription::{Renewed, Subscription};
@@ -25,6 +24,7 @@ use crate::domain::{OrderKind, ProviderId, Term};
 use crate::email::{self, messages::RenewalNotice};
 use crate::i18n::Tr;
 use crate::services::counters;
+use crate::services::pricing::PriceBook;
 
 /// What one run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -209,7 +209,12 @@ fn renew_one(
     // The catalog's cost and the price list's price at the renewal; the last term's when the pair
     // is no longer sold.
     let book = names.book(conn, sub.provider_id, sub.reseller_of_record_id)?;
-    let quoted = book.quote(conn, (offer_id, term, billing), sub.customer_id, sub.ends_at)?;
+    let quoted = book.quote(
+        conn,
+        (offer_id, term, billing),
+        sub.customer_id,
+        sub.ends_at,
+    )?;
     let (offer_id, term, billing, unit) = match quoted {
         Some(p) => (offer_id, term, billing, p),
         None => {
@@ -360,9 +365,8 @@ impl Names {
         reseller: Option<i64>,
     ) -> Result<&PriceBook, DbError> {
         let key = (provider, reseller);
-        if !self.books.contains_key(&key) {
-            let book = PriceBook::load(conn, provider, reseller)?;
-            self.books.insert(key, book);
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.books.entry(key) {
+            slot.insert(PriceBook::load(conn, provider, reseller)?);
         }
         Ok(&self.books[&key])
     }

@@ -77,7 +77,9 @@ pub async fn issue_for(
             }
         }
         let run = run.clone();
-        issued += db.write(move |conn| run.reseller_close(conn, reseller)).await?;
+        issued += db
+            .write(move |conn| run.reseller_close(conn, reseller))
+            .await?;
     }
     // Direct customers a page at a time: each page read, issued and committed together.
     let mut after = 0;
@@ -97,7 +99,11 @@ pub async fn issue_for(
 }
 
 /// The same inside the caller's transaction, without emails (the demo data's past months).
-pub fn issue_in(conn: &mut DbConnection, provider: i64, now: NaiveDateTime) -> Result<u64, DbError> {
+pub fn issue_in(
+    conn: &mut DbConnection,
+    provider: i64,
+    now: NaiveDateTime,
+) -> Result<u64, DbError> {
     let Some((run, resellers)) = start(conn, provider, now, None)? else {
         return Ok(0);
     };
@@ -175,13 +181,24 @@ impl Run {
         after: i64,
     ) -> Result<(u64, Option<i64>), DbError> {
         let k = &self.key;
-        let customers =
-            statement::unbilled_customers(conn, k.provider, Some(reseller), (k.period.1, after), PAGE)?;
+        let customers = statement::unbilled_customers(
+            conn,
+            k.provider,
+            Some(reseller),
+            (k.period.1, after),
+            PAGE,
+        )?;
         let Some(last) = customers.last().copied() else {
             return Ok((0, None));
         };
         let once = (reseller, 0);
-        let id = match statement::find_once(conn, k.provider, &k.month, StatementKind::Reseller, once)? {
+        let id = match statement::find_once(
+            conn,
+            k.provider,
+            &k.month,
+            StatementKind::Reseller,
+            once,
+        )? {
             Some(st) => st.id,
             None => statement::create(
                 conn,
@@ -208,7 +225,8 @@ impl Run {
     fn reseller_close(&self, conn: &mut DbConnection, reseller: i64) -> Result<u64, DbError> {
         let k = &self.key;
         let once = (reseller, 0);
-        let Some(st) = statement::find_once(conn, k.provider, &k.month, StatementKind::Reseller, once)?
+        let Some(st) =
+            statement::find_once(conn, k.provider, &k.month, StatementKind::Reseller, once)?
         else {
             return Ok(0);
         };
@@ -225,7 +243,11 @@ impl Run {
 
     /// The next page of direct customers' statements (after customer `after`): how many, and the
     /// page's last customer (none: no more).
-    fn direct_page(&self, conn: &mut DbConnection, after: i64) -> Result<(u64, Option<i64>), DbError> {
+    fn direct_page(
+        &self,
+        conn: &mut DbConnection,
+        after: i64,
+    ) -> Result<(u64, Option<i64>), DbError> {
         let k = &self.key;
         let customers =
             statement::unbilled_customers(conn, k.provider, None, (k.period.1, after), PAGE)?;

@@ -23,14 +23,14 @@ use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{NewSubscription, Scope, Subscription, SubscriptionDetail};
 use crate::db::models::user::User;
 use crate::db::{Db, DbConnection, DbError};
-use crate::domain::pricing::Prices;
-use crate::services::pricing::PriceBook;
-use crate::services::order_review;
 use crate::domain::lifecycle::{PAIRS, Plan, charge_to_period_end, in_window, valid_pair};
+use crate::domain::pricing::Prices;
 use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::i18n::Tr;
 use crate::services::counters;
+use crate::services::order_review;
+use crate::services::pricing::PriceBook;
 
 /// Who makes a change, and for which organisation.
 #[derive(Clone, Debug)]
@@ -296,14 +296,21 @@ pub fn approve_quantity(
     )]
     let provider = ProviderId::established(order.provider_id);
     counters::licenses_changed(conn, provider, sub.reseller_of_record_id, i64::from(added))?;
-    NewActivity::new("subscription.quantity_changed", "subscription", Some(sub.id))
-        .by(order.placed_by_user_id, order.placed_by_partner_id)
-        .provider(Some(order.provider_id))
-        .reseller(sub.reseller_of_record_id)
-        .customer(Some(sub.customer_id))
-        .change(Some(sub.quantity.to_string()), Some(line.quantity.to_string()))
-        .at(now)
-        .record(conn)?;
+    NewActivity::new(
+        "subscription.quantity_changed",
+        "subscription",
+        Some(sub.id),
+    )
+    .by(order.placed_by_user_id, order.placed_by_partner_id)
+    .provider(Some(order.provider_id))
+    .reseller(sub.reseller_of_record_id)
+    .customer(Some(sub.customer_id))
+    .change(
+        Some(sub.quantity.to_string()),
+        Some(line.quantity.to_string()),
+    )
+    .at(now)
+    .record(conn)?;
     Ok(())
 }
 
@@ -441,7 +448,12 @@ fn checked_upgrade(
         return Err(refused("upgrade", "lifecycle.offer_not_on_path"));
     };
     let book = PriceBook::load(conn, sub.provider_id, sub.reseller_of_record_id)?;
-    let Some(price) = book.quote(conn, (offer.id, sub.term, sub.billing), sub.customer_id, now)?
+    let Some(price) = book.quote(
+        conn,
+        (offer.id, sub.term, sub.billing),
+        sub.customer_id,
+        now,
+    )?
     else {
         return Err(refused("upgrade", "lifecycle.pair_not_sold"));
     };
@@ -795,17 +807,18 @@ fn apply_in(
             let old_unit = unit_of(conn, sub)?;
             let (credit, covered) = prorated_prices(sub, sub.quantity, old_unit, now);
             let (charge, _) = prorated_prices(sub, sub.quantity, price, now);
-            let line = |offer_id: i64, subscription_id: i64, unit: Prices, amount: Prices| NewLine {
-                offer_id,
-                subscription_id: Some(subscription_id),
-                quantity: sub.quantity,
-                previous_quantity: Some(sub.quantity),
-                unit,
-                amount,
-                period: Some(covered),
-                term: Some(sub.term),
-                billing: Some(sub.billing),
-            };
+            let line =
+                |offer_id: i64, subscription_id: i64, unit: Prices, amount: Prices| NewLine {
+                    offer_id,
+                    subscription_id: Some(subscription_id),
+                    quantity: sub.quantity,
+                    previous_quantity: Some(sub.quantity),
+                    unit,
+                    amount,
+                    period: Some(covered),
+                    term: Some(sub.term),
+                    billing: Some(sub.billing),
+                };
             Order::create(
                 conn,
                 &order(OrderKind::Upgrade),

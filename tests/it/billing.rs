@@ -41,7 +41,11 @@ async fn world(app: &TestApp, at: NaiveDateTime) -> World {
     app.state.clock.set(at);
     let provider = app.create_provider("alice@contoso.example");
     let reseller = app
-        .create_named_reseller("Northwind", "ra@northwind.example", EnrollmentStatus::Verified)
+        .create_named_reseller(
+            "Northwind",
+            "ra@northwind.example",
+            EnrollmentStatus::Verified,
+        )
         .id;
     let other_reseller = app
         .create_named_reseller("Litware", "rb@litware.example", EnrollmentStatus::Verified)
@@ -49,8 +53,12 @@ async fn world(app: &TestApp, at: NaiveDateTime) -> World {
     app.partner(provider.id, reseller);
     app.partner(provider.id, other_reseller);
     let customer = app.seed_customer(provider.id, Some(reseller), "Wingtip Toys", "wingtiptoys");
-    let other_customer =
-        app.seed_customer(provider.id, Some(other_reseller), "Fourth Coffee", "fourthcoffee");
+    let other_customer = app.seed_customer(
+        provider.id,
+        Some(other_reseller),
+        "Fourth Coffee",
+        "fourthcoffee",
+    );
     let direct = app.seed_customer(provider.id, None, "Coho Winery", "cohowinery");
     let offer = app.create_offer("Microsoft 365 Business Basic", COST, 1, 300);
     app.signed_in("alice@contoso.example").await;
@@ -114,37 +122,94 @@ async fn prices_follow_override_then_resellers_markup_then_default_from_each_eff
     let switch = t("2027-03-05 00:00:00");
     let monthly = Some((w.offer, Term::Month, Billing::Monthly));
     app.with_conn(|conn| {
-        price::add(conn, &rule(&w, Audience::Reseller, None, None, markup("10"), t0)).unwrap();
-        price::add(conn, &rule(&w, Audience::Reseller, Some(w.reseller), None, markup("20"), t0))
-            .unwrap();
         price::add(
             conn,
-            &rule(&w, Audience::Reseller, Some(w.reseller), monthly, RuleValue::Fixed(555), switch),
+            &rule(&w, Audience::Reseller, None, None, markup("10"), t0),
         )
         .unwrap();
-        price::add(conn, &rule(&w, Audience::Customer, None, None, markup("25"), switch)).unwrap();
+        price::add(
+            conn,
+            &rule(
+                &w,
+                Audience::Reseller,
+                Some(w.reseller),
+                None,
+                markup("20"),
+                t0,
+            ),
+        )
+        .unwrap();
+        price::add(
+            conn,
+            &rule(
+                &w,
+                Audience::Reseller,
+                Some(w.reseller),
+                monthly,
+                RuleValue::Fixed(555),
+                switch,
+            ),
+        )
+        .unwrap();
+        price::add(
+            conn,
+            &rule(&w, Audience::Customer, None, None, markup("25"), switch),
+        )
+        .unwrap();
     });
     // One second before the override: the reseller's markup (613 × 1.2 = 735.6 → 736); the other
     // reseller the default (674.3 → 674); a direct customer the cost (its markup starts later).
     app.state.clock.set(switch - chrono::Duration::seconds(1));
-    let a = app.buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
-    let b = app.buy(w.provider, w.other_customer, w.offer, 1, Some(w.other_reseller), "P1M:monthly");
+    let a = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        1,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
+    let b = app.buy(
+        w.provider,
+        w.other_customer,
+        w.offer,
+        1,
+        Some(w.other_reseller),
+        "P1M:monthly",
+    );
     let c = app.buy(w.provider, w.direct, w.offer, 1, None, "P1M:monthly");
     assert_eq!(first_line(&app, a), (COST, 736, None));
     assert_eq!(first_line(&app, b), (COST, 674, None));
     assert_eq!(first_line(&app, c), (COST, COST, None));
     // At the instant: the override, and the customer markup (766.25 → 766).
     app.state.clock.set(switch);
-    let a = app.buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
+    let a = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        1,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
     let c = app.buy(w.provider, w.direct, w.offer, 1, None, "P1M:monthly");
     assert_eq!(first_line(&app, a), (COST, 555, None));
     assert_eq!(first_line(&app, c), (COST, 766, None));
     // The override is for the monthly plan only: the annual one keeps the markup (7,356 × 1.2).
-    let d = app.buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1Y:annual");
+    let d = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        1,
+        Some(w.reseller),
+        "P1Y:annual",
+    );
     assert_eq!(first_line(&app, d), (COST * 12, 8_827, None));
     // Prices never change after the fact: a new rule leaves the orders as they were.
     app.with_conn(|conn| {
-        price::add(conn, &rule(&w, Audience::Reseller, None, None, markup("50"), switch)).unwrap();
+        price::add(
+            conn,
+            &rule(&w, Audience::Reseller, None, None, markup("50"), switch),
+        )
+        .unwrap();
     });
     assert_eq!(first_line(&app, d), (COST * 12, 8_827, None));
 }
@@ -183,8 +248,12 @@ fn month_sum(app: &TestApp, who: (Option<i64>, i64), from: &str, to: &str, resal
             .into_boxed();
         q = match who {
             (Some(r), 0) => q.filter(orders::reseller_id.eq(r)),
-            (Some(r), c) => q.filter(orders::reseller_id.eq(r)).filter(orders::customer_id.eq(c)),
-            (None, c) => q.filter(orders::reseller_id.is_null()).filter(orders::customer_id.eq(c)),
+            (Some(r), c) => q
+                .filter(orders::reseller_id.eq(r))
+                .filter(orders::customer_id.eq(c)),
+            (None, c) => q
+                .filter(orders::reseller_id.is_null())
+                .filter(orders::customer_id.eq(c)),
         };
         q.load::<(i64, Option<i64>)>(conn)
             .unwrap()
@@ -202,12 +271,26 @@ async fn a_months_statements_equal_its_orders_exactly_and_are_issued_once_by_two
     app.with_conn(|conn| {
         price::add(
             conn,
-            &rule(&w, Audience::Reseller, None, None, markup("10"), t("2027-01-01 00:00:00")),
+            &rule(
+                &w,
+                Audience::Reseller,
+                None,
+                None,
+                markup("10"),
+                t("2027-01-01 00:00:00"),
+            ),
         )
         .unwrap();
         price::add(
             conn,
-            &rule(&w, Audience::Customer, None, None, markup("25"), t("2027-01-01 00:00:00")),
+            &rule(
+                &w,
+                Audience::Customer,
+                None,
+                None,
+                markup("25"),
+                t("2027-01-01 00:00:00"),
+            ),
         )
         .unwrap();
         partner_dashboard::db::models::offer::Offer::set_upgrades(conn, w.offer, &[premium])
@@ -225,35 +308,75 @@ async fn a_months_statements_equal_its_orders_exactly_and_are_issued_once_by_two
     });
     // February: a month-to-month term (renews 10 March) and a year billed monthly (charged again on
     // 10 March).
-    let monthly = app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
-    let yearly = app.buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1Y:monthly");
+    let monthly = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        3,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
+    let yearly = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        2,
+        Some(w.reseller),
+        "P1Y:monthly",
+    );
     // 1 March: February's statements.
     let r = jobs_at(&app, t("2027-03-01 00:00:00")).await;
     // The reseller's, and its one customer's resale statement.
     assert_eq!(r.statements, 2, "{r:?}");
     let feb = statements_of(&app, w.provider, "2027-02");
-    assert_eq!(feb[0].total_minor, month_sum(&app, (Some(w.reseller), 0), "2027-02-01 00:00:00", "2027-03-01 00:00:00", false));
+    assert_eq!(
+        feb[0].total_minor,
+        month_sum(
+            &app,
+            (Some(w.reseller), 0),
+            "2027-02-01 00:00:00",
+            "2027-03-01 00:00:00",
+            false
+        )
+    );
     // March: a purchase, a reduction within its window, an addition after it, the renewal and the
     // recurring period on the 10th, an upgrade, and a direct customer's purchase.
     app.state.clock.set(t("2027-03-02 10:00:00"));
-    let annual = app.buy(w.provider, w.customer, w.offer, 5, Some(w.reseller), "P1Y:annual");
+    let annual = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        5,
+        Some(w.reseller),
+        "P1Y:annual",
+    );
     let direct = app.buy(w.provider, w.direct, w.offer, 2, None, "P1M:monthly");
     app.state.clock.set(t("2027-03-03 10:00:00"));
     let res = app
-        .post_form(&format!("/subscriptions/{annual}/quantity"), &[("quantity", "4"), ("confirm", "yes")])
+        .post_form(
+            &format!("/subscriptions/{annual}/quantity"),
+            &[("quantity", "4"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let r = jobs_at(&app, t("2027-03-10 09:00:00")).await;
     assert_eq!((r.renewals.renewed, r.charged), (1, 1), "{r:?}");
     app.state.clock.set(t("2027-03-12 10:00:00"));
     let res = app
-        .post_form(&format!("/subscriptions/{annual}/quantity"), &[("quantity", "7"), ("confirm", "yes")])
+        .post_form(
+            &format!("/subscriptions/{annual}/quantity"),
+            &[("quantity", "7"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = app
         .post_form(
             &format!("/subscriptions/{yearly}/lifecycle"),
-            &[("action", "upgrade"), ("offer", &premium.to_string()), ("confirm", "yes")],
+            &[
+                ("action", "upgrade"),
+                ("offer", &premium.to_string()),
+                ("confirm", "yes"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -278,9 +401,18 @@ async fn a_months_statements_equal_its_orders_exactly_and_are_issued_once_by_two
         of(StatementKind::Customer),
     );
     let (from, to) = ("2027-03-01 00:00:00", "2027-04-01 00:00:00");
-    assert_eq!(reseller_st.total_minor, month_sum(&app, (Some(w.reseller), 0), from, to, false));
-    assert_eq!(resale.total_minor, month_sum(&app, (Some(w.reseller), w.customer), from, to, true));
-    assert_eq!(customer_st.total_minor, month_sum(&app, (None, w.direct), from, to, false));
+    assert_eq!(
+        reseller_st.total_minor,
+        month_sum(&app, (Some(w.reseller), 0), from, to, false)
+    );
+    assert_eq!(
+        resale.total_minor,
+        month_sum(&app, (Some(w.reseller), w.customer), from, to, true)
+    );
+    assert_eq!(
+        customer_st.total_minor,
+        month_sum(&app, (None, w.direct), from, to, false)
+    );
     // 2 × 766 (613 + 25 %) for the direct customer's month.
     assert_eq!(customer_st.total_minor, 2 * 766);
     // The resale statement bills the month-to-month licenses at the sale price, the rest at cost + 10 %.
@@ -292,19 +424,47 @@ async fn a_months_statements_equal_its_orders_exactly_and_are_issued_once_by_two
     kinds.dedup();
     assert_eq!(
         kinds,
-        ["change_quantity", "new_subscription", "recurring", "reduction", "renewal", "upgrade"]
+        [
+            "change_quantity",
+            "new_subscription",
+            "recurring",
+            "reduction",
+            "renewal",
+            "upgrade"
+        ]
     );
-    assert!(lines.iter().all(|l| l.period_start.is_some() && l.period_end.is_some()));
-    assert_eq!(lines.iter().map(|l| l.amount_minor).sum::<i64>(), reseller_st.total_minor);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.period_start.is_some() && l.period_end.is_some())
+    );
+    assert_eq!(
+        lines.iter().map(|l| l.amount_minor).sum::<i64>(),
+        reseller_st.total_minor
+    );
     assert_eq!(reseller_st.line_count, i64::try_from(lines.len()).unwrap());
     // Again, on either instance: nothing more.
     assert_eq!(jobs_at(&app, april).await.statements, 0);
-    assert_eq!(jobs::run(&other.db, april, &other.base_url).await.unwrap().statements, 0);
+    assert_eq!(
+        jobs::run(&other.db, april, &other.base_url)
+            .await
+            .unwrap()
+            .statements,
+        0
+    );
     // The statement's page shows the same total, the CSV the same lines.
     let html = app.html(&format!("/statements/{}", reseller_st.id)).await;
     let tr = Tr::default();
-    assert_eq!(texts(&html, "#statement-total"), [tr.money(reseller_st.total_minor, "USD")]);
-    let csv = app.get(&format!("/statements/{}.csv", reseller_st.id)).await.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#statement-total"),
+        [tr.money(reseller_st.total_minor, "USD")]
+    );
+    let csv = app
+        .get(&format!("/statements/{}.csv", reseller_st.id))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(csv.lines().count(), lines.len() + 1, "{csv}");
     // The reseller was emailed, the direct customer's admins have none (it has no users here).
     app.with_conn(|conn| {
@@ -323,7 +483,14 @@ async fn a_months_statements_equal_its_orders_exactly_and_are_issued_once_by_two
 async fn mark_as_paid_lowers_the_open_balance_once_and_only_for_the_providers_own() {
     let app = spawn_app().await;
     let w = world(&app, t("2027-02-10 09:00:00")).await;
-    app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        3,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
     jobs_at(&app, t("2027-03-01 00:00:00")).await;
     let st = statements_of(&app, w.provider, "2027-02")
         .into_iter()
@@ -339,21 +506,34 @@ async fn mark_as_paid_lowers_the_open_balance_once_and_only_for_the_providers_ow
     // Another provider cannot see or pay it.
     let other = new_client();
     app.create_provider("mallory@fabrikam.example");
-    app.sign_in_with(&other, "mallory@fabrikam.example", "correct horse battery staple")
+    app.sign_in_with(
+        &other,
+        "mallory@fabrikam.example",
+        "correct horse battery staple",
+    )
+    .await;
+    let res = app
+        .get_with(&other, &format!("/statements/{}", st.id))
         .await;
-    let res = app.get_with(&other, &format!("/statements/{}", st.id)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let token = app.csrf_token_with(&other).await;
     let res = app
-        .post_form_with(&other, &format!("/statements/{}/paid", st.id), &[("csrf_token", &token)])
+        .post_form_with(
+            &other,
+            &format!("/statements/{}/paid", st.id),
+            &[("csrf_token", &token)],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(balance(&app), before);
     // The provider: paid once; the second submit says it already was.
-    let res = app.post_form(&format!("/statements/{}/paid", st.id), &[]).await;
+    let res = app
+        .post_form(&format!("/statements/{}/paid", st.id), &[])
+        .await;
     assert_redirect(&res, &format!("/statements/{}", st.id));
     assert_eq!(balance(&app), before - st.total_minor);
-    app.post_form(&format!("/statements/{}/paid", st.id), &[]).await;
+    app.post_form(&format!("/statements/{}/paid", st.id), &[])
+        .await;
     let html = app.html(&format!("/statements/{}", st.id)).await;
     assert!(html.contains("already marked as paid"), "{html}");
     assert_eq!(balance(&app), before - st.total_minor);
@@ -367,34 +547,63 @@ async fn a_reseller_sees_its_price_and_sale_price_never_the_providers_cost() {
     app.with_conn(|conn| {
         price::add(
             conn,
-            &rule(&w, Audience::Reseller, None, None, markup("10"), t("2027-01-01 00:00:00")),
+            &rule(
+                &w,
+                Audience::Reseller,
+                None,
+                None,
+                markup("10"),
+                t("2027-01-01 00:00:00"),
+            ),
         )
         .unwrap();
     });
-    let id = app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    let id = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        3,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
     jobs_at(&app, t("2027-03-01 00:00:00")).await;
     let tr = Tr::default();
     let cost = tr.money(COST, "USD");
     let cost_csv = partner_dashboard::domain::decimal(COST);
     let reseller = new_client();
-    app.sign_in_with(&reseller, "ra@northwind.example", "correct horse battery staple")
-        .await;
+    app.sign_in_with(
+        &reseller,
+        "ra@northwind.example",
+        "correct horse battery staple",
+    )
+    .await;
     // Its Prices page: its price (674) and a sale price it records.
     let html = app.html_with(&reseller, "/reseller/prices").await;
     assert!(html.contains(&tr.money(674, "USD")), "{html}");
-    assert!(!html.contains(&cost), "the cost shows on the reseller's Prices page");
+    assert!(
+        !html.contains(&cost),
+        "the cost shows on the reseller's Prices page"
+    );
     let field = format!("sale_{}_P1M:monthly", w.offer);
     let token = app.csrf_token_with(&reseller).await;
     let path = format!("/reseller/prices/{}", w.provider);
     // A bad value: the message, and what was typed kept.
     let res = app
-        .post_form_with(&reseller, &path, &[("csrf_token", &token), (&field, "eight")])
+        .post_form_with(
+            &reseller,
+            &path,
+            &[("csrf_token", &token), (&field, "eight")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("value=\"eight\""), "{html}");
     let res = app
-        .post_form_with(&reseller, &path, &[("csrf_token", &token), (&field, "8.00")])
+        .post_form_with(
+            &reseller,
+            &path,
+            &[("csrf_token", &token), (&field, "8.00")],
+        )
         .await;
     assert_redirect(&res, "/reseller/prices");
     let (_, _, sale) = app.with_conn(|conn| {
@@ -430,11 +639,17 @@ async fn a_reseller_sees_its_price_and_sale_price_never_the_providers_cost() {
         .text()
         .await
         .unwrap();
-    assert!(csv.contains(&partner_dashboard::domain::decimal(3 * 674)), "{csv}");
+    assert!(
+        csv.contains(&partner_dashboard::domain::decimal(3 * 674)),
+        "{csv}"
+    );
     assert!(!csv.contains(&cost_csv), "{csv}");
     // Another reseller's statement is not found.
     let res = app
-        .get_with(&reseller, &format!("/reseller/statements/{}", st.id + 1_000_000))
+        .get_with(
+            &reseller,
+            &format!("/reseller/statements/{}", st.id + 1_000_000),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // The provider's order page shows all three.
@@ -446,8 +661,14 @@ async fn a_reseller_sees_its_price_and_sale_price_never_the_providers_cost() {
             .unwrap()
     });
     let html = app.html(&format!("/orders/{order}")).await;
-    assert_eq!(texts(&html, "#order-lines td.cost"), [tr.money(3 * COST, "USD")]);
-    assert_eq!(texts(&html, "#order-margin"), [tr.money(3 * (674 - COST), "USD")]);
+    assert_eq!(
+        texts(&html, "#order-lines td.cost"),
+        [tr.money(3 * COST, "USD")]
+    );
+    assert_eq!(
+        texts(&html, "#order-margin"),
+        [tr.money(3 * (674 - COST), "USD")]
+    );
 }
 
 #[tokio::test]
@@ -484,7 +705,11 @@ async fn the_price_list_form_refuses_what_it_cannot_apply_and_keeps_what_was_typ
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A reseller that is not a partner.
-    let res = post(vec![("applies_to", "999999".into()), ("value", "10".into())]).await;
+    let res = post(vec![
+        ("applies_to", "999999".into()),
+        ("value", "10".into()),
+    ])
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.with_conn(|conn| assert!(price::list(conn, w.provider, 10).unwrap().is_empty()));
     // Right: an override for the reseller from next month, listed as scheduled; a default markup now.
@@ -502,8 +727,14 @@ async fn the_price_list_form_refuses_what_it_cannot_apply_and_keeps_what_was_typ
     let html = app.html("/price-list").await;
     let rows = texts(&html, "#price-rules tbody tr");
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert!(rows[0].contains("Northwind") && rows[0].contains("Scheduled"), "{rows:?}");
-    assert!(rows[1].contains("12.5 %") && rows[1].contains("In force"), "{rows:?}");
+    assert!(
+        rows[0].contains("Northwind") && rows[0].contains("Scheduled"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].contains("12.5 %") && rows[1].contains("In force"),
+        "{rows:?}"
+    );
     // Prices now: 613 × 1.125 = 689.625 → 690 for resellers.
     assert!(texts(&html, "#current-prices tbody tr")[0].contains(&Tr::default().money(690, "USD")));
     let _ = (w.other_reseller, w.direct);
@@ -516,12 +747,26 @@ async fn the_margin_report_reconciles_with_the_months_order_lines_for_provider_a
     app.with_conn(|conn| {
         price::add(
             conn,
-            &rule(&w, Audience::Reseller, None, None, markup("10"), t("2027-01-01 00:00:00")),
+            &rule(
+                &w,
+                Audience::Reseller,
+                None,
+                None,
+                markup("10"),
+                t("2027-01-01 00:00:00"),
+            ),
         )
         .unwrap();
         price::add(
             conn,
-            &rule(&w, Audience::Customer, None, None, markup("25"), t("2027-01-01 00:00:00")),
+            &rule(
+                &w,
+                Audience::Customer,
+                None,
+                None,
+                markup("25"),
+                t("2027-01-01 00:00:00"),
+            ),
         )
         .unwrap();
         price::set_sale_price(
@@ -534,12 +779,29 @@ async fn the_margin_report_reconciles_with_the_months_order_lines_for_provider_a
         )
         .unwrap();
     });
-    let a = app.buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
-    app.buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1Y:annual");
+    let a = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        3,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
+    app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        2,
+        Some(w.reseller),
+        "P1Y:annual",
+    );
     app.buy(w.provider, w.direct, w.offer, 4, None, "P1M:monthly");
     app.state.clock.set(t("2027-03-03 09:00:00"));
     let res = app
-        .post_form(&format!("/subscriptions/{a}/quantity"), &[("quantity", "1"), ("confirm", "yes")])
+        .post_form(
+            &format!("/subscriptions/{a}/quantity"),
+            &[("quantity", "1"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // Counted apart from the rollup: every line of the month.
@@ -586,7 +848,8 @@ async fn the_margin_report_reconciles_with_the_months_order_lines_for_provider_a
     assert_eq!(total, revenue, "{csv}");
     // The reseller's own: its sale prices (8.00 a month, else its price) against what it pays.
     let reseller = new_client();
-    app.sign_in_with(&reseller, "ra@northwind.example", PASSWORD).await;
+    app.sign_in_with(&reseller, "ra@northwind.example", PASSWORD)
+        .await;
     let html = app.html_with(&reseller, "/reseller/margins").await;
     let rows = texts(&html, "#margin-rows tbody tr");
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -658,21 +921,44 @@ async fn an_order_at_the_credit_limit_is_placed_and_one_minor_unit_over_it_waits
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("value=\"lots\""));
     // Three licenses at 6.13 take the balance to 18.39: exactly the limit.
-    assert_redirect(&credit("18.39").await, &format!("/indirect-resellers/{}", w.reseller));
-    let first = app.try_buy(w.provider, w.customer, w.offer, 3, Some(w.reseller), "P1M:monthly");
+    assert_redirect(
+        &credit("18.39").await,
+        &format!("/indirect-resellers/{}", w.reseller),
+    );
+    let first = app.try_buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        3,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
     assert!(matches!(first, Added::Subscription(_)), "{first:?}");
     // One more license with a limit one minor unit short of it: waits, nothing provisioned.
     credit("24.51").await;
-    let held = app.try_buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
+    let held = app.try_buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        1,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
     let Added::PendingReview(order) = held else {
         panic!("{held:?}")
     };
     assert_eq!(subscriptions_of(&app, w.customer), 1);
     assert_eq!(order_status(&app, order), "pending_review");
-    let balance = || app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap());
+    let balance =
+        || app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap());
     assert_eq!(balance(), 3 * COST, "a held order is no charge yet");
-    let html = app.html(&format!("/indirect-resellers/{}", w.reseller)).await;
-    assert_eq!(texts(&html, "#open-balance"), [Tr::default().money(3 * COST, "USD")]);
+    let html = app
+        .html(&format!("/indirect-resellers/{}", w.reseller))
+        .await;
+    assert_eq!(
+        texts(&html, "#open-balance"),
+        [Tr::default().money(3 * COST, "USD")]
+    );
     // The Needs review tab and the Dashboard list it.
     let html = app.html("/orders?status=pending_review").await;
     assert_eq!(texts(&html, "table.orders tbody tr").len(), 1);
@@ -690,9 +976,26 @@ async fn an_order_at_the_credit_limit_is_placed_and_one_minor_unit_over_it_waits
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let every = app.try_buy(w.provider, w.other_customer, w.offer, 1, Some(w.other_reseller), "P1M:monthly");
-    assert!(matches!(every, Added::Subscription(_)), "another reseller is not affected");
-    let every = app.try_buy(w.provider, w.customer, w.offer, 1, Some(w.reseller), "P1M:monthly");
+    let every = app.try_buy(
+        w.provider,
+        w.other_customer,
+        w.offer,
+        1,
+        Some(w.other_reseller),
+        "P1M:monthly",
+    );
+    assert!(
+        matches!(every, Added::Subscription(_)),
+        "another reseller is not affected"
+    );
+    let every = app.try_buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        1,
+        Some(w.reseller),
+        "P1M:monthly",
+    );
     assert!(matches!(every, Added::PendingReview(_)), "{every:?}");
 }
 
@@ -706,20 +1009,31 @@ async fn approving_provisions_once_rejecting_changes_nothing_and_neither_crosses
         &[("credit_limit", "0")],
     )
     .await;
-    let Added::PendingReview(first) =
-        app.try_buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1M:monthly")
-    else {
+    let Added::PendingReview(first) = app.try_buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        2,
+        Some(w.reseller),
+        "P1M:monthly",
+    ) else {
         panic!("the order waits")
     };
-    let Added::PendingReview(second) =
-        app.try_buy(w.provider, w.customer, w.offer, 5, Some(w.reseller), "P1Y:annual")
-    else {
+    let Added::PendingReview(second) = app.try_buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        5,
+        Some(w.reseller),
+        "P1Y:annual",
+    ) else {
         panic!("the order waits")
     };
     // Another provider: not found, nothing decided.
     let other = new_client();
     app.create_provider("mallory@fabrikam.example");
-    app.sign_in_with(&other, "mallory@fabrikam.example", PASSWORD).await;
+    app.sign_in_with(&other, "mallory@fabrikam.example", PASSWORD)
+        .await;
     let token = app.csrf_token_with(&other).await;
     for action in ["approve", "reject"] {
         let res = app
@@ -736,7 +1050,10 @@ async fn approving_provisions_once_rejecting_changes_nothing_and_neither_crosses
     app.state.clock.set(t("2027-03-03 12:00:00"));
     let path = format!("/orders/{first}/approve");
     let (a, b) = tokio::join!(app.post_form(&path, &[]), app.post_form(&path, &[]));
-    assert_eq!((a.status(), b.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
     assert_eq!(order_status(&app, first), "placed");
     assert_eq!(subscriptions_of(&app, w.customer), 1);
     let (sub_id, created): (i64, NaiveDateTime) = app.with_conn(|conn| {
@@ -749,21 +1066,28 @@ async fn approving_provisions_once_rejecting_changes_nothing_and_neither_crosses
     });
     assert_eq!(created, t("2027-03-03 12:00:00"));
     assert_eq!(first_line(&app, sub_id), (COST, COST, None));
-    let balance = app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap());
+    let balance =
+        app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap());
     assert_eq!(balance, 2 * COST);
     let html = app.html(&format!("/orders/{first}")).await;
     assert_eq!(texts(&html, "#order-status"), ["Placed"]);
     assert!(texts(&html, "#approve").is_empty());
     // Rejecting needs a reason; then nothing is provisioned, and it cannot be approved after.
-    let res = app.post_form(&format!("/orders/{second}/reject"), &[("reason", " ")]).await;
+    let res = app
+        .post_form(&format!("/orders/{second}/reject"), &[("reason", " ")])
+        .await;
     assert_redirect(&res, &format!("/orders/{second}"));
     assert_eq!(order_status(&app, second), "pending_review");
     let res = app
-        .post_form(&format!("/orders/{second}/reject"), &[("reason", "Over credit; pay March first")])
+        .post_form(
+            &format!("/orders/{second}/reject"),
+            &[("reason", "Over credit; pay March first")],
+        )
         .await;
     assert_redirect(&res, &format!("/orders/{second}"));
     assert_eq!(order_status(&app, second), "rejected");
-    app.post_form(&format!("/orders/{second}/approve"), &[]).await;
+    app.post_form(&format!("/orders/{second}/approve"), &[])
+        .await;
     assert_eq!(order_status(&app, second), "rejected");
     assert_eq!(subscriptions_of(&app, w.customer), 1);
     let html = app.html(&format!("/orders/{second}")).await;
@@ -774,7 +1098,10 @@ async fn approving_provisions_once_rejecting_changes_nothing_and_neither_crosses
     // Rejected and pending orders are never billed.
     jobs_at(&app, t("2027-04-01 00:00:00")).await;
     let st = statements_of(&app, w.provider, "2027-03");
-    let reseller_st = st.iter().find(|s| s.kind == StatementKind::Reseller).unwrap();
+    let reseller_st = st
+        .iter()
+        .find(|s| s.kind == StatementKind::Reseller)
+        .unwrap();
     assert_eq!(reseller_st.total_minor, 2 * COST);
     app.assert_counters_agree(w.provider);
 }
@@ -783,7 +1110,14 @@ async fn approving_provisions_once_rejecting_changes_nothing_and_neither_crosses
 async fn licenses_added_over_the_credit_limit_wait_and_approval_adds_them_from_then() {
     let app = spawn_app().await;
     let w = world(&app, t("2027-03-02 09:00:00")).await;
-    let id = app.buy(w.provider, w.customer, w.offer, 2, Some(w.reseller), "P1Y:annual");
+    let id = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        2,
+        Some(w.reseller),
+        "P1Y:annual",
+    );
     app.post_form(
         &format!("/indirect-resellers/{}/credit", w.reseller),
         &[("credit_limit", "150.00")],
@@ -792,7 +1126,10 @@ async fn licenses_added_over_the_credit_limit_wait_and_approval_adds_them_from_t
     // After the window: 3 more licenses for the rest of the year would go over 150.00.
     app.state.clock.set(t("2027-03-20 09:00:00"));
     let res = app
-        .post_form(&format!("/subscriptions/{id}/quantity"), &[("quantity", "5"), ("confirm", "yes")])
+        .post_form(
+            &format!("/subscriptions/{id}/quantity"),
+            &[("quantity", "5"), ("confirm", "yes")],
+        )
         .await;
     assert_redirect(&res, &format!("/subscriptions/{id}"));
     let html = app.html(&format!("/subscriptions/{id}")).await;
@@ -809,7 +1146,9 @@ async fn licenses_added_over_the_credit_limit_wait_and_approval_adds_them_from_t
     assert_eq!(review_emails(&app), 2);
     let order = pending_orders(&app, w.provider)[0];
     app.state.clock.set(t("2027-03-21 09:00:00"));
-    let res = app.post_form(&format!("/orders/{order}/approve"), &[]).await;
+    let res = app
+        .post_form(&format!("/orders/{order}/approve"), &[])
+        .await;
     assert_redirect(&res, &format!("/orders/{order}"));
     assert_eq!(quantity(), 5);
     assert_eq!(order_status(&app, order), "placed");
@@ -828,7 +1167,10 @@ async fn licenses_added_over_the_credit_limit_wait_and_approval_adds_them_from_t
     // The added licenses have their own window from the approval.
     app.state.clock.set(t("2027-03-25 09:00:00"));
     let res = app
-        .post_form(&format!("/subscriptions/{id}/quantity"), &[("quantity", "2"), ("confirm", "yes")])
+        .post_form(
+            &format!("/subscriptions/{id}/quantity"),
+            &[("quantity", "2"), ("confirm", "yes")],
+        )
         .await;
     assert_redirect(&res, &format!("/subscriptions/{id}"));
     assert_eq!(quantity(), 2);
@@ -843,7 +1185,14 @@ async fn a_direct_customers_admin_gets_its_statement_by_email_and_sees_it_withou
         use partner_dashboard::db::models::user::{NewUser, User};
         price::add(
             conn,
-            &rule(&w, Audience::Customer, None, None, markup("25"), t("2027-01-01 00:00:00")),
+            &rule(
+                &w,
+                Audience::Customer,
+                None,
+                None,
+                markup("25"),
+                t("2027-01-01 00:00:00"),
+            ),
         )
         .unwrap();
         User::create(
@@ -882,16 +1231,26 @@ async fn a_direct_customers_admin_gets_its_statement_by_email_and_sees_it_withou
     });
     assert_eq!(emailed, 1);
     let admin = new_client();
-    app.sign_in_with(&admin, "admin@coho.example", PASSWORD).await;
+    app.sign_in_with(&admin, "admin@coho.example", PASSWORD)
+        .await;
     let html = app.html_with(&admin, "/my/statements").await;
     assert_eq!(texts(&html, "#statements tbody tr").len(), 1);
-    let html = app.html_with(&admin, &format!("/my/statements/{}", mine.id)).await;
+    let html = app
+        .html_with(&admin, &format!("/my/statements/{}", mine.id))
+        .await;
     let tr = Tr::default();
     assert_eq!(texts(&html, "#statement-total"), [tr.money(4 * 766, "USD")]);
-    assert!(!html.contains(&tr.money(COST, "USD")), "a customer admin sees no costs");
+    assert!(
+        !html.contains(&tr.money(COST, "USD")),
+        "a customer admin sees no costs"
+    );
     assert!(texts(&html, "#mark-paid").is_empty());
-    let res = app.get_with(&admin, &format!("/my/statements/{}", theirs.id)).await;
+    let res = app
+        .get_with(&admin, &format!("/my/statements/{}", theirs.id))
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = app.get_with(&admin, &format!("/my/statements/{}.csv", theirs.id)).await;
+    let res = app
+        .get_with(&admin, &format!("/my/statements/{}.csv", theirs.id))
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

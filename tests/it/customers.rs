@@ -1574,7 +1574,8 @@ async fn chinese_names_read_family_name_first_in_traditional_chinese() {
 }
 
 #[tokio::test]
-async fn a_new_customer_over_the_resellers_credit_is_created_and_its_subscriptions_wait_for_approval() {
+async fn a_new_customer_over_the_resellers_credit_is_created_and_its_subscriptions_wait_for_approval()
+ {
     let app = spawn_app().await;
     let w = world(&app).await;
     // 10 × 6.00 + 25 × 36.00 = 960.00 first charges, over a 500.00 limit.
@@ -1607,7 +1608,9 @@ async fn a_new_customer_over_the_resellers_credit_is_created_and_its_subscriptio
             .unwrap()
     });
     app.assert_counters_agree(w.provider);
-    let res = app.post_form(&format!("/orders/{order}/approve"), &[]).await;
+    let res = app
+        .post_form(&format!("/orders/{order}/approve"), &[])
+        .await;
     assert_redirect(&res, &format!("/orders/{order}"));
     assert_eq!(count(&app, "subscriptions"), 2);
     let html = app.html(&format!("/orders/{order}")).await;

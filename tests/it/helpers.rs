@@ -869,7 +869,14 @@ impl TestApp {
         plan: &str,
     ) -> i64 {
         use partner_dashboard::services::new_subscription::Added;
-        match self.try_buy(provider, customer, offer, quantity, reseller_of_record, plan) {
+        match self.try_buy(
+            provider,
+            customer,
+            offer,
+            quantity,
+            reseller_of_record,
+            plan,
+        ) {
             Added::Subscription(id) => id,
             Added::PendingReview(order) => panic!("order {order} waits for review"),
         }

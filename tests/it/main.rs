@@ -12,8 +12,8 @@ mod faulty_smtp;
 mod helpers;
 
 mod account;
-mod billing;
 mod activity_log;
+mod billing;
 mod browser;
 mod cli;
 mod counters;

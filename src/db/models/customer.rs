@@ -299,9 +299,15 @@ impl ProviderCustomer {
         provider_customers::table
             .filter(provider_customers::provider_id.eq(provider))
             .filter(provider_customers::reseller_id.eq(reseller))
-            .order((provider_customers::company_name.asc(), provider_customers::customer_id.asc()))
+            .order((
+                provider_customers::company_name.asc(),
+                provider_customers::customer_id.asc(),
+            ))
             .limit(limit)
-            .select((provider_customers::customer_id, provider_customers::company_name))
+            .select((
+                provider_customers::customer_id,
+                provider_customers::company_name,
+            ))
             .load(conn)
     }
 

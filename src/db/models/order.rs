@@ -358,7 +358,13 @@ impl Order {
                 orders::review_payload.eq(None::<String>),
             ))
             .execute(conn)?;
-        count_margins(conn, order.provider_id, order.reseller_id, &month_of(at), lines)?;
+        count_margins(
+            conn,
+            order.provider_id,
+            order.reseller_id,
+            &month_of(at),
+            lines,
+        )?;
         Ok(total)
     }
 
@@ -422,7 +428,6 @@ fn insert_lines(conn: &mut DbConnection, id: i64, lines: &[NewLine]) -> QueryRes
 }
 
 impl Order {
-
     /// Orders that pass `filter`, newest first, a page at a time.
     pub fn page(
         conn: &mut DbConnection,

@@ -145,7 +145,11 @@ pub fn add(conn: &mut DbConnection, new: &NewRule) -> QueryResult<i64> {
 }
 
 /// Removes one of the provider's rules; false when it has none by that id.
-pub fn remove(conn: &mut DbConnection, provider_id: i64, id: i64) -> QueryResult<Option<PriceRule>> {
+pub fn remove(
+    conn: &mut DbConnection,
+    provider_id: i64,
+    id: i64,
+) -> QueryResult<Option<PriceRule>> {
     let rule = price_rules::table
         .filter(price_rules::id.eq(id))
         .filter(price_rules::provider_id.eq(provider_id))
@@ -191,10 +195,7 @@ pub fn sale_price(
         .filter(sale_prices::customer_id.eq_any([0, customer]))
         .select((sale_prices::customer_id, sale_prices::price_minor))
         .load(conn)?;
-    Ok(rows
-        .iter()
-        .max_by_key(|(c, _)| *c)
-        .map(|(_, price)| *price))
+    Ok(rows.iter().max_by_key(|(c, _)| *c).map(|(_, price)| *price))
 }
 
 /// The reseller's sale prices with this provider.

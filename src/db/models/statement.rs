@@ -5,7 +5,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{customers, offers, order_lines, orders, partners, statement_runs, statements};
+use crate::db::schema::{
+    customers, offers, order_lines, orders, partners, statement_runs, statements,
+};
 use crate::db::{DbConnection, new_id};
 use crate::domain::{OrderKind, OrderStatus, StatementKind};
 use crate::pagination::{Page, Seek};
@@ -329,7 +331,11 @@ pub fn page(
 }
 
 /// A statement with its names, within `scope` (anyone else's is not found).
-pub fn find_in(conn: &mut DbConnection, scope: StatementScope, id: i64) -> QueryResult<StatementRow> {
+pub fn find_in(
+    conn: &mut DbConnection,
+    scope: StatementScope,
+    id: i64,
+) -> QueryResult<StatementRow> {
     rows_in(conn, scope, Some(id), &Seek::First, 1)?
         .items
         .pop()
@@ -389,12 +395,14 @@ fn rows_in(
     let rows: Vec<(Statement, String, Option<String>, Option<String>)> = query.load(conn)?;
     let rows = rows
         .into_iter()
-        .map(|(statement, provider_name, reseller_name, customer_name)| StatementRow {
-            statement,
-            provider_name,
-            reseller_name,
-            customer_name,
-        })
+        .map(
+            |(statement, provider_name, reseller_name, customer_name)| StatementRow {
+                statement,
+                provider_name,
+                reseller_name,
+                customer_name,
+            },
+        )
         .collect();
     Ok(Page::from_rows(rows, seek, per_page, |r: &StatementRow| {
         r.statement.id

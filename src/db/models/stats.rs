@@ -178,7 +178,17 @@ pub struct MarginRow {
     pub sale: i64,
 }
 
-type MarginTuple = (String, String, i64, Option<String>, i64, String, i64, i64, i64);
+type MarginTuple = (
+    String,
+    String,
+    i64,
+    Option<String>,
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+);
 
 fn margin_row(r: MarginTuple) -> MarginRow {
     MarginRow {
@@ -202,9 +212,7 @@ macro_rules! margin_rows {
         m::table
             .inner_join(partners::table.on(partners::id.eq(m::provider_id)))
             .inner_join(offers::table.on(offers::id.eq(m::offer_id)))
-            .left_join(
-                margin_resellers.on(margin_resellers.field(partners::id).eq(m::reseller_id)),
-            )
+            .left_join(margin_resellers.on(margin_resellers.field(partners::id).eq(m::reseller_id)))
             .filter(m::reseller_id.ne(MONTH_TOTAL))
             .select((
                 m::month,
@@ -249,13 +257,21 @@ pub fn margin_month(
     let mut query = margin_rows!()
         .filter(m::provider_id.eq(provider))
         .filter(m::month.eq(month.to_owned()))
-        .order((m::revenue_minor.desc(), m::reseller_id.asc(), m::offer_id.asc()))
+        .order((
+            m::revenue_minor.desc(),
+            m::reseller_id.asc(),
+            m::offer_id.asc(),
+        ))
         .limit(limit)
         .into_boxed();
     if let Some(r) = reseller {
         query = query.filter(m::reseller_id.eq(r));
     }
-    Ok(query.load::<MarginTuple>(conn)?.into_iter().map(margin_row).collect())
+    Ok(query
+        .load::<MarginTuple>(conn)?
+        .into_iter()
+        .map(margin_row)
+        .collect())
 }
 
 /// The provider's report from `first_month` on, by month, reseller and offer, a batch after `after`.
@@ -275,14 +291,20 @@ pub fn margin_batch(
         .into_boxed();
     if let Some((month, reseller, offer)) = after {
         query = query.filter(
-            m::month.gt(month.clone()).or(m::month.eq(month.clone()).and(
-                m::reseller_id
-                    .gt(reseller)
-                    .or(m::reseller_id.eq(reseller).and(m::offer_id.gt(offer))),
-            )),
+            m::month
+                .gt(month.clone())
+                .or(m::month.eq(month.clone()).and(
+                    m::reseller_id
+                        .gt(reseller)
+                        .or(m::reseller_id.eq(reseller).and(m::offer_id.gt(offer))),
+                )),
         );
     }
-    Ok(query.load::<MarginTuple>(conn)?.into_iter().map(margin_row).collect())
+    Ok(query
+        .load::<MarginTuple>(conn)?
+        .into_iter()
+        .map(margin_row)
+        .collect())
 }
 
 /// A reseller's rows with every provider from `first_month` on, the newest month first.

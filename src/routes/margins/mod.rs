@@ -48,11 +48,18 @@ impl MarginsPage {
 }
 
 /// `13.04 %`, or — without revenue.
-pub fn percent(revenue: impl std::borrow::Borrow<i64>, cost: impl std::borrow::Borrow<i64>) -> String {
+pub fn percent(
+    revenue: impl std::borrow::Borrow<i64>,
+    cost: impl std::borrow::Borrow<i64>,
+) -> String {
     match margin_bp(*revenue.borrow(), *cost.borrow()) {
         Some(bp) => {
             let sign = if bp < 0 { "-" } else { "" };
-            format!("{sign}{}.{:02} %", bp.unsigned_abs() / 100, bp.unsigned_abs() % 100)
+            format!(
+                "{sign}{}.{:02} %",
+                bp.unsigned_abs() / 100,
+                bp.unsigned_abs() % 100
+            )
         }
         None => "—".to_owned(),
     }
@@ -117,11 +124,16 @@ pub async fn export(
                 crate::pagination::Seek::After(k) => Some(k.clone()),
                 _ => None,
             };
-            let rows = margin_batch(conn, provider, &first, after, i64::try_from(BATCH).unwrap_or(500))?;
-            let next = rows
-                .last()
-                .filter(|_| rows.len() == BATCH)
-                .map(|r| crate::pagination::Seek::After((r.month.clone(), r.reseller_id, r.offer_id)));
+            let rows = margin_batch(
+                conn,
+                provider,
+                &first,
+                after,
+                i64::try_from(BATCH).unwrap_or(500),
+            )?;
+            let next = rows.last().filter(|_| rows.len() == BATCH).map(|r| {
+                crate::pagination::Seek::After((r.month.clone(), r.reseller_id, r.offer_id))
+            });
             let rows = rows
                 .iter()
                 .map(|r| {

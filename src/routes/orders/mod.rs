@@ -213,7 +213,14 @@ pub async fn reject(
     form: web::Form<RejectForm>,
 ) -> AppResult<HttpResponse> {
     let reason = form.into_inner().reason;
-    decide(user, session, state, path.into_inner(), Decision::Reject(reason)).await
+    decide(
+        user,
+        session,
+        state,
+        path.into_inner(),
+        Decision::Reject(reason),
+    )
+    .await
 }
 
 async fn decide(

@@ -155,8 +155,14 @@ pub async fn set_due_days(
     form: web::Form<DueDaysForm>,
 ) -> AppResult<HttpResponse> {
     let raw = form.into_inner().due_days;
-    match price_list::set_due_days(&state.db, user.provider_id(), user.user.id, raw, state.now())
-        .await?
+    match price_list::set_due_days(
+        &state.db,
+        user.provider_id(),
+        user.user.id,
+        raw,
+        state.now(),
+    )
+    .await?
     {
         Ok(()) => {
             session.flash(FlashKind::Success, "prices.due_days_saved")?;
@@ -262,9 +268,7 @@ pub async fn reseller_save(
             session.flash(FlashKind::Success, "prices.sale_prices_saved")?;
             Ok(see_other("/reseller/prices"))
         }
-        Err(errors) => {
-            render_reseller(&req, &state, &user, Some(provider), fields, errors).await
-        }
+        Err(errors) => render_reseller(&req, &state, &user, Some(provider), fields, errors).await,
     }
 }
 

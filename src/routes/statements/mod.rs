@@ -162,31 +162,36 @@ async fn csv(
     .collect();
     let st = row.statement;
     let name = format!("{}.csv", st.reference());
-    Ok(download(state, &name, header, move |conn, _seek: &crate::pagination::Seek<i64>| {
-        let lines = statement::lines(conn, &st)?;
-        let day = |d: Option<chrono::NaiveDateTime>| {
-            d.map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default()
-        };
-        let rows = lines
-            .iter()
-            .map(|l| {
-                vec![
-                    l.reference(),
-                    l.placed_at.format("%Y-%m-%d %H:%M").to_string(),
-                    tr.t(l.order_kind.label_key()).to_owned(),
-                    l.customer_name.clone(),
-                    l.offer_name.clone(),
-                    l.quantity.to_string(),
-                    day(l.period_start),
-                    day(l.period_end),
-                    crate::domain::decimal(l.amount_minor),
-                    st.currency.clone(),
-                ]
-            })
-            .collect();
-        Ok((rows, None))
-    }))
+    Ok(download(
+        state,
+        &name,
+        header,
+        move |conn, _seek: &crate::pagination::Seek<i64>| {
+            let lines = statement::lines(conn, &st)?;
+            let day = |d: Option<chrono::NaiveDateTime>| {
+                d.map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default()
+            };
+            let rows = lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.reference(),
+                        l.placed_at.format("%Y-%m-%d %H:%M").to_string(),
+                        tr.t(l.order_kind.label_key()).to_owned(),
+                        l.customer_name.clone(),
+                        l.offer_name.clone(),
+                        l.quantity.to_string(),
+                        day(l.period_start),
+                        day(l.period_end),
+                        crate::domain::decimal(l.amount_minor),
+                        st.currency.clone(),
+                    ]
+                })
+                .collect();
+            Ok((rows, None))
+        },
+    ))
 }
 
 const PROVIDER_KINDS: [StatementKind; 3] = [
@@ -285,7 +290,14 @@ pub async fn reseller_show(
     path: web::Path<i64>,
 ) -> AppResult<StatementPage> {
     let scope = StatementScope::Reseller(user.reseller_id().get(), None);
-    show(ctx, &state, scope, path.into_inner(), "/reseller/statements").await
+    show(
+        ctx,
+        &state,
+        scope,
+        path.into_inner(),
+        "/reseller/statements",
+    )
+    .await
 }
 
 pub async fn reseller_csv(

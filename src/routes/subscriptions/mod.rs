@@ -406,25 +406,24 @@ pub async fn change_and_answer(
             Err(err) => return Err(err.into()),
         }
     }
-    let (field, key) =
-        match subscription_change::apply(
-            &state.db,
-            r.scope,
-            r.id,
-            r.actor,
-            r.change,
-            (state.now(), state.base_url.clone()),
-        )
-            .await
-        {
-            Ok(key) => {
-                state.wake_outbox();
-                session.flash(FlashKind::Success, key)?;
-                return Ok(see_other(&r.base));
-            }
-            Err(ChangeError::Refused { field, key }) => (field, key),
-            Err(err) => return Err(err.into()),
-        };
+    let (field, key) = match subscription_change::apply(
+        &state.db,
+        r.scope,
+        r.id,
+        r.actor,
+        r.change,
+        (state.now(), state.base_url.clone()),
+    )
+    .await
+    {
+        Ok(key) => {
+            state.wake_outbox();
+            session.flash(FlashKind::Success, key)?;
+            return Ok(see_other(&r.base));
+        }
+        Err(ChangeError::Refused { field, key }) => (field, key),
+        Err(err) => return Err(err.into()),
+    };
     let mut errors = FormErrors::new();
     errors.add(field, key);
     render(req, state, r.scope, r.id, r.base, r.typed, errors).await

@@ -13,8 +13,6 @@ use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::{Customer, NewCustomer, NewRelation, ProviderCustomer};
 use crate::db::models::draft::Draft;
 use crate::db::models::offer::{Offer, OfferPrice};
-use crate::services::pricing::PriceBook;
-use crate::domain::pricing::Prices;
 use crate::db::models::order::{NewLine, NewOrder, Order, Placed};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{NewSubscription, Subscription};
@@ -22,6 +20,7 @@ use crate::db::models::user::{NewUser, User};
 use crate::db::{DbConnection, DbError};
 use crate::domain::form::FormErrors;
 use crate::domain::lifecycle::{Align, Plan, aligned_end, charge_to_period_end};
+use crate::domain::pricing::Prices;
 use crate::domain::{
     Country, CustomerOrigin, DomainPrefix, Email, OrderKind, ProviderId, Role, check_phone,
     parse_quantity,
@@ -29,6 +28,7 @@ use crate::domain::{
 use crate::email::{self, messages::CustomerAddedForReseller};
 use crate::i18n::{Locale, Tr};
 use crate::services::counters;
+use crate::services::pricing::PriceBook;
 
 /// The account step as typed; the wizard's draft keeps it so, and Back and Edit show it again.
 #[derive(Serialize, Deserialize, Default, Clone, Debug)]
@@ -430,10 +430,7 @@ pub fn place(
     )
     .map_err(unique_is_domain)?;
     // Over the reseller's credit: the account is made, its subscriptions wait for the review.
-    let first_charges: i64 = lines
-        .iter()
-        .map(|l| l.first_term(now).1)
-        .sum();
+    let first_charges: i64 = lines.iter().map(|l| l.first_term(now).1).sum();
     let held = crate::services::order_review::needs_review(
         conn,
         provider.get(),
@@ -684,7 +681,14 @@ pub fn provision_approved(
         reason = "the provider of an order the review found in the provider's scope"
     )]
     let provider = ProviderId::established(order.provider_id);
-    let order_lines = subscribe(conn, provider, order.customer_id, order.reseller_id, &lines, now)?;
+    let order_lines = subscribe(
+        conn,
+        provider,
+        order.customer_id,
+        order.reseller_id,
+        &lines,
+        now,
+    )?;
     Order::settle(conn, order, &order_lines, now)?;
     for line in &lines {
         counters::subscription_added(

@@ -16,10 +16,10 @@ use crate::auth::seal::{open, seal};
 use crate::db::models::customer::Customer;
 use crate::db::models::draft::Draft;
 use crate::db::models::offer::{Offer, OfferPrice};
-use crate::services::pricing::PriceBook;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::form::FormErrors;
 use crate::domain::{DomainPrefix, DraftKind, DraftStatus, ProviderId};
+use crate::services::pricing::PriceBook;
 
 /// How long an unfinished wizard is kept.
 pub fn ttl() -> chrono::Duration {
@@ -350,7 +350,8 @@ pub async fn submit(db: &Db, cmd: Submit, data: WizardData) -> Result<Submitted,
             return Ok(Submitted::Already);
         }
         // A problem rolls back, so the draft stays open.
-        let checked = check_draft(conn, cmd.provider, &data, cmd.now)?.map_err(SubmitError::Problem)?;
+        let checked =
+            check_draft(conn, cmd.provider, &data, cmd.now)?.map_err(SubmitError::Problem)?;
         super::place(
             conn,
             &NewCustomerOrder {
@@ -389,8 +390,9 @@ pub async fn confirmation(
     let customer_id = draft.result_id.ok_or(DbError::NotFound)?;
     let (sealed, customer, held) = db
         .execute(move |conn| {
-            let held = crate::db::models::order::Order::by_idempotency_key(conn, &format!("draft:{id}"))?
-                .is_some_and(|o| o.is_pending());
+            let held =
+                crate::db::models::order::Order::by_idempotency_key(conn, &format!("draft:{id}"))?
+                    .is_some_and(|o| o.is_pending());
             Ok((
                 Draft::take_secret(conn, id)?,
                 Customer::find(conn, customer_id)?,

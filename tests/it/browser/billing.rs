@@ -20,7 +20,9 @@ async fn an_order_over_the_credit_limit_is_approved_then_billed_on_the_statement
         .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
         .id;
     app.partner(provider, reseller);
-    let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 1000).to_string();
+    let offer = app
+        .create_offer("Microsoft 365 E3", 3600, 1, 1000)
+        .to_string();
     let customer = app.seed_customer(provider, Some(reseller), "Wingtip Toys", "wingtiptoys");
     app.with_conn(|conn| {
         use diesel::prelude::*;

@@ -111,14 +111,7 @@ pub async fn form(
         return Ok(see_other(&step_path(draft.id, "")));
     }
     let key = (draft.id, user.provider_id(), data.reseller_id());
-    render(
-        &req,
-        &state,
-        key,
-        data.lines_input(),
-        FormErrors::new(),
-    )
-    .await
+    render(&req, &state, key, data.lines_input(), FormErrors::new()).await
 }
 
 pub async fn submit(
