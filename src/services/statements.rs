@@ -261,7 +261,8 @@ impl Run {
         if customers.is_empty() {
             return Ok(0);
         }
-        k.create_for(conn, StatementKind::Customer, None, customers)?;
+        let empty: Vec<(i64, i64, i64)> = customers.iter().map(|c| (*c, 0, 0)).collect();
+        k.create_for(conn, StatementKind::Customer, None, &empty)?;
         k.bill_direct(conn, customers)?;
         k.close(conn, StatementKind::Customer, None, Some(customers))?;
         let issued = k.issued_to(conn, StatementKind::Customer, customers)?;

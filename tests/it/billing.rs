@@ -5,6 +5,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use partner_dashboard::db::DbConnection;
 use partner_dashboard::db::models::price::{self, NewRule};
 use partner_dashboard::db::models::statement::{self, Statement};
 use partner_dashboard::db::schema::{order_lines, orders, statements};
@@ -92,6 +93,35 @@ fn rule(
         created_by: w.provider_user,
         at: from,
     }
+}
+
+/// A markup for the audience from 1 January 2027 on.
+fn since_january(conn: &mut DbConnection, w: &World, audience: Audience, percent: &str) {
+    price::add(
+        conn,
+        &rule(
+            w,
+            audience,
+            None,
+            None,
+            markup(percent),
+            t("2027-01-01 00:00:00"),
+        ),
+    )
+    .unwrap();
+}
+
+/// The reseller's sale price for the offer by the month, for every customer.
+fn monthly_sale_price(conn: &mut DbConnection, w: &World, price: i64) {
+    price::set_sale_price(
+        conn,
+        (w.reseller, w.provider),
+        (w.offer, Term::Month, Billing::Monthly),
+        0,
+        Some(price),
+        t("2027-01-01 00:00:00"),
+    )
+    .unwrap();
 }
 
 fn markup(percent: &str) -> RuleValue {
@@ -269,42 +299,12 @@ async fn a_months_statements_equal_its_orders_exactly_and_are_issued_once_by_two
     let w = world(&app, t("2027-02-10 09:00:00")).await;
     let premium = app.create_offer("Microsoft 365 Business Premium", 2_207, 1, 300);
     app.with_conn(|conn| {
-        price::add(
-            conn,
-            &rule(
-                &w,
-                Audience::Reseller,
-                None,
-                None,
-                markup("10"),
-                t("2027-01-01 00:00:00"),
-            ),
-        )
-        .unwrap();
-        price::add(
-            conn,
-            &rule(
-                &w,
-                Audience::Customer,
-                None,
-                None,
-                markup("25"),
-                t("2027-01-01 00:00:00"),
-            ),
-        )
-        .unwrap();
+        since_january(conn, &w, Audience::Reseller, "10");
+        since_january(conn, &w, Audience::Customer, "25");
         partner_dashboard::db::models::offer::Offer::set_upgrades(conn, w.offer, &[premium])
             .unwrap();
         // The reseller bills its customers 8.00 a month.
-        price::set_sale_price(
-            conn,
-            (w.reseller, w.provider),
-            (w.offer, Term::Month, Billing::Monthly),
-            0,
-            Some(800),
-            t("2027-01-01 00:00:00"),
-        )
-        .unwrap();
+        monthly_sale_price(conn, &w, 800);
     });
     // February: a month-to-month term (renews 10 March) and a year billed monthly (charged again on
     // 10 March).
@@ -545,18 +545,7 @@ async fn a_reseller_sees_its_price_and_sale_price_never_the_providers_cost() {
     let app = spawn_app().await;
     let w = world(&app, t("2027-02-10 09:00:00")).await;
     app.with_conn(|conn| {
-        price::add(
-            conn,
-            &rule(
-                &w,
-                Audience::Reseller,
-                None,
-                None,
-                markup("10"),
-                t("2027-01-01 00:00:00"),
-            ),
-        )
-        .unwrap();
+        since_january(conn, &w, Audience::Reseller, "10");
     });
     let id = app.buy(
         w.provider,
@@ -745,39 +734,10 @@ async fn the_margin_report_reconciles_with_the_months_order_lines_for_provider_a
     let app = spawn_app().await;
     let w = world(&app, t("2027-03-02 09:00:00")).await;
     app.with_conn(|conn| {
-        price::add(
-            conn,
-            &rule(
-                &w,
-                Audience::Reseller,
-                None,
-                None,
-                markup("10"),
-                t("2027-01-01 00:00:00"),
-            ),
-        )
-        .unwrap();
-        price::add(
-            conn,
-            &rule(
-                &w,
-                Audience::Customer,
-                None,
-                None,
-                markup("25"),
-                t("2027-01-01 00:00:00"),
-            ),
-        )
-        .unwrap();
-        price::set_sale_price(
-            conn,
-            (w.reseller, w.provider),
-            (w.offer, Term::Month, Billing::Monthly),
-            0,
-            Some(800),
-            t("2027-01-01 00:00:00"),
-        )
-        .unwrap();
+        since_january(conn, &w, Audience::Reseller, "10");
+        since_january(conn, &w, Audience::Customer, "25");
+        // The reseller bills its customers 8.00 a month.
+        monthly_sale_price(conn, &w, 800);
     });
     let a = app.buy(
         w.provider,
@@ -1183,18 +1143,7 @@ async fn a_direct_customers_admin_gets_its_statement_by_email_and_sees_it_withou
     let w = world(&app, t("2027-02-10 09:00:00")).await;
     app.with_conn(|conn| {
         use partner_dashboard::db::models::user::{NewUser, User};
-        price::add(
-            conn,
-            &rule(
-                &w,
-                Audience::Customer,
-                None,
-                None,
-                markup("25"),
-                t("2027-01-01 00:00:00"),
-            ),
-        )
-        .unwrap();
+        since_january(conn, &w, Audience::Customer, "25");
         User::create(
             conn,
             NewUser {

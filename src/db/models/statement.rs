@@ -541,14 +541,14 @@ impl MonthRun {
         }
     }
 
-    /// Empty statements of `kind` for each of `customers` (of `reseller`, 0 for none), numbered on
-    /// from the provider's last; ids made here.
+    /// Statements of `kind` (of `reseller`, 0 for none), one per (customer, total, line count), numbered
+    /// on from the provider's last; ids made here.
     pub fn create_for(
         &self,
         conn: &mut DbConnection,
         kind: StatementKind,
         reseller: Option<i64>,
-        customers: &[i64],
+        customers: &[(i64, i64, i64)],
     ) -> QueryResult<()> {
         let last: Option<i64> = statements::table
             .filter(statements::provider_id.eq(self.provider))
@@ -558,7 +558,7 @@ impl MonthRun {
         for chunk in customers.chunks(500) {
             let rows: Vec<_> = chunk
                 .iter()
-                .map(|customer| {
+                .map(|(customer, total, lines)| {
                     number += 1;
                     (
                         statements::id.eq(new_id()),
@@ -573,8 +573,8 @@ impl MonthRun {
                         statements::issued_at.eq(self.issued_at),
                         statements::due_at.eq(self.due_at),
                         statements::currency.eq(self.currency.clone()),
-                        statements::total_minor.eq(0_i64),
-                        statements::line_count.eq(0_i64),
+                        statements::total_minor.eq(*total),
+                        statements::line_count.eq(*lines),
                     )
                 })
                 .collect();
@@ -650,43 +650,11 @@ impl MonthRun {
              GROUP BY o.customer_id ORDER BY o.customer_id"
         ))
         .load(conn)?;
-        let last: Option<i64> = statements::table
-            .filter(statements::provider_id.eq(self.provider))
-            .select(diesel::dsl::max(statements::number))
-            .first(conn)?;
-        let mut number = last.unwrap_or(0);
-        for chunk in groups.chunks(500) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|g| {
-                    number += 1;
-                    (
-                        statements::id.eq(new_id()),
-                        statements::provider_id.eq(self.provider),
-                        statements::number.eq(number),
-                        statements::kind.eq(StatementKind::Resale),
-                        statements::reseller_id.eq(reseller),
-                        statements::customer_id.eq(g.customer_id),
-                        statements::month.eq(self.month.clone()),
-                        statements::period_start.eq(self.period.0),
-                        statements::period_end.eq(self.period.1),
-                        statements::issued_at.eq(self.issued_at),
-                        statements::due_at.eq(self.due_at),
-                        statements::currency.eq(self.currency.clone()),
-                        statements::total_minor.eq(g.total),
-                        statements::line_count.eq(g.lines),
-                    )
-                })
-                .collect();
-            match conn {
-                DbConnection::Sqlite(c) => diesel::insert_into(statements::table)
-                    .values(rows)
-                    .execute(c)?,
-                DbConnection::Postgresql(c) => diesel::insert_into(statements::table)
-                    .values(rows)
-                    .execute(c)?,
-            };
-        }
+        let rows: Vec<(i64, i64, i64)> = groups
+            .iter()
+            .map(|g| (g.customer_id, g.total, g.lines))
+            .collect();
+        self.create_for(conn, StatementKind::Resale, Some(reseller), &rows)?;
         self.bill_resale(conn, reseller, reseller_statement, &ids)?;
         Ok(groups.len())
     }
