@@ -165,6 +165,20 @@ impl Ctx {
         self.role() == Some(Role::Operator)
     }
 
+    /// Whether the signed-in member's role allows it (the menu shows only what it does): `sell`,
+    /// `support`, `orders`, `billing`, `admin`; anything else is reading.
+    pub fn may(&self, need: &str) -> bool {
+        let need = match need {
+            "sell" => crate::domain::Need::Sell,
+            "support" => crate::domain::Need::Support,
+            "orders" => crate::domain::Need::Orders,
+            "billing" => crate::domain::Need::Billing,
+            "admin" => crate::domain::Need::Admin,
+            _ => crate::domain::Need::Read,
+        };
+        self.user.as_ref().is_some_and(|u| u.may(need))
+    }
+
     /// The signed-in user's first page.
     pub fn home(&self) -> &'static str {
         self.role().map_or("/", home_page)

@@ -1,6 +1,8 @@
-//! Who is asking, and what they may do. Roles are checked in exactly one place: the `Signed<R>` extractor.
-//! It yields the signed-in user and the organisation they act for; every query is then scoped by that
-//! organisation's id (`ProviderId`, `ResellerId`, `CustomerId`), which only this extractor hands out.
+//! Who is asking, and what they may do. Roles are checked in exactly one place: the `Signed<R, P>`
+//! extractor — `R` the kind of organisation, `P` what the member's role must allow (`can::Sell`, …;
+//! reading by default). It yields the signed-in user and the organisation they act for; every query is
+//! then scoped by that organisation's id (`ProviderId`, `ResellerId`, `CustomerId`), which only this
+//! extractor hands out.
 
 pub mod csrf;
 pub mod password;
@@ -19,7 +21,7 @@ use std::rc::Rc;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 
-use crate::domain::{CustomerId, PartnerKind, ProviderId, ResellerId, Role};
+use crate::domain::{CustomerId, Need, PartnerKind, ProviderId, ResellerId, Role};
 use crate::error::AppError;
 
 pub use redirect::{client_address, safe_next};
@@ -46,6 +48,36 @@ pub struct OperatorStaff;
 pub struct CustomerAdmin;
 /// Any signed-in user, including one who still has to replace a temporary password.
 pub struct PasswordChange;
+/// Members of a partner organisation, provider or reseller (the Team page).
+pub struct PartnerStaff;
+
+/// What a member's role must allow for a route (SPEC.md §2.12); anyone else gets a 404, as for a page
+/// of another kind of user.
+pub trait Permission {
+    const NEED: Need;
+}
+
+/// The permissions, one type per `Need`, for `Signed<R, P>`.
+pub mod can {
+    use super::{Need, Permission};
+
+    macro_rules! permission {
+        ($($name:ident),+) => {$(
+            pub struct $name;
+            impl Permission for $name {
+                const NEED: Need = Need::$name;
+            }
+        )+};
+    }
+
+    permission!(Read, Sell, Support, Orders, Billing, Admin);
+}
+
+impl Access for PartnerStaff {
+    fn permits(user: &CurrentUser) -> bool {
+        matches!(user.role, Role::Provider | Role::Reseller) && user.partner_kind().is_some()
+    }
+}
 
 impl Access for AnyRole {
     fn permits(_: &CurrentUser) -> bool {
@@ -84,13 +116,13 @@ impl Access for PasswordChange {
     const ENFORCE_PASSWORD_CHANGE: bool = false;
 }
 
-/// The signed-in user, admitted by `R`.
-pub struct Signed<R: Access> {
+/// The signed-in user, admitted by `R`, whose role allows `P`.
+pub struct Signed<R: Access, P: Permission = can::Read> {
     pub user: Rc<CurrentUser>,
-    _access: PhantomData<R>,
+    _access: PhantomData<(R, P)>,
 }
 
-impl<R: Access> std::ops::Deref for Signed<R> {
+impl<R: Access, P: Permission> std::ops::Deref for Signed<R, P> {
     type Target = CurrentUser;
 
     fn deref(&self) -> &CurrentUser {
@@ -98,7 +130,7 @@ impl<R: Access> std::ops::Deref for Signed<R> {
     }
 }
 
-impl<R: Access + 'static> FromRequest for Signed<R> {
+impl<R: Access + 'static, P: Permission + 'static> FromRequest for Signed<R, P> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
@@ -113,7 +145,7 @@ impl<R: Access + 'static> FromRequest for Signed<R> {
             if R::ENFORCE_PASSWORD_CHANGE && user.must_change_password {
                 return Err(AppError::PasswordChangeRequired);
             }
-            if !R::permits(&user) {
+            if !R::permits(&user) || !user.team_role.may(P::NEED) {
                 return Err(AppError::NotFound);
             }
             Ok(Signed {
@@ -151,7 +183,7 @@ fn return_path(req: &HttpRequest) -> String {
     clippy::disallowed_methods,
     reason = "the extractor is where scope ids come from"
 )]
-impl Signed<ProviderStaff> {
+impl<P: Permission> Signed<ProviderStaff, P> {
     pub fn provider_id(&self) -> ProviderId {
         ProviderId::established(self.user.partner_id().unwrap_or_default())
     }
@@ -161,7 +193,7 @@ impl Signed<ProviderStaff> {
     clippy::disallowed_methods,
     reason = "the extractor is where scope ids come from"
 )]
-impl Signed<ResellerStaff> {
+impl<P: Permission> Signed<ResellerStaff, P> {
     pub fn reseller_id(&self) -> ResellerId {
         ResellerId::established(self.user.partner_id().unwrap_or_default())
     }

@@ -8,7 +8,7 @@ use actix_web::{HttpMessage, HttpRequest, web};
 use super::session::AppSession;
 use crate::db::Db;
 use crate::db::models::user::{PartnerSummary, User};
-use crate::domain::{CustomerId, EnrollmentStatus, PartnerKind, Role};
+use crate::domain::{CustomerId, EnrollmentStatus, MemberRole, Need, PartnerKind, Role};
 use crate::error::AppError;
 use crate::i18n::Locale;
 
@@ -19,6 +19,8 @@ pub struct CurrentUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// Their role in their organisation (what `Signed<R, P>` checks).
+    pub team_role: MemberRole,
     pub partner: Option<PartnerSummary>,
     pub customer_id: Option<i64>,
     pub must_change_password: bool,
@@ -48,6 +50,7 @@ impl CurrentUser {
             chosen_time_zone: user.time_zone.clone(),
             id: user.id,
             role: user.role,
+            team_role: user.team_role,
             locale: user.locale,
             email: user.email,
             display_name: user.display_name,
@@ -113,6 +116,11 @@ impl CurrentUser {
             (Role::Customer, Some(id)) => Some(CustomerId::established(id)),
             _ => None,
         }
+    }
+
+    /// Whether their role allows `need` (the menu and pages showing more to some roles ask this).
+    pub fn may(&self, need: Need) -> bool {
+        self.team_role.may(need)
     }
 
     pub fn partner_id(&self) -> Option<i64> {

@@ -57,6 +57,8 @@ diesel::table! {
         updated_at -> Timestamp,
         last_sign_in_at -> Nullable<Timestamp>,
         time_zone -> Nullable<Text>,
+        team_role -> Text,
+        deactivated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -67,6 +69,35 @@ diesel::table! {
         state -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+        address -> Nullable<Text>,
+        last_seen_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    team_invitations (id) {
+        id -> BigInt,
+        partner_id -> BigInt,
+        email -> Text,
+        team_role -> Text,
+        token_hash -> Text,
+        invited_by -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -390,6 +421,8 @@ diesel::table! {
 diesel::joinable!(users -> partners (partner_id));
 diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(team_invitations -> partners (partner_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(provider_customers -> customers (customer_id));
 diesel::joinable!(subscriptions -> offers (offer_id));
 diesel::joinable!(subscriptions -> customers (customer_id));
@@ -406,6 +439,8 @@ diesel::joinable!(sale_prices -> offers (offer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
+    team_invitations,
+    password_resets,
     customers,
     users,
     sessions,

@@ -97,6 +97,75 @@ text_enum! {
 }
 
 text_enum! {
+    /// A member's role in their organisation (SPEC.md §2.12), Partner Center's names. Partner members
+    /// have one of the first four; operators are platform admins or support (read-only); a customer's
+    /// users are its admins.
+    pub enum MemberRole {
+        /// Admin agent: everything, Team and settings. An operator's: platform admin.
+        Admin = "admin",
+        /// Sales agent: customers, the wizard, subscriptions, orders, renewals, invitations,
+        /// partnership requests.
+        Sales = "sales",
+        /// Helpdesk agent: reads customers and subscriptions, sets the designated support contact; no
+        /// orders, no money.
+        Helpdesk = "helpdesk",
+        /// Billing admin: price lists, credit limits, order review, statements, margins; reads the rest.
+        Billing = "billing",
+        /// An operator who may look but not change (support).
+        Support = "support",
+    }
+}
+
+/// What a route needs of a member's role, beyond being of the right kind of organisation. Each
+/// route names one (the route table, and the handler's `Signed<R, P>` extractor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Need {
+    /// Reading: every member.
+    Read,
+    /// Selling: customers, the wizard, subscription changes, invitations, partnership requests.
+    Sell,
+    /// Setting the designated support contact: sales and helpdesk agents too.
+    Support,
+    /// Orders and renewals (what was sold, at what price): not the helpdesk.
+    Orders,
+    /// Money: price lists, credit limits, order review, statements, margins.
+    Billing,
+    /// The organisation itself: Team, profile and settings.
+    Admin,
+}
+
+impl MemberRole {
+    /// The roles a partner organisation's member may have, in the order the Team page offers them.
+    pub const PARTNER: [Self; 4] = [Self::Admin, Self::Sales, Self::Helpdesk, Self::Billing];
+    /// An operator's roles.
+    pub const OPERATOR: [Self; 2] = [Self::Admin, Self::Support];
+
+    /// Whether this role may do what `need` names. Admins may do everything.
+    pub fn may(self, need: Need) -> bool {
+        use MemberRole::*;
+        match need {
+            Need::Read => true,
+            Need::Sell => matches!(self, Admin | Sales),
+            Need::Support => matches!(self, Admin | Sales | Helpdesk),
+            Need::Orders => matches!(self, Admin | Sales | Billing),
+            Need::Billing => matches!(self, Admin | Billing),
+            Need::Admin => self == Admin,
+        }
+    }
+
+    /// The locale key of its name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Admin => "team.role.admin",
+            Self::Sales => "team.role.sales",
+            Self::Helpdesk => "team.role.helpdesk",
+            Self::Billing => "team.role.billing",
+            Self::Support => "team.role.support",
+        }
+    }
+}
+
+text_enum! {
     /// A partner organisation: an indirect provider or an indirect reseller.
     pub enum PartnerKind {
         Provider = "provider",

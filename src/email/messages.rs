@@ -84,6 +84,43 @@ email!(
     "email/customer_password_reset/body.html"
 );
 
+/// A message to a member about their account or team (a role changed, MFA reset by an admin),
+/// written in the member's language by the service that sends it: paragraphs, and a link to open.
+pub struct AccountNotice {
+    pub tr: Tr,
+    pub name: String,
+    pub subject: String,
+    pub paragraphs: Vec<String>,
+    pub link: Option<String>,
+}
+
+email!(
+    AccountNotice,
+    "account_notice",
+    sensitive = false,
+    "email/account_notice/subject.txt",
+    "email/account_notice/body.txt",
+    "email/account_notice/body.html"
+);
+
+/// The same, carrying a personal link (a Team invitation, a password reset): the outbox seals it.
+pub struct AccountLink {
+    pub tr: Tr,
+    pub name: String,
+    pub subject: String,
+    pub paragraphs: Vec<String>,
+    pub link: Option<String>,
+}
+
+email!(
+    AccountLink,
+    "account_link",
+    sensitive = true,
+    "email/account_notice/subject.txt",
+    "email/account_notice/body.txt",
+    "email/account_notice/body.html"
+);
+
 /// A line of a message someone typed, split so the one link we vouch for becomes clickable in HTML.
 pub type Line = Vec<(bool, String)>;
 

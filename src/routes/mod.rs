@@ -30,6 +30,7 @@ pub mod sign_in;
 pub mod statements;
 pub mod subscriptions;
 pub mod table;
+pub mod team;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -38,11 +39,12 @@ use actix_web::{HttpRequest, HttpResponse, Responder, web};
 use crate::error::AppError;
 pub use crate::view::home_page;
 use link_draft::{Invitation, Partnership};
-pub use table::{Admits, RouteInfo, RouteTable};
+pub use table::{Admits, Need, RouteInfo, RouteTable};
 
 /// Every route with whom it admits, in the order they are matched.
 pub fn table() -> RouteTable {
     use Admits::*;
+    use Need::*;
     let mut t = RouteTable::default();
     t.get("/healthz", Anyone, health::healthz)
         .get("/readyz", Anyone, health::readyz)
@@ -62,141 +64,153 @@ pub fn table() -> RouteTable {
         .get("/enroll", Anyone, enroll::form)
         .post("/enroll", Anyone, enroll::submit);
     // Provider: Indirect resellers
-    t.get("/indirect-resellers", Provider, indirect_resellers::list)
-        .get(
-            "/indirect-resellers/{reseller_id:\\d+}",
-            Provider,
-            indirect_resellers::show::show,
-        )
-        .post(
-            "/indirect-resellers/requests",
-            Provider,
-            indirect_resellers::requests::create,
-        )
-        .get(
-            "/indirect-resellers/requests/{id}",
-            Provider,
-            link_draft::draft::<Partnership>,
-        )
-        .post(
-            "/indirect-resellers/requests/{id}/send",
-            Provider,
-            link_draft::send::<Partnership>,
-        )
-        .post(
-            "/indirect-resellers/requests/{id}/done",
-            Provider,
-            link_draft::done::<Partnership>,
-        )
-        .post(
-            "/indirect-resellers/requests/{id}/resend",
-            Provider,
-            link_draft::resend::<Partnership>,
-        )
-        .post(
-            "/indirect-resellers/requests/{id}/revoke",
-            Provider,
-            link_draft::revoke::<Partnership>,
-        )
-        .post(
-            "/indirect-resellers/{reseller_id:\\d+}/credit",
-            Provider,
-            indirect_resellers::show::set_credit,
-        )
-        .get(
-            "/indirect-resellers/{reseller_id}/remove",
-            Provider,
-            indirect_resellers::remove::confirm,
-        )
-        .post(
-            "/indirect-resellers/{reseller_id}/remove",
-            Provider,
-            indirect_resellers::remove::remove,
-        );
+    t.get(
+        "/indirect-resellers",
+        Provider(Read),
+        indirect_resellers::list,
+    )
+    .get(
+        "/indirect-resellers/{reseller_id:\\d+}",
+        Provider(Read),
+        indirect_resellers::show::show,
+    )
+    .post(
+        "/indirect-resellers/requests",
+        Provider(Sell),
+        indirect_resellers::requests::create,
+    )
+    .get(
+        "/indirect-resellers/requests/{id}",
+        Provider(Sell),
+        link_draft::draft::<Partnership>,
+    )
+    .post(
+        "/indirect-resellers/requests/{id}/send",
+        Provider(Sell),
+        link_draft::send::<Partnership>,
+    )
+    .post(
+        "/indirect-resellers/requests/{id}/done",
+        Provider(Sell),
+        link_draft::done::<Partnership>,
+    )
+    .post(
+        "/indirect-resellers/requests/{id}/resend",
+        Provider(Sell),
+        link_draft::resend::<Partnership>,
+    )
+    .post(
+        "/indirect-resellers/requests/{id}/revoke",
+        Provider(Sell),
+        link_draft::revoke::<Partnership>,
+    )
+    .post(
+        "/indirect-resellers/{reseller_id:\\d+}/credit",
+        Provider(Billing),
+        indirect_resellers::show::set_credit,
+    )
+    .get(
+        "/indirect-resellers/{reseller_id}/remove",
+        Provider(Admin),
+        indirect_resellers::remove::confirm,
+    )
+    .post(
+        "/indirect-resellers/{reseller_id}/remove",
+        Provider(Admin),
+        indirect_resellers::remove::remove,
+    );
     // Provider: Customers, the new customer wizard, Orders
     use customers::wizard;
-    t.get("/customers", Provider, customers::list)
-        .get("/customers.csv", Provider, customers::export::export)
-        .get("/customers/new", Provider, wizard::account::start_form)
-        .post("/customers/new", Provider, wizard::account::start_submit)
+    t.get("/customers", Provider(Read), customers::list)
+        .get("/customers.csv", Provider(Read), customers::export::export)
+        .get(
+            "/customers/new",
+            Provider(Sell),
+            wizard::account::start_form,
+        )
+        .post(
+            "/customers/new",
+            Provider(Sell),
+            wizard::account::start_submit,
+        )
         .get(
             "/customers/new/{draft:\\d+}",
-            Provider,
+            Provider(Sell),
             wizard::account::edit_form,
         )
         .post(
             "/customers/new/{draft:\\d+}",
-            Provider,
+            Provider(Sell),
             wizard::account::edit_submit,
         )
         .get(
             "/customers/new/{draft:\\d+}/subscriptions",
-            Provider,
+            Provider(Sell),
             wizard::subscriptions::form,
         )
         .post(
             "/customers/new/{draft:\\d+}/subscriptions",
-            Provider,
+            Provider(Sell),
             wizard::subscriptions::submit,
         )
         .get(
             "/customers/new/{draft:\\d+}/review",
-            Provider,
+            Provider(Sell),
             wizard::review::review,
         )
         .post(
             "/customers/new/{draft:\\d+}/submit",
-            Provider,
+            Provider(Sell),
             wizard::review::submit,
         )
         .get(
             "/customers/new/{draft:\\d+}/cancel",
-            Provider,
+            Provider(Sell),
             wizard::review::confirm_cancel,
         )
         .post(
             "/customers/new/{draft:\\d+}/cancel",
-            Provider,
+            Provider(Sell),
             wizard::review::cancel,
         )
         .get(
             "/customers/new/{draft:\\d+}/confirmation",
-            Provider,
+            Provider(Sell),
             wizard::review::confirmation,
         )
         .get(
             "/customers/invitations",
-            Provider,
+            Provider(Sell),
             customers::invitations::list,
         )
         .post(
             "/customers/invitations",
-            Provider,
+            Provider(Sell),
             customers::invitations::create,
         )
         .get(
             "/customers/invitations/{id:\\d+}",
-            Provider,
+            Provider(Sell),
             link_draft::draft::<Invitation>,
         )
         .post(
             "/customers/invitations/{id:\\d+}/send",
-            Provider,
+            Provider(Sell),
             link_draft::send::<Invitation>,
         )
         .post(
             "/customers/invitations/{id:\\d+}/done",
-            Provider,
+            Provider(Sell),
             link_draft::done::<Invitation>,
         )
         .post(
             "/customers/invitations/{id:\\d+}/resend",
-            Provider,
+            Provider(Sell),
             link_draft::resend::<Invitation>,
         )
         .post(
             "/customers/invitations/{id:\\d+}/revoke",
-            Provider,
+            Provider(Sell),
             link_draft::revoke::<Invitation>,
         )
         .get("/customers/sign-up", Anyone, customer_sign_up::form)
@@ -211,112 +225,144 @@ pub fn table() -> RouteTable {
             CustomerLink,
             customer_invitations::answer,
         )
-        .get("/customers/{id:\\d+}", Provider, customers::show::show)
+        .get(
+            "/customers/{id:\\d+}",
+            Provider(Read),
+            customers::show::show,
+        )
         .get(
             "/customers/{id:\\d+}/details",
-            Provider,
+            Provider(Sell),
             customers::details::form,
         )
         .post(
             "/customers/{id:\\d+}/details",
-            Provider,
+            Provider(Sell),
             customers::details::submit,
         )
         .post(
             "/customers/{id:\\d+}/users/{user:\\d+}/reset-password",
-            Provider,
+            Provider(Sell),
             customers::users::reset_password,
         )
         .get(
             "/customers/{id:\\d+}/users/{user:\\d+}/temporary-password",
-            Provider,
+            Provider(Sell),
             customers::users::temporary_password,
         )
         .post(
             "/customers/{id:\\d+}/reseller",
-            Provider,
+            Provider(Sell),
             customers::show::change_reseller,
         )
         .get(
             "/customers/{id:\\d+}/reseller/remove",
-            Provider,
+            Provider(Sell),
             customers::show::confirm_remove,
         )
         .post(
             "/customers/{id:\\d+}/tenant-owner",
-            Provider,
+            Provider(Sell),
             customers::show::set_tenant_owner,
         )
         .get(
             "/customers/{id:\\d+}/subscriptions/new",
-            Provider,
+            Provider(Sell),
             subscriptions::new::form,
         )
         .post(
             "/customers/{id:\\d+}/subscriptions/new",
-            Provider,
+            Provider(Sell),
             subscriptions::new::submit,
         )
-        .get("/subscriptions/{id:\\d+}", Provider, subscriptions::show)
+        .get(
+            "/subscriptions/{id:\\d+}",
+            Provider(Read),
+            subscriptions::show,
+        )
         .post(
             "/subscriptions/{id:\\d+}/quantity",
-            Provider,
+            Provider(Sell),
             subscriptions::change_quantity,
         )
         .post(
             "/subscriptions/{id:\\d+}/status",
-            Provider,
+            Provider(Sell),
             subscriptions::change_status,
         )
         .post(
             "/subscriptions/{id:\\d+}/lifecycle",
-            Provider,
+            Provider(Sell),
             subscriptions::change_lifecycle,
         )
         .post(
             "/subscriptions/{id:\\d+}/reseller-of-record",
-            Provider,
+            Provider(Sell),
             subscriptions::change_reseller_of_record,
         )
         .post(
             "/subscriptions/{id:\\d+}/support-contact",
-            Provider,
+            Provider(Support),
             subscriptions::change_support_contact,
         )
-        .get("/activity-log", Provider, activity_log::provider_log)
-        .get("/activity-log.csv", Provider, activity_log::export)
-        .get("/renewals", Provider, renewals::provider_list)
-        .get("/renewals.csv", Provider, renewals::export)
-        .get("/orders", Provider, orders::list)
-        .get("/orders/{id:\\d+}", Provider, orders::show)
-        .post("/orders/{id:\\d+}/approve", Provider, orders::approve)
-        .post("/orders/{id:\\d+}/reject", Provider, orders::reject)
-        .get("/statements", Provider, statements::provider_list)
-        .get("/statements/{id:\\d+}", Provider, statements::provider_show)
+        .get("/activity-log", Provider(Read), activity_log::provider_log)
+        .get("/activity-log.csv", Provider(Read), activity_log::export)
+        .get("/renewals", Provider(Orders), renewals::provider_list)
+        .get("/renewals.csv", Provider(Orders), renewals::export)
+        .get("/orders", Provider(Orders), orders::list)
+        .get("/orders/{id:\\d+}", Provider(Orders), orders::show)
+        .post(
+            "/orders/{id:\\d+}/approve",
+            Provider(Billing),
+            orders::approve,
+        )
+        .post(
+            "/orders/{id:\\d+}/reject",
+            Provider(Billing),
+            orders::reject,
+        )
+        .get("/statements", Provider(Billing), statements::provider_list)
+        .get(
+            "/statements/{id:\\d+}",
+            Provider(Billing),
+            statements::provider_show,
+        )
         .get(
             "/statements/{id:\\d+}.csv",
-            Provider,
+            Provider(Billing),
             statements::provider_csv,
         )
         .post(
             "/statements/{id:\\d+}/paid",
-            Provider,
+            Provider(Billing),
             statements::mark_paid,
         )
-        .get("/price-list", Provider, price_list::show)
-        .post("/price-list/rules", Provider, price_list::add_rule)
+        .get("/price-list", Provider(Billing), price_list::show)
+        .post("/price-list/rules", Provider(Billing), price_list::add_rule)
         .post(
             "/price-list/rules/{id:\\d+}/remove",
-            Provider,
+            Provider(Billing),
             price_list::remove_rule,
         )
-        .post("/price-list/due-days", Provider, price_list::set_due_days)
-        .get("/margins", Provider, margins::provider)
-        .get("/margins.csv", Provider, margins::export);
+        .post(
+            "/price-list/due-days",
+            Provider(Billing),
+            price_list::set_due_days,
+        )
+        .get("/margins", Provider(Billing), margins::provider)
+        .get("/margins.csv", Provider(Billing), margins::export);
     // Provider: Profile; the public official indirect providers list and its logos
-    t.get("/profile", Provider, profile::show)
-        .get("/profile/change-request", Provider, profile::change_form)
-        .post("/profile/change-request", Provider, profile::submit_change)
+    t.get("/profile", Provider(Read), profile::show)
+        .get(
+            "/profile/change-request",
+            Provider(Admin),
+            profile::change_form,
+        )
+        .post(
+            "/profile/change-request",
+            Provider(Admin),
+            profile::submit_change,
+        )
         .get("/providers", Anyone, providers::list)
         .get("/logos/{id:\\d+}", Anyone, providers::logo);
     // Reseller: accepting a partnership, Indirect providers
@@ -330,59 +376,109 @@ pub fn table() -> RouteTable {
         ResellerLink,
         partnerships::answer,
     )
-    .get("/indirect-providers", Reseller, indirect_providers::list)
-    .get("/reseller/customers", Reseller, reseller::customers)
-    .get("/reseller/orders", Reseller, reseller::orders)
-    .get("/reseller/renewals", Reseller, renewals::reseller_list)
-    .get("/reseller/statements", Reseller, statements::reseller_list)
-    .get("/reseller/prices", Reseller, price_list::reseller_show)
-    .get("/reseller/margins", Reseller, margins::reseller)
+    .get(
+        "/indirect-providers",
+        Reseller(Read),
+        indirect_providers::list,
+    )
+    .get("/reseller/customers", Reseller(Read), reseller::customers)
+    .get("/reseller/orders", Reseller(Orders), reseller::orders)
+    .get(
+        "/reseller/renewals",
+        Reseller(Orders),
+        renewals::reseller_list,
+    )
+    .get(
+        "/reseller/statements",
+        Reseller(Billing),
+        statements::reseller_list,
+    )
+    .get(
+        "/reseller/prices",
+        Reseller(Billing),
+        price_list::reseller_show,
+    )
+    .get("/reseller/margins", Reseller(Billing), margins::reseller)
     .post(
         "/reseller/prices/{provider:\\d+}",
-        Reseller,
+        Reseller(Billing),
         price_list::reseller_save,
     )
     .post(
         "/reseller/prices/{provider:\\d+}/customer",
-        Reseller,
+        Reseller(Billing),
         price_list::reseller_customer_price,
     )
     .get(
         "/reseller/statements/{id:\\d+}",
-        Reseller,
+        Reseller(Billing),
         statements::reseller_show,
     )
     .get(
         "/reseller/statements/{id:\\d+}.csv",
-        Reseller,
+        Reseller(Billing),
         statements::reseller_csv,
     )
-    .get("/reseller/subscriptions", Reseller, reseller::subscriptions)
+    .get(
+        "/reseller/subscriptions",
+        Reseller(Read),
+        reseller::subscriptions,
+    )
     .get(
         "/reseller/subscriptions/{id:\\d+}",
-        Reseller,
+        Reseller(Read),
         reseller::subscription,
     )
     .post(
         "/reseller/subscriptions/{id:\\d+}/quantity",
-        Reseller,
+        Reseller(Sell),
         reseller::change_quantity,
     )
     .post(
         "/reseller/subscriptions/{id:\\d+}/status",
-        Reseller,
+        Reseller(Sell),
         reseller::change_status,
     )
     .post(
         "/reseller/subscriptions/{id:\\d+}/lifecycle",
-        Reseller,
+        Reseller(Sell),
         reseller::change_lifecycle,
     )
     .get(
         "/reseller/activity-log",
-        Reseller,
+        Reseller(Read),
         activity_log::reseller_log,
     );
+    // Provider and reseller admins: Team; an invitation's link
+    t.get("/team", Partner(Admin), team::show)
+        .post("/team/invitations", Partner(Admin), team::invite)
+        .post(
+            "/team/invitations/{id:\\d+}/resend",
+            Partner(Admin),
+            team::resend,
+        )
+        .post(
+            "/team/invitations/{id:\\d+}/revoke",
+            Partner(Admin),
+            team::revoke,
+        )
+        .post(
+            "/team/members/{id:\\d+}/role",
+            Partner(Admin),
+            team::change_role,
+        )
+        .post(
+            "/team/members/{id:\\d+}/deactivate",
+            Partner(Admin),
+            team::deactivate,
+        )
+        .post(
+            "/team/members/{id:\\d+}/reactivate",
+            Partner(Admin),
+            team::reactivate,
+        )
+        .get("/team/join/{token}", Anyone, team::join_form)
+        .post("/team/join/{token}", Anyone, team::join);
     // Customer admin
     t.get("/my/subscriptions", Customer, my::subscriptions)
         .get("/my/statements", Customer, statements::my_list)
@@ -400,7 +496,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The request line for the access log, with personal link tokens masked: a log is no place for a
 /// credential.
 pub fn loggable_path(path: &str) -> String {
-    for prefix in ["/partnerships/accept/", "/customer-invitations/"] {
+    for prefix in [
+        "/partnerships/accept/",
+        "/customer-invitations/",
+        "/team/join/",
+        "/password-reset/",
+    ] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map_or("", |i| &rest[i..]);
             return format!("{prefix}…{tail}");

@@ -4,7 +4,9 @@
 
 use actix_web::{FromRequest, Handler, Responder, Route, web};
 
-/// Who a route admits: what its handler's extractor checks (`Signed<R>`), said once more here so the
+pub use crate::domain::Need;
+
+/// Who a route admits: what its handler's extractor checks (`Signed<R, P>`), said once more here so the
 /// tests can hold each route to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admits {
@@ -14,14 +16,16 @@ pub enum Admits {
     SignedIn,
     /// Any signed-in user, also one who still has to replace a temporary password.
     PasswordChange,
-    /// Indirect providers' staff (`ProviderStaff`).
-    Provider,
-    /// Indirect resellers' staff, verified or not (`ResellerStaff`).
-    Reseller,
+    /// Indirect providers' members whose role allows the need (`Signed<ProviderStaff, P>`).
+    Provider(Need),
+    /// Indirect resellers' members, verified or not, whose role allows the need (`ResellerStaff`).
+    Reseller(Need),
+    /// Members of either kind of partner organisation (`PartnerStaff`): the Team page.
+    Partner(Need),
     /// A customer's admin (`CustomerAdmin`).
     Customer,
-    /// Platform operators (`OperatorStaff`).
-    Operator,
+    /// Platform operators (`OperatorStaff`); `Admin`: platform admins only (support reads).
+    Operator(Need),
     /// A partnership request's personal link: shown to anyone signed out (who is asked to sign in or
     /// enroll), answered by a verified reseller, refused (403) to any other account.
     ResellerLink,

@@ -30,6 +30,7 @@ pub mod remove_partnership;
 pub mod renewals;
 pub mod statements;
 pub mod subscription_change;
+pub mod team;
 pub mod waiting_request;
 
 use crate::db::DbError;

@@ -621,6 +621,50 @@ impl TestApp {
         self.make_reseller(name, email, status)
     }
 
+    /// A member of an organisation (`partner_id`; none: an operator) with a role, password `PASSWORD`.
+    pub fn create_member(
+        &self,
+        partner_id: Option<i64>,
+        email: &str,
+        role: partner_dashboard::domain::MemberRole,
+    ) -> i64 {
+        use partner_dashboard::db::models::user::{NewUser, User};
+        let email = Email::parse(email).unwrap();
+        let kind = partner_id.map(|id| {
+            self.with_conn(|conn| {
+                partner_dashboard::db::models::partner::Partner::find(conn, id)
+                    .unwrap()
+                    .kind
+            })
+        });
+        let role_of_user = match kind {
+            Some(partner_dashboard::domain::PartnerKind::Provider) => {
+                partner_dashboard::domain::Role::Provider
+            }
+            Some(partner_dashboard::domain::PartnerKind::Reseller) => {
+                partner_dashboard::domain::Role::Reseller
+            }
+            None => partner_dashboard::domain::Role::Operator,
+        };
+        self.with_conn(|conn| {
+            User::create_member(
+                conn,
+                NewUser {
+                    email: &email,
+                    password_hash: &test_hash(),
+                    role: role_of_user,
+                    partner_id,
+                    customer_id: None,
+                    display_name: "Team Member",
+                    locale: None,
+                    must_change_password: false,
+                },
+                role,
+            )
+            .unwrap()
+        })
+    }
+
     pub fn create_operator(&self, email: &str) -> i64 {
         let email = Email::parse(email).unwrap();
         self.with_conn(|conn| {

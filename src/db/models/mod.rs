@@ -16,4 +16,5 @@ pub mod session;
 pub mod statement;
 pub mod stats;
 pub mod subscription;
+pub mod team;
 pub mod user;

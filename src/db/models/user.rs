@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{partners, users};
 use crate::db::{DbConnection, new_id, now};
-use crate::domain::{Email, EnrollmentStatus, PartnerKind, Role};
+use crate::domain::{Email, EnrollmentStatus, MemberRole, PartnerKind, Role};
 use crate::i18n::Locale;
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -25,6 +25,11 @@ pub struct User {
     pub last_sign_in_at: Option<chrono::NaiveDateTime>,
     /// An IANA zone name; none: the organisation's country's.
     pub time_zone: Option<String>,
+    /// Their role in their organisation (a customer's users, and the first user of any organisation:
+    /// admin).
+    pub team_role: MemberRole,
+    /// When an admin deactivated them (`disabled` is then set too).
+    pub deactivated_at: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -42,6 +47,7 @@ struct NewUserRow<'a> {
     disabled: bool,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    team_role: MemberRole,
 }
 
 /// What it takes to create a user. The password arrives already hashed.
@@ -70,7 +76,17 @@ pub struct PartnerSummary {
 }
 
 impl User {
+    /// Creates an organisation's admin (its first user, a customer's user, an operator).
     pub fn create(conn: &mut DbConnection, new: NewUser<'_>) -> QueryResult<i64> {
+        Self::create_member(conn, new, MemberRole::Admin)
+    }
+
+    /// Creates a member with a role (one who accepted a Team invitation).
+    pub fn create_member(
+        conn: &mut DbConnection,
+        new: NewUser<'_>,
+        team_role: MemberRole,
+    ) -> QueryResult<i64> {
         let id = new_id();
         let at = now();
         diesel::insert_into(users::table)
@@ -87,6 +103,7 @@ impl User {
                 disabled: false,
                 created_at: at,
                 updated_at: at,
+                team_role,
             })
             .execute(conn)?;
         Ok(id)

@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::{Customer, CustomerDetails, ProviderCustomer};
 use crate::domain::ProviderId;
 use crate::error::{AppError, AppResult};
@@ -52,7 +52,7 @@ async fn render(
 pub async fn form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     render(
@@ -70,7 +70,7 @@ pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<CustomerDetails>,
 ) -> AppResult<HttpResponse> {

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, Permission, ProviderStaff, Signed, can};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::relationship_request::{RelationshipRequest, SentRequest};
 use crate::domain::RequestKind;
@@ -32,7 +32,7 @@ pub struct InvitationsPage {
 async fn render(
     req: &HttpRequest,
     state: &AppState,
-    user: &Signed<ProviderStaff>,
+    user: &Signed<ProviderStaff, impl Permission>,
     seek: PageQuery,
     form: NewInvitation,
     errors: FormErrors,
@@ -70,7 +70,7 @@ async fn render(
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     query: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let form = NewInvitation {
@@ -100,7 +100,7 @@ pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     form: web::Form<NewInvitation>,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();

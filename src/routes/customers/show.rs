@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::partner::Partner;
@@ -132,7 +132,7 @@ pub struct RemoveResellerPage {
 pub async fn confirm_remove(
     ctx: Ctx,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<RemoveResellerPage> {
     let provider = user.provider_id();
@@ -175,7 +175,7 @@ pub async fn change_reseller(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<ResellerForm>,
 ) -> AppResult<HttpResponse> {
@@ -229,7 +229,7 @@ pub async fn set_tenant_owner(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<TenantOwnerForm>,
 ) -> AppResult<HttpResponse> {

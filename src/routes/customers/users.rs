@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::user::User;
 use crate::error::{AppError, AppResult};
@@ -21,7 +21,7 @@ fn secret_name(user_id: i64) -> String {
 pub async fn reset_password(
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<HttpResponse> {
     let (customer_id, user_id) = path.into_inner();
@@ -56,7 +56,7 @@ pub async fn temporary_password(
     ctx: Ctx,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<(i64, i64)>,
 ) -> AppResult<TemporaryPasswordPage> {
     let provider = user.provider_id();

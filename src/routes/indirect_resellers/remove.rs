@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::partnership::{PartneredReseller, Partnership};
 use crate::error::AppResult;
 use crate::routes::see_other;
@@ -23,7 +23,7 @@ pub struct ConfirmPage {
 
 pub async fn confirm(
     ctx: Ctx,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Admin>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<ConfirmPage> {
@@ -37,7 +37,7 @@ pub async fn confirm(
 }
 
 pub async fn remove(
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,

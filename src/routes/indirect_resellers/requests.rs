@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::error::AppResult;
 use crate::routes::link_draft::{self, Options, Partnership};
 use crate::state::AppState;
@@ -12,7 +12,7 @@ use crate::state::AppState;
 pub async fn create(
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
 ) -> AppResult<HttpResponse> {
     let options = Options {
         reseller_id: None,

@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, Permission, ProviderStaff, Signed, can};
 use crate::db::models::customer::{CustomerRow, ProviderCustomer, ResellerFilter};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
@@ -46,7 +46,7 @@ pub async fn show(
 
 async fn page(
     ctx: Ctx,
-    user: &Signed<ProviderStaff>,
+    user: &Signed<ProviderStaff, impl Permission>,
     state: &AppState,
     reseller_id: i64,
     typed: Option<(String, &'static str)>,
@@ -102,7 +102,7 @@ pub struct CreditForm {
 /// Sets the reseller's credit limit and Approve every order.
 pub async fn set_credit(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     path: web::Path<i64>,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{DraftPage, Flow, FlowInfo, mailto};
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, Permission, ProviderStaff, Signed, can};
 use crate::db::models::partner::Partner;
 use crate::db::models::relationship_request::RelationshipRequest;
 use crate::domain::{Email, RequestKind};
@@ -31,7 +31,7 @@ pub struct Options {
 pub async fn create<F: Flow>(
     state: &AppState,
     session: &AppSession,
-    user: &Signed<ProviderStaff>,
+    user: &Signed<ProviderStaff, impl Permission>,
     options: Options,
 ) -> AppResult<HttpResponse> {
     let flow = F::INFO;
@@ -104,7 +104,7 @@ async fn draft_page(
     req: &HttpRequest,
     state: &AppState,
     session: &AppSession,
-    user: &Signed<ProviderStaff>,
+    user: &Signed<ProviderStaff, impl Permission>,
     id: i64,
     typed: Option<SendForm>,
     errors: FormErrors,
@@ -187,7 +187,7 @@ pub async fn draft<F: Flow>(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
@@ -220,7 +220,7 @@ pub async fn send<F: Flow>(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<SendForm>,
 ) -> AppResult<HttpResponse> {
@@ -264,7 +264,7 @@ pub async fn send<F: Flow>(
 pub async fn done<F: Flow>(
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let flow = F::INFO;
@@ -281,7 +281,7 @@ pub async fn done<F: Flow>(
 pub async fn resend<F: Flow>(
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let flow = F::INFO;
@@ -309,7 +309,7 @@ pub async fn resend<F: Flow>(
 pub async fn revoke<F: Flow>(
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let flow = F::INFO;

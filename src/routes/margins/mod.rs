@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{ProviderStaff, ResellerStaff, Signed};
+use crate::auth::{ProviderStaff, ResellerStaff, Signed, can};
 use crate::db::models::partnership::Partnership;
 use crate::db::models::stats::{MarginRow, margin_batch};
 use crate::domain::pricing::margin_bp;
@@ -67,7 +67,7 @@ pub fn percent(
 
 pub async fn provider(
     ctx: Ctx,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     state: web::Data<AppState>,
     query: web::Query<MarginQuery>,
 ) -> AppResult<MarginsPage> {
@@ -96,7 +96,7 @@ pub async fn provider(
 /// The provider's last 12 months by month, reseller and offer, every row.
 pub async fn export(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id().get();
@@ -163,7 +163,7 @@ pub struct ResellerMarginsPage {
 
 pub async fn reseller(
     ctx: Ctx,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Billing>,
     state: web::Data<AppState>,
 ) -> AppResult<ResellerMarginsPage> {
     let rows = margins::reseller_report(&state.db, user.reseller_id().get(), state.now()).await?;

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, OperatorStaff, Signed};
+use crate::auth::{AppSession, OperatorStaff, Signed, can};
 use crate::db::models::partner::Partner;
 use crate::domain::EnrollmentStatus;
 use crate::error::AppResult;
@@ -85,7 +85,7 @@ pub struct RejectForm {
 }
 
 pub async fn verify(
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,
@@ -97,7 +97,7 @@ pub async fn verify(
 
 pub async fn reject(
     req: HttpRequest,
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,

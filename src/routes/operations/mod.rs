@@ -57,83 +57,100 @@ pub async fn home(
 
 /// The console's routes: operators only.
 pub fn routes(t: &mut RouteTable) {
+    use crate::domain::Need::{Admin, Read};
     use Admits::Operator;
-    t.get("/operations", Operator, home)
-        .get("/operations/enrollments", Operator, enrollments::list)
+    t.get("/operations", Operator(Read), home)
+        .get("/operations/enrollments", Operator(Read), enrollments::list)
         .post(
             "/operations/enrollments/{id}/verify",
-            Operator,
+            Operator(Admin),
             enrollments::verify,
         )
         .get(
             "/operations/enrollments/{id}/reject",
-            Operator,
+            Operator(Read),
             enrollments::reject_form,
         )
         .post(
             "/operations/enrollments/{id}/reject",
-            Operator,
+            Operator(Admin),
             enrollments::reject,
         )
         .get(
             "/operations/profile-requests",
-            Operator,
+            Operator(Read),
             profile_requests::list,
         )
         .get(
             "/operations/profile-requests/{id:\\d+}",
-            Operator,
+            Operator(Read),
             profile_requests::show,
         )
         .post(
             "/operations/profile-requests/{id:\\d+}/start-review",
-            Operator,
+            Operator(Admin),
             profile_requests::start_review,
         )
         .post(
             "/operations/profile-requests/{id:\\d+}/approve",
-            Operator,
+            Operator(Admin),
             profile_requests::approve,
         )
         .post(
             "/operations/profile-requests/{id:\\d+}/reject",
-            Operator,
+            Operator(Admin),
             profile_requests::reject,
         )
-        .get("/operations/orders", Operator, orders::list)
-        .get("/operations/orders/{id:\\d+}", Operator, orders::show)
-        .get("/operations/offers", Operator, offers::list)
-        .get("/operations/offers/new", Operator, offers::new_form)
-        .post("/operations/offers/new", Operator, offers::create)
-        .get("/operations/offers/{id:\\d+}", Operator, offers::edit_form)
-        .post("/operations/offers/{id:\\d+}", Operator, offers::update)
+        .get("/operations/orders", Operator(Read), orders::list)
+        .get("/operations/orders/{id:\\d+}", Operator(Read), orders::show)
+        .get("/operations/offers", Operator(Read), offers::list)
+        .get("/operations/offers/new", Operator(Admin), offers::new_form)
+        .post("/operations/offers/new", Operator(Admin), offers::create)
+        .get(
+            "/operations/offers/{id:\\d+}",
+            Operator(Read),
+            offers::edit_form,
+        )
+        .post(
+            "/operations/offers/{id:\\d+}",
+            Operator(Admin),
+            offers::update,
+        )
         .post(
             "/operations/offers/{id:\\d+}/retire",
-            Operator,
+            Operator(Admin),
             offers::retire,
         )
         .post(
             "/operations/offers/{id:\\d+}/restore",
-            Operator,
+            Operator(Admin),
             offers::restore,
         )
-        .get("/operations/outbox", Operator, outbox::list)
+        .get("/operations/outbox", Operator(Read), outbox::list)
         .post(
             "/operations/outbox/{id:\\d+}/retry",
-            Operator,
+            Operator(Admin),
             outbox::retry,
         )
-        .get("/operations/providers", Operator, providers::list)
-        .get("/operations/providers/new", Operator, providers::new_form)
-        .post("/operations/providers/new", Operator, providers::create)
+        .get("/operations/providers", Operator(Read), providers::list)
+        .get(
+            "/operations/providers/new",
+            Operator(Admin),
+            providers::new_form,
+        )
+        .post(
+            "/operations/providers/new",
+            Operator(Admin),
+            providers::create,
+        )
         .get(
             "/operations/providers/{id:\\d+}/created",
-            Operator,
+            Operator(Read),
             providers::created,
         )
         .get(
             "/operations/activity-log",
-            Operator,
+            Operator(Read),
             crate::routes::activity_log::operator_log,
         );
 }

@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, OperatorStaff, Signed};
+use crate::auth::{AppSession, OperatorStaff, Signed, can};
 use crate::db::models::offer::{Offer, OfferPrice};
 use crate::domain::lifecycle::PAIRS;
 use crate::domain::{Billing, Term, decimal, parse_money, parse_quantity};
@@ -225,7 +225,7 @@ async fn others(state: &AppState, except: Option<i64>) -> AppResult<Vec<Offer>> 
 
 pub async fn new_form(
     ctx: Ctx,
-    _user: Signed<OperatorStaff>,
+    _user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
 ) -> AppResult<OfferFormPage> {
     Ok(OfferFormPage {
@@ -261,7 +261,7 @@ async fn form_again(
 
 pub async fn create(
     req: HttpRequest,
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     form: web::Form<OfferForm>,
@@ -315,7 +315,7 @@ pub async fn edit_form(
 
 pub async fn update(
     req: HttpRequest,
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,
@@ -342,7 +342,7 @@ pub async fn update(
 }
 
 pub async fn retire(
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,
@@ -353,7 +353,7 @@ pub async fn retire(
 }
 
 pub async fn restore(
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,

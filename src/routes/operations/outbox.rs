@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, OperatorStaff, Signed};
+use crate::auth::{AppSession, OperatorStaff, Signed, can};
 use crate::db::models::outbox::OutboxEmail;
 use crate::domain::OutboxStatus;
 use crate::error::AppResult;
@@ -60,7 +60,7 @@ pub async fn list(
 }
 
 pub async fn retry(
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,

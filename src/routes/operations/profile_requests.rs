@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, OperatorStaff, Signed};
+use crate::auth::{AppSession, OperatorStaff, Signed, can};
 use crate::db::models::partner::Partner;
 use crate::db::models::profile::{Location, ProfileChangeRequest, ProviderProfile, QueuedRequest};
 use crate::domain::ProfileRequestStatus;
@@ -123,7 +123,7 @@ pub async fn show(
 
 /// Marks a submitted request In review, so the provider sees someone has it.
 pub async fn start_review(
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,
@@ -138,7 +138,7 @@ pub async fn start_review(
 }
 
 pub async fn approve(
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,
@@ -156,7 +156,7 @@ pub struct RejectForm {
 
 pub async fn reject(
     req: HttpRequest,
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     path: web::Path<i64>,

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{AppSession, OperatorStaff, Signed, password};
+use crate::auth::{AppSession, OperatorStaff, Signed, can, password};
 use crate::db::models::partner::Partner;
 use crate::domain::{Country, Email, PartnerKind};
 use crate::error::{AppError, AppResult};
@@ -58,7 +58,10 @@ pub struct NewProviderPage {
     pub errors: FormErrors,
 }
 
-pub async fn new_form(ctx: Ctx, _user: Signed<OperatorStaff>) -> AppResult<NewProviderPage> {
+pub async fn new_form(
+    ctx: Ctx,
+    _user: Signed<OperatorStaff, can::Admin>,
+) -> AppResult<NewProviderPage> {
     Ok(NewProviderPage {
         ctx,
         form: ProviderForm::default(),
@@ -72,7 +75,7 @@ fn secret_name(provider: i64) -> String {
 
 pub async fn create(
     req: HttpRequest,
-    user: Signed<OperatorStaff>,
+    user: Signed<OperatorStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     form: web::Form<ProviderForm>,

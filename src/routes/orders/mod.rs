@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::{Customer, ProviderCustomer, ResellerFilter};
 use crate::db::models::order::{LineView, Order, OrderFilter, OrderRow};
 use crate::db::models::partnership::Partnership;
@@ -74,7 +74,7 @@ impl OrdersPage {
 
 pub async fn list(
     ctx: Ctx,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Orders>,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> AppResult<OrdersPage> {
@@ -157,7 +157,7 @@ impl OrderPage {
 
 pub async fn show(
     ctx: Ctx,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Orders>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<OrderPage> {
@@ -196,7 +196,7 @@ pub struct RejectForm {
 
 /// **Approve**: provisions the order once; a second submit says it was decided already.
 pub async fn approve(
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -206,7 +206,7 @@ pub async fn approve(
 
 /// **Reject** with a reason: nothing is provisioned.
 pub async fn reject(
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -224,7 +224,7 @@ pub async fn reject(
 }
 
 async fn decide(
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     id: i64,

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, ResellerStaff, Signed};
+use crate::auth::{AppSession, Permission, ProviderStaff, ResellerStaff, Signed, can};
 use crate::domain::Audience;
 use crate::domain::pricing::RuleValue;
 use crate::error::{AppError, AppResult};
@@ -65,7 +65,7 @@ impl PriceListPage {
 async fn render(
     req: &HttpRequest,
     state: &AppState,
-    user: &Signed<ProviderStaff>,
+    user: &Signed<ProviderStaff, impl Permission>,
     form: RuleForm,
     errors: FormErrors,
     due_error: Option<&'static str>,
@@ -84,7 +84,7 @@ async fn render(
 
 pub async fn show(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let form = RuleForm {
@@ -96,7 +96,7 @@ pub async fn show(
 
 pub async fn add_rule(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     form: web::Form<RuleForm>,
@@ -121,7 +121,7 @@ pub async fn add_rule(
 }
 
 pub async fn remove_rule(
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -149,7 +149,7 @@ pub struct DueDaysForm {
 
 pub async fn set_due_days(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     form: web::Form<DueDaysForm>,
@@ -219,7 +219,7 @@ impl ResellerPricesPage {
 async fn render_reseller(
     req: &HttpRequest,
     state: &AppState,
-    user: &Signed<ResellerStaff>,
+    user: &Signed<ResellerStaff, impl Permission>,
     failed: Option<i64>,
     typed: Vec<(String, String)>,
     errors: FormErrors,
@@ -238,7 +238,7 @@ async fn render_reseller(
 
 pub async fn reseller_show(
     req: HttpRequest,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Billing>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     render_reseller(&req, &state, &user, None, Vec::new(), FormErrors::new()).await
@@ -246,7 +246,7 @@ pub async fn reseller_show(
 
 pub async fn reseller_save(
     req: HttpRequest,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -274,7 +274,7 @@ pub async fn reseller_save(
 
 pub async fn reseller_customer_price(
     req: HttpRequest,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     path: web::Path<i64>,

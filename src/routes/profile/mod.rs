@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use futures_util::StreamExt;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::partner::Partner;
 use crate::db::models::profile::{Location, ProfileChangeRequest, ProviderProfile, image_type};
 use crate::domain::Country;
@@ -159,7 +159,7 @@ async fn render_change(
 
 pub async fn change_form(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Admin>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     render_change(&req, &state, user.provider_id(), None, FormErrors::new()).await
@@ -242,7 +242,7 @@ pub fn check_url(raw: &str) -> Result<String, &'static str> {
 
 pub async fn submit_change(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Admin>,
     state: web::Data<AppState>,
     session: AppSession,
     payload: Multipart,

@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use crate::auth::{ProviderStaff, ResellerStaff, Signed};
+use crate::auth::{ProviderStaff, ResellerStaff, Signed, can};
 use crate::db::models::lifecycle::{RenewalRow, RenewalScope, renewals_page};
 use crate::db::models::partnership::Partnership;
 use crate::error::AppResult;
@@ -115,7 +115,7 @@ fn load(
 
 pub async fn provider_list(
     ctx: Ctx,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Orders>,
     state: web::Data<AppState>,
     query: web::Query<RenewalsQuery>,
 ) -> AppResult<RenewalsPage> {
@@ -145,7 +145,7 @@ pub async fn provider_list(
 
 pub async fn reseller_list(
     ctx: Ctx,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Orders>,
     state: web::Data<AppState>,
     query: web::Query<RenewalsQuery>,
 ) -> AppResult<RenewalsPage> {
@@ -181,7 +181,7 @@ pub async fn reseller_list(
 /// The provider's list as CSV, every page of it.
 pub async fn export(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Orders>,
     state: web::Data<AppState>,
     query: web::Query<RenewalsQuery>,
 ) -> AppResult<HttpResponse> {

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::auth::{AppSession, ResellerStaff, Signed};
+use crate::auth::{AppSession, Permission, ResellerStaff, Signed, can};
 use crate::db::models::customer::{CustomerRow, ProviderCustomer};
 use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::subscription::{
@@ -140,7 +140,7 @@ async fn reseller_change(
     req: &HttpRequest,
     state: &AppState,
     session: &AppSession,
-    user: &Signed<ResellerStaff>,
+    user: &Signed<ResellerStaff, impl Permission>,
     id: i64,
     change: Parsed,
     typed: Option<String>,
@@ -163,7 +163,7 @@ pub async fn change_quantity(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<QuantityForm>,
 ) -> AppResult<HttpResponse> {
@@ -185,7 +185,7 @@ pub async fn change_status(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<StatusForm>,
 ) -> AppResult<HttpResponse> {
@@ -212,7 +212,7 @@ pub struct OrdersPage {
 /// The reseller's Orders: placed on its behalf (as reseller of record) or by it, with any provider.
 pub async fn orders(
     ctx: Ctx,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Orders>,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> AppResult<OrdersPage> {
@@ -230,7 +230,7 @@ pub async fn change_lifecycle(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<LifecycleForm>,
 ) -> AppResult<HttpResponse> {

@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, CustomerAdmin, ProviderStaff, ResellerStaff, Signed};
+use crate::auth::{AppSession, CustomerAdmin, ProviderStaff, ResellerStaff, Signed, can};
 use crate::db::models::statement::{self, StatementLine, StatementRow, StatementScope};
 use crate::domain::StatementKind;
 use crate::error::AppResult;
@@ -202,7 +202,7 @@ const PROVIDER_KINDS: [StatementKind; 3] = [
 
 pub async fn provider_list(
     ctx: Ctx,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> AppResult<StatementsPage> {
@@ -220,7 +220,7 @@ pub async fn provider_list(
 
 pub async fn provider_show(
     ctx: Ctx,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<StatementPage> {
@@ -230,7 +230,7 @@ pub async fn provider_show(
 
 pub async fn provider_csv(
     req: HttpRequest,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
@@ -240,7 +240,7 @@ pub async fn provider_csv(
 
 /// **Mark as paid**: once; a second submit says it already was.
 pub async fn mark_paid(
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Billing>,
     session: AppSession,
     state: web::Data<AppState>,
     path: web::Path<i64>,
@@ -267,7 +267,7 @@ pub async fn mark_paid(
 
 pub async fn reseller_list(
     ctx: Ctx,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Billing>,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> AppResult<StatementsPage> {
@@ -285,7 +285,7 @@ pub async fn reseller_list(
 
 pub async fn reseller_show(
     ctx: Ctx,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Billing>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<StatementPage> {
@@ -302,7 +302,7 @@ pub async fn reseller_show(
 
 pub async fn reseller_csv(
     req: HttpRequest,
-    user: Signed<ResellerStaff>,
+    user: Signed<ResellerStaff, can::Billing>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {

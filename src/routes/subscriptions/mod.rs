@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, Permission, ProviderStaff, Signed, can};
 use crate::db::models::lifecycle::ChangeSpec;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::subscription::{Scope, Subscription, SubscriptionDetail};
@@ -435,7 +435,7 @@ async fn provider_change(
     req: &HttpRequest,
     state: &AppState,
     session: &AppSession,
-    user: &Signed<ProviderStaff>,
+    user: &Signed<ProviderStaff, impl Permission>,
     id: i64,
     change: Parsed,
     typed: Option<String>,
@@ -458,7 +458,7 @@ pub async fn change_quantity(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<QuantityForm>,
 ) -> AppResult<HttpResponse> {
@@ -480,7 +480,7 @@ pub async fn change_status(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<StatusForm>,
 ) -> AppResult<HttpResponse> {
@@ -502,7 +502,7 @@ pub async fn change_lifecycle(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<LifecycleForm>,
 ) -> AppResult<HttpResponse> {
@@ -523,7 +523,7 @@ pub async fn change_reseller_of_record(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<PartnerForm>,
 ) -> AppResult<HttpResponse> {
@@ -545,7 +545,7 @@ pub async fn change_support_contact(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Support>,
     path: web::Path<i64>,
     form: web::Form<PartnerForm>,
 ) -> AppResult<HttpResponse> {

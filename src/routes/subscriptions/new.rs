@@ -9,7 +9,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::{Customer, ProviderCustomer};
 use crate::db::models::offer::{Offer, OfferPrice};
 use crate::db::models::partnership::Partnership;
@@ -123,7 +123,7 @@ async fn render(
 pub async fn form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     render(
@@ -205,7 +205,7 @@ pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<NewForm>,
 ) -> AppResult<HttpResponse> {

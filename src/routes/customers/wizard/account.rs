@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::{StepQuery, closed_destination, load, step_path};
-use crate::auth::{ProviderStaff, Signed};
+use crate::auth::{ProviderStaff, Signed, can};
 use crate::db::models::partnership::Partnership;
 use crate::error::AppResult;
 use crate::routes::see_other;
@@ -131,7 +131,7 @@ pub struct StartQuery {
 pub async fn start_form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     query: web::Query<StartQuery>,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
@@ -160,7 +160,7 @@ pub async fn start_form(
 pub async fn start_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     query: web::Query<StepQuery>,
     form: web::Form<AccountForm>,
 ) -> AppResult<HttpResponse> {
@@ -179,7 +179,7 @@ pub async fn start_submit(
 pub async fn edit_form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     query: web::Query<StepQuery>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
@@ -234,7 +234,7 @@ async fn check_domain(
 pub async fn edit_submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     query: web::Query<StepQuery>,
     path: web::Path<i64>,
     form: web::Form<AccountForm>,

@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 
 use super::{closed_destination, load, step_path};
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, ProviderStaff, Signed};
+use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::Customer;
 use crate::domain::{Billing, DraftStatus, ProviderId};
 use crate::error::AppResult;
@@ -128,7 +128,7 @@ async fn render_review(
 pub async fn review(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (draft, data) = load(&state, user.id, path.into_inner()).await?;
@@ -147,7 +147,7 @@ pub async fn review(
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
@@ -193,7 +193,7 @@ pub struct CancelPage {
 pub async fn confirm_cancel(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (draft, data) = load(&state, user.id, path.into_inner()).await?;
@@ -216,7 +216,7 @@ pub async fn confirm_cancel(
 pub async fn cancel(
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (draft, data) = load(&state, user.id, path.into_inner()).await?;
@@ -255,7 +255,7 @@ impl ConfirmationPage {
 pub async fn confirmation(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (draft, _) = load(&state, user.id, path.into_inner()).await?;

@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::{closed_destination, load, step_path};
-use crate::auth::{ProviderStaff, Signed};
+use crate::auth::{ProviderStaff, Signed, can};
 use crate::db::models::offer::{Offer, OfferPrice};
 use crate::domain::ProviderId;
 use crate::domain::lifecycle::Plan;
@@ -100,7 +100,7 @@ async fn render(
 pub async fn form(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let (draft, data) = load(&state, user.id, path.into_inner()).await?;
@@ -117,7 +117,7 @@ pub async fn form(
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Signed<ProviderStaff>,
+    user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
     form: web::Form<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
