@@ -38,3 +38,4 @@ mod security;
 mod sessions;
 mod sign_in;
 mod subscriptions;
+mod team;
