@@ -21,6 +21,7 @@ pub mod my;
 pub mod operations;
 pub mod orders;
 pub mod partnerships;
+pub mod password_reset;
 pub mod price_list;
 pub mod profile;
 pub mod providers;
@@ -53,6 +54,18 @@ pub fn table() -> RouteTable {
         .get("/sign-in", Anyone, sign_in::form)
         .post("/sign-in", Anyone, sign_in::submit)
         .post("/sign-out", Anyone, sign_in::sign_out)
+        .get("/sign-in/forgot", Anyone, password_reset::forgot_form)
+        .post("/sign-in/forgot", Anyone, password_reset::forgot_submit)
+        .get(
+            "/password-reset/{token}",
+            Anyone,
+            password_reset::reset_form,
+        )
+        .post(
+            "/password-reset/{token}",
+            Anyone,
+            password_reset::reset_submit,
+        )
         .get("/account/password", PasswordChange, account::password_form)
         .post("/account/time-zone", SignedIn, account::change_time_zone)
         .post(

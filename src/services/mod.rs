@@ -23,6 +23,7 @@ pub mod offer_catalog;
 pub mod order_review;
 pub mod organisations;
 pub mod partnership_answer;
+pub mod password_reset;
 pub mod price_list;
 pub mod pricing;
 pub mod profile_change;

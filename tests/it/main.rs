@@ -32,6 +32,7 @@ mod operations;
 mod orders;
 mod outbox;
 mod partnerships;
+mod password_reset;
 mod profile;
 mod route_table;
 mod security;

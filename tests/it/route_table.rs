@@ -856,6 +856,10 @@ async fn world(app: &TestApp) -> World {
             format!("/team/members/{dave}/reactivate"),
         ),
         ("/team/join/{token}", "/team/join/not-a-link".to_owned()),
+        (
+            "/password-reset/{token}",
+            "/password-reset/not-a-link".to_owned(),
+        ),
     ]);
     World {
         paths,

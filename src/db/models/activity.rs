@@ -192,6 +192,7 @@ pub const ACTIONS: &[&str] = &[
     "offer.restored",
     "email.retried",
     "user.password_changed",
+    "user.password_reset",
     "operator.created",
     "provider.created",
     "order.pending_review",

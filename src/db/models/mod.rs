@@ -9,6 +9,7 @@ pub mod order;
 pub mod outbox;
 pub mod partner;
 pub mod partnership;
+pub mod password_reset;
 pub mod price;
 pub mod profile;
 pub mod relationship_request;
