@@ -22,9 +22,14 @@ pub const USER_ID_KEY: &str = "uid";
 pub const PRELOADED_USER_KEY: &str = "\u{0}user";
 
 const CSRF_KEY: &str = "csrf";
+/// The signed-in session's device (Account → Signed-in devices): a random id shown in its place, the
+/// browser's description and the address it signed in from. The store copies them to columns.
+pub(crate) const DEVICE_KEY: &str = "device";
+pub(crate) const USER_AGENT_KEY: &str = "ua";
+pub(crate) const ADDRESS_KEY: &str = "addr";
 pub(crate) const LOCALE_KEY: &str = "locale";
 const FLASH_KEY: &str = "flash";
-const SEEN_KEY: &str = "seen";
+pub(crate) const SEEN_KEY: &str = "seen";
 
 /// A one-time message shown on the next page ("Password changed.").
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -56,6 +61,29 @@ impl FlashKind {
 
 pub struct AppSession(Session);
 
+/// Where a sign-in came from, kept with its session.
+pub struct Device {
+    pub user_agent: String,
+    pub address: Option<String>,
+}
+
+impl Device {
+    pub fn of(req: &HttpRequest, address: Option<std::net::IpAddr>) -> Self {
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect();
+        Self {
+            user_agent,
+            address: address.map(|a| a.to_string()),
+        }
+    }
+}
+
 impl FromRequest for AppSession {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
@@ -81,12 +109,22 @@ impl AppSession {
 
     /// Starts a signed-in session: a new session key (the old cookie dies), a new CSRF token, and
     /// nothing carried over from before sign-in except the language.
-    pub fn sign_in(&self, user_id: i64, locale: Option<Locale>) -> Result<(), AppError> {
+    pub fn sign_in(
+        &self,
+        user_id: i64,
+        locale: Option<Locale>,
+        device: Device,
+    ) -> Result<(), AppError> {
         let keep_locale = locale.or(self.locale());
         self.0.renew();
         self.0.clear();
         self.0.insert(USER_ID_KEY, user_id)?;
         self.0.insert(CSRF_KEY, new_token()?)?;
+        self.0.insert(DEVICE_KEY, new_token()?)?;
+        self.0.insert(USER_AGENT_KEY, device.user_agent)?;
+        if let Some(address) = device.address {
+            self.0.insert(ADDRESS_KEY, address)?;
+        }
         self.0.insert(SEEN_KEY, chrono::Utc::now().timestamp())?;
         if let Some(locale) = keep_locale {
             self.0.insert(LOCALE_KEY, locale.code())?;
@@ -110,6 +148,11 @@ impl AppSession {
     /// Gives the session a fresh key after something sensitive (a password change), keeping its state.
     pub fn renew(&self) {
         self.0.renew();
+    }
+
+    /// This session's device id (Account → Signed-in devices), when signed in.
+    pub fn device_id(&self) -> Option<String> {
+        self.0.get::<String>(DEVICE_KEY).ok().flatten()
     }
 
     /// The token stored, without creating one.

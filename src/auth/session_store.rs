@@ -9,9 +9,11 @@ use anyhow::Context;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
-use super::session::{LOCALE_KEY, PRELOADED_USER_KEY, USER_ID_KEY};
+use super::session::{
+    ADDRESS_KEY, LOCALE_KEY, PRELOADED_USER_KEY, SEEN_KEY, USER_AGENT_KEY, USER_ID_KEY,
+};
 use super::user::CurrentUser;
-use crate::db::models::session::SessionRow;
+use crate::db::models::session::{DeviceColumns, SessionRow};
 use crate::db::models::user::User;
 use crate::db::{Db, DbError};
 
@@ -42,6 +44,24 @@ fn user_id_of(state: &HashMap<String, String>) -> Option<i64> {
     state
         .get(USER_ID_KEY)
         .and_then(|v| serde_json::from_str(v).ok())
+}
+
+/// What the Signed-in devices list shows of a session, from its state.
+fn device_of(state: &HashMap<String, String>) -> DeviceColumns {
+    let text = |key: &str| {
+        state
+            .get(key)
+            .and_then(|v| serde_json::from_str::<String>(v).ok())
+    };
+    DeviceColumns {
+        user_agent: text(USER_AGENT_KEY),
+        address: text(ADDRESS_KEY),
+        last_seen_at: state
+            .get(SEEN_KEY)
+            .and_then(|v| serde_json::from_str::<i64>(v).ok())
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|t| t.naive_utc()),
+    }
 }
 
 fn expires_in(ttl: &Duration) -> chrono::NaiveDateTime {
@@ -95,9 +115,10 @@ impl SessionStore for DbSessionStore {
         let key = new_key().map_err(SaveError::Other)?;
         let id = SessionRow::hash_key(key.as_ref());
         let user_id = user_id_of(&state);
+        let device = device_of(&state);
         let expires_at = expires_in(ttl);
         self.db
-            .execute(move |conn| SessionRow::insert(conn, &id, user_id, &json, expires_at))
+            .execute(move |conn| SessionRow::insert(conn, &id, user_id, &json, expires_at, &device))
             .await
             .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?;
         Ok(key)
@@ -114,10 +135,13 @@ impl SessionStore for DbSessionStore {
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let id = SessionRow::hash_key(key.as_ref());
         let user_id = user_id_of(&state);
+        let device = device_of(&state);
         let expires_at = expires_in(ttl);
         let updated = self
             .db
-            .execute(move |conn| SessionRow::update_live(conn, &id, user_id, &json, expires_at))
+            .execute(move |conn| {
+                SessionRow::update_live(conn, &id, user_id, &json, expires_at, &device)
+            })
             .await
             .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
         if updated {

@@ -1,6 +1,7 @@
 //! Parse-don't-validate types: a value of one of these has passed its checks, so code that receives it
 //! need not check again.
 
+pub mod browser;
 pub mod countries;
 pub mod form;
 pub mod id;

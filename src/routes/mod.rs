@@ -69,6 +69,16 @@ pub fn table() -> RouteTable {
         .get("/account/password", PasswordChange, account::password_form)
         .post("/account/time-zone", SignedIn, account::change_time_zone)
         .post(
+            "/account/devices/{device}/sign-out",
+            SignedIn,
+            account::sign_out_device,
+        )
+        .post(
+            "/account/devices/sign-out-others",
+            SignedIn,
+            account::sign_out_others,
+        )
+        .post(
             "/account/password",
             PasswordChange,
             account::change_password,

@@ -154,3 +154,69 @@ pub async fn set_locale(db: &Db, user_id: i64, locale: Locale) -> Result<(), DbE
     db.execute(move |conn| User::set_locale(conn, user_id, locale))
         .await
 }
+
+/// A signed-in session, as Account → Signed-in devices lists it.
+pub struct SignedInDevice {
+    /// The session's device id (not its key): what Sign out names.
+    pub handle: String,
+    pub browser: String,
+    pub address: String,
+    pub signed_in_at: chrono::NaiveDateTime,
+    pub last_seen_at: Option<chrono::NaiveDateTime>,
+    pub current: bool,
+}
+
+fn device_handle(state: &str) -> Option<String> {
+    let state: std::collections::HashMap<String, String> = serde_json::from_str(state).ok()?;
+    serde_json::from_str(state.get(crate::auth::session::DEVICE_KEY)?).ok()
+}
+
+/// The user's signed-in sessions, this one marked.
+pub async fn devices(
+    db: &Db,
+    user_id: i64,
+    current: Option<String>,
+) -> Result<Vec<SignedInDevice>, DbError> {
+    let rows = db
+        .query(move |conn| SessionRow::devices_of(conn, user_id))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let handle = device_handle(&row.state)?;
+            Some(SignedInDevice {
+                current: current.as_deref() == Some(handle.as_str()),
+                handle,
+                browser: crate::domain::browser::describe(row.user_agent.as_deref().unwrap_or("")),
+                address: row.address.unwrap_or_default(),
+                signed_in_at: row.created_at,
+                last_seen_at: row.last_seen_at,
+            })
+        })
+        .collect())
+}
+
+/// Signs out one device of the user (`Some(handle)`), or every one but `keep`.
+pub async fn sign_out_devices(
+    db: &Db,
+    user_id: i64,
+    only: Option<String>,
+    keep: Option<String>,
+) -> Result<usize, DbError> {
+    db.execute(move |conn| {
+        let mut ended = 0;
+        for row in SessionRow::devices_of(conn, user_id)? {
+            let handle = device_handle(&row.state);
+            let end = match (&only, &keep) {
+                (Some(only), _) => handle.as_ref() == Some(only),
+                (None, Some(keep)) => handle.as_ref() != Some(keep),
+                (None, None) => false,
+            };
+            if end {
+                ended += SessionRow::delete_of_user(conn, user_id, &row.id)?;
+            }
+        }
+        Ok(ended)
+    })
+    .await
+}

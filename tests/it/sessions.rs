@@ -398,3 +398,88 @@ async fn anonymous_page_views_write_nothing() {
         .await;
     assert_redirect(&res, "/");
 }
+
+/// Account → Signed-in devices (issue 16): each session with its browser and address, this one marked;
+/// Sign out ends another device's session at once; Sign out everywhere else keeps only this one.
+#[tokio::test]
+async fn signed_in_devices_are_listed_and_signed_out_one_by_one_or_all_but_this_one() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    let client_with = |agent: &str| {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(agent.to_owned())
+            .build()
+            .unwrap()
+    };
+    let windows = client_with(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    );
+    let phone = client_with(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    );
+    let linux =
+        client_with("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0");
+    for client in [&windows, &phone, &linux] {
+        let res = app
+            .sign_in_with(client, "alice@contoso.example", PASSWORD)
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    }
+    let html = app.html_with(&windows, "/account/password").await;
+    let rows = texts(&html, "#device-list tbody td:first-child");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("Chrome · Windows") && r.contains("This device")),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|r| r == "Safari · iOS"), "{rows:?}");
+    assert!(
+        texts(&html, "#device-list td.mono")
+            .iter()
+            .all(|a| a == "127.0.0.1")
+    );
+
+    // Sign out the phone: its next request is signed out; the others go on.
+    let forms = attrs(&html, "#device-list form", "action");
+    let phone_row = rows.iter().position(|r| r == "Safari · iOS").unwrap();
+    let res = app.post_form_with(&windows, &forms[phone_row], &[]).await;
+    assert_redirect(&res, "/account/password#devices");
+    let res = app.get_with(&phone, "/").await;
+    assert!(
+        location(&res).starts_with("/sign-in"),
+        "the phone is signed out"
+    );
+    assert_eq!(
+        app.get_with(&linux, "/").await.status(),
+        reqwest::StatusCode::OK
+    );
+
+    // Everywhere else: only this one stays.
+    let res = app
+        .post_form_with(&windows, "/account/devices/sign-out-others", &[])
+        .await;
+    assert_redirect(&res, "/account/password#devices");
+    assert!(location(&app.get_with(&linux, "/").await).starts_with("/sign-in"));
+    assert_eq!(
+        app.get_with(&windows, "/").await.status(),
+        reqwest::StatusCode::OK
+    );
+    let html = app.html_with(&windows, "/account/password").await;
+    assert_eq!(texts(&html, "#device-list tbody tr").len(), 1);
+    // Another user's device cannot be named.
+    app.create_named_provider("Fabrikam", "bob@fabrikam.example");
+    let bob = new_client();
+    app.sign_in_with(&bob, "bob@fabrikam.example", PASSWORD)
+        .await;
+    let own = attrs(&html, "#device-list form", "action").pop().unwrap();
+    let res = app.post_form_with(&bob, &own, &[]).await;
+    assert_redirect(&res, "/account/password#devices");
+    assert_eq!(
+        app.get_with(&windows, "/").await.status(),
+        reqwest::StatusCode::OK,
+        "still signed in"
+    );
+}

@@ -8,6 +8,25 @@ use crate::domain::token::hash_token;
 
 pub struct SessionRow;
 
+/// What a session's row keeps of its device, for Account → Signed-in devices.
+#[derive(Clone, Debug, Default)]
+pub struct DeviceColumns {
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+    pub last_seen_at: Option<chrono::NaiveDateTime>,
+}
+
+/// A signed-in session of a user, as Account lists it.
+#[derive(Queryable, Clone, Debug)]
+pub struct DeviceRow {
+    pub id: String,
+    pub state: String,
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub last_seen_at: Option<chrono::NaiveDateTime>,
+}
+
 impl SessionRow {
     /// The stored id for a cookie's session key.
     pub fn hash_key(key: &str) -> String {
@@ -30,6 +49,7 @@ impl SessionRow {
         user_id: Option<i64>,
         state: &str,
         expires_at: chrono::NaiveDateTime,
+        device: &DeviceColumns,
     ) -> QueryResult<()> {
         diesel::insert_into(sessions::table)
             .values((
@@ -38,6 +58,9 @@ impl SessionRow {
                 sessions::state.eq(state),
                 sessions::created_at.eq(now()),
                 sessions::expires_at.eq(expires_at),
+                sessions::user_agent.eq(device.user_agent.as_deref()),
+                sessions::address.eq(device.address.as_deref()),
+                sessions::last_seen_at.eq(device.last_seen_at),
             ))
             .execute(conn)
             .map(|_| ())
@@ -50,6 +73,7 @@ impl SessionRow {
         user_id: Option<i64>,
         state: &str,
         expires_at: chrono::NaiveDateTime,
+        device: &DeviceColumns,
     ) -> QueryResult<bool> {
         diesel::update(
             sessions::table
@@ -60,6 +84,9 @@ impl SessionRow {
             sessions::user_id.eq(user_id),
             sessions::state.eq(state),
             sessions::expires_at.eq(expires_at),
+            sessions::user_agent.eq(device.user_agent.as_deref()),
+            sessions::address.eq(device.address.as_deref()),
+            sessions::last_seen_at.eq(device.last_seen_at),
         ))
         .execute(conn)
         .map(|n| n > 0)
@@ -102,6 +129,34 @@ impl SessionRow {
             .filter(sessions::expires_at.gt(now()))
             .count()
             .get_result(conn)
+    }
+
+    /// The user's live sessions, the most recently seen first (a person has a handful).
+    pub fn devices_of(conn: &mut DbConnection, user_id: i64) -> QueryResult<Vec<DeviceRow>> {
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::expires_at.gt(now()))
+            .order(sessions::created_at.desc())
+            .limit(100)
+            .select((
+                sessions::id,
+                sessions::state,
+                sessions::user_agent,
+                sessions::address,
+                sessions::created_at,
+                sessions::last_seen_at,
+            ))
+            .load(conn)
+    }
+
+    /// Ends one session of this user (another's: nothing).
+    pub fn delete_of_user(conn: &mut DbConnection, user_id: i64, id: &str) -> QueryResult<usize> {
+        diesel::delete(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::id.eq(id)),
+        )
+        .execute(conn)
     }
 
     /// Removes expired rows; run now and then by the housekeeping task.

@@ -10,7 +10,7 @@ use crate::auth::session::FlashKind;
 use crate::auth::{AnyRole, AppSession, PasswordChange, Signed, password};
 use crate::error::AppResult;
 use crate::routes::{home_page, see_other};
-use crate::services::account::{self, ChangePassword, PasswordError};
+use crate::services::account::{self, ChangePassword, PasswordError, SignedInDevice};
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
@@ -22,6 +22,8 @@ pub struct PasswordPage {
     pub errors: FormErrors,
     /// The zone chosen (empty: the organisation's), as shown or as typed.
     pub time_zone: String,
+    /// Signed-in devices (not while a temporary password must be replaced).
+    pub devices: Vec<SignedInDevice>,
 }
 
 impl PasswordPage {
@@ -29,13 +31,26 @@ impl PasswordPage {
         crate::domain::time_zone::all()
     }
 
-    fn new(ctx: Ctx, user: &crate::auth::CurrentUser, errors: FormErrors) -> Self {
-        Self {
-            ctx,
+    async fn new(
+        req: &HttpRequest,
+        user: &crate::auth::CurrentUser,
+        errors: FormErrors,
+    ) -> AppResult<Self> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| anyhow::anyhow!("the state is not registered"))?;
+        let devices = if user.must_change_password {
+            Vec::new()
+        } else {
+            account::devices(&state.db, user.id, AppSession::of(req).device_id()).await?
+        };
+        Ok(Self {
+            ctx: Ctx::build(req).await?,
             forced: user.must_change_password,
             errors,
             time_zone: user.chosen_time_zone.clone().unwrap_or_default(),
-        }
+            devices,
+        })
     }
 }
 
@@ -57,7 +72,7 @@ pub async fn change_time_zone(
     if !account::set_time_zone(&state.db, user.id, &zone).await? {
         let mut errors = FormErrors::new();
         errors.add("time_zone", "account.time_zone.unknown");
-        let mut page = PasswordPage::new(Ctx::build(&req).await?, &user, errors);
+        let mut page = PasswordPage::new(&req, &user, errors).await?;
         page.time_zone = zone;
         return Ok(crate::routes::form_page(&req, page, true));
     }
@@ -75,8 +90,45 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
-pub async fn password_form(ctx: Ctx, user: Signed<PasswordChange>) -> AppResult<PasswordPage> {
-    Ok(PasswordPage::new(ctx, &user, FormErrors::new()))
+pub async fn password_form(
+    req: HttpRequest,
+    user: Signed<PasswordChange>,
+) -> AppResult<PasswordPage> {
+    PasswordPage::new(&req, &user, FormErrors::new()).await
+}
+
+/// Account → Signed-in devices → Sign out: that session ends.
+pub async fn sign_out_device(
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<AnyRole>,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let handle = path.into_inner();
+    if session.device_id().as_deref() == Some(handle.as_str()) {
+        // This very session: the same as Sign out.
+        session.sign_out();
+        return Ok(see_other("/sign-in"));
+    }
+    account::sign_out_devices(&state.db, user.id, Some(handle), None).await?;
+    session.flash(FlashKind::Success, "account.devices.signed_out")?;
+    Ok(see_other("/account/password#devices"))
+}
+
+/// Account → Signed-in devices → Sign out everywhere else.
+pub async fn sign_out_others(
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Signed<AnyRole>,
+) -> AppResult<HttpResponse> {
+    let keep = session.device_id().unwrap_or_default();
+    let ended = account::sign_out_devices(&state.db, user.id, None, Some(keep)).await?;
+    session.flash_with(
+        FlashKind::Success,
+        "account.devices.signed_out_others",
+        &[("count", &ended.to_string())],
+    )?;
+    Ok(see_other("/account/password#devices"))
 }
 
 pub async fn change_password(
@@ -101,7 +153,7 @@ pub async fn change_password(
     }
 
     if !errors.is_empty() {
-        let page = PasswordPage::new(Ctx::build(&req).await?, &user, errors);
+        let page = PasswordPage::new(&req, &user, errors).await?;
         return Ok(crate::routes::form_page(&req, page, true));
     }
     let changed = account::change_password(
@@ -122,7 +174,7 @@ pub async fn change_password(
     match changed {
         Ok(()) => {}
         Err(PasswordError::CurrentWrong(errors)) => {
-            let page = PasswordPage::new(Ctx::build(&req).await?, &user, errors);
+            let page = PasswordPage::new(&req, &user, errors).await?;
             return Ok(crate::routes::form_page(&req, page, true));
         }
         Err(PasswordError::Db(err)) => return Err(err.into()),

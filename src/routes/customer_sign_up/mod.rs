@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::session::FlashKind;
+use crate::auth::session::{Device, FlashKind};
 use crate::auth::{AppSession, CurrentUser, password};
 use crate::domain::Role;
 use crate::domain::{Country, DomainPrefix, Email};
@@ -152,7 +152,11 @@ pub async fn submit(
         Err(SignUpError::Invalid(errors)) => return render(&req, &state, form, errors).await,
         Err(err) => return Err(err.into()),
     };
-    session.sign_in(user_id, Some(locale))?;
+    session.sign_in(
+        user_id,
+        Some(locale),
+        Device::of(&req, state.client_address(&req)),
+    )?;
     CurrentUser::forget(&req);
     session.flash(FlashKind::Success, "sign_up.done")?;
     Ok(see_other(

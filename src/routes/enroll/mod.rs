@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 use validator::Validate;
 
-use crate::auth::session::FlashKind;
+use crate::auth::session::{Device, FlashKind};
 use crate::auth::{AppSession, CurrentUser, password};
 use crate::domain::Role;
 use crate::domain::{Country, Email, checks};
@@ -168,7 +168,11 @@ pub async fn submit(
         Err(err) => return Err(err.into()),
     };
     state.wake_outbox();
-    session.sign_in(user_id, Some(locale))?;
+    session.sign_in(
+        user_id,
+        Some(locale),
+        Device::of(&req, state.client_address(&req)),
+    )?;
     CurrentUser::forget(&req);
     session.flash(FlashKind::Success, "enroll.received")?;
     Ok(see_other(

@@ -7,6 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::auth::session::Device;
 use crate::auth::{AppSession, CurrentUser};
 use crate::domain::Email;
 use crate::error::{AppResult, retry_after};
@@ -149,7 +150,7 @@ pub async fn submit(
         Err(SignInError::Db(err)) => return Err(err.into()),
     };
 
-    session.sign_in(user.id, user.locale)?;
+    session.sign_in(user.id, user.locale, Device::of(&req, address))?;
     CurrentUser::forget(&req);
     tracing::info!(user_id = user.id, role = %user.role, "signed in");
 

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::session::FlashKind;
+use crate::auth::session::{Device, FlashKind};
 use crate::auth::{AppSession, CurrentUser, PartnerStaff, Signed, can, password};
 use crate::db::models::team::TeamInvitation;
 use crate::db::models::user::User;
@@ -366,7 +366,11 @@ pub async fn join(
     .await
     {
         Ok(user) => {
-            session.sign_in(user.id, user.locale)?;
+            session.sign_in(
+                user.id,
+                user.locale,
+                Device::of(&req, state.client_address(&req)),
+            )?;
             CurrentUser::forget(&req);
             session.flash(FlashKind::Success, "team.join.welcome")?;
             Ok(see_other(home_page(user.role)))
