@@ -19,8 +19,8 @@ use crate::db::schema::users;
 use crate::db::{Db, DbConnection, transaction};
 use crate::domain::lifecycle::Plan;
 use crate::domain::{
-    Billing, Email, EnrollmentStatus, PartnerKind, ProfileRequestStatus, ProviderId, Role,
-    SubscriptionStatus, Term,
+    Billing, Email, EnrollmentStatus, MemberRole, PartnerKind, ProfileRequestStatus, ProviderId,
+    Role, SubscriptionStatus, Term,
 };
 use crate::i18n::Locale;
 use crate::services::counters;
@@ -36,6 +36,8 @@ struct DemoUser {
     /// Index into the organisations below.
     org: Option<usize>,
     locale: Option<Locale>,
+    /// Their role in the organisation.
+    team: MemberRole,
 }
 
 struct DemoOrg {
@@ -98,6 +100,7 @@ const USERS: &[DemoUser] = &[
         role: Role::Operator,
         org: None,
         locale: None,
+        team: MemberRole::Admin,
     },
     DemoUser {
         email: "alice@contoso-distribution.example",
@@ -105,6 +108,7 @@ const USERS: &[DemoUser] = &[
         role: Role::Provider,
         org: Some(0),
         locale: Some(Locale::En),
+        team: MemberRole::Admin,
     },
     DemoUser {
         email: "meihua@contoso-distribution.example",
@@ -112,6 +116,7 @@ const USERS: &[DemoUser] = &[
         role: Role::Provider,
         org: Some(0),
         locale: Some(Locale::ZhTw),
+        team: MemberRole::Admin,
     },
     DemoUser {
         email: "bob@fabrikam-supply.example",
@@ -119,6 +124,7 @@ const USERS: &[DemoUser] = &[
         role: Role::Provider,
         org: Some(1),
         locale: Some(Locale::En),
+        team: MemberRole::Admin,
     },
     DemoUser {
         email: "wei@northwind.example",
@@ -126,6 +132,7 @@ const USERS: &[DemoUser] = &[
         role: Role::Reseller,
         org: Some(2),
         locale: Some(Locale::ZhTw),
+        team: MemberRole::Admin,
     },
     DemoUser {
         email: "tom@tailspin.example",
@@ -133,6 +140,7 @@ const USERS: &[DemoUser] = &[
         role: Role::Reseller,
         org: Some(3),
         locale: Some(Locale::En),
+        team: MemberRole::Admin,
     },
     DemoUser {
         email: "grace@adatum.example",
@@ -140,6 +148,7 @@ const USERS: &[DemoUser] = &[
         role: Role::Reseller,
         org: Some(4),
         locale: Some(Locale::En),
+        team: MemberRole::Admin,
     },
     DemoUser {
         email: "ken@litware.example",
@@ -147,6 +156,63 @@ const USERS: &[DemoUser] = &[
         role: Role::Reseller,
         org: Some(5),
         locale: Some(Locale::En),
+        team: MemberRole::Admin,
+    },
+    DemoUser {
+        email: "sam@contoso-distribution.example",
+        name: "Sam Lee",
+        role: Role::Provider,
+        org: Some(0),
+        locale: Some(Locale::En),
+        team: MemberRole::Sales,
+    },
+    DemoUser {
+        email: "hana@contoso-distribution.example",
+        name: "陳小涵",
+        role: Role::Provider,
+        org: Some(0),
+        locale: Some(Locale::ZhTw),
+        team: MemberRole::Helpdesk,
+    },
+    DemoUser {
+        email: "bill@contoso-distribution.example",
+        name: "Bill Lin",
+        role: Role::Provider,
+        org: Some(0),
+        locale: Some(Locale::En),
+        team: MemberRole::Billing,
+    },
+    DemoUser {
+        email: "sara@fabrikam-supply.example",
+        name: "Sara Jones",
+        role: Role::Provider,
+        org: Some(1),
+        locale: Some(Locale::En),
+        team: MemberRole::Sales,
+    },
+    DemoUser {
+        email: "hugo@fabrikam-supply.example",
+        name: "Hugo Diaz",
+        role: Role::Provider,
+        org: Some(1),
+        locale: Some(Locale::En),
+        team: MemberRole::Helpdesk,
+    },
+    DemoUser {
+        email: "bea@fabrikam-supply.example",
+        name: "Bea Novak",
+        role: Role::Provider,
+        org: Some(1),
+        locale: Some(Locale::En),
+        team: MemberRole::Billing,
+    },
+    DemoUser {
+        email: "support@demo.example",
+        name: "Sven Support",
+        role: Role::Operator,
+        org: None,
+        locale: None,
+        team: MemberRole::Support,
     },
 ];
 
@@ -316,7 +382,7 @@ fn load(
     for user in USERS {
         let email = Email::parse(user.email)
             .map_err(|e| anyhow::anyhow!("demo email {}: {e}", user.email))?;
-        let id = User::create(
+        let id = User::create_member(
             conn,
             NewUser {
                 email: &email,
@@ -328,6 +394,7 @@ fn load(
                 locale: user.locale,
                 must_change_password: false,
             },
+            user.team,
         )?;
         user_ids.push(id);
     }
@@ -798,16 +865,18 @@ fn sign_ins(suffix: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<40} {:<9} {org}{note}",
+            "  {:<40} {:<9} {:<9} {org}{note}",
             user.email,
-            user.role.as_str()
+            user.role.as_str(),
+            user.team.as_str()
         );
     }
     let _ = writeln!(
         out,
-        "  {:<40} {:<9} {} (chooses its own password at first sign-in)",
+        "  {:<40} {:<9} {:<9} {} (chooses its own password at first sign-in)",
         format!("admin@{}.{suffix}", CUSTOMERS[0].prefix),
         "customer",
+        "admin",
         CUSTOMERS[0].company
     );
     out

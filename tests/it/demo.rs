@@ -36,6 +36,30 @@ async fn demo_data_loads_once_into_an_empty_database_and_its_sign_ins_work() {
     .await;
     let html = app.get_with(&client, "/").await.text().await.unwrap();
     assert!(html.contains("間接經銷商"));
+    // Each demo provider has its four member roles, each signing in without MFA, each menu its own.
+    for (email, sees, hidden) in [
+        ("sam@contoso-distribution.example", "/orders", "/statements"),
+        ("hana@contoso-distribution.example", "/customers", "/orders"),
+        ("bill@contoso-distribution.example", "/statements", "/team"),
+        ("sara@fabrikam-supply.example", "/orders", "/margins"),
+        ("hugo@fabrikam-supply.example", "/customers", "/price-list"),
+        ("bea@fabrikam-supply.example", "/margins", "/customers/new"),
+        ("bob@fabrikam-supply.example", "/team", "/operations"),
+    ] {
+        let client = new_client();
+        assert_redirect(&app.sign_in_with(&client, email, DEMO_PASSWORD).await, "/");
+        let html = app.html_with(&client, "/").await;
+        let menu = attrs(&html, "#menu-list a", "href");
+        assert!(menu.iter().any(|h| h == sees), "{email}: {menu:?}");
+        assert!(!menu.iter().any(|h| h == hidden), "{email}: {menu:?}");
+        assert!(sign_ins.contains(email), "{email} is listed");
+    }
+    let client = new_client();
+    assert_redirect(
+        &app.sign_in_with(&client, "support@demo.example", DEMO_PASSWORD)
+            .await,
+        "/operations",
+    );
 
     // Each state of a subscription's life is in the demo, and the counters agree with the rows.
     use diesel::prelude::*;
