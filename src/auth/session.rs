@@ -145,6 +145,17 @@ impl AppSession {
         }
     }
 
+    /// Ends any signed-in state but keeps an anonymous session (a new key) with the language, so a
+    /// message can follow to the next page ("Your password was set").
+    pub fn restart_anonymous(&self) {
+        let locale = self.locale();
+        self.0.renew();
+        self.0.clear();
+        if let Some(locale) = locale {
+            let _ = self.0.insert(LOCALE_KEY, locale.code());
+        }
+    }
+
     /// Gives the session a fresh key after something sensitive (a password change), keeping its state.
     pub fn renew(&self) {
         self.0.renew();

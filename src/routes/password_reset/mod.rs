@@ -190,7 +190,7 @@ pub async fn reset_submit(
     }
     state.wake_outbox();
     // Whoever was signed in on this browser is signed out: the next step is signing in anew.
-    session.sign_out();
+    session.restart_anonymous();
     session.flash(FlashKind::Success, "password_reset.done")?;
     Ok(see_other("/sign-in"))
 }

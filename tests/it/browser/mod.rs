@@ -10,6 +10,7 @@ mod profile;
 mod screenshots;
 mod sign_in;
 mod subscriptions;
+mod team;
 mod usability;
 mod wizard;
 
