@@ -28,6 +28,7 @@ async fn switching_language_changes_the_menu_and_is_kept_for_the_user() {
             "對帳單",
             "價目表",
             "毛利",
+            "小組",
             "設定檔",
             "活動記錄",
             "帳戶"

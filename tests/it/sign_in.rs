@@ -38,6 +38,7 @@ async fn provider_signs_in_and_sees_the_dashboard_menu() {
             "Statements",
             "Price list",
             "Margins",
+            "Team",
             "Profile",
             "Activity log",
             "Account"

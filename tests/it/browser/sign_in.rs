@@ -38,6 +38,7 @@ async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {
                     "Statements",
                     "Price list",
                     "Margins",
+                    "Team",
                     "Profile",
                     "Activity log",
                     "Account"
@@ -58,6 +59,7 @@ async fn provider_signs_in_sees_the_menu_switches_to_chinese_and_signs_out() {
                     "對帳單",
                     "價目表",
                     "毛利",
+                    "小組",
                     "設定檔",
                     "活動記錄",
                     "帳戶"
@@ -94,6 +96,7 @@ async fn a_chinese_browser_gets_chinese_and_a_reseller_lands_on_its_own_menu() {
                 "對帳單",
                 "價格",
                 "毛利",
+                "小組",
                 "活動記錄",
                 "帳戶"
             ]

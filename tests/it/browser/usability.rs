@@ -91,6 +91,7 @@ async fn on_a_phone_the_menu_opens_from_its_button_and_tables_scroll_inside_thei
                 "Statements",
                 "Price list",
                 "Margins",
+                "Team",
                 "Profile",
                 "Activity log",
                 "Account"
