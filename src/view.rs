@@ -165,6 +165,11 @@ impl Ctx {
         self.role() == Some(Role::Operator)
     }
 
+    /// Whether the signed-in user has multi-factor sign-in on.
+    pub fn user_mfa(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.mfa_enabled)
+    }
+
     /// Whether the signed-in member's role allows it (the menu shows only what it does): `sell`,
     /// `support`, `orders`, `billing`, `admin`; anything else is reading.
     pub fn may(&self, need: &str) -> bool {

@@ -25,6 +25,7 @@ const CSRF_KEY: &str = "csrf";
 /// The signed-in session's device (Account → Signed-in devices): a random id shown in its place, the
 /// browser's description and the address it signed in from. The store copies them to columns.
 pub(crate) const DEVICE_KEY: &str = "device";
+const SECOND_FACTOR_KEY: &str = "mfa_pending";
 pub(crate) const USER_AGENT_KEY: &str = "ua";
 pub(crate) const ADDRESS_KEY: &str = "addr";
 pub(crate) const LOCALE_KEY: &str = "locale";
@@ -130,6 +131,29 @@ impl AppSession {
             self.0.insert(LOCALE_KEY, locale.code())?;
         }
         Ok(())
+    }
+
+    /// The password was right and a second factor is due: nothing signed in yet, a new key, and who
+    /// is half-way (for five minutes) with where they were going.
+    pub fn await_second_factor(&self, user_id: i64, next: &str) -> Result<(), AppError> {
+        let locale = self.locale();
+        self.0.renew();
+        self.0.clear();
+        if let Some(locale) = locale {
+            self.0.insert(LOCALE_KEY, locale.code())?;
+        }
+        self.0.insert(
+            SECOND_FACTOR_KEY,
+            (user_id, chrono::Utc::now().timestamp(), next),
+        )?;
+        Ok(())
+    }
+
+    /// Who is waiting to give a second factor, and where they go next (five minutes at most).
+    pub fn second_factor_pending(&self) -> Option<(i64, String)> {
+        let (user_id, at, next): (i64, i64, String) =
+            self.0.get(SECOND_FACTOR_KEY).ok().flatten()?;
+        (chrono::Utc::now().timestamp() - at < 300).then_some((user_id, next))
     }
 
     /// Ends the session: its row is deleted, so the cookie is worthless. A language chosen during the

@@ -24,6 +24,8 @@ pub struct CurrentUser {
     pub partner: Option<PartnerSummary>,
     pub customer_id: Option<i64>,
     pub must_change_password: bool,
+    /// Multi-factor sign-in is on.
+    pub mfa_enabled: bool,
     pub locale: Option<Locale>,
     /// Where their times are shown: their choice, else their organisation's country's zone.
     pub time_zone: crate::domain::time_zone::Tz,
@@ -57,6 +59,7 @@ impl CurrentUser {
             partner,
             customer_id: user.customer_id,
             must_change_password: user.must_change_password,
+            mfa_enabled: user.totp_secret.is_some(),
         }
     }
 

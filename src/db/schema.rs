@@ -17,6 +17,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         statement_due_days -> Integer,
+        require_mfa -> Bool,
     }
 }
 
@@ -59,6 +60,18 @@ diesel::table! {
         time_zone -> Nullable<Text>,
         team_role -> Text,
         deactivated_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<BigInt>,
+        mfa_enabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -439,6 +452,7 @@ diesel::joinable!(sale_prices -> offers (offer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
+    mfa_recovery_codes,
     team_invitations,
     password_resets,
     customers,

@@ -12,6 +12,7 @@ pub mod scope;
 pub mod states;
 pub mod time_zone;
 pub mod token;
+pub mod totp;
 
 pub use form::FormKey;
 pub use scope::{CustomerId, ProviderId, ResellerId};

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 /// The OS random source failed (it does not, in practice; the caller reports it).
 #[derive(Debug, thiserror::Error)]
 #[error("no random source: {0}")]
-pub struct NoRandomness(String);
+pub struct NoRandomness(pub(crate) String);
 
 /// 256 random bits, URL-safe base64 (43 characters).
 pub fn new_token() -> Result<String, NoRandomness> {

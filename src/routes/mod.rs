@@ -68,6 +68,10 @@ pub fn table() -> RouteTable {
         )
         .get("/account/password", PasswordChange, account::password_form)
         .post("/account/time-zone", SignedIn, account::change_time_zone)
+        .get("/account/mfa", SignedIn, account::mfa::show)
+        .post("/account/mfa", SignedIn, account::mfa::confirm)
+        .get("/sign-in/code", Anyone, sign_in::second_factor::form)
+        .post("/sign-in/code", Anyone, sign_in::second_factor::submit)
         .post(
             "/account/devices/{device}/sign-out",
             SignedIn,

@@ -17,6 +17,7 @@ pub mod invitation_answer;
 pub mod jobs;
 pub mod link_request;
 pub mod margins;
+pub mod mfa;
 pub mod new_customer;
 pub mod new_subscription;
 pub mod offer_catalog;

@@ -28,6 +28,7 @@ mod indirect_resellers;
 mod invitations;
 mod language;
 mod lifecycle;
+mod mfa;
 mod operations;
 mod orders;
 mod outbox;

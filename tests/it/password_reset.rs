@@ -91,7 +91,10 @@ async fn the_link_sets_a_password_once_within_the_hour_and_signs_out_everywhere(
     let res = set_password(&app, &reader, &path).await;
     assert_redirect(&res, "/sign-in");
     let html = app.html_with(&reader, "/sign-in").await;
-    assert!(html.contains("Your password was set. Sign in with it."), "{html}");
+    assert!(
+        html.contains("Your password was set. Sign in with it."),
+        "{html}"
+    );
     // The old session is gone; the old password too; the new one works.
     let res = app.get("/").await;
     assert!(location(&res).starts_with("/sign-in"), "{}", location(&res));

@@ -193,6 +193,7 @@ pub const ACTIONS: &[&str] = &[
     "email.retried",
     "user.password_changed",
     "user.password_reset",
+    "user.mfa_enabled",
     "operator.created",
     "provider.created",
     "order.pending_review",

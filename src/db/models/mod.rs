@@ -4,6 +4,7 @@ pub mod activity;
 pub mod customer;
 pub mod draft;
 pub mod lifecycle;
+pub mod mfa;
 pub mod offer;
 pub mod order;
 pub mod outbox;

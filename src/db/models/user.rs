@@ -30,6 +30,11 @@ pub struct User {
     pub team_role: MemberRole,
     /// When an admin deactivated them (`disabled` is then set too).
     pub deactivated_at: Option<chrono::NaiveDateTime>,
+    /// Their TOTP key, sealed under the server's key (none: no multi-factor sign-in).
+    pub totp_secret: Option<String>,
+    /// The last TOTP step accepted: a code is taken once.
+    pub totp_last_step: Option<i64>,
+    pub mfa_enabled_at: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -175,6 +180,39 @@ impl User {
             ))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// Turns multi-factor sign-in on with this sealed key, the step of the code that confirmed it
+    /// taken; or off (`None`).
+    pub fn set_totp(
+        conn: &mut DbConnection,
+        id: i64,
+        sealed: Option<(&str, i64)>,
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::totp_secret.eq(sealed.map(|s| s.0)),
+                users::totp_last_step.eq(sealed.map(|s| s.1)),
+                users::mfa_enabled_at.eq(sealed.map(|_| at)),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Takes a TOTP step: false when it (or a later one) was taken already.
+    pub fn take_totp_step(conn: &mut DbConnection, id: i64, step: i64) -> QueryResult<bool> {
+        diesel::update(
+            users::table.filter(users::id.eq(id)).filter(
+                users::totp_last_step
+                    .is_null()
+                    .or(users::totp_last_step.lt(step)),
+            ),
+        )
+        .set(users::totp_last_step.eq(Some(step)))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
     pub fn record_sign_in(conn: &mut DbConnection, id: i64) -> QueryResult<()> {

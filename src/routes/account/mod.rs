@@ -14,6 +14,8 @@ use crate::services::account::{self, ChangePassword, PasswordError, SignedInDevi
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
+pub mod mfa;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "account/password.html")]
 pub struct PasswordPage {

@@ -17,6 +17,8 @@ use crate::services::account::{self, SignInError};
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors, request_locale};
 
+pub mod second_factor;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "sign_in/form.html")]
 pub struct SignInPage {
@@ -150,6 +152,11 @@ pub async fn submit(
         Err(SignInError::Db(err)) => return Err(err.into()),
     };
 
+    if user.totp_secret.is_some() {
+        // The password was right; the code comes next.
+        session.await_second_factor(user.id, next.as_deref().unwrap_or_default())?;
+        return Ok(see_other("/sign-in/code"));
+    }
     session.sign_in(user.id, user.locale, Device::of(&req, address))?;
     CurrentUser::forget(&req);
     tracing::info!(user_id = user.id, role = %user.role, "signed in");

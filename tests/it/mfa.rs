@@ -1,0 +1,155 @@
+//! Multi-factor sign-in (issue 16): set up from Account with the key as text, confirmed by a first
+//! code; after the password, sign-in asks for a code — taken once, one step either side — or a
+//! recovery code, each once.
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+use partner_dashboard::domain::totp;
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        buffer = (buffer << 5) | ALPHABET.find(c).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn code_at(key: &[u8], at: chrono::NaiveDateTime) -> String {
+    totp::code(key, totp::step_at(at.and_utc().timestamp()))
+}
+
+/// Alice turns multi-factor sign-in on; her key and recovery codes.
+async fn set_up(app: &TestApp) -> (Vec<u8>, Vec<String>) {
+    app.signed_in("alice@contoso.example").await;
+    let html = app.html("/account/mfa").await;
+    let key = base32_decode(&texts(&html, "#mfa-key")[0]);
+    assert_eq!(key.len(), 20);
+    assert!(html.contains("<svg"), "a QR code");
+    // The same key on a second look (kept in the session until confirmed).
+    let again = app.html("/account/mfa").await;
+    assert_eq!(texts(&again, "#mfa-key"), texts(&html, "#mfa-key"));
+    let res = app.post_form("/account/mfa", &[("code", "000000")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let code = code_at(&key, app.state.now());
+    let res = app.post_form("/account/mfa", &[("code", &code)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let codes = texts(&html, "#recovery-codes li");
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    (key, codes)
+}
+
+async fn password_step(app: &TestApp, client: &reqwest::Client) {
+    let res = app
+        .sign_in_with(client, "alice@contoso.example", PASSWORD)
+        .await;
+    assert_redirect(&res, "/sign-in/code");
+    // Not signed in yet.
+    let res = app.get_with(client, "/").await;
+    assert!(location(&res).starts_with("/sign-in"), "{}", location(&res));
+}
+
+#[tokio::test]
+async fn sign_in_asks_for_a_code_taken_once_within_a_step_either_side() {
+    let app = spawn_app().await;
+    let start =
+        chrono::NaiveDateTime::parse_from_str("2027-01-04 09:00:10", "%Y-%m-%d %H:%M:%S").unwrap();
+    app.state.clock.set(start);
+    app.create_provider("alice@contoso.example");
+    let (key, _) = set_up(&app).await;
+    let html = app.html("/account/password").await;
+    assert!(html.contains("On: signing in asks for a code"), "{html}");
+
+    let client = new_client();
+    password_step(&app, &client).await;
+    // The code that confirmed the set-up was taken: a replay is refused.
+    let replay = code_at(&key, start);
+    let res = app
+        .post_form_with(&client, "/sign-in/code", &[("code", &replay)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Two steps later, the previous step's code is still good (one step of drift)...
+    let later = start + chrono::Duration::seconds(60);
+    app.state.clock.set(later);
+    let previous = code_at(&key, later - chrono::Duration::seconds(30));
+    let res = app
+        .post_form_with(&client, "/sign-in/code", &[("code", &previous)])
+        .await;
+    assert_redirect(&res, "/");
+    assert_eq!(app.get_with(&client, "/").await.status(), StatusCode::OK);
+
+    // ...but not twice, and a code two steps old never.
+    let other = new_client();
+    password_step(&app, &other).await;
+    let res = app
+        .post_form_with(&other, "/sign-in/code", &[("code", &previous)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "taken once");
+    let stale = code_at(&key, later - chrono::Duration::seconds(60));
+    let res = app
+        .post_form_with(&other, "/sign-in/code", &[("code", &stale)])
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "two steps old"
+    );
+    let next = code_at(&key, later + chrono::Duration::seconds(30));
+    let res = app
+        .post_form_with(&other, "/sign-in/code", &[("code", &next)])
+        .await;
+    assert_redirect(&res, "/");
+}
+
+#[tokio::test]
+async fn each_recovery_code_signs_in_once() {
+    let app = spawn_app().await;
+    app.create_provider("alice@contoso.example");
+    let (_, codes) = set_up(&app).await;
+    let client = new_client();
+    password_step(&app, &client).await;
+    let res = app
+        .post_form_with(
+            &client,
+            "/sign-in/code",
+            &[("code", &codes[3].to_uppercase())],
+        )
+        .await;
+    assert_redirect(&res, "/");
+    let html = app.html_with(&client, "/").await;
+    assert!(
+        html.contains("You signed in with a recovery code. 9 are left."),
+        "{html}"
+    );
+
+    let again = new_client();
+    password_step(&app, &again).await;
+    let res = app
+        .post_form_with(&again, "/sign-in/code", &[("code", &codes[3])])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "used once");
+    let res = app
+        .post_form_with(&again, "/sign-in/code", &[("code", &codes[4])])
+        .await;
+    assert_redirect(&res, "/");
+    // Without the password step, a code alone signs no one in.
+    let stranger = new_client();
+    let token = app.csrf_token_with(&stranger).await;
+    let res = stranger
+        .post(app.url("/sign-in/code"))
+        .header("Origin", &app.address)
+        .form(&[("csrf_token", token.as_str()), ("code", codes[5].as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_redirect(&res, "/sign-in");
+    assert!(location(&app.get_with(&stranger, "/").await).starts_with("/sign-in"));
+}
