@@ -34,6 +34,9 @@ pub enum AppError {
     /// The user signed in with a temporary password and must choose their own first.
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The organisation requires multi-factor sign-in and this member has not set it up.
+    #[error("multi-factor sign-in must be set up")]
+    MfaSetupRequired,
     /// A POST without a valid CSRF token, or from another site.
     #[error("CSRF check failed ({0})")]
     Csrf(&'static str),
@@ -58,7 +61,9 @@ impl AppError {
             | Self::Unprocessable(key)
             | Self::Conflict(key) => key,
             Self::TooManyRequests(_) => "errors.too_many.wait",
-            Self::SignInRequired { .. } | Self::PasswordChangeRequired => "errors.sign_in_required",
+            Self::SignInRequired { .. } | Self::PasswordChangeRequired | Self::MfaSetupRequired => {
+                "errors.sign_in_required"
+            }
             Self::Csrf(_) => "errors.forbidden.csrf",
             Self::Unexpected(_) => "errors.internal.body",
         }
@@ -74,7 +79,9 @@ impl ResponseError for AppError {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::SignInRequired { .. } | Self::PasswordChangeRequired => StatusCode::SEE_OTHER,
+            Self::SignInRequired { .. } | Self::PasswordChangeRequired | Self::MfaSetupRequired => {
+                StatusCode::SEE_OTHER
+            }
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -88,6 +95,11 @@ impl ResponseError for AppError {
                 );
                 return HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, location))
+                    .finish();
+            }
+            Self::MfaSetupRequired => {
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/account/mfa"))
                     .finish();
             }
             Self::PasswordChangeRequired => {

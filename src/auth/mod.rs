@@ -145,6 +145,9 @@ impl<R: Access + 'static, P: Permission + 'static> FromRequest for Signed<R, P> 
             if R::ENFORCE_PASSWORD_CHANGE && user.must_change_password {
                 return Err(AppError::PasswordChangeRequired);
             }
+            if R::ENFORCE_PASSWORD_CHANGE && user.must_set_up_mfa() {
+                return Err(AppError::MfaSetupRequired);
+            }
             if !R::permits(&user) || !user.team_role.may(P::NEED) {
                 return Err(AppError::NotFound);
             }

@@ -121,6 +121,12 @@ impl CurrentUser {
         }
     }
 
+    /// Their organisation requires multi-factor sign-in and they have not set it up: every page but
+    /// Account's sends them to do that first.
+    pub fn must_set_up_mfa(&self) -> bool {
+        !self.mfa_enabled && self.partner.as_ref().is_some_and(|p| p.require_mfa)
+    }
+
     /// Whether their role allows `need` (the menu and pages showing more to some roles ask this).
     pub fn may(&self, need: Need) -> bool {
         self.team_role.may(need)

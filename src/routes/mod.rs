@@ -68,8 +68,8 @@ pub fn table() -> RouteTable {
         )
         .get("/account/password", PasswordChange, account::password_form)
         .post("/account/time-zone", SignedIn, account::change_time_zone)
-        .get("/account/mfa", SignedIn, account::mfa::show)
-        .post("/account/mfa", SignedIn, account::mfa::confirm)
+        .get("/account/mfa", PasswordChange, account::mfa::show)
+        .post("/account/mfa", PasswordChange, account::mfa::confirm)
         .get("/sign-in/code", Anyone, sign_in::second_factor::form)
         .post("/sign-in/code", Anyone, sign_in::second_factor::submit)
         .post(
@@ -504,6 +504,12 @@ pub fn table() -> RouteTable {
             Partner(Admin),
             team::reactivate,
         )
+        .post(
+            "/team/members/{id:\\d+}/reset-mfa",
+            Partner(Admin),
+            team::reset_mfa,
+        )
+        .post("/team/require-mfa", Partner(Admin), team::require_mfa)
         .get("/team/join/{token}", Anyone, team::join_form)
         .post("/team/join/{token}", Anyone, team::join);
     // Customer admin

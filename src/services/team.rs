@@ -29,6 +29,8 @@ pub struct TeamAdmin {
 pub struct TeamView {
     pub members: Vec<User>,
     pub invitations: Vec<TeamInvitation>,
+    /// Members must use multi-factor sign-in.
+    pub require_mfa: bool,
 }
 
 pub async fn view(db: &Db, partner_id: i64) -> Result<TeamView, DbError> {
@@ -36,6 +38,7 @@ pub async fn view(db: &Db, partner_id: i64) -> Result<TeamView, DbError> {
         Ok(TeamView {
             members: Members::of(conn, partner_id)?,
             invitations: TeamInvitation::pending_of(conn, partner_id)?,
+            require_mfa: Partner::find(conn, partner_id)?.require_mfa,
         })
     })
     .await
@@ -311,6 +314,79 @@ pub async fn set_active(
             disabled: !active,
             ..member
         })
+    })
+    .await
+}
+
+/// Reset MFA: the member's key and recovery codes are gone (they set it up again at their next
+/// sign-in when the organisation requires it), logged, and the member is told by email.
+pub async fn reset_mfa(
+    db: &Db,
+    at: chrono::NaiveDateTime,
+    by: TeamAdmin,
+    member_id: i64,
+    sign_in_url: String,
+) -> Result<User, ChangeError> {
+    db.write(move |conn| {
+        let member =
+            Members::find_in(conn, by.partner_id, member_id).map_err(ChangeError::lookup)?;
+        if member.totp_secret.is_none() {
+            return Ok(member);
+        }
+        User::set_totp(conn, member.id, None, at)?;
+        crate::db::models::mfa::RecoveryCodes::delete_all(conn, member.id)?;
+        let partner = Partner::find(conn, by.partner_id)?;
+        log(
+            conn,
+            &partner,
+            &by,
+            "team.mfa_reset",
+            ("user", member.id),
+            (None, Some(member.email.clone())),
+        )?;
+        let tr = Tr(member.locale.unwrap_or_default());
+        let notice = AccountNotice {
+            tr,
+            name: member.display_name.clone(),
+            subject: tr.t("email.mfa_reset.subject").to_owned(),
+            paragraphs: vec![tr.t2(
+                "email.mfa_reset.body",
+                "name",
+                &by.name,
+                "when",
+                tr.datetime(&at),
+            )],
+            link: Some(sign_in_url),
+        };
+        email::queue(conn, &member.email, &notice)?;
+        Ok(User {
+            totp_secret: None,
+            ..member
+        })
+    })
+    .await
+}
+
+/// Require multi-factor authentication of every member (at their next sign-in), or not.
+pub async fn set_require_mfa(db: &Db, by: TeamAdmin, required: bool) -> Result<(), ChangeError> {
+    db.write(move |conn| {
+        let partner = Partner::find(conn, by.partner_id)?;
+        if partner.require_mfa == required {
+            return Ok(());
+        }
+        Partner::set_require_mfa(conn, partner.id, required)?;
+        log(
+            conn,
+            &partner,
+            &by,
+            "team.mfa_required_changed",
+            ("partner", partner.id),
+            (
+                Some(partner.require_mfa.to_string()),
+                Some(required.to_string()),
+            ),
+        )?;
+        Ok(())
     })
     .await
 }

@@ -153,3 +153,68 @@ async fn each_recovery_code_signs_in_once() {
     assert_redirect(&res, "/sign-in");
     assert!(location(&app.get_with(&stranger, "/").await).starts_with("/sign-in"));
 }
+
+#[tokio::test]
+async fn a_required_mfa_comes_first_and_an_admin_can_reset_a_members() {
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example");
+    let sam = app.create_member(
+        Some(provider.id),
+        "sam@contoso.example",
+        partner_dashboard::domain::MemberRole::Sales,
+    );
+    app.signed_in("alice@contoso.example").await;
+    let res = app
+        .post_form("/team/require-mfa", &[("require_mfa", "yes")])
+        .await;
+    assert_redirect(&res, "/team");
+    // Alice herself now sets it up before anything else.
+    assert_redirect(&app.get("/customers").await, "/account/mfa");
+
+    // Sam signs in with his password: every page sends him to set it up first.
+    let client = new_client();
+    app.sign_in_with(&client, "sam@contoso.example", PASSWORD)
+        .await;
+    assert_redirect(&app.get_with(&client, "/customers").await, "/account/mfa");
+    let html = app.html_with(&client, "/account/mfa").await;
+    assert!(
+        html.contains("Your organisation requires multi-factor sign-in"),
+        "{html}"
+    );
+    let key = base32_decode(&texts(&html, "#mfa-key")[0]);
+    let code = code_at(&key, app.state.now());
+    let res = app
+        .post_form_with(&client, "/account/mfa", &[("code", &code)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_with(&client, "/customers").await.status(),
+        StatusCode::OK
+    );
+    assert!(app.user(sam).totp_secret.is_some());
+
+    // Alice (set up too) resets Sam's: he is told, and sets it up again.
+    let html = app.html("/account/mfa").await;
+    let alice_key = base32_decode(&texts(&html, "#mfa-key")[0]);
+    let res = app
+        .post_form(
+            "/account/mfa",
+            &[("code", &code_at(&alice_key, app.state.now()))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post_form(&format!("/team/members/{sam}/reset-mfa"), &[])
+        .await;
+    assert_redirect(&res, "/team");
+    assert!(app.user(sam).totp_secret.is_none());
+    let email = app.mail.wait_for("sam@contoso.example").await;
+    assert!(
+        email.subject.contains("multi-factor sign-in was reset"),
+        "{}",
+        email.subject
+    );
+    assert_redirect(&app.get_with(&client, "/customers").await, "/account/mfa");
+    let html = app.html("/activity-log").await;
+    assert!(html.contains("multi-factor sign-in reset"), "{html}");
+}

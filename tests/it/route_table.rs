@@ -857,6 +857,10 @@ async fn world(app: &TestApp) -> World {
         ),
         ("/team/join/{token}", "/team/join/not-a-link".to_owned()),
         (
+            "/team/members/{id:\\d+}/reset-mfa",
+            format!("/team/members/{dave}/reset-mfa"),
+        ),
+        (
             "/account/devices/{device}/sign-out",
             "/account/devices/not-a-device/sign-out".to_owned(),
         ),

@@ -208,6 +208,8 @@ pub const ACTIONS: &[&str] = &[
     "team.role_changed",
     "team.deactivated",
     "team.reactivated",
+    "team.mfa_reset",
+    "team.mfa_required_changed",
     "statement.paid",
     "price_list.rule_added",
     "price_list.rule_removed",

@@ -23,6 +23,8 @@ pub struct Partner {
     pub reviewed_by: Option<i64>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// Members must use multi-factor sign-in (Team).
+    pub require_mfa: bool,
 }
 
 #[derive(Insertable)]
@@ -86,6 +88,13 @@ impl Partner {
             .find(id)
             .select(partners::statement_due_days)
             .first(conn)
+    }
+
+    pub fn set_require_mfa(conn: &mut DbConnection, id: i64, required: bool) -> QueryResult<()> {
+        diesel::update(partners::table.find(id))
+            .set(partners::require_mfa.eq(required))
+            .execute(conn)
+            .map(|_| ())
     }
 
     pub fn set_statement_due_days(conn: &mut DbConnection, id: i64, days: i32) -> QueryResult<()> {

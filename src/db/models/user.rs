@@ -78,6 +78,7 @@ pub struct PartnerSummary {
     pub name: String,
     pub enrollment_status: EnrollmentStatus,
     pub country: String,
+    pub require_mfa: bool,
 }
 
 impl User {
@@ -150,6 +151,7 @@ impl User {
                     partners::name,
                     partners::enrollment_status,
                     partners::country,
+                    partners::require_mfa,
                 )
                     .nullable(),
                 customers::country.nullable(),

@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::auth::{AnyRole, AppSession, Signed};
+use crate::auth::{AppSession, PasswordChange, Signed};
 use crate::domain::totp;
 use crate::error::{AppError, AppResult};
 use crate::routes::form_page;
@@ -26,6 +26,8 @@ pub struct MfaPage {
     pub setup: Option<SetupView>,
     /// Just turned on: the recovery codes, this once.
     pub codes: Vec<String>,
+    /// Their organisation requires it before anything else.
+    pub required: bool,
     pub errors: FormErrors,
 }
 
@@ -47,7 +49,7 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<AnyRole>,
+    user: Signed<PasswordChange>,
 ) -> AppResult<HttpResponse> {
     let ctx = Ctx::build(&req).await?;
     let page = if user.mfa_enabled {
@@ -65,6 +67,7 @@ pub async fn show(
             setup: None,
             codes: Vec::new(),
             errors: FormErrors::new(),
+            required: false,
         }
     } else {
         let key = setup_key(&state, &session)?;
@@ -74,6 +77,7 @@ pub async fn show(
             setup: Some(mfa::setup_view(&key, &user.email)),
             codes: Vec::new(),
             errors: FormErrors::new(),
+            required: user.must_set_up_mfa(),
         }
     };
     Ok(form_page(&req, page, false))
@@ -89,7 +93,7 @@ pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
-    user: Signed<AnyRole>,
+    user: Signed<PasswordChange>,
     form: web::Form<ConfirmForm>,
 ) -> AppResult<HttpResponse> {
     if user.mfa_enabled {
@@ -116,6 +120,7 @@ pub async fn confirm(
             setup: Some(mfa::setup_view(&key, &user.email)),
             codes: Vec::new(),
             errors,
+            required: user.must_set_up_mfa(),
         };
         return Ok(form_page(&req, page, true));
     };
@@ -126,6 +131,7 @@ pub async fn confirm(
         setup: None,
         codes,
         errors: FormErrors::new(),
+        required: false,
     };
     Ok(form_page(&req, page, false))
 }

@@ -42,6 +42,7 @@ pub struct TeamPage {
     pub roles: [MemberRole; 4],
     pub now: chrono::NaiveDateTime,
     pub me: i64,
+    pub require_mfa: bool,
 }
 
 async fn render(
@@ -64,6 +65,7 @@ async fn render(
         roles: MemberRole::PARTNER,
         now: state.now(),
         me: user.id,
+        require_mfa: view.require_mfa,
     };
     Ok(form_page(req, page, has_errors))
 }
@@ -252,6 +254,56 @@ pub async fn reactivate(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     set_active(state, session, user, path.into_inner(), true).await
+}
+
+/// Reset MFA: the member sets it up again.
+pub async fn reset_mfa(
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Admin,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let member = team::reset_mfa(
+        &state.db,
+        state.now(),
+        admin_of(&user),
+        path.into_inner(),
+        state.url("/sign-in"),
+    )
+    .await?;
+    state.wake_outbox();
+    session.flash_with(
+        FlashKind::Success,
+        "team.mfa_was_reset",
+        &[("name", &member.display_name)],
+    )?;
+    Ok(see_other("/team"))
+}
+
+#[derive(Deserialize)]
+pub struct RequireMfaForm {
+    #[serde(default)]
+    require_mfa: Option<String>,
+}
+
+/// Require multi-factor authentication: members without it set it up at their next page.
+pub async fn require_mfa(
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Admin,
+    form: web::Form<RequireMfaForm>,
+) -> AppResult<HttpResponse> {
+    let required = form.require_mfa.as_deref() == Some("yes");
+    team::set_require_mfa(&state.db, admin_of(&user), required).await?;
+    session.flash(
+        FlashKind::Success,
+        if required {
+            "team.mfa_now_required"
+        } else {
+            "team.mfa_not_required"
+        },
+    )?;
+    Ok(see_other("/team"))
 }
 
 #[derive(Template, WebTemplate)]
