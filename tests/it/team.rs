@@ -332,3 +332,33 @@ async fn a_helpdesk_agent_sets_the_support_contact_but_changes_no_licenses() {
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// Two instances on one database: a member deactivated on one is signed out on the other at once.
+#[tokio::test]
+async fn a_deactivated_members_cookie_dies_on_both_instances() {
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example");
+    let sam = app.create_member(Some(provider.id), "sam@contoso.example", MemberRole::Sales);
+    let other = app.second_instance().await;
+    let sam_client = new_client();
+    app.sign_in_with(&sam_client, "sam@contoso.example", PASSWORD)
+        .await;
+    let on_other = |path: &str| sam_client.get(format!("{}{path}", other.base_url)).send();
+    assert_eq!(
+        on_other("/customers").await.unwrap().status(),
+        StatusCode::OK,
+        "one session, both instances"
+    );
+    app.signed_in("alice@contoso.example").await;
+    let res = app
+        .post_form(&format!("/team/members/{sam}/deactivate"), &[])
+        .await;
+    assert_redirect(&res, "/team");
+    for res in [
+        on_other("/customers").await.unwrap(),
+        app.get_with(&sam_client, "/customers").await,
+    ] {
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert!(location(&res).starts_with("/sign-in"), "{}", location(&res));
+    }
+}

@@ -1,7 +1,7 @@
 //! Journey 6 (issue 16): an admin invites a sales agent from Team; the agent opens the emailed link,
 //! sets a name and a password, lands signed in with a sales agent's menu; later, signed out, the agent
 //! uses Forgot your password?, sets a new one from the emailed link and finds this browser among the
-//! signed-in devices. (Multi-factor sign-in is not built yet.)
+//! signed-in devices, sets up multi-factor sign-in from the QR code's key and signs in with a code.
 
 use super::{Lang, journey};
 use crate::helpers::*;
@@ -12,6 +12,21 @@ fn path_in(text: &str, prefix: &str) -> String {
         .chars()
         .take_while(|c| !c.is_whitespace())
         .collect()
+}
+
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        buffer = (buffer << 5) | ALPHABET.find(c).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
 }
 
 #[tokio::test]
@@ -39,6 +54,7 @@ async fn an_invited_sales_agent_joins_signs_in_and_resets_a_forgotten_password()
             vec!["sam@contoso.example"]
         );
         b.click("Sign out").await;
+        b.wait_for_heading("Sign in").await;
 
         let email = a.mail.wait_for("sam@contoso.example").await;
         b.goto(&path_in(&email.text, "/team/join/")).await;
@@ -59,6 +75,7 @@ async fn an_invited_sales_agent_joins_signs_in_and_resets_a_forgotten_password()
             "{menu:?}"
         );
         b.click("Sign out").await;
+        b.wait_for_heading("Sign in").await;
 
         // Forgotten: a link by email sets a new password.
         b.goto("/sign-in").await;
@@ -103,6 +120,38 @@ async fn an_invited_sales_agent_joins_signs_in_and_resets_a_forgotten_password()
             devices[0].contains("Chrome") && devices[0].contains("This device"),
             "{devices:?}"
         );
+
+        // Multi-factor sign-in: the QR code and the key; the app's code turns it on; the next
+        // sign-in asks for a code.
+        b.click("Set up multi-factor sign-in").await;
+        b.wait_for_heading("Multi-factor sign-in").await;
+        let qr = b
+            .eval("return document.querySelectorAll('#mfa-qr svg rect, #mfa-qr svg path').length;")
+            .await;
+        assert!(qr.as_u64().unwrap_or(0) > 0, "a QR code: {qr}");
+        let key = base32_decode(&b.texts("#mfa-key").await[0]);
+        let step = partner_dashboard::domain::totp::step_at(a.state.now().and_utc().timestamp());
+        let code = partner_dashboard::domain::totp::code(&key, step);
+        b.fill_by_name("code", &code).await;
+        b.click("Turn on").await;
+        b.wait_for_text("Multi-factor sign-in is on.").await;
+        assert_eq!(b.texts("#recovery-codes li").await.len(), 10);
+        b.click("I have saved them").await;
+        b.wait_for_heading("Dashboard").await;
+        b.click("Sign out").await;
+        b.wait_for_heading("Sign in").await;
+        b.sign_in_with(
+            ("Email", "Password", "Sign in"),
+            "sam@contoso.example",
+            "a second long password",
+        )
+        .await;
+        b.wait_for_heading("Enter your code").await;
+        // The next step's code (the one that turned it on was taken).
+        let next = partner_dashboard::domain::totp::code(&key, step + 1);
+        b.fill_by_name("code", &next).await;
+        b.click("Verify").await;
+        b.wait_for_heading("Dashboard").await;
     })
     .await;
 }
