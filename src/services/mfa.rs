@@ -45,7 +45,7 @@ pub fn setup_view(key: &[u8], account: &str) -> SetupView {
 
 /// The key back from its hex form (the session keeps it, sealed, while the page waits for a code).
 pub fn key_from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -88,7 +88,7 @@ fn invitation_email(
                 "organisation",
                 &partner.name,
                 "role",
-                &tr.t(role.label_key()),
+                tr.t(role.label_key()),
             ),
             tr.t("email.team_invitation.expires").to_owned(),
         ],
@@ -261,7 +261,7 @@ pub async fn change_role(
                 "organisation",
                 &partner.name,
                 "role",
-                &tr.t(role.label_key()),
+                tr.t(role.label_key()),
             )],
             link: Some(sign_in_url),
         };
