@@ -64,6 +64,26 @@ fn log(
     Ok(())
 }
 
+/// Emails a member about their account, in their language: a subject, one paragraph, the sign-in link.
+fn tell(
+    conn: &mut DbConnection,
+    member: &User,
+    subject_key: &str,
+    sign_in_url: String,
+    body: impl FnOnce(Tr) -> String,
+) -> Result<(), DbError> {
+    let tr = Tr(member.locale.unwrap_or_default());
+    let notice = AccountNotice {
+        tr,
+        name: member.display_name.clone(),
+        subject: tr.t(subject_key).to_owned(),
+        paragraphs: vec![body(tr)],
+        link: Some(sign_in_url),
+    };
+    email::queue(conn, &member.email, &notice)?;
+    Ok(())
+}
+
 fn invitation_email(
     tr: Tr,
     email: &str,
@@ -249,23 +269,23 @@ pub async fn change_role(
             ("user", member.id),
             (Some(member.team_role.to_string()), Some(role.to_string())),
         )?;
-        let tr = Tr(member.locale.unwrap_or_default());
-        let notice = AccountNotice {
-            tr,
-            name: member.display_name.clone(),
-            subject: tr.t("email.role_changed.subject").to_owned(),
-            paragraphs: vec![tr.t3(
-                "email.role_changed.body",
-                "name",
-                &by.name,
-                "organisation",
-                &partner.name,
-                "role",
-                tr.t(role.label_key()),
-            )],
-            link: Some(sign_in_url),
-        };
-        email::queue(conn, &member.email, &notice)?;
+        tell(
+            conn,
+            &member,
+            "email.role_changed.subject",
+            sign_in_url,
+            |tr| {
+                tr.t3(
+                    "email.role_changed.body",
+                    "name",
+                    &by.name,
+                    "organisation",
+                    &partner.name,
+                    "role",
+                    tr.t(role.label_key()),
+                )
+            },
+        )?;
         Ok(User {
             team_role: role,
             ..member
@@ -344,21 +364,21 @@ pub async fn reset_mfa(
             ("user", member.id),
             (None, Some(member.email.clone())),
         )?;
-        let tr = Tr(member.locale.unwrap_or_default());
-        let notice = AccountNotice {
-            tr,
-            name: member.display_name.clone(),
-            subject: tr.t("email.mfa_reset.subject").to_owned(),
-            paragraphs: vec![tr.t2(
-                "email.mfa_reset.body",
-                "name",
-                &by.name,
-                "when",
-                tr.datetime(&at),
-            )],
-            link: Some(sign_in_url),
-        };
-        email::queue(conn, &member.email, &notice)?;
+        tell(
+            conn,
+            &member,
+            "email.mfa_reset.subject",
+            sign_in_url,
+            |tr| {
+                tr.t2(
+                    "email.mfa_reset.body",
+                    "name",
+                    &by.name,
+                    "when",
+                    tr.datetime(&at),
+                )
+            },
+        )?;
         Ok(User {
             totp_secret: None,
             ..member

@@ -1003,6 +1003,22 @@ impl TestApp {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
+/// A key typed as an authenticator app takes it (RFC 4648 base32, spaces ignored), back to bytes.
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        buffer = (buffer << 5) | ALPHABET.find(c).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
 pub fn csrf_in(html: &str) -> Option<String> {
     let doc = Html::parse_document(html);
     let sel = Selector::parse(r#"input[name="csrf_token"]"#).unwrap();

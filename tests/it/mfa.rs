@@ -7,21 +7,6 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 use partner_dashboard::domain::totp;
 
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        buffer = (buffer << 5) | ALPHABET.find(c).unwrap() as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 fn code_at(key: &[u8], at: chrono::NaiveDateTime) -> String {
     totp::code(key, totp::step_at(at.and_utc().timestamp()))
 }

@@ -10,6 +10,22 @@ use crate::domain::MemberRole;
 
 use super::user::User;
 
+/// An invitation neither accepted nor revoked, by id: what Resend, Revoke and accepting change.
+type Unanswered = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<team_invitations::table, diesel::dsl::Eq<team_invitations::id, i64>>,
+        diesel::dsl::IsNull<team_invitations::accepted_at>,
+    >,
+    diesel::dsl::IsNull<team_invitations::revoked_at>,
+>;
+
+fn unanswered(id: i64) -> Unanswered {
+    team_invitations::table
+        .filter(team_invitations::id.eq(id))
+        .filter(team_invitations::accepted_at.is_null())
+        .filter(team_invitations::revoked_at.is_null())
+}
+
 /// How long an invitation's link works.
 pub const INVITATION_DAYS: i64 = 7;
 
@@ -114,18 +130,13 @@ impl TeamInvitation {
         token_hash: &str,
         at: chrono::NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(
-            team_invitations::table
-                .filter(team_invitations::id.eq(id))
-                .filter(team_invitations::accepted_at.is_null())
-                .filter(team_invitations::revoked_at.is_null()),
-        )
-        .set((
-            team_invitations::token_hash.eq(token_hash),
-            team_invitations::expires_at.eq(at + chrono::Duration::days(INVITATION_DAYS)),
-        ))
-        .execute(conn)
-        .map(|n| n == 1)
+        diesel::update(unanswered(id))
+            .set((
+                team_invitations::token_hash.eq(token_hash),
+                team_invitations::expires_at.eq(at + chrono::Duration::days(INVITATION_DAYS)),
+            ))
+            .execute(conn)
+            .map(|n| n == 1)
     }
 
     pub fn revoke(
@@ -133,15 +144,10 @@ impl TeamInvitation {
         id: i64,
         at: chrono::NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(
-            team_invitations::table
-                .filter(team_invitations::id.eq(id))
-                .filter(team_invitations::accepted_at.is_null())
-                .filter(team_invitations::revoked_at.is_null()),
-        )
-        .set(team_invitations::revoked_at.eq(Some(at)))
-        .execute(conn)
-        .map(|n| n == 1)
+        diesel::update(unanswered(id))
+            .set(team_invitations::revoked_at.eq(Some(at)))
+            .execute(conn)
+            .map(|n| n == 1)
     }
 
     /// Marks it accepted, once: false when someone else was first (or it was revoked meanwhile).
@@ -150,16 +156,10 @@ impl TeamInvitation {
         id: i64,
         at: chrono::NaiveDateTime,
     ) -> QueryResult<bool> {
-        diesel::update(
-            team_invitations::table
-                .filter(team_invitations::id.eq(id))
-                .filter(team_invitations::accepted_at.is_null())
-                .filter(team_invitations::revoked_at.is_null())
-                .filter(team_invitations::expires_at.gt(at)),
-        )
-        .set(team_invitations::accepted_at.eq(Some(at)))
-        .execute(conn)
-        .map(|n| n == 1)
+        diesel::update(unanswered(id).filter(team_invitations::expires_at.gt(at)))
+            .set(team_invitations::accepted_at.eq(Some(at)))
+            .execute(conn)
+            .map(|n| n == 1)
     }
 }
 

@@ -14,21 +14,6 @@ fn path_in(text: &str, prefix: &str) -> String {
         .collect()
 }
 
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        buffer = (buffer << 5) | ALPHABET.find(c).unwrap() as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn an_invited_sales_agent_joins_signs_in_and_resets_a_forgotten_password() {
     let app = spawn_app().await;
