@@ -6,6 +6,7 @@
 pub mod account;
 pub mod billing;
 pub mod counters;
+pub mod credit;
 pub mod customer_details;
 pub mod customer_relationship;
 pub mod customer_sign_up;

@@ -22,7 +22,7 @@ use crate::email::{self, messages::SubscriptionAssigned};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::services::pricing::PriceBook;
-use crate::services::{counters, order_review};
+use crate::services::{counters, credit};
 
 /// The form, parsed (the offer's limits and the reseller are checked here).
 pub struct AddSubscription {
@@ -313,7 +313,7 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Added, A
         return Ok(done);
     }
     let checked = check_in(conn, cmd)?;
-    if order_review::needs_review(conn, cmd.provider.get(), cmd.reseller, checked.first.price)? {
+    if credit::needs_review(conn, cmd.provider.get(), cmd.reseller, checked.first.price)? {
         let held = serde_json::to_string(&Held {
             plan: checked.plan.value(),
             auto_renew: cmd.auto_renew,
@@ -346,7 +346,7 @@ pub fn add_in(conn: &mut DbConnection, cmd: &AddSubscription) -> Result<Added, A
             }],
             &held,
         )?;
-        order_review::held(conn, placed.id, &cmd.base_url)?;
+        credit::held(conn, placed.id, &cmd.base_url)?;
         return Ok(Added::PendingReview(placed.id));
     }
     provision(conn, cmd, checked, key.as_deref(), None).map(Added::Subscription)

@@ -29,7 +29,7 @@ use crate::domain::{OrderKind, ProviderId, SubscriptionStatus, check_limits};
 use crate::email::{self, messages::SubscriptionAssigned};
 use crate::i18n::Tr;
 use crate::services::counters;
-use crate::services::order_review;
+use crate::services::credit;
 use crate::services::pricing::PriceBook;
 
 /// Who makes a change, and for which organisation.
@@ -626,7 +626,7 @@ fn apply_in(
                 prorated_prices(sub, (quantity - sub.quantity).abs(), unit, now);
             // Added licenses over the reseller's credit wait for the provider's review.
             if !reduced
-                && order_review::needs_review(
+                && credit::needs_review(
                     conn,
                     provider.get(),
                     sub.reseller_of_record_id,
@@ -649,7 +649,7 @@ fn apply_in(
                     }],
                     "{}",
                 )?;
-                order_review::held(conn, placed.id, base_url)?;
+                credit::held(conn, placed.id, base_url)?;
                 return Ok("orders.held_for_review");
             }
             Order::create(

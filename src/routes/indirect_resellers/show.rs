@@ -13,7 +13,7 @@ use crate::db::models::partnership::Partnership;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, Seek};
 use crate::routes::see_other;
-use crate::services::order_review::{self, Credit};
+use crate::services::credit::{self, Credit};
 use crate::state::AppState;
 use crate::view::Ctx;
 
@@ -67,7 +67,7 @@ async fn page(
                 &Seek::First,
                 RECENT_CUSTOMERS,
             )?;
-            let credit = order_review::credit_of(conn, provider.get(), reseller_id)?;
+            let credit = credit::credit_of(conn, provider.get(), reseller_id)?;
             let currency = crate::db::models::offer::Offer::catalog_currency(conn)?;
             Ok::<_, AppError>((reseller, partnership, customers, credit, currency))
         })
@@ -111,7 +111,7 @@ pub async fn set_credit(
     let reseller = path.into_inner();
     let form = form.into_inner();
     let every = form.review_every_order.is_some();
-    match order_review::set_credit(
+    match credit::set_credit(
         &state.db,
         user.provider_id(),
         user.user.id,

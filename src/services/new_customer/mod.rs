@@ -431,12 +431,8 @@ pub fn place(
     .map_err(unique_is_domain)?;
     // Over the reseller's credit: the account is made, its subscriptions wait for the review.
     let first_charges: i64 = lines.iter().map(|l| l.first_term(now).1).sum();
-    let held = crate::services::order_review::needs_review(
-        conn,
-        provider.get(),
-        reseller_id,
-        first_charges,
-    )?;
+    let held =
+        crate::services::credit::needs_review(conn, provider.get(), reseller_id, first_charges)?;
     let licenses: i64 = lines.iter().map(|l| i64::from(l.quantity)).sum();
     let subscription_count = i64::try_from(lines.len()).unwrap_or(i64::MAX);
     ProviderCustomer::create(
@@ -572,7 +568,7 @@ pub fn place(
         Draft::set_result(conn, draft_id, customer_id, Some(sealed))?;
     }
     if held {
-        crate::services::order_review::held(conn, placed.id, base_url)?;
+        crate::services::credit::held(conn, placed.id, base_url)?;
     }
     Ok(PlacedCustomer {
         customer_id,
