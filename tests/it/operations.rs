@@ -663,3 +663,32 @@ async fn operators_create_a_provider_whose_temporary_password_is_shown_once() {
     assert_eq!(log[0].action, "provider.created");
     assert_eq!(log[0].actor_user_id, Some(operator));
 }
+
+/// A support operator (issue 16) reads the console; its pages offer no action it may not take.
+#[tokio::test]
+async fn a_support_operator_reads_the_console_without_its_actions() {
+    let app = spawn_app().await;
+    app.create_member(
+        None,
+        "sven@platform.example",
+        partner_dashboard::domain::MemberRole::Support,
+    );
+    app.create_reseller("rp@pending.example", EnrollmentStatus::Pending);
+    app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
+    app.signed_in("sven@platform.example").await;
+    let html = app.html("/operations/enrollments").await;
+    assert!(
+        html.contains("rp@pending.example") || html.contains("Northwind"),
+        "{html}"
+    );
+    assert!(!html.contains("/verify\""), "no Verify");
+    let html = app.html("/operations/offers").await;
+    assert!(
+        !html.contains("/retire\"") && !html.contains("/operations/offers/new"),
+        "no Retire, no Add"
+    );
+    let res = app
+        .post_form("/operations/offers/new", &[("name", "Anything")])
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+}
