@@ -131,11 +131,16 @@ pub(crate) fn tell(
     let company =
         crate::db::models::customer::Customer::find(conn, order.customer_id)?.company_name;
     let mut to = Vec::new();
-    for u in User::of_partner(conn, order.provider_id)? {
+    // The members whose role sees orders (not the helpdesk).
+    let sees_orders = |u: &User| u.team_role.may(crate::domain::Need::Orders);
+    for u in User::of_partner(conn, order.provider_id)?
+        .into_iter()
+        .filter(sees_orders)
+    {
         to.push((u, format!("{base_url}/orders/{}", order.id)));
     }
     if let Some(r) = order.reseller_id {
-        for u in User::of_partner(conn, r)? {
+        for u in User::of_partner(conn, r)?.into_iter().filter(sees_orders) {
             to.push((u, format!("{base_url}/reseller/orders")));
         }
     }

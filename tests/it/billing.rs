@@ -1203,3 +1203,62 @@ async fn a_direct_customers_admin_gets_its_statement_by_email_and_sees_it_withou
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// An order that waits is told to the members whose role sees orders, on both sides; not to a
+/// helpdesk agent (issue 16).
+#[tokio::test]
+async fn a_held_order_is_told_to_the_members_who_see_orders() {
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-03-02 09:00:00")).await;
+    use partner_dashboard::domain::MemberRole;
+    app.create_member(
+        Some(w.provider),
+        "hana@contoso.example",
+        MemberRole::Helpdesk,
+    );
+    app.create_member(
+        Some(w.provider),
+        "bill@contoso.example",
+        MemberRole::Billing,
+    );
+    app.create_member(Some(w.reseller), "sam@northwind.example", MemberRole::Sales);
+    let res = app
+        .post_form(
+            &format!("/indirect-resellers/{}/credit", w.reseller),
+            &[("credit_limit", ""), ("review_every_order", "on")],
+        )
+        .await;
+    assert_redirect(&res, &format!("/indirect-resellers/{}", w.reseller));
+    let res = app
+        .post_form(
+            &format!("/customers/{}/subscriptions/new", w.customer),
+            &[
+                ("offer", &w.offer.to_string()),
+                ("quantity", "2"),
+                ("reseller", &w.reseller.to_string()),
+                ("plan", "P1M:monthly"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut told: Vec<String> = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::email_outbox;
+        email_outbox::table
+            .filter(email_outbox::template.eq("order_review"))
+            .select(email_outbox::to_address)
+            .load(conn)
+            .unwrap()
+    });
+    told.sort();
+    assert_eq!(
+        told,
+        [
+            "alice@contoso.example",
+            "bill@contoso.example",
+            "ra@northwind.example",
+            "sam@northwind.example"
+        ]
+    );
+}
