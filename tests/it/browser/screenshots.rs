@@ -145,6 +145,8 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "customer-sign-up", &t("sign_up.title")).await;
         b.goto("/providers").await;
         shoot(&b, code, "official-providers-list", &t("providers.title")).await;
+        b.goto("/sign-in/forgot").await;
+        shoot(&b, code, "forgot-password", &t("password_reset.title")).await;
 
         sign_in(&b, provider_user, "/", code).await;
         shoot(&b, code, "dashboard", &t("menu.dashboard")).await;
@@ -171,6 +173,12 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "activity-log", &t("menu.activity_log")).await;
         b.goto("/profile").await;
         shoot(&b, code, "profile", &t("menu.profile")).await;
+        b.goto("/team").await;
+        shoot(&b, code, "team", &t("team.title")).await;
+        b.goto("/account/mfa").await;
+        shoot(&b, code, "mfa-setup", &t("mfa.title")).await;
+        b.goto("/account/password").await;
+        shoot(&b, code, "account", &t("account.password.title")).await;
         b.goto("/profile/change-request").await;
         shoot(
             &b,
