@@ -104,12 +104,14 @@ email!(
 );
 
 /// The same, carrying a personal link (a Team invitation, a password reset): the outbox seals it.
-pub struct AccountLink {
-    pub tr: Tr,
-    pub name: String,
-    pub subject: String,
-    pub paragraphs: Vec<String>,
-    pub link: Option<String>,
+pub struct AccountLink(pub AccountNotice);
+
+impl std::ops::Deref for AccountLink {
+    type Target = AccountNotice;
+
+    fn deref(&self) -> &AccountNotice {
+        &self.0
+    }
 }
 
 email!(

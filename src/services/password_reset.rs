@@ -10,7 +10,9 @@ use crate::db::models::user::User;
 use crate::db::{Db, DbError};
 use crate::domain::token::{hash_token, new_token};
 use crate::domain::{Email, Role};
-use crate::email::{self, messages::AccountLink, messages::PasswordChanged};
+use crate::email::{
+    self, messages::AccountLink, messages::AccountNotice, messages::PasswordChanged,
+};
 use crate::i18n::{Locale, Tr};
 
 /// Sends a reset link to the address if it belongs to an active account; nothing otherwise. The
@@ -29,7 +31,7 @@ pub async fn request(
         };
         PasswordReset::create(conn, user.id, &hash_token(&token), at)?;
         let tr = Tr(user.locale.unwrap_or(page_locale));
-        let message = AccountLink {
+        let message = AccountLink(AccountNotice {
             tr,
             name: user.display_name.clone(),
             subject: tr.t("email.password_reset.subject").to_owned(),
@@ -38,7 +40,7 @@ pub async fn request(
                 tr.t("email.password_reset.expires").to_owned(),
             ],
             link: Some(format!("{base_url}/password-reset/{token}")),
-        };
+        });
         email::queue(conn, &user.email, &message)?;
         Ok(())
     })

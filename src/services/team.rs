@@ -92,7 +92,7 @@ fn invitation_email(
     role: MemberRole,
     link: String,
 ) -> AccountLink {
-    AccountLink {
+    AccountLink(AccountNotice {
         tr,
         name: email.to_owned(),
         subject: tr.t1(
@@ -113,7 +113,7 @@ fn invitation_email(
             tr.t("email.team_invitation.expires").to_owned(),
         ],
         link: Some(link),
-    }
+    })
 }
 
 /// Invite member: a personal link emailed to the address. Refused (nothing written) when the address
