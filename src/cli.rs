@@ -321,6 +321,7 @@ fn create_provider(
         password_hash: hash,
         must_change_password: false,
         created_by: None,
+        require_mfa: true,
     };
     let made = transaction(&mut conn, |conn| {
         organisations::create_provider_in(conn, &new)

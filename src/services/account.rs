@@ -62,9 +62,12 @@ pub async fn sign_in(
         return Err(SignInError::BadCredentials);
     };
     throttle.sign_in_succeeded(email.as_str(), address);
-    let id = user.id;
-    db.execute(move |conn| User::record_sign_in(conn, id))
-        .await?;
+    // With a second factor, the sign-in counts once its code is accepted (`mfa::check`).
+    if user.totp_secret.is_none() {
+        let id = user.id;
+        db.execute(move |conn| User::record_sign_in(conn, id))
+            .await?;
+    }
     Ok(user)
 }
 

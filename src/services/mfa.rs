@@ -135,17 +135,24 @@ pub async fn check(
     else {
         return Ok(None);
     };
-    if let Some(step) = totp::verify(&key, &typed, unix(at), user.totp_last_step) {
+    let factor = if let Some(step) = totp::verify(&key, &typed, unix(at), user.totp_last_step) {
         let taken = db
             .execute(move |conn| User::take_totp_step(conn, user_id, step))
             .await?;
-        return Ok(taken.then_some(Factor::Code));
+        taken.then_some(Factor::Code)
+    } else {
+        let hash = hash_recovery(&typed);
+        let used = db
+            .execute(move |conn| RecoveryCodes::use_code(conn, user_id, &hash, at))
+            .await?;
+        used.then_some(Factor::RecoveryCode)
+    };
+    // The sign-in is complete only now: its time is what Team shows as the last sign-in.
+    if factor.is_some() {
+        db.execute(move |conn| User::record_sign_in(conn, user_id))
+            .await?;
     }
-    let hash = hash_recovery(&typed);
-    let used = db
-        .execute(move |conn| RecoveryCodes::use_code(conn, user_id, &hash, at))
-        .await?;
-    Ok(used.then_some(Factor::RecoveryCode))
+    Ok(factor)
 }
 
 /// Unused recovery codes left.

@@ -19,6 +19,9 @@ pub struct NewProvider {
     pub must_change_password: bool,
     /// The operator who created it (none from the command line).
     pub created_by: Option<i64>,
+    /// Members must set up multi-factor authentication (on for providers an operator makes, from the
+    /// console or the command line; the organisation's admins can turn it off on Team).
+    pub require_mfa: bool,
 }
 
 /// What was made.
@@ -66,6 +69,9 @@ pub fn create_provider_in(
             enrollment_status: EnrollmentStatus::Verified,
         },
     )?;
+    if new.require_mfa {
+        Partner::set_require_mfa(conn, provider_id, true)?;
+    }
     let user_id = User::create(
         conn,
         NewUser {

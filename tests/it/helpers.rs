@@ -504,6 +504,7 @@ impl TestApp {
             password_hash: test_hash(),
             must_change_password: false,
             created_by: None,
+            require_mfa: false,
         };
         let made = self.quietly(|conn| create_provider_in(conn, &new));
         TestOrg {

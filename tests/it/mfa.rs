@@ -203,3 +203,34 @@ async fn a_required_mfa_comes_first_and_an_admin_can_reset_a_members() {
     let html = app.html("/activity-log").await;
     assert!(html.contains("multi-factor sign-in reset"), "{html}");
 }
+
+/// The last sign-in Team shows is the completed one: the password alone does not count while a code
+/// is still asked for.
+#[tokio::test]
+async fn the_last_sign_in_counts_once_the_code_is_accepted() {
+    use diesel::prelude::*;
+    use partner_dashboard::db::schema::users;
+    let app = spawn_app().await;
+    let alice = app.create_provider("alice@contoso.example").user_id;
+    let (key, _) = set_up(&app).await;
+    let long_ago =
+        chrono::NaiveDateTime::parse_from_str("2020-01-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+    app.with_conn(|conn| {
+        diesel::update(users::table.find(alice))
+            .set(users::last_sign_in_at.eq(Some(long_ago)))
+            .execute(conn)
+            .unwrap()
+    });
+    let client = new_client();
+    password_step(&app, &client).await;
+    assert_eq!(app.user(alice).last_sign_in_at, Some(long_ago));
+    // The next step's code (the set-up took this one).
+    let later = app.state.now() + chrono::Duration::seconds(30);
+    app.state.clock.set(later);
+    let res = app
+        .post_form_with(&client, "/sign-in/code", &[("code", &code_at(&key, later))])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let last = app.user(alice).last_sign_in_at.unwrap();
+    assert!(last > long_ago, "{last}");
+}

@@ -637,6 +637,28 @@ async fn operators_create_a_provider_whose_temporary_password_is_shown_once() {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_redirect(&app.get_with(&lee, "/customers").await, "/account/password");
+    let res = app
+        .post_form_with(
+            &lee,
+            "/account/password",
+            &[
+                ("current_password", password.as_str()),
+                ("new_password", "a brand new passphrase"),
+                ("confirm_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_redirect(&res, "/");
+    // A provider the console makes requires multi-factor authentication (issue 16): set up next.
+    assert_redirect(&app.get_with(&lee, "/customers").await, "/account/mfa");
+    let provider_id: i64 = created.split('/').nth(3).unwrap().parse().unwrap();
+    assert!(
+        app.with_conn(
+            |conn| partner_dashboard::db::models::partner::Partner::find(conn, provider_id)
+        )
+        .unwrap()
+        .require_mfa
+    );
 
     let html = app.html_with(&ops, "/operations/providers").await;
     assert!(texts(&html, "#providers tbody tr")[0].contains("Litware Cloud"));
@@ -674,7 +696,7 @@ async fn a_support_operator_reads_the_console_without_its_actions() {
         partner_dashboard::domain::MemberRole::Support,
     );
     app.create_reseller("rp@pending.example", EnrollmentStatus::Pending);
-    app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
+    let offer = app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
     app.signed_in("sven@platform.example").await;
     let html = app.html("/operations/enrollments").await;
     assert!(
@@ -687,8 +709,26 @@ async fn a_support_operator_reads_the_console_without_its_actions() {
         !html.contains("/retire\"") && !html.contains("/operations/offers/new"),
         "no Retire, no Add"
     );
+    // The offer's page shows its catalog entry read-only: the fields disabled, no Save.
+    let html = app.html(&format!("/operations/offers/{offer}")).await;
+    assert!(html.contains("Microsoft 365 Business Basic"));
+    assert!(
+        html.contains(r#"id="offer-fields" disabled"#),
+        "the fields are disabled"
+    );
+    assert!(
+        !html.contains(r#"<button type="submit" class="primary">"#),
+        "no Save"
+    );
     let res = app
         .post_form("/operations/offers/new", &[("name", "Anything")])
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
+    let res = app
+        .post_form(
+            &format!("/operations/offers/{offer}"),
+            &[("name", "Renamed")],
+        )
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
 }

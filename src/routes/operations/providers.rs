@@ -100,6 +100,7 @@ pub async fn create(
             password_hash: hash,
             must_change_password: true,
             created_by: Some(user.id),
+            require_mfa: true,
         },
     )
     .await;
