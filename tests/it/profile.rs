@@ -114,7 +114,14 @@ async fn a_provider_requests_a_profile_change_and_sees_it_submitted_with_its_exp
     let html = app.html("/profile").await;
     assert!(html.contains("Your profile change request was submitted."));
     assert_eq!(texts(&html, "#request-status"), vec!["Submitted"]);
-    let expected = request.expected_by.format("%-d %b %Y").to_string();
+    // Shown in the viewer's time zone (the organisation's country's: Taiwan), which is a day ahead
+    // of UTC from 16:00 UTC on.
+    let expected = request
+        .expected_by
+        .and_utc()
+        .with_timezone(&chrono_tz::Asia::Taipei)
+        .format("%-d %b %Y")
+        .to_string();
     assert_eq!(texts(&html, "#expected-by"), vec![expected]);
     assert!(html.contains("https://contoso.example/tw"));
     assert!(
