@@ -501,7 +501,7 @@ fn fill(
         w.flush()?;
         let mut w = Writer::new(
             conn,
-            "INSERT INTO provider_customers (id, provider_id, customer_id, reseller_id, delegated_admin, \
+            "INSERT INTO provider_customers (id, provider_id, customer_id, reseller_id, \
              azure_tenant_owner, origin, company_name, domain_prefix, subscription_count, created_at)",
         );
         for (i, plan) in plans.iter().enumerate() {
@@ -509,15 +509,35 @@ fn fill(
             let (company, prefix, _) = name_of(i as u64);
             let reseller = plan.reseller.map(|r| reseller_ids[r as usize]);
             w.row(format!(
-                "{id}, {provider_id}, {customer}, {reseller}, {delegated}, FALSE, 'created', {company}, '{prefix}', \
+                "{id}, {provider_id}, {customer}, {reseller}, FALSE, 'created', {company}, '{prefix}', \
                  {subs}, {at}",
                 id = id_at(at, 1),
                 customer = id_at(at, 0),
                 reseller = opt(reseller),
-                delegated = if reseller.is_some() { "TRUE" } else { "FALSE" },
                 company = text(&company),
                 subs = plan.subscriptions.len(),
                 at = ts(at),
+            ))?;
+        }
+        w.flush()?;
+        // Each associated reseller holds the two-year grant the customer approved when it was made.
+        let mut w = Writer::new(
+            conn,
+            "INSERT INTO grants (id, provider_id, customer_id, holder_id, role_admin, role_licenses, \
+             role_support, role_billing, days, auto_extend, status, created_at, expires_at, approved_at, \
+             reminded)",
+        );
+        for (i, plan) in plans.iter().enumerate() {
+            let Some(r) = plan.reseller else { continue };
+            let at = customer_at(i as u64);
+            w.row(format!(
+                "{id}, {provider_id}, {customer}, {holder}, TRUE, TRUE, TRUE, FALSE, 730, FALSE, 'active', \
+                 {at}, {expires}, {at}, 0",
+                id = id_at(at, 1),
+                customer = id_at(at, 0),
+                holder = reseller_ids[r as usize],
+                at = ts(at),
+                expires = ts(at + chrono::Duration::days(730)),
             ))?;
         }
         w.flush()?;

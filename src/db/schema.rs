@@ -136,6 +136,7 @@ diesel::table! {
         delegation_accepted -> Nullable<Bool>,
         waiting_reseller_id -> Nullable<BigInt>,
         waiting_token_sealed -> Nullable<Text>,
+        grant_id -> Nullable<BigInt>,
     }
 }
 
@@ -163,7 +164,6 @@ diesel::table! {
         provider_id -> BigInt,
         customer_id -> BigInt,
         reseller_id -> Nullable<BigInt>,
-        delegated_admin -> Bool,
         azure_tenant_owner -> Bool,
         origin -> Text,
         company_name -> Text,
@@ -431,6 +431,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    grants (id) {
+        id -> BigInt,
+        provider_id -> BigInt,
+        customer_id -> BigInt,
+        holder_id -> BigInt,
+        role_admin -> Bool,
+        role_licenses -> Bool,
+        role_support -> Bool,
+        role_billing -> Bool,
+        days -> Integer,
+        auto_extend -> Bool,
+        status -> Text,
+        requested_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        approved_by -> Nullable<BigInt>,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<BigInt>,
+        reminded -> Integer,
+    }
+}
+
+diesel::joinable!(grants -> customers (customer_id));
 diesel::joinable!(users -> partners (partner_id));
 diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -452,6 +477,7 @@ diesel::joinable!(sale_prices -> offers (offer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
+    grants,
     mfa_recovery_codes,
     team_invitations,
     password_resets,

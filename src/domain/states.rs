@@ -191,10 +191,28 @@ text_enum! {
 }
 
 text_enum! {
-    /// The two kinds of personal link a provider sends.
+    /// The kinds of personal link a provider sends.
     pub enum RequestKind {
         Partnership = "partnership",
         CustomerInvitation = "customer_invitation",
+        /// A delegated-administration grant for the customer's admin to approve.
+        GrantRequest = "grant_request",
+    }
+}
+
+text_enum! {
+    /// A delegated-administration grant, as stored (whether an active one has run out is a matter of
+    /// time: see `db::models::grant::Grant::state`).
+    pub enum GrantStatus {
+        /// Waiting for the customer's admin; lapses after 90 days.
+        Pending = "pending",
+        Active = "active",
+        Declined = "declined",
+        /// Never approved within 90 days.
+        Lapsed = "lapsed",
+        Expired = "expired",
+        /// Ended by the customer, the provider or the grantee (or a request withdrawn).
+        Ended = "ended",
     }
 }
 

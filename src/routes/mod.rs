@@ -10,6 +10,7 @@ pub mod customer_sign_up;
 pub mod customers;
 pub mod enroll;
 pub mod errors;
+pub mod grants;
 pub mod health;
 pub mod home;
 pub mod indirect_providers;
@@ -39,7 +40,7 @@ use actix_web::{HttpRequest, HttpResponse, Responder, web};
 
 use crate::error::AppError;
 pub use crate::view::home_page;
-use link_draft::{Invitation, Partnership};
+use link_draft::{GrantRequest, Invitation, Partnership};
 pub use table::{Admits, Need, RouteInfo, RouteTable};
 
 /// Every route with whom it admits, in the order they are matched.
@@ -242,6 +243,53 @@ pub fn table() -> RouteTable {
         )
         .get("/customers/sign-up", Anyone, customer_sign_up::form)
         .post("/customers/sign-up", Anyone, customer_sign_up::submit)
+        .post(
+            "/customers/{id:\\d+}/grants",
+            Provider(Sell),
+            grants::request,
+        )
+        .get("/customers/grants", Provider(Read), grants::provider_list)
+        .post(
+            "/customers/grants/{id:\\d+}/end",
+            Provider(Sell),
+            grants::provider_end,
+        )
+        .get(
+            "/customers/grants/requests/{id:\\d+}",
+            Provider(Sell),
+            link_draft::draft::<GrantRequest>,
+        )
+        .post(
+            "/customers/grants/requests/{id:\\d+}/send",
+            Provider(Sell),
+            link_draft::send::<GrantRequest>,
+        )
+        .post(
+            "/customers/grants/requests/{id:\\d+}/done",
+            Provider(Sell),
+            link_draft::done::<GrantRequest>,
+        )
+        .post(
+            "/customers/grants/requests/{id:\\d+}/resend",
+            Provider(Sell),
+            link_draft::resend::<GrantRequest>,
+        )
+        .post(
+            "/customers/grants/requests/{id:\\d+}/revoke",
+            Provider(Sell),
+            link_draft::revoke::<GrantRequest>,
+        )
+        .get(
+            "/customers/relationship-check",
+            Provider(Read),
+            grants::check,
+        )
+        .get(
+            "/grants/approve/{token}",
+            CustomerLink,
+            grants::approve_form,
+        )
+        .post("/grants/approve/{token}", CustomerLink, grants::answer)
         .get(
             "/customer-invitations/{token}",
             CustomerLink,
@@ -409,6 +457,12 @@ pub fn table() -> RouteTable {
         indirect_providers::list,
     )
     .get("/reseller/customers", Reseller(Read), reseller::customers)
+    .get("/reseller/grants", Reseller(Read), grants::reseller_list)
+    .post(
+        "/reseller/grants/{id:\\d+}/end",
+        Reseller(Admin),
+        grants::reseller_end,
+    )
     .get("/reseller/orders", Reseller(Orders), reseller::orders)
     .get(
         "/reseller/renewals",
@@ -514,6 +568,7 @@ pub fn table() -> RouteTable {
         .post("/team/join/{token}", Anyone, team::join);
     // Customer admin
     t.get("/my/subscriptions", Customer, my::subscriptions)
+        .post("/my/grants/{id:\\d+}/end", Customer, grants::customer_end)
         .get("/my/statements", Customer, statements::my_list)
         .get("/my/statements/{id:\\d+}", Customer, statements::my_show)
         .get("/my/statements/{id:\\d+}.csv", Customer, statements::my_csv);
@@ -532,6 +587,7 @@ pub fn loggable_path(path: &str) -> String {
     for prefix in [
         "/partnerships/accept/",
         "/customer-invitations/",
+        "/grants/approve/",
         "/team/join/",
         "/password-reset/",
     ] {

@@ -1,18 +1,21 @@
-//! A provider's relationship with one of its customers: the associated reseller (change or remove; a
-//! customer the provider created delegates administration to it, one that came by invitation keeps its
-//! own decision) and the reseller's tenant-owner permissions for Azure (only with delegated
-//! administration). Each change is logged; the resellers concerned are told by email.
+//! A provider's relationship with one of its customers: the associated reseller (change or remove) and
+//! the reseller's tenant-owner permissions for Azure (only for a reseller holding a Subscription
+//! administrator grant). A reseller no longer associated loses the grants the provider gave it on the
+//! customer; a newly associated one, for a customer the provider created, gets a grant request to the
+//! customer's admin — or the grant at once when the provider states the customer agreed (logged).
+//! Each change is logged; the resellers concerned are told by email.
 
 use crate::db::Db;
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::ProviderCustomer;
+use crate::db::models::grant::{Grant, Role};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::user::User;
-use crate::domain::ProviderId;
+use crate::domain::{CustomerOrigin, ProviderId};
 use crate::email::{self, messages::DelegationChanged};
 use crate::i18n::Tr;
-use crate::services::counters;
+use crate::services::{counters, grants};
 
 /// How a relationship change fails (the shared shape of a change).
 pub type RelationshipError = crate::services::ChangeError;
@@ -32,6 +35,10 @@ pub struct ChangeReseller {
     pub customer_id: i64,
     /// The reseller to associate, or none.
     pub reseller: Option<i64>,
+    /// The provider states the customer agreed to delegate administration to the new reseller.
+    pub customer_agreed: bool,
+    pub now: chrono::NaiveDateTime,
+    pub base_url: String,
 }
 
 /// What changed.
@@ -48,10 +55,18 @@ pub async fn change_reseller(db: &Db, cmd: ChangeReseller) -> Result<Changed, Re
         let relation = relation(conn, provider, cmd.customer_id)?;
         let old = relation.reseller_id;
         let new = cmd.reseller;
-        let delegated = relation.delegation_for(new);
-        // Choosing the same reseller again changes nothing, unless it restores the delegation of a
-        // customer the provider created (after the partnership was removed and made again).
-        if old == new && (relation.delegated_admin || !delegated) {
+        // A customer the provider created is asked to delegate administration to its new reseller (one
+        // that came by invitation decided about delegation itself when it accepted).
+        let ask = match new {
+            Some(r) => {
+                relation.origin == CustomerOrigin::Created
+                    && Grant::open_held(conn, provider.get(), r, Some(cmd.customer_id))?.is_empty()
+            }
+            None => false,
+        };
+        // Choosing the same reseller again changes nothing, unless it asks again for a grant that ended
+        // (after the partnership was removed and made again, or the grant expired).
+        if old == new && !ask {
             return Ok(Changed::Unchanged);
         }
         let new_partner = match new {
@@ -63,8 +78,33 @@ pub async fn change_reseller(db: &Db, cmd: ChangeReseller) -> Result<Changed, Re
             )?),
             None => None,
         };
-        ProviderCustomer::set_reseller(conn, provider, cmd.customer_id, new, delegated)?;
+        ProviderCustomer::set_reseller(conn, provider, cmd.customer_id, new)?;
         counters::customer_reseller_changed(conn, provider, old, new)?;
+        if let Some(old) = old.filter(|o| Some(*o) != new) {
+            grants::end_held_in(
+                conn,
+                provider,
+                old,
+                Some(cmd.customer_id),
+                cmd.user_id,
+                cmd.now,
+            )?;
+        }
+        if let (Some(reseller_id), true) = (new, ask) {
+            grants::for_reseller_in(
+                conn,
+                &grants::ForReseller {
+                    provider,
+                    provider_name: cmd.provider_name.clone(),
+                    user_id: cmd.user_id,
+                    customer_id: cmd.customer_id,
+                    reseller_id,
+                    agreed: cmd.customer_agreed,
+                    now: cmd.now,
+                    base_url: cmd.base_url.clone(),
+                },
+            )?;
+        }
         let old_name = match old {
             Some(id) => Some(Partner::find(conn, id)?.name),
             None => None,
@@ -113,6 +153,7 @@ pub async fn set_tenant_owner(
     user_id: i64,
     customer_id: i64,
     on: bool,
+    now: chrono::NaiveDateTime,
 ) -> Result<bool, RelationshipError> {
     db.write(move |conn| {
         let relation = relation(conn, provider, customer_id)?;
@@ -124,7 +165,18 @@ pub async fn set_tenant_owner(
             return Err(refused("wizard.tenant_owner_needs_reseller"));
         }
         // Tenant-owner rights go only to a reseller that administers the customer.
-        if !relation.delegated_admin && on {
+        let administers = match relation.reseller_id {
+            Some(r) => Grant::holds(
+                conn,
+                provider.get(),
+                customer_id,
+                r,
+                Some(Role::SubscriptionAdmin),
+                now,
+            )?,
+            None => false,
+        };
+        if !administers && on {
             return Err(refused("customers.tenant_owner_needs_delegation"));
         }
         if relation.azure_tenant_owner == on {

@@ -5,6 +5,7 @@
 
 use crate::db::models::activity::NewActivity;
 use crate::db::models::customer::{Customer, NewRelation, ProviderCustomer};
+use crate::db::models::grant::{Grant, MAX_DAYS, NewGrant, Roles};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::relationship_request::RelationshipRequest;
@@ -100,6 +101,8 @@ pub struct Answer {
     /// The customer agreed to delegated administration (counts only when it was asked for).
     pub delegation: bool,
     pub base_url: String,
+    /// By the injected clock: when a grant given with the answer starts.
+    pub now: chrono::NaiveDateTime,
 }
 
 /// How the answer went; each carries the provider's name.
@@ -155,7 +158,6 @@ pub async fn answer(db: &Db, cmd: Answer) -> Result<Answered, AnswerError> {
                         provider_id: provider.get(),
                         customer_id,
                         reseller_id,
-                        delegated_admin: delegated,
                         azure_tenant_owner: false,
                         origin: CustomerOrigin::Invited,
                         subscription_count: 0,
@@ -165,6 +167,25 @@ pub async fn answer(db: &Db, cmd: Answer) -> Result<Answered, AnswerError> {
                     &customer.domain_prefix,
                 )?;
                 counters::customer_added(conn, provider, reseller_id, 0, 0, now())?;
+                // The customer's admin gave delegated administration in the same answer: the grant
+                // (to the reseller, or the provider when there is none) is active at once.
+                if delegated {
+                    let grant = Grant::create(
+                        conn,
+                        &NewGrant {
+                            provider_id: provider.get(),
+                            customer_id,
+                            holder_id: reseller_id.unwrap_or(provider.get()),
+                            roles: Roles::DELEGATED,
+                            days: MAX_DAYS,
+                            auto_extend: false,
+                            requested_by: Some(request.created_by),
+                            active: true,
+                            now: cmd.now,
+                        },
+                    )?;
+                    Grant::record_approval(conn, grant.id, cmd.user_id)?;
+                }
             }
             let action = if cmd.accept {
                 "customer_invitation.accepted"

@@ -20,6 +20,7 @@ pub fn accept_path(kind: RequestKind) -> &'static str {
     match kind {
         RequestKind::Partnership => "/partnerships/accept/",
         RequestKind::CustomerInvitation => "/customer-invitations/",
+        RequestKind::GrantRequest => "/grants/approve/",
     }
 }
 
@@ -36,6 +37,10 @@ fn action(kind: RequestKind, event: Event) -> &'static str {
         (CustomerInvitation, Sent) => "customer_invitation.sent",
         (CustomerInvitation, Resent) => "customer_invitation.resent",
         (CustomerInvitation, Revoked) => "customer_invitation.revoked",
+        (GrantRequest, Created) => "grant_request.created",
+        (GrantRequest, Sent) => "grant_request.sent",
+        (GrantRequest, Resent) => "grant_request.resent",
+        (GrantRequest, Revoked) => "grant_request.revoked",
     }
 }
 
@@ -100,6 +105,8 @@ pub struct NewLink {
     /// Invitations: the reseller to associate, and whether delegated administration is asked for.
     pub reseller_id: Option<i64>,
     pub include_delegated_admin: bool,
+    /// Grant requests: the pending grant.
+    pub grant_id: Option<i64>,
 }
 
 /// Makes a request and its link: the request, and the token (the only time it exists in clear).
@@ -128,6 +135,7 @@ pub fn create_in(
             recipient_email: None,
             reseller_id: new.reseller_id,
             include_delegated_admin: new.include_delegated_admin,
+            grant_id: new.grant_id,
         },
         token,
     )?;
@@ -236,17 +244,19 @@ pub async fn send(db: &Db, cmd: SendLink) -> Result<String, LinkError> {
                     lines,
                 },
             )?,
-            RequestKind::CustomerInvitation => email::queue_with_reply_to(
-                conn,
-                to.as_str(),
-                Some(&reply_to),
-                &CustomerInvitation {
-                    tr,
-                    subject,
-                    body,
-                    lines,
-                },
-            )?,
+            RequestKind::CustomerInvitation | RequestKind::GrantRequest => {
+                email::queue_with_reply_to(
+                    conn,
+                    to.as_str(),
+                    Some(&reply_to),
+                    &CustomerInvitation {
+                        tr,
+                        subject,
+                        body,
+                        lines,
+                    },
+                )?
+            }
         };
         Ok(to.into_inner())
     })
@@ -279,6 +289,7 @@ pub async fn resend(
                 recipient_email: old.recipient_email.as_deref(),
                 reseller_id: old.reseller_id,
                 include_delegated_admin: old.include_delegated_admin,
+                grant_id: old.grant_id,
             },
             &token,
         )?;
@@ -308,9 +319,20 @@ pub async fn revoke(
     id: i64,
 ) -> Result<bool, LinkError> {
     db.write(move |conn| {
-        find(conn, provider, kind, id)?;
+        let request = find(conn, provider, kind, id)?;
         if !RelationshipRequest::revoke(conn, id)? {
             return Ok(false);
+        }
+        // Revoking a grant request withdraws the grant asked for.
+        if let Some(grant_id) = request.grant_id {
+            crate::db::models::grant::Grant::finish(
+                conn,
+                grant_id,
+                &[crate::domain::GrantStatus::Pending],
+                crate::domain::GrantStatus::Ended,
+                Some(user_id),
+                crate::db::now(),
+            )?;
         }
         NewActivity::new(
             action(kind, Event::Revoked),

@@ -13,6 +13,7 @@ pub mod customer_sign_up;
 pub mod customer_users;
 pub mod email_outbox;
 pub mod enrollment;
+pub mod grants;
 pub mod housekeeping;
 pub mod invitation_answer;
 pub mod jobs;

@@ -1,7 +1,7 @@
 //! Remove partnership: the provider ends its partnership with a reseller. Customers and subscriptions
 //! made with the reseller stay (each subscription keeps its reseller of record, as history), but the
 //! reseller loses every power it had through the provider: its delegated administration of the
-//! provider's customers ends (and the Azure tenant-owner grant with it), it is no longer the designated
+//! provider's customers ends (its grants, and the Azure tenant-owner permissions with them), it is no longer the designated
 //! support contact of the provider's subscriptions (the provider is again), and it can no longer be
 //! chosen for new customers or subscriptions. Its users are told by email.
 
@@ -22,13 +22,14 @@ pub struct RemovePartnership {
     pub reseller_id: i64,
     /// The provider user removing it.
     pub by: i64,
+    pub now: chrono::NaiveDateTime,
 }
 
 /// What the removal changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Removed {
     pub reseller_name: String,
-    /// Customers whose delegated administration by the reseller ended.
+    /// Grants the provider had given the reseller that ended.
     pub delegations_ended: usize,
     /// Subscriptions whose support contact went back to the provider.
     pub support_moved: usize,
@@ -45,7 +46,15 @@ fn remove_in(conn: &mut DbConnection, cmd: &RemovePartnership) -> Result<Removed
     if !Partnership::remove(conn, provider, cmd.reseller_id, cmd.by)? {
         return Err(DbError::NotFound);
     }
-    let delegations_ended = ProviderCustomer::end_delegation_to(conn, provider, cmd.reseller_id)?;
+    let delegations_ended = crate::services::grants::end_held_in(
+        conn,
+        provider,
+        cmd.reseller_id,
+        None,
+        cmd.by,
+        cmd.now,
+    )?;
+    ProviderCustomer::end_tenant_owner_of(conn, provider, cmd.reseller_id)?;
     let support_moved = Subscription::support_back_to_provider(conn, provider, cmd.reseller_id)?;
     counters::partnership_ended(conn, provider)?;
     NewActivity::new(

@@ -115,8 +115,9 @@ fn reach(
     id: i64,
     actor: &Actor,
     change: Parsed,
+    now: NaiveDateTime,
 ) -> Result<(SubscriptionDetail, ProviderId, Change), ChangeError> {
-    let detail = Subscription::find_in(conn, scope, id).map_err(ChangeError::lookup)?;
+    let detail = Subscription::find_in(conn, scope, id, now).map_err(ChangeError::lookup)?;
     // The subscription's own provider: found through the actor's scope, so the relationship holds.
     #[expect(
         clippy::disallowed_methods,
@@ -124,7 +125,7 @@ fn reach(
     )]
     let provider = ProviderId::established(detail.subscription.provider_id);
     if actor.reseller
-        && !Subscription::administered_by(conn, &detail.subscription, actor.partner_id)?
+        && !Subscription::administered_by(conn, &detail.subscription, actor.partner_id, now)?
     {
         return Err(ChangeError::NotFound);
     }
@@ -142,17 +143,26 @@ fn reach(
 
 /// The resellers that may be a subscription's designated support contact besides its provider: those
 /// related to the customer (its associated reseller, the subscription's reseller of record) and still
-/// partnered with the provider. (Delegated-administration grants will add theirs.)
+/// partnered with the provider, and those holding a Support grant in force on the customer.
 pub fn support_choices(
     conn: &mut DbConnection,
     provider: ProviderId,
     sub: &Subscription,
+    now: NaiveDateTime,
 ) -> Result<Vec<i64>, DbError> {
     let relation = ProviderCustomer::find(conn, provider, sub.customer_id)?;
+    let support = crate::db::models::grant::Grant::holders(
+        conn,
+        provider.get(),
+        sub.customer_id,
+        crate::db::models::grant::Role::Support,
+        now,
+    )?;
     let mut choices = Vec::new();
     for r in [relation.reseller_id, sub.reseller_of_record_id]
         .into_iter()
         .flatten()
+        .chain(support)
     {
         if !choices.contains(&r) && Partnership::active(conn, provider.get(), r)?.is_some() {
             choices.push(r);
@@ -514,7 +524,7 @@ pub async fn preview(
     now: NaiveDateTime,
 ) -> Result<Preview, ChangeError> {
     db.read(move |conn| {
-        let (detail, _, change) = reach(conn, &scope, id, &actor, change)?;
+        let (detail, _, change) = reach(conn, &scope, id, &actor, change, now)?;
         Ok(match change {
             Change::Quantity(n) => {
                 let to = checked_quantity(conn, &detail, n, now)?;
@@ -590,7 +600,7 @@ fn apply_in(
     (now, base_url): (NaiveDateTime, &str),
 ) -> Result<&'static str, ChangeError> {
     Subscription::lock(conn, id)?;
-    let (detail, provider, change) = reach(conn, scope, id, actor, change)?;
+    let (detail, provider, change) = reach(conn, scope, id, actor, change, now)?;
     let sub = &detail.subscription;
     let order = |kind: OrderKind| NewOrder {
         provider_id: provider.get(),
@@ -921,7 +931,7 @@ fn apply_in(
                     "subscriptions.suspended_no_edit",
                 ));
             }
-            if new != provider.get() && !support_choices(conn, provider, sub)?.contains(&new) {
+            if new != provider.get() && !support_choices(conn, provider, sub, now)?.contains(&new) {
                 return Err(refused(
                     "support_contact",
                     "subscriptions.support_contact_invalid",

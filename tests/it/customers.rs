@@ -52,10 +52,11 @@ fn account<'a>(reseller: &'a str, overrides: &[(&'a str, &'a str)]) -> Vec<(&'a 
         ("contact_phone", "+886 2 1234 5678"),
         ("language", "en"),
         ("tenant_owner", "yes"),
+        ("customer_agreed", "yes"),
     ];
     for (k, v) in overrides {
         base.retain(|(bk, _)| bk != k);
-        if !v.is_empty() || *k != "tenant_owner" {
+        if !v.is_empty() || (*k != "tenant_owner" && *k != "customer_agreed") {
             base.push((k, v));
         }
     }
@@ -185,19 +186,18 @@ async fn the_wizard_adds_a_customer_for_a_reseller_from_new_customer_to_confirma
     // Everything was written once.
     let customer: i64 =
         app.with_conn(|conn| customers::table.select(customers::id).first(conn).unwrap());
-    let (reseller_id, delegated, tenant_owner, subs): (Option<i64>, bool, bool, i64) = app
-        .with_conn(|conn| {
-            provider_customers::table
-                .filter(provider_customers::customer_id.eq(customer))
-                .select((
-                    provider_customers::reseller_id,
-                    provider_customers::delegated_admin,
-                    provider_customers::azure_tenant_owner,
-                    provider_customers::subscription_count,
-                ))
-                .first(conn)
-                .unwrap()
-        });
+    let delegated = app.administers(w.provider, customer, w.reseller);
+    let (reseller_id, tenant_owner, subs): (Option<i64>, bool, i64) = app.with_conn(|conn| {
+        provider_customers::table
+            .filter(provider_customers::customer_id.eq(customer))
+            .select((
+                provider_customers::reseller_id,
+                provider_customers::azure_tenant_owner,
+                provider_customers::subscription_count,
+            ))
+            .first(conn)
+            .unwrap()
+    });
     assert_eq!(
         (reseller_id, delegated, tenant_owner, subs),
         (Some(w.reseller), true, true, 2)
@@ -244,7 +244,11 @@ async fn the_wizard_adds_a_customer_for_a_reseller_from_new_customer_to_confirma
             .load(conn)
             .unwrap()
     });
-    assert_eq!(actions, vec!["customer.created", "order.placed"]);
+    // The provider stated the customer agreed: the reseller's grant is active at once, and logged.
+    assert_eq!(
+        actions,
+        vec!["customer.created", "order.placed", "grant.asserted"]
+    );
 
     // The admin user: temporary password hashed, to be changed at first sign-in.
     let (hash, must_change, role): (String, bool, String) = app.with_conn(|conn| {

@@ -2,6 +2,7 @@
 //! by default; PostgreSQL when `TEST_BACKEND=postgres`, using `TEST_POSTGRES_URL`), a real SMTP listener
 //! (mailcrab, in-process) for its mail, and a cookie-keeping HTTP client that does not follow redirects.
 
+use partner_dashboard::db::models::grant::{Grant, NewGrant, Role as GrantRole, Roles};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -722,6 +723,7 @@ impl TestApp {
                     ttl: chrono::Duration::days(30),
                     reseller_id: None,
                     include_delegated_admin: false,
+                    grant_id: None,
                 },
                 &token,
             )?;
@@ -779,6 +781,49 @@ impl TestApp {
         })
     }
 
+    /// Whether `holder` may administer the provider's customer's subscriptions now (an active
+    /// Subscription administrator grant, by the app's clock).
+    pub fn administers(&self, provider: i64, customer: i64, holder: i64) -> bool {
+        let now = self.state.clock.now();
+        self.with_conn(|conn| {
+            Grant::holds(
+                conn,
+                provider,
+                customer,
+                holder,
+                Some(GrantRole::SubscriptionAdmin),
+                now,
+            )
+            .unwrap()
+        })
+    }
+
+    /// The grants on a customer, newest first.
+    pub fn grants_on(&self, customer: i64) -> Vec<Grant> {
+        self.with_conn(|conn| {
+            Grant::for_customer(conn, customer, None)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.grant)
+                .collect()
+        })
+    }
+
+    /// An active grant of `roles` to `holder` on the provider's customer for `days`, from the app's now.
+    pub fn grant(
+        &self,
+        provider: i64,
+        customer: i64,
+        holder: i64,
+        roles: Roles,
+        days: i32,
+    ) -> Grant {
+        let now = self.state.clock.now();
+        self.with_conn(|conn| {
+            seed_grant(conn, provider, customer, holder, roles, days, now).unwrap()
+        })
+    }
+
     /// A customer of `provider` without subscriptions (for list tests), counted as the dashboard counts
     /// one; returns its id.
     pub fn seed_customer(
@@ -791,6 +836,7 @@ impl TestApp {
         use partner_dashboard::db::models::customer::{
             Customer, NewCustomer, NewRelation, ProviderCustomer,
         };
+        let now = self.state.clock.now();
         self.with_conn(|conn| {
             transaction(conn, |conn| {
                 let id = Customer::create(
@@ -817,7 +863,6 @@ impl TestApp {
                         provider_id: provider,
                         customer_id: id,
                         reseller_id: reseller,
-                        delegated_admin: reseller.is_some(),
                         azure_tenant_owner: false,
                         origin: CustomerOrigin::Created,
                         subscription_count: 0,
@@ -826,6 +871,10 @@ impl TestApp {
                     company,
                     prefix,
                 )?;
+                // The associated reseller holds the grant the customer approved.
+                if let Some(holder) = reseller {
+                    seed_grant(conn, provider, id, holder, Roles::DELEGATED, 730, now)?;
+                }
                 partner_dashboard::services::counters::customer_added(
                     conn,
                     ProviderId::established(provider),
@@ -1126,4 +1175,30 @@ impl TestApp {
                 .collect()
         })
     }
+}
+
+/// An active grant, written directly.
+pub fn seed_grant(
+    conn: &mut partner_dashboard::db::DbConnection,
+    provider: i64,
+    customer: i64,
+    holder: i64,
+    roles: Roles,
+    days: i32,
+    now: chrono::NaiveDateTime,
+) -> Result<Grant, partner_dashboard::db::DbError> {
+    Ok(Grant::create(
+        conn,
+        &NewGrant {
+            provider_id: provider,
+            customer_id: customer,
+            holder_id: holder,
+            roles,
+            days,
+            auto_extend: false,
+            requested_by: None,
+            active: true,
+            now,
+        },
+    )?)
 }

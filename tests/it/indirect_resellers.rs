@@ -1,5 +1,6 @@
 use diesel::prelude::*;
 
+use partner_dashboard::db::models::grant::Roles;
 use partner_dashboard::db::schema::{email_outbox, partnerships, relationship_requests, sessions};
 use partner_dashboard::domain::EnrollmentStatus;
 use partner_dashboard::domain::token::hash_token;
@@ -484,7 +485,6 @@ async fn removing_a_partnership_keeps_its_customers_and_tells_the_reseller() {
                 provider_customers::provider_id.eq(provider),
                 provider_customers::customer_id.eq(customer),
                 provider_customers::reseller_id.eq(Some(reseller)),
-                provider_customers::delegated_admin.eq(true),
                 provider_customers::origin.eq("created"),
                 provider_customers::company_name.eq("Wingtip Toys"),
                 provider_customers::domain_prefix.eq("wingtip"),
@@ -493,6 +493,7 @@ async fn removing_a_partnership_keeps_its_customers_and_tells_the_reseller() {
             .execute(conn)
             .unwrap();
     });
+    app.grant(provider, customer, reseller, Roles::DELEGATED, 730);
     app.signed_in("alice@contoso.example").await;
 
     let html = app

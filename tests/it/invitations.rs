@@ -65,19 +65,21 @@ async fn invite(
     (id, app.path_of(&link))
 }
 
+/// The relationship: its reseller, whether that reseller (or the provider, without one) holds an
+/// administrator grant, and its origin.
 fn relation(app: &TestApp, provider: i64, customer: i64) -> Option<(Option<i64>, bool, String)> {
-    app.with_conn(|conn| {
+    let row: Option<(Option<i64>, String)> = app.with_conn(|conn| {
         provider_customers::table
             .filter(provider_customers::provider_id.eq(provider))
             .filter(provider_customers::customer_id.eq(customer))
-            .select((
-                provider_customers::reseller_id,
-                provider_customers::delegated_admin,
-                provider_customers::origin,
-            ))
+            .select((provider_customers::reseller_id, provider_customers::origin))
             .first(conn)
             .optional()
             .unwrap()
+    });
+    row.map(|(reseller, origin)| {
+        let delegated = app.administers(provider, customer, reseller.unwrap_or(provider));
+        (reseller, delegated, origin)
     })
 }
 
@@ -159,7 +161,14 @@ async fn an_emailed_invitation_is_accepted_with_delegated_administration() {
     assert!(html.contains("Contoso Distribution is now one of your providers."));
     assert_eq!(
         texts(&html, "#providers tbody td"),
-        vec!["Contoso Distribution", "Northwind Traders", "Yes"]
+        vec!["Contoso Distribution", "Northwind Traders"]
+    );
+    // The delegation given in the answer is an active grant, listed with End grant.
+    let rows = texts(&html, "#grants-table tbody tr");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains("Northwind Traders") && rows[0].contains("Active"),
+        "{rows:?}"
     );
 
     // The provider has the customer, associated with the reseller; the reseller administers it.

@@ -22,6 +22,7 @@ mod database;
 mod demo;
 mod double_submit;
 mod enroll;
+mod grants;
 mod health;
 mod i18n;
 mod indirect_resellers;

@@ -199,14 +199,17 @@ async fn the_customer_page_changes_and_removes_the_associated_reseller() {
     assert!(html.contains("wingtiptoys.onmicrosoft.com"));
     assert_eq!(texts(&html, "#subscriptions tbody tr").len(), 1);
 
-    // Change to Tailspin: counts move, both resellers are told.
+    // Change to Tailspin (the customer agreed to its delegated administration): counts move, both
+    // resellers are told, Northwind's grant ends and Tailspin's is active.
     let t = tailspin.to_string();
     let res = app
         .post_form(
             &format!("/customers/{customer}/reseller"),
-            &[("reseller", &t)],
+            &[("reseller", &t), ("customer_agreed", "yes")],
         )
         .await;
+    assert!(!app.administers(provider, customer, northwind));
+    assert!(app.administers(provider, customer, tailspin));
     assert_redirect(&res, &format!("/customers/{customer}"));
     let counts = |id: i64| -> i64 {
         app.with_conn(|conn| {

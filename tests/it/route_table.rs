@@ -376,7 +376,37 @@ async fn world(app: &TestApp) -> World {
     let dave = app.create_member(Some(a), "dave@contoso.example", MemberRole::Sales);
     let admin = app.create_customer_admin("admin@wingtip.example", false);
     let temporary = app.create_customer_admin("new@wingtip.example", true);
-    let _ = (admin, temporary);
+    let _ = temporary;
+    // The customer admin's organisation is provider A's customer too, with a Billing reader grant to
+    // reseller A that the End grant routes end (its Subscription administrator grants stay).
+    app.with_conn(|conn| {
+        use partner_dashboard::db::models::customer::{NewRelation, ProviderCustomer};
+        ProviderCustomer::create(
+            conn,
+            NewRelation {
+                provider_id: a,
+                customer_id: admin.id,
+                reseller_id: None,
+                azure_tenant_owner: false,
+                origin: partner_dashboard::domain::CustomerOrigin::Invited,
+                subscription_count: 0,
+                created_at: partner_dashboard::db::now(),
+            },
+            "Wingtip Toys",
+            "wingtip",
+        )
+        .unwrap()
+    });
+    let matrix_grant = app
+        .grant(
+            a,
+            admin.id,
+            ra1,
+            partner_dashboard::db::models::grant::Roles::default()
+                .with(partner_dashboard::db::models::grant::Role::BillingReader),
+            30,
+        )
+        .id;
 
     let mut clients = BTreeMap::new();
     for (who, email) in [
@@ -482,6 +512,23 @@ async fn world(app: &TestApp) -> World {
     let invitation: i64 = invitation_page.rsplit('/').next().unwrap().parse().unwrap();
     let html = app.html_with(alice, &invitation_page).await;
     let invitation_link = texts(&html, "#personal-link").pop().unwrap();
+    let ra1_id = ra1.to_string();
+    let res = app
+        .post_form_with(
+            alice,
+            &format!("/customers/{}/grants", admin.id),
+            &[
+                ("holder", &ra1_id),
+                ("license_reader", "yes"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a grant request");
+    let grant_page = location(&res);
+    let grant_request: i64 = grant_page.rsplit('/').next().unwrap().parse().unwrap();
+    let html = app.html_with(alice, &grant_page).await;
+    let grant_link = texts(&html, "#personal-link").pop().unwrap();
     let res = submit_request(app, "Contoso Distribution Ltd").await;
     assert_eq!(
         res.status(),
@@ -656,6 +703,43 @@ async fn world(app: &TestApp) -> World {
         (
             "/customer-invitations/{token}",
             app.path_of(&invitation_link),
+        ),
+        ("/grants/approve/{token}", app.path_of(&grant_link)),
+        (
+            "/customers/{id:\\d+}/grants",
+            format!("/customers/{customer}/grants"),
+        ),
+        (
+            "/customers/grants/{id:\\d+}/end",
+            format!("/customers/grants/{matrix_grant}/end"),
+        ),
+        (
+            "/reseller/grants/{id:\\d+}/end",
+            format!("/reseller/grants/{matrix_grant}/end"),
+        ),
+        (
+            "/my/grants/{id:\\d+}/end",
+            format!("/my/grants/{matrix_grant}/end"),
+        ),
+        (
+            "/customers/grants/requests/{id:\\d+}",
+            format!("/customers/grants/requests/{grant_request}"),
+        ),
+        (
+            "/customers/grants/requests/{id:\\d+}/send",
+            format!("/customers/grants/requests/{grant_request}/send"),
+        ),
+        (
+            "/customers/grants/requests/{id:\\d+}/done",
+            format!("/customers/grants/requests/{grant_request}/done"),
+        ),
+        (
+            "/customers/grants/requests/{id:\\d+}/resend",
+            format!("/customers/grants/requests/{grant_request}/resend"),
+        ),
+        (
+            "/customers/grants/requests/{id:\\d+}/revoke",
+            format!("/customers/grants/requests/{grant_request}/revoke"),
         ),
         ("/customers/{id:\\d+}", format!("/customers/{customer}")),
         (

@@ -1002,15 +1002,14 @@ async fn a_removed_partnership_takes_every_power_the_reseller_had_through_the_pr
         snapshot(&app, w.sub_a),
         (12, "active".into(), Some(w.ra1), w.a)
     );
-    let delegated: bool = app.with_conn(|conn| {
-        use partner_dashboard::db::schema::provider_customers;
-        provider_customers::table
-            .filter(provider_customers::customer_id.eq(w.customer_a))
-            .select(provider_customers::delegated_admin)
-            .first(conn)
-            .unwrap()
-    });
-    assert!(!delegated);
+    assert!(!app.administers(w.a, w.customer_a, w.ra1));
+    assert!(
+        app.grants_on(w.customer_a)
+            .iter()
+            .filter(|g| g.holder_id == w.ra1)
+            .all(|g| g.status == partner_dashboard::domain::GrantStatus::Ended),
+        "the reseller's grants ended with the partnership"
+    );
     let (status, html) = {
         let res = app.get_with(northwind, "/reseller/customers").await;
         (res.status(), res.text().await.unwrap())

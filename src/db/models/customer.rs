@@ -38,7 +38,6 @@ pub struct ProviderCustomer {
     pub provider_id: i64,
     pub customer_id: i64,
     pub reseller_id: Option<i64>,
-    pub delegated_admin: bool,
     pub azure_tenant_owner: bool,
     pub origin: CustomerOrigin,
     pub company_name: String,
@@ -145,7 +144,6 @@ pub struct NewRelation {
     pub provider_id: i64,
     pub customer_id: i64,
     pub reseller_id: Option<i64>,
-    pub delegated_admin: bool,
     pub azure_tenant_owner: bool,
     pub origin: CustomerOrigin,
     pub subscription_count: i64,
@@ -255,14 +253,6 @@ macro_rules! filtered {
 }
 
 impl ProviderCustomer {
-    /// Whether associating `reseller` with this customer delegates administration to it. For a customer
-    /// the provider created, the association is the delegation (the program guide's rule). A customer
-    /// that came by invitation decided about delegation itself when it accepted; the provider cannot
-    /// give a reseller what the customer did not, so a new association carries none.
-    pub fn delegation_for(&self, reseller: Option<i64>) -> bool {
-        reseller.is_some() && self.origin == CustomerOrigin::Created
-    }
-
     pub fn create(
         conn: &mut DbConnection,
         new: NewRelation,
@@ -276,7 +266,6 @@ impl ProviderCustomer {
                 provider_customers::provider_id.eq(new.provider_id),
                 provider_customers::customer_id.eq(new.customer_id),
                 provider_customers::reseller_id.eq(new.reseller_id),
-                provider_customers::delegated_admin.eq(new.delegated_admin),
                 provider_customers::azure_tenant_owner.eq(new.azure_tenant_owner),
                 provider_customers::origin.eq(new.origin),
                 provider_customers::company_name.eq(company_name),
@@ -394,11 +383,25 @@ impl ProviderCustomer {
         reseller: ResellerId,
         seek: &Seek<i64>,
         per_page: usize,
+        now: chrono::NaiveDateTime,
     ) -> QueryResult<Page<CustomerRow>> {
+        use crate::db::schema::grants;
+        // The customers it holds a grant in force on (any role that sees subscriptions).
+        let held = grants::table
+            .filter(grants::holder_id.eq(reseller.get()))
+            .filter(grants::status.eq(crate::domain::GrantStatus::Active))
+            .filter(grants::expires_at.gt(now).or(grants::auto_extend.eq(true)))
+            .filter(
+                grants::role_admin
+                    .eq(true)
+                    .or(grants::role_licenses.eq(true))
+                    .or(grants::role_support.eq(true)),
+            )
+            .filter(grants::provider_id.eq(provider_customers::provider_id))
+            .filter(grants::customer_id.eq(provider_customers::customer_id));
         let mut query = provider_customers::table
             .inner_join(partners::table.on(partners::id.eq(provider_customers::provider_id)))
-            .filter(provider_customers::reseller_id.eq(reseller.get()))
-            .filter(provider_customers::delegated_admin.eq(true))
+            .filter(diesel::dsl::exists(held))
             .select((ProviderCustomer::as_select(), partners::name.nullable()))
             .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
@@ -417,12 +420,11 @@ impl ProviderCustomer {
         }))
     }
 
-    /// A customer's providers: the provider's name, the associated reseller's, and whether administration
-    /// is delegated.
+    /// A customer's providers: the provider's name and the associated reseller's.
     pub fn providers_of_customer(
         conn: &mut DbConnection,
         customer: CustomerId,
-    ) -> QueryResult<Vec<(String, Option<String>, bool)>> {
+    ) -> QueryResult<Vec<(String, Option<String>)>> {
         let providers = diesel::alias!(partners as providers);
         provider_customers::table
             .inner_join(
@@ -436,22 +438,16 @@ impl ProviderCustomer {
             .filter(provider_customers::customer_id.eq(customer.get()))
             .order(provider_customers::id.asc())
             .limit(100)
-            .select((
-                providers.field(partners::name),
-                partners::name.nullable(),
-                provider_customers::delegated_admin,
-            ))
+            .select((providers.field(partners::name), partners::name.nullable()))
             .load(conn)
     }
 
-    /// Associates a reseller with the customer, or none; `delegated` says whether the reseller holds
-    /// delegated administration (see `delegation_for`).
+    /// Associates a reseller with the customer, or none (what it may do comes from its grants).
     pub fn set_reseller(
         conn: &mut DbConnection,
         provider: ProviderId,
         customer_id: i64,
         reseller_id: Option<i64>,
-        delegated: bool,
     ) -> QueryResult<()> {
         diesel::update(
             provider_customers::table
@@ -460,7 +456,6 @@ impl ProviderCustomer {
         )
         .set((
             provider_customers::reseller_id.eq(reseller_id),
-            provider_customers::delegated_admin.eq(delegated && reseller_id.is_some()),
             // Tenant-owner rights go with the reseller they were given to.
             provider_customers::azure_tenant_owner.eq(false),
         ))
@@ -468,9 +463,9 @@ impl ProviderCustomer {
         .map(|_| ())
     }
 
-    /// Ends the reseller's delegated administration (and tenant-owner grant) of every customer of the
-    /// provider; the association stays, as history. Returns how many customers it held it for.
-    pub fn end_delegation_to(
+    /// Withdraws the reseller's tenant-owner permissions on every customer of the provider (its grants
+    /// end separately); the association stays, as history. Returns how many customers it held them for.
+    pub fn end_tenant_owner_of(
         conn: &mut DbConnection,
         provider: ProviderId,
         reseller_id: i64,
@@ -479,16 +474,9 @@ impl ProviderCustomer {
             provider_customers::table
                 .filter(provider_customers::provider_id.eq(provider.get()))
                 .filter(provider_customers::reseller_id.eq(reseller_id))
-                .filter(
-                    provider_customers::delegated_admin
-                        .eq(true)
-                        .or(provider_customers::azure_tenant_owner.eq(true)),
-                ),
+                .filter(provider_customers::azure_tenant_owner.eq(true)),
         )
-        .set((
-            provider_customers::delegated_admin.eq(false),
-            provider_customers::azure_tenant_owner.eq(false),
-        ))
+        .set(provider_customers::azure_tenant_owner.eq(false))
         .execute(conn)
     }
 

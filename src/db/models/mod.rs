@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod customer;
 pub mod draft;
+pub mod grant;
 pub mod lifecycle;
 pub mod mfa;
 pub mod offer;
@@ -13,6 +14,7 @@ pub mod partnership;
 pub mod password_reset;
 pub mod price;
 pub mod profile;
+pub mod relationship_check;
 pub mod relationship_request;
 pub mod session;
 pub mod statement;

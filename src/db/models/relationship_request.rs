@@ -31,6 +31,8 @@ pub struct RelationshipRequest {
     pub accepted_partner_id: Option<i64>,
     pub accepted_customer_id: Option<i64>,
     pub delegation_accepted: Option<bool>,
+    /// A grant request's grant.
+    pub grant_id: Option<i64>,
 }
 
 /// What a link can still do, as its holder sees it.
@@ -106,6 +108,7 @@ pub struct NewRequest<'a> {
     pub recipient_email: Option<&'a str>,
     pub reseller_id: Option<i64>,
     pub include_delegated_admin: bool,
+    pub grant_id: Option<i64>,
 }
 
 impl RelationshipRequest {
@@ -153,6 +156,7 @@ impl RelationshipRequest {
                 relationship_requests::recipient_email.eq(new.recipient_email),
                 relationship_requests::reseller_id.eq(new.reseller_id),
                 relationship_requests::include_delegated_admin.eq(new.include_delegated_admin),
+                relationship_requests::grant_id.eq(new.grant_id),
                 relationship_requests::status.eq(RequestStatus::Pending),
                 relationship_requests::created_by.eq(new.created_by),
                 relationship_requests::created_at.eq(at),
@@ -331,6 +335,27 @@ impl RelationshipRequest {
         .set(relationship_requests::status.eq(RequestStatus::Revoked))
         .execute(conn)
         .map(|n| n == 1)
+    }
+
+    /// Revokes the pending links of a grant request (the grant ended before anyone answered).
+    pub fn revoke_for_grant(conn: &mut DbConnection, grant_id: i64) -> QueryResult<usize> {
+        diesel::update(
+            relationship_requests::table
+                .filter(relationship_requests::grant_id.eq(grant_id))
+                .filter(relationship_requests::status.eq(RequestStatus::Pending)),
+        )
+        .set(relationship_requests::status.eq(RequestStatus::Revoked))
+        .execute(conn)
+    }
+
+    /// The pending grant request of a grant, if any (its draft page).
+    pub fn for_grant(conn: &mut DbConnection, grant_id: i64) -> QueryResult<Option<i64>> {
+        relationship_requests::table
+            .filter(relationship_requests::grant_id.eq(grant_id))
+            .filter(relationship_requests::status.eq(RequestStatus::Pending))
+            .select(relationship_requests::id)
+            .first(conn)
+            .optional()
     }
 
     /// Retires this request's link in favour of a new one.

@@ -419,6 +419,7 @@ impl Subscription {
         conn: &mut DbConnection,
         scope: &Scope,
         id: i64,
+        now: chrono::NaiveDateTime,
     ) -> QueryResult<SubscriptionDetail> {
         use crate::db::schema::{customers, partners};
         let subscription: Subscription = subscriptions::table
@@ -431,7 +432,14 @@ impl Subscription {
             Scope::Reseller(r) => {
                 subscription.reseller_of_record_id == Some(r.get())
                     || subscription.support_contact_id == r.get()
-                    || Self::administered_by(conn, &subscription, r.get())?
+                    || crate::db::models::grant::Grant::holds(
+                        conn,
+                        subscription.provider_id,
+                        subscription.customer_id,
+                        r.get(),
+                        None,
+                        now,
+                    )?
             }
         };
         if !visible {
@@ -470,30 +478,23 @@ impl Subscription {
         })
     }
 
-    /// Whether the reseller holds delegated administration of this subscription's customer, for the
-    /// subscription's provider, and is still that provider's partner.
+    /// Whether the reseller may administer this subscription: it holds a grant in force with the
+    /// Subscription administrator role on the customer, from the subscription's provider.
     pub fn administered_by(
         conn: &mut DbConnection,
         subscription: &Subscription,
         reseller_id: i64,
+        now: chrono::NaiveDateTime,
     ) -> QueryResult<bool> {
-        use crate::db::schema::{partnerships, provider_customers};
-        diesel::select(
-            diesel::dsl::exists(
-                provider_customers::table
-                    .filter(provider_customers::provider_id.eq(subscription.provider_id))
-                    .filter(provider_customers::customer_id.eq(subscription.customer_id))
-                    .filter(provider_customers::reseller_id.eq(reseller_id))
-                    .filter(provider_customers::delegated_admin.eq(true)),
-            )
-            .and(diesel::dsl::exists(
-                partnerships::table
-                    .filter(partnerships::provider_id.eq(subscription.provider_id))
-                    .filter(partnerships::reseller_id.eq(reseller_id))
-                    .filter(partnerships::status.eq(crate::domain::PartnershipStatus::Active)),
-            )),
+        use crate::db::models::grant::{Grant, Role};
+        Grant::holds(
+            conn,
+            subscription.provider_id,
+            subscription.customer_id,
+            reseller_id,
+            Some(Role::SubscriptionAdmin),
+            now,
         )
-        .get_result(conn)
     }
 
     /// Makes the provider the designated support contact again wherever the reseller was (its

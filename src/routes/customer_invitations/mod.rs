@@ -138,6 +138,7 @@ pub async fn answer(
             accept,
             delegation: form.delegation.is_some(),
             base_url: state.base_url.clone(),
+            now: state.now(),
         },
     )
     .await?;

@@ -1,5 +1,6 @@
-//! The customer page: account info, the associated indirect reseller (Change, Remove — delegated
-//! administration goes with it), the Azure tenant-owner grant, this provider's subscriptions and orders.
+//! The customer page: account info, the associated indirect reseller (Change, Remove — its grants go
+//! with it), the Azure tenant-owner permissions, the delegated-administration grants with Request a
+//! grant, the relationship check, this provider's subscriptions and orders.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -9,9 +10,11 @@ use serde::Deserialize;
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::{Customer, ProviderCustomer};
+use crate::db::models::grant::{Grant, GrantRow, Role};
 use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
+use crate::db::models::relationship_check::{self, Flag};
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
 use crate::db::models::user::User;
 use crate::domain::ProviderId;
@@ -19,6 +22,7 @@ use crate::domain::SubscriptionStatus;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::pagination::Seek;
+use crate::routes::grants::RequestForm;
 use crate::routes::see_other;
 use crate::services::customer_relationship::{self, ChangeReseller, Changed, RelationshipError};
 use crate::state::AppState;
@@ -37,9 +41,32 @@ pub struct CustomerPage {
     pub users: Vec<User>,
     pub suffix: String,
     pub errors: FormErrors,
+    /// The grants on the customer from this provider, and the request form (as typed after a refusal).
+    pub grants: Vec<GrantRow>,
+    pub grant_form: RequestForm,
+    /// The relationship check's problems for this customer.
+    pub flags: Vec<Flag>,
+    pub now: chrono::NaiveDateTime,
 }
 
 impl CustomerPage {
+    pub fn roles(&self) -> [Role; 4] {
+        Role::ALL
+    }
+
+    /// Whether the associated reseller holds a Subscription administrator grant in force.
+    pub fn administers(&self) -> bool {
+        self.grants.iter().any(|g| {
+            Some(g.grant.holder_id) == self.relation.reseller_id
+                && g.grant.role_admin
+                && g.grant.in_force(self.now)
+        })
+    }
+
+    pub fn is_holder(&self, id: &i64) -> bool {
+        self.grant_form.holder == id.to_string()
+    }
+
     pub fn is_current(&self, reseller_id: &i64) -> bool {
         self.relation.reseller_id == Some(*reseller_id)
     }
@@ -54,7 +81,34 @@ async fn render(
     customer_id: i64,
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
-    let (customer, relation, reseller_name, resellers, subscriptions, orders, users) = state
+    render_page(req, state, provider, customer_id, None, errors).await
+}
+
+/// The customer page with the grant request form as typed, after a refusal.
+pub async fn render_with_grant_form(
+    req: &HttpRequest,
+    state: &AppState,
+    provider: ProviderId,
+    customer_id: i64,
+    form: RequestForm,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
+    render_page(req, state, provider, customer_id, Some(form), errors).await
+}
+
+async fn render_page(
+    req: &HttpRequest,
+    state: &AppState,
+    provider: ProviderId,
+    customer_id: i64,
+    grant_form: Option<RequestForm>,
+    errors: FormErrors,
+) -> AppResult<HttpResponse> {
+    let now = state.now();
+    let (
+        (customer, relation, reseller_name, resellers, subscriptions, orders, users),
+        (grants, flags),
+    ) = state
         .db
         .query(move |conn| {
             let relation = ProviderCustomer::find(conn, provider, customer_id)?;
@@ -77,17 +131,23 @@ async fn render(
             )?
             .items;
             let users = User::of_customer(conn, customer_id)?;
+            let grants = Grant::for_customer(conn, customer_id, Some(provider.get()))?;
+            let flags = relationship_check::flags(conn, provider, Some(customer_id), now, 50)?;
             Ok((
-                customer,
-                relation,
-                reseller_name,
-                resellers,
-                subscriptions,
-                orders,
-                users,
+                (
+                    customer,
+                    relation,
+                    reseller_name,
+                    resellers,
+                    subscriptions,
+                    orders,
+                    users,
+                ),
+                (grants, flags),
             ))
         })
         .await?;
+    let grant_form = grant_form.unwrap_or_else(|| RequestForm::initial(relation.reseller_id));
     let page = CustomerPage {
         ctx: Ctx::build(req).await?,
         customer,
@@ -99,6 +159,10 @@ async fn render(
         users,
         suffix: state.config.tenant_domain_suffix.clone(),
         errors,
+        grants,
+        grant_form,
+        flags,
+        now,
     };
     let has_errors = !page.errors.is_empty();
     Ok(crate::routes::form_page(req, page, has_errors))
@@ -159,6 +223,7 @@ pub async fn confirm_remove(
 pub struct ResellerForm {
     #[serde(default)]
     reseller: String,
+    customer_agreed: Option<String>,
 }
 
 fn answer_refusal(
@@ -198,6 +263,9 @@ pub async fn change_reseller(
         user_id: user.id,
         customer_id,
         reseller,
+        customer_agreed: form.customer_agreed.is_some(),
+        now: state.now(),
+        base_url: state.base_url.clone(),
     };
     match customer_relationship::change_reseller(&state.db, cmd).await {
         Ok(changed) => {
@@ -236,8 +304,15 @@ pub async fn set_tenant_owner(
     let provider = user.provider_id();
     let customer_id = path.into_inner();
     let on = form.tenant_owner.is_some();
-    match customer_relationship::set_tenant_owner(&state.db, provider, user.id, customer_id, on)
-        .await
+    match customer_relationship::set_tenant_owner(
+        &state.db,
+        provider,
+        user.id,
+        customer_id,
+        on,
+        state.now(),
+    )
+    .await
     {
         Ok(changed) => {
             let key = if changed {

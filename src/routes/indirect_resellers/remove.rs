@@ -49,6 +49,7 @@ pub async fn remove(
             provider_name: user.partner_name().unwrap_or_default().to_owned(),
             reseller_id: path.into_inner(),
             by: user.id,
+            now: state.now(),
         },
     )
     .await?;

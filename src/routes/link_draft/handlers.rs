@@ -7,6 +7,8 @@ use serde::Deserialize;
 use super::{DraftPage, Flow, FlowInfo, mailto};
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, Permission, ProviderStaff, Signed, can};
+use crate::db::models::customer::Customer;
+use crate::db::models::grant::Grant;
 use crate::db::models::partner::Partner;
 use crate::db::models::relationship_request::RelationshipRequest;
 use crate::domain::{Email, RequestKind};
@@ -44,15 +46,52 @@ pub async fn create<F: Flow>(
             ttl: state.config.link_ttl,
             reseller_id: options.reseller_id,
             include_delegated_admin: options.include_delegated_admin,
+            grant_id: None,
         },
     )
     .await?;
-    session.put_secret(
-        &state.config.session_key,
-        &flow.secret_name(request.id),
-        &token,
-    )?;
-    Ok(see_other(&flow.draft_path(request.id)))
+    opened(state, session, flow, request.id, &token)
+}
+
+/// Keeps a new request's link sealed in this session and opens its draft.
+pub fn opened(
+    state: &AppState,
+    session: &AppSession,
+    flow: &FlowInfo,
+    id: i64,
+    token: &str,
+) -> AppResult<HttpResponse> {
+    session.put_secret(&state.config.session_key, &flow.secret_name(id), token)?;
+    Ok(see_other(&flow.draft_path(id)))
+}
+
+/// What a grant request's draft says of the grant.
+pub struct GrantAsked {
+    customer: String,
+    contact_email: String,
+    roles: String,
+    duration: String,
+}
+
+impl GrantAsked {
+    fn new(tr: Tr, grant: Grant, customer: Customer) -> Self {
+        let roles: Vec<&str> = grant
+            .roles()
+            .list()
+            .iter()
+            .map(|r| tr.t(r.label_key()))
+            .collect();
+        let mut duration = tr.t1("grants.days_n", "days", &grant.days.to_string());
+        if grant.auto_extend {
+            duration = format!("{duration} · {}", tr.t("grants.auto_extend"));
+        }
+        Self {
+            customer: customer.company_name,
+            contact_email: customer.contact_email,
+            roles: roles.join(", "),
+            duration,
+        }
+    }
 }
 
 /// The draft as first written, in the provider user's language.
@@ -64,6 +103,7 @@ fn default_draft(
     link: &str,
     request: &RelationshipRequest,
     reseller: Option<&str>,
+    grant: Option<&GrantAsked>,
 ) -> (String, String) {
     let subject = tr.t1(flow.subject_key, "provider", provider);
     let with_reseller = reseller
@@ -88,6 +128,12 @@ fn default_draft(
             ("expires", &tr.date(&request.expires_at)),
             ("with_reseller", &with_reseller),
             ("delegation", &delegation),
+            ("holder", reseller.unwrap_or(provider)),
+            (
+                "customer",
+                grant.map(|g| g.customer.as_str()).unwrap_or_default(),
+            ),
+            ("roles", grant.map(|g| g.roles.as_str()).unwrap_or_default()),
         ],
     );
     // An empty optional paragraph leaves no gap behind.
@@ -111,7 +157,7 @@ async fn draft_page(
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
     let kind = flow.kind;
-    let (request, reseller) = state
+    let (request, reseller, grant) = state
         .db
         .read(move |conn| {
             let request = link_request::find(conn, provider, kind, id)?;
@@ -119,10 +165,20 @@ async fn draft_page(
                 Some(id) => Some(Partner::find(conn, id)?.name),
                 None => None,
             };
-            Ok::<_, LinkError>((request, reseller))
+            let grant = match request.grant_id {
+                Some(id) => {
+                    let grant = Grant::find(conn, id).map_err(crate::db::DbError::from)?;
+                    let customer = Customer::find(conn, grant.customer_id)
+                        .map_err(crate::db::DbError::from)?;
+                    Some((grant, customer))
+                }
+                None => None,
+            };
+            Ok::<_, LinkError>((request, reseller, grant))
         })
         .await?;
     let ctx = Ctx::build(req).await?;
+    let grant = grant.map(|(grant, customer)| GrantAsked::new(ctx.tr, grant, customer));
     let link = session
         .secret(&state.config.session_key, &flow.secret_name(request.id))
         .map(|token| link(state, flow, &token));
@@ -141,8 +197,13 @@ async fn draft_page(
                 link,
                 &request,
                 reseller.as_deref(),
+                grant.as_ref(),
             );
-            (s, b, request.recipient_email.clone().unwrap_or_default())
+            let to = request
+                .recipient_email
+                .clone()
+                .or_else(|| grant.as_ref().map(|g| g.contact_email.clone()));
+            (s, b, to.unwrap_or_default())
         }
         (None, None) => (String::new(), String::new(), String::new()),
     };
@@ -150,7 +211,9 @@ async fn draft_page(
     if flow.kind == RequestKind::CustomerInvitation {
         details.push((
             "invitations.reseller",
-            reseller.unwrap_or_else(|| ctx.t("wizard.account.no_reseller").to_owned()),
+            reseller
+                .clone()
+                .unwrap_or_else(|| ctx.t("wizard.account.no_reseller").to_owned()),
         ));
         details.push((
             "invitations.delegated_admin",
@@ -161,6 +224,15 @@ async fn draft_page(
             })
             .to_owned(),
         ));
+    }
+    if let Some(g) = &grant {
+        details.push(("grants.customer", g.customer.clone()));
+        details.push((
+            "grants.holder",
+            reseller.unwrap_or_else(|| user.partner_name().unwrap_or_default().to_owned()),
+        ));
+        details.push(("grants.roles", g.roles.clone()));
+        details.push(("grants.duration", g.duration.clone()));
     }
     let has_errors = !errors.is_empty();
     let page = DraftPage {

@@ -15,7 +15,7 @@ use crate::db::models::relationship_request::{LinkState, RelationshipRequest};
 use crate::domain::RequestKind;
 use crate::view::{Ctx, FormErrors};
 
-pub use handlers::{Options, SendForm, create, done, draft, resend, revoke, send};
+pub use handlers::{Options, SendForm, create, done, draft, opened, resend, revoke, send};
 
 /// What a flow's pages say and where they live.
 pub struct FlowInfo {
@@ -29,6 +29,10 @@ pub struct FlowInfo {
     pub body_key: &'static str,
     /// The flash message after Send email.
     pub sent_key: &'static str,
+    /// The page's introduction, the link's label and the address field's.
+    pub intro_key: &'static str,
+    pub link_label_key: &'static str,
+    pub email_label_key: &'static str,
 }
 
 /// One kind of personal link's pages.
@@ -48,6 +52,9 @@ impl Flow for Partnership {
         subject_key: "partnership.draft.subject",
         body_key: "partnership.draft.body",
         sent_key: "partnership.sent",
+        intro_key: "partnership.draft.intro",
+        link_label_key: "partnership.draft.link_label",
+        email_label_key: "partnership.draft.email_label",
     };
 }
 
@@ -63,6 +70,27 @@ impl Flow for Invitation {
         subject_key: "invitations.draft.subject",
         body_key: "invitations.draft.body",
         sent_key: "invitations.sent",
+        intro_key: "partnership.draft.intro",
+        link_label_key: "partnership.draft.link_label",
+        email_label_key: "partnership.draft.email_label",
+    };
+}
+
+/// Request a grant (to a customer's admin).
+pub struct GrantRequest;
+
+impl Flow for GrantRequest {
+    const INFO: &'static FlowInfo = &FlowInfo {
+        kind: RequestKind::GrantRequest,
+        base: "/customers/grants/requests",
+        list: "/customers/grants",
+        title_key: "grants.request_title",
+        subject_key: "grants.draft.subject",
+        body_key: "grants.draft.body",
+        sent_key: "grants.sent",
+        intro_key: "grants.draft.intro",
+        link_label_key: "grants.draft.link_label",
+        email_label_key: "grants.draft.email_label",
     };
 }
 

@@ -51,10 +51,12 @@ pub async fn customers(
 ) -> AppResult<CustomersPage> {
     let reseller = user.reseller_id();
     let seek = query.seek::<i64>();
+    let now = state.now();
     let (customers, subscriptions) = state
         .db
         .query(move |conn| {
-            let customers = ProviderCustomer::page_for_reseller(conn, reseller, &seek, PER_PAGE)?;
+            let customers =
+                ProviderCustomer::page_for_reseller(conn, reseller, &seek, PER_PAGE, now)?;
             let ids: Vec<i64> = customers
                 .items
                 .iter()

@@ -98,13 +98,13 @@ pub async fn render(
     let (detail, resellers, support_choices, can_administer, life) = state
         .db
         .read(move |conn| {
-            let detail = Subscription::find_in(conn, &scope, id)?;
+            let detail = Subscription::find_in(conn, &scope, id, now)?;
             let life = subscription_change::lifecycle(conn, &detail, now)?;
             let (resellers, support_choices, can_administer) = match (&scope, reseller_scope) {
                 (Scope::Provider(p), _) => {
                     let resellers = Partnership::choices_for_provider(conn, *p, 200, None)?;
                     let related =
-                        subscription_change::support_choices(conn, *p, &detail.subscription)?;
+                        subscription_change::support_choices(conn, *p, &detail.subscription, now)?;
                     let support = resellers
                         .iter()
                         .filter(|(id, _)| related.contains(id))
@@ -115,7 +115,7 @@ pub async fn render(
                 (Scope::Reseller(_), Some(r)) => (
                     Vec::new(),
                     Vec::new(),
-                    Subscription::administered_by(conn, &detail.subscription, r)?,
+                    Subscription::administered_by(conn, &detail.subscription, r, now)?,
                 ),
                 _ => (Vec::new(), Vec::new(), false),
             };

@@ -63,6 +63,9 @@ pub struct AccountFields {
     pub language: String,
     #[serde(default)]
     pub tenant_owner: Option<String>,
+    /// The provider states the customer agreed to delegate administration to the reseller.
+    #[serde(default)]
+    pub customer_agreed: Option<String>,
 }
 
 /// The account info, every field checked and trimmed.
@@ -84,6 +87,9 @@ pub struct Account {
     pub phone: String,
     pub language: Locale,
     pub tenant_owner: bool,
+    /// The customer agreed to delegate administration to the reseller: its grant is active at once
+    /// (otherwise the customer's contact is asked to approve it).
+    pub customer_agreed: bool,
 }
 
 /// The account fields that need no database to check.
@@ -201,6 +207,7 @@ pub fn check_account(
             phone: p.phone,
             language: p.language,
             tenant_owner: p.tenant_owner && p.reseller.is_some(),
+            customer_agreed: fields.customer_agreed.is_some() && p.reseller.is_some(),
         }),
         _ => None,
     };
@@ -441,7 +448,6 @@ pub fn place(
             provider_id: provider.get(),
             customer_id,
             reseller_id,
-            delegated_admin: reseller_id.is_some(),
             azure_tenant_owner: account.tenant_owner,
             origin: CustomerOrigin::Created,
             subscription_count: if held { 0 } else { subscription_count },
@@ -553,6 +559,19 @@ pub fn place(
         .record(conn)?;
 
     if let Some(reseller_id) = reseller_id {
+        crate::services::grants::for_reseller_in(
+            conn,
+            &crate::services::grants::ForReseller {
+                provider,
+                provider_name: provider_name.to_owned(),
+                user_id: placed_by,
+                customer_id,
+                reseller_id,
+                agreed: account.customer_agreed,
+                now,
+                base_url: base_url.to_owned(),
+            },
+        )?;
         for to in User::of_partner(conn, reseller_id)? {
             let message = CustomerAddedForReseller {
                 tr: Tr(to.locale.unwrap_or_default()),
