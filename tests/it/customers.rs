@@ -1622,3 +1622,88 @@ async fn a_new_customer_over_the_resellers_credit_is_created_and_its_subscriptio
     assert_eq!(texts(&html, "#order-status"), ["Placed"]);
     app.assert_counters_agree(w.provider);
 }
+
+#[tokio::test]
+async fn without_the_customers_agreement_the_wizard_asks_its_contact_to_approve_the_resellers_grant()
+ {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let reseller = w.reseller.to_string();
+    let res = app
+        .post_form(
+            "/customers/new",
+            &account(&reseller, &[("customer_agreed", ""), ("tenant_owner", "")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let draft = draft_of(&res);
+    let basic = format!("qty_{}", w.basic);
+    let res = app
+        .post_form(
+            &format!("/customers/new/{draft}/subscriptions"),
+            &[(basic.as_str(), "10"), ("nav", "next")],
+        )
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}/review"));
+    let html = app
+        .get(&format!("/customers/new/{draft}/review"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&html, "#review-grant"),
+        vec!["The customer's contact gets an approval link by email"]
+    );
+    let res = app
+        .post_form(&format!("/customers/new/{draft}/submit"), &[])
+        .await;
+    assert_redirect(&res, &format!("/customers/new/{draft}/confirmation"));
+    let customer: i64 =
+        app.with_conn(|conn| customers::table.select(customers::id).first(conn).unwrap());
+    // The reseller is associated but administers nothing until the customer approves.
+    let grants = app.grants_on(customer);
+    assert_eq!(grants.len(), 1);
+    assert_eq!(
+        grants[0].status,
+        partner_dashboard::domain::GrantStatus::Pending
+    );
+    assert!(!app.administers(w.provider, customer, w.reseller));
+    let mail = app.mail.wait_for("mei@wingtiptoys.example").await;
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/grants/approve/"))
+        .expect("the email holds the approval link")
+        .to_owned();
+    // The customer's admin (after its first password change) approves it.
+    let temporary: String = {
+        let html = app
+            .get(&format!("/customers/new/{draft}/confirmation"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        texts(&html, "#temporary-password").pop().unwrap()
+    };
+    let admin = new_client();
+    app.sign_in_with(&admin, "admin@wingtiptoys.onmicrosoft.com", &temporary)
+        .await;
+    let res = app
+        .post_form_with(
+            &admin,
+            "/account/password",
+            &[
+                ("current_password", &temporary),
+                ("new_password", "a long new passphrase 2027"),
+                ("confirm_password", "a long new passphrase 2027"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .post_form_with(&admin, &app.path_of(&link), &[("decision", "approve")])
+        .await;
+    assert_redirect(&res, "/my/subscriptions#grants");
+    assert!(app.administers(w.provider, customer, w.reseller));
+}

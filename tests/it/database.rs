@@ -324,3 +324,89 @@ async fn a_panicking_write_is_reported_and_the_writer_goes_on() {
         app.with_conn(|conn| partners::table.select(partners::name).load(conn).unwrap());
     assert_eq!(names, vec!["Next Ltd".to_owned()]);
 }
+
+/// Today's delegated administration becomes grants: each `delegated_admin` relationship an active
+/// two-year grant with today's rights, to its reseller (or its provider without one); the flag goes.
+#[test]
+fn the_grants_migration_turns_delegated_administration_into_two_year_grants() {
+    use diesel::connection::SimpleConnection;
+    use diesel::sqlite::SqliteConnection;
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    let path =
+        std::env::temp_dir().join(format!("pd-grants-{}.db", partner_dashboard::db::new_id()));
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    // Every migration before the grants.
+    loop {
+        let version = conn.run_next_migration(MIGRATIONS).unwrap().to_string();
+        if version.replace('-', "").starts_with("20261205000002") {
+            break;
+        }
+    }
+    let at = "'2026-12-01 00:00:00'";
+    conn.batch_execute(&format!(
+        "INSERT INTO partners (id, kind, name, country, contact_email, enrollment_status, created_at, updated_at) VALUES
+           (1, 'provider', 'Contoso', 'TW', 'p@contoso.example', 'verified', {at}, {at}),
+           (2, 'reseller', 'Northwind', 'TW', 'r@northwind.example', 'verified', {at}, {at});
+         INSERT INTO customers (id, company_name, domain_prefix, country, language, created_at, updated_at) VALUES
+           (10, 'Wingtip', 'wingtip', 'TW', 'en', {at}, {at}),
+           (11, 'Coho', 'coho', 'TW', 'en', {at}, {at}),
+           (12, 'Fourth', 'fourth', 'TW', 'en', {at}, {at});
+         INSERT INTO provider_customers (id, provider_id, customer_id, reseller_id, delegated_admin, origin,
+             company_name, domain_prefix, created_at) VALUES
+           (20, 1, 10, 2, TRUE, 'created', 'Wingtip', 'wingtip', {at}),
+           (21, 1, 11, 2, FALSE, 'created', 'Coho', 'coho', {at}),
+           (22, 1, 12, NULL, TRUE, 'invited', 'Fourth', 'fourth', {at});"
+    ))
+    .unwrap();
+    conn.run_pending_migrations(MIGRATIONS).unwrap();
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        customer_id: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        holder_id: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        role_admin: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        role_licenses: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        role_support: bool,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        role_billing: bool,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        days: i32,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        created_at: chrono::NaiveDateTime,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        expires_at: chrono::NaiveDateTime,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT customer_id, holder_id, status, role_admin, role_licenses, role_support, role_billing,
+                days, created_at, expires_at FROM grants ORDER BY customer_id",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.customer_id, r.holder_id, r.status.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(10, 2, "active"), (12, 1, "active")]
+    );
+    for r in &rows {
+        assert!(r.role_admin && r.role_licenses && r.role_support && !r.role_billing);
+        assert_eq!(r.days, 730);
+        assert_eq!(r.expires_at - r.created_at, chrono::Duration::days(730));
+    }
+    // The flag is gone.
+    assert!(
+        diesel::sql_query("SELECT delegated_admin FROM provider_customers")
+            .execute(&mut conn)
+            .is_err()
+    );
+    drop(conn);
+    let _ = std::fs::remove_file(path);
+}

@@ -4,6 +4,7 @@
 //! screenshot and the page's HTML in `target/e2e-artifacts/`.
 
 mod billing;
+mod grants;
 mod lifecycle;
 mod partnership;
 mod profile;
