@@ -879,3 +879,69 @@ async fn associating_a_reseller_asks_the_customer_to_approve_unless_the_provider
     });
     assert_eq!(relation.reseller_id, None);
 }
+
+#[tokio::test]
+async fn a_billing_reader_sees_the_customers_statements_while_its_grant_is_in_force() {
+    use partner_dashboard::db::schema::statements;
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let april = t("2027-04-01 00:00:00");
+    app.state.clock.set(april);
+    jobs::run(&app.state.db, april, &app.state.base_url)
+        .await
+        .unwrap();
+    let statement: i64 = app.with_conn(|conn| {
+        statements::table
+            .filter(statements::customer_id.eq(w.customer))
+            .filter(statements::kind.eq("customer"))
+            .select(statements::id)
+            .first(conn)
+            .unwrap()
+    });
+    let path = format!("/reseller/statements/{statement}");
+    let sees = |client: reqwest::Client, app: &TestApp| {
+        let (page, list) = (app.url(&path), app.url("/reseller/statements"));
+        async move {
+            let page = client.get(page).send().await.unwrap().status();
+            let list = client.get(list).send().await.unwrap().text().await.unwrap();
+            (page, list.contains("Wingtip Toys"))
+        }
+    };
+    // Without a grant, and with one that gives other roles: not found, not listed.
+    assert_eq!(
+        sees(w.reseller_client.clone(), &app).await,
+        (StatusCode::NOT_FOUND, false)
+    );
+    use partner_dashboard::db::models::grant::Role;
+    app.grant(
+        w.provider,
+        w.customer,
+        w.reseller,
+        Roles::default()
+            .with(Role::SubscriptionAdmin)
+            .with(Role::LicenseReader),
+        60,
+    );
+    assert_eq!(
+        sees(w.reseller_client.clone(), &app).await,
+        (StatusCode::NOT_FOUND, false)
+    );
+    // Billing reader: listed and shown.
+    let grant = app.grant(
+        w.provider,
+        w.customer,
+        w.reseller,
+        Roles::default().with(Role::BillingReader),
+        60,
+    );
+    assert_eq!(
+        sees(w.reseller_client.clone(), &app).await,
+        (StatusCode::OK, true)
+    );
+    // Expired: gone again.
+    app.state.clock.set(grant.expires_at);
+    assert_eq!(
+        sees(w.reseller_client.clone(), &app).await,
+        (StatusCode::NOT_FOUND, false)
+    );
+}

@@ -332,6 +332,7 @@ impl ProviderCustomer {
         provider: ProviderId,
         filter: ResellerFilter,
         search: Option<&CustomerSearch>,
+        only: Option<&[i64]>,
         seek: &Seek<i64>,
         per_page: usize,
     ) -> QueryResult<Page<CustomerRow>> {
@@ -344,6 +345,10 @@ impl ProviderCustomer {
             .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = filtered!(query, filter, search);
+        // Only these customers (those the relationship check flags).
+        if let Some(ids) = only {
+            query = query.filter(provider_customers::customer_id.eq_any(ids.to_vec()));
+        }
         query = crate::newest_first!(query, provider_customers::id, seek);
         let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;
         let rows = rows

@@ -92,8 +92,9 @@ impl StatementLine {
 pub enum StatementScope {
     /// Everything the provider issued (optionally one kind).
     Provider(i64, Option<StatementKind>),
-    /// A reseller's: what its providers bill it, and its resale statements.
-    Reseller(i64, Option<StatementKind>),
+    /// A reseller's: what its providers bill it, its resale statements, and the statements of the
+    /// customers it holds a Billing reader grant on (in force at the time given).
+    Reseller(i64, Option<StatementKind>, chrono::NaiveDateTime),
     /// A direct customer's own statements.
     Customer(i64),
 }
@@ -370,11 +371,26 @@ fn rows_in(
             query = query.filter(statements::provider_id.eq(p));
             kind
         }
-        StatementScope::Reseller(r, kind) => {
-            query = query.filter(statements::reseller_id.eq(r)).filter(
-                statements::kind
-                    .eq(StatementKind::Reseller)
-                    .or(statements::kind.eq(StatementKind::Resale)),
+        StatementScope::Reseller(r, kind, now) => {
+            use crate::db::schema::grants;
+            let billing_reader = grants::table
+                .filter(grants::holder_id.eq(r))
+                .filter(grants::provider_id.eq(statements::provider_id))
+                .filter(grants::customer_id.eq(statements::customer_id))
+                .filter(grants::role_billing.eq(true))
+                .filter(grants::status.eq(crate::domain::GrantStatus::Active))
+                .filter(grants::expires_at.gt(now).or(grants::auto_extend.eq(true)));
+            query = query.filter(
+                statements::reseller_id
+                    .eq(r)
+                    .and(
+                        statements::kind
+                            .eq(StatementKind::Reseller)
+                            .or(statements::kind.eq(StatementKind::Resale)),
+                    )
+                    .or(statements::kind
+                        .eq(StatementKind::Customer)
+                        .and(diesel::dsl::exists(billing_reader))),
             );
             kind
         }

@@ -44,6 +44,7 @@ pub async fn export(
             provider,
             filter,
             search.as_ref(),
+            None,
             seek,
             BATCH,
         )?;

@@ -19,6 +19,7 @@ use crate::auth::{ProviderStaff, Signed};
 use crate::db::DbConnection;
 use crate::db::models::customer::{CustomerRow, CustomerSearch, ProviderCustomer, ResellerFilter};
 use crate::db::models::partnership::Partnership;
+use crate::db::models::relationship_check;
 use crate::db::models::stats::ProviderStats;
 use crate::db::models::subscription::{Subscription, SubscriptionSummary};
 use crate::domain::ProviderId;
@@ -38,6 +39,9 @@ pub struct ListQuery {
     pub q: String,
     #[serde(default)]
     pub reseller: String,
+    /// `problems`: only the customers the relationship check flags.
+    #[serde(default)]
+    pub check: String,
     pub after: Option<String>,
     pub before: Option<String>,
 }
@@ -77,6 +81,8 @@ pub struct CustomersPage {
     /// While searching: how many match (up to `MATCH_CAP`).
     pub matching: Option<i64>,
     pub suffix: String,
+    /// Only the customers the relationship check flags.
+    pub problems: bool,
 }
 
 impl CustomersPage {
@@ -116,10 +122,16 @@ impl CustomersPage {
 
     /// The filter and search as a query string, for the pager and the export.
     pub fn filter_query(&self) -> String {
-        serde_urlencoded::to_string([("reseller", self.reseller.as_str()), ("q", self.q.as_str())])
-            .unwrap_or_default()
+        let mut pairs = vec![("reseller", self.reseller.as_str()), ("q", self.q.as_str())];
+        if self.problems {
+            pairs.push(("check", "problems"));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
 }
+
+/// How many problems of each kind the relationship check filter looks at.
+const CHECK_LIMIT: i64 = 200;
 
 /// A search counts its matches up to this many ("more than 10,000 of 1,000,000").
 pub const MATCH_CAP: i64 = 10_000;
@@ -139,6 +151,8 @@ pub async fn list(
     }
     .seek::<i64>();
     let raw_filter = query.reseller.clone();
+    let problems = query.check == "problems";
+    let now = state.now();
     let term = search
         .as_deref()
         .map(|t| CustomerSearch::new(t, &state.config.tenant_domain_suffix));
@@ -146,11 +160,25 @@ pub async fn list(
         .db
         .read(move |conn| {
             let filter = reseller_filter(conn, provider, &raw_filter)?;
+            // The relationship check's customers (as many as its page lists).
+            let flagged: Option<Vec<i64>> = if problems {
+                let mut ids: Vec<i64> =
+                    relationship_check::flags(conn, provider, None, now, CHECK_LIMIT)?
+                        .into_iter()
+                        .map(|f| f.customer_id)
+                        .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                Some(ids)
+            } else {
+                None
+            };
             let customers = ProviderCustomer::page_for_provider(
                 conn,
                 provider,
                 filter,
                 term.as_ref(),
+                flagged.as_deref(),
                 &seek,
                 PER_PAGE,
             )?;
@@ -167,12 +195,13 @@ pub async fn list(
             let resellers =
                 Partnership::choices_for_provider(conn, provider, FILTER_CHOICES, selected)?;
             // The filter's size comes from the counters; a search counts its matches, up to a cap.
-            let total = match filter {
-                ResellerFilter::All => Some(ProviderStats::of(conn, provider)?.customers),
-                ResellerFilter::Reseller(id) => {
+            let total = match (filter, &flagged) {
+                (_, Some(_)) => None,
+                (ResellerFilter::All, None) => Some(ProviderStats::of(conn, provider)?.customers),
+                (ResellerFilter::Reseller(id), None) => {
                     Partnership::active(conn, provider.get(), id)?.map(|p| p.customer_count)
                 }
-                ResellerFilter::None => None,
+                (ResellerFilter::None, None) => None,
             };
             let matching = match &term {
                 Some(term) => Some(ProviderCustomer::count_matching(
@@ -208,5 +237,6 @@ pub async fn list(
         total,
         matching,
         suffix: state.config.tenant_domain_suffix.clone(),
+        problems,
     })
 }

@@ -64,6 +64,7 @@ async fn page(
                 provider,
                 ResellerFilter::Reseller(reseller_id),
                 None,
+                None,
                 &Seek::First,
                 RECENT_CUSTOMERS,
             )?;

@@ -95,7 +95,7 @@ async fn list(
     let kind = StatementKind::parse(query.kind.trim()).filter(|k| kinds.contains(k));
     let scope = match scope {
         StatementScope::Provider(p, _) => StatementScope::Provider(p, kind),
-        StatementScope::Reseller(r, _) => StatementScope::Reseller(r, kind),
+        StatementScope::Reseller(r, _, now) => StatementScope::Reseller(r, kind, now),
         other => other,
     };
     let seek = PageQuery {
@@ -271,14 +271,18 @@ pub async fn reseller_list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> AppResult<StatementsPage> {
-    let scope = StatementScope::Reseller(user.reseller_id().get(), None);
+    let scope = StatementScope::Reseller(user.reseller_id().get(), None, state.now());
     list(
         ctx,
         &state,
         scope,
         query.into_inner(),
         "/reseller/statements",
-        vec![StatementKind::Reseller, StatementKind::Resale],
+        vec![
+            StatementKind::Reseller,
+            StatementKind::Resale,
+            StatementKind::Customer,
+        ],
     )
     .await
 }
@@ -289,7 +293,7 @@ pub async fn reseller_show(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<StatementPage> {
-    let scope = StatementScope::Reseller(user.reseller_id().get(), None);
+    let scope = StatementScope::Reseller(user.reseller_id().get(), None, state.now());
     show(
         ctx,
         &state,
@@ -306,7 +310,7 @@ pub async fn reseller_csv(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let scope = StatementScope::Reseller(user.reseller_id().get(), None);
+    let scope = StatementScope::Reseller(user.reseller_id().get(), None, state.now());
     csv(&req, state, scope, path.into_inner()).await
 }
 
