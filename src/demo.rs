@@ -431,6 +431,8 @@ fn load(
             ),
             language: customer.language.into(),
             tenant_owner: customer.tenant_owner.then(|| "yes".to_owned()),
+            // The demo's customers agreed to their reseller's delegated administration.
+            customer_agreed: Some("yes".to_owned()),
             ..AccountFields::default()
         };
         let (errors, account) =

@@ -61,6 +61,21 @@ async fn demo_data_loads_once_into_an_empty_database_and_its_sign_ins_work() {
         "/operations",
     );
 
+    // The demo's reseller administers the customers made for it (each agreed to its grant).
+    let reseller = new_client();
+    app.sign_in_with(&reseller, "wei@northwind.example", DEMO_PASSWORD)
+        .await;
+    let html = app.html_with(&reseller, "/reseller/customers").await;
+    assert!(
+        !texts(&html, "#customers tbody tr, table tbody tr").is_empty(),
+        "the reseller lists its customers"
+    );
+    let grants = app.html_with(&reseller, "/reseller/grants").await;
+    // (The demo's reseller reads Chinese: 使用中 is Active.)
+    let rows = texts(&grants, "#grants-table tbody tr");
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.contains("使用中")), "{rows:?}");
+
     // Each state of a subscription's life is in the demo, and the counters agree with the rows.
     use diesel::prelude::*;
     use partner_dashboard::db::schema::{orders, partners, scheduled_changes, subscriptions};
