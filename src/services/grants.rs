@@ -297,9 +297,9 @@ fn roles_sentence(tr: Tr, grant: &Grant) -> String {
     tr.t2(
         "grants.roles_for_days",
         "roles",
-        &roles.join(", "),
+        roles.join(", "),
         "days",
-        &grant.days.to_string(),
+        grant.days.to_string(),
     )
 }
 
@@ -608,14 +608,15 @@ fn step(
 ) -> Result<(), DbError> {
     match grant.status {
         GrantStatus::Pending if grant.expires_at <= now => {
-            if Grant::finish(
+            let lapsed = Grant::finish(
                 conn,
                 grant.id,
                 &[GrantStatus::Pending],
                 GrantStatus::Lapsed,
                 None,
                 now,
-            )? {
+            )?;
+            if lapsed {
                 log(conn, grant, "grant.lapsed", None, None)
                     .change(Some("pending".into()), Some("lapsed".into()))
                     .record(conn)?;

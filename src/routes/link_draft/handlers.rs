@@ -81,7 +81,7 @@ impl GrantAsked {
             .iter()
             .map(|r| tr.t(r.label_key()))
             .collect();
-        let mut duration = tr.t1("grants.days_n", "days", &grant.days.to_string());
+        let mut duration = tr.t1("grants.days_n", "days", grant.days.to_string());
         if grant.auto_extend {
             duration = format!("{duration} · {}", tr.t("grants.auto_extend"));
         }
@@ -95,6 +95,7 @@ impl GrantAsked {
 }
 
 /// The draft as first written, in the provider user's language.
+#[allow(clippy::too_many_arguments)]
 fn default_draft(
     flow: &FlowInfo,
     tr: Tr,

@@ -155,6 +155,10 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "customers", &t("menu.customers")).await;
         b.goto(&format!("/customers/{wingtip}")).await;
         shoot(&b, code, "customer", "Wingtip Toys").await;
+        b.goto("/customers/grants").await;
+        shoot(&b, code, "grants", &t("grants.title")).await;
+        b.goto("/customers/relationship-check").await;
+        shoot(&b, code, "relationship-check", &t("check.title")).await;
         b.goto("/orders").await;
         shoot(&b, code, "orders", &t("menu.orders")).await;
         b.goto(&format!("/orders/{order}")).await;
@@ -286,6 +290,8 @@ async fn run(lang: Lang, code: &'static str) {
         shoot(&b, code, "reseller-customers", &t("menu.customers")).await;
         b.goto("/reseller/subscriptions").await;
         shoot(&b, code, "reseller-subscriptions", &t("menu.subscriptions")).await;
+        b.goto("/reseller/grants").await;
+        shoot(&b, code, "reseller-grants", &t("grants.title")).await;
         sign_out(&b).await;
 
         sign_in(
