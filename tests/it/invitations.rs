@@ -266,7 +266,7 @@ async fn the_provider_cannot_give_a_reseller_the_delegation_the_customer_withhel
     assert_eq!(
         texts(&html, "#f-tenant_owner-error"),
         vec![
-            "Tenant owner permissions for Azure need the reseller to hold delegated administration of this customer."
+            "Tenant owner permissions for Azure need the reseller to hold an active Subscription administrator grant on this customer."
         ]
     );
     // Removing the reseller and choosing it again does not bring delegation either.
@@ -293,7 +293,7 @@ async fn the_provider_cannot_give_a_reseller_the_delegation_the_customer_withhel
     assert_eq!(
         texts(&html, "#delegation-needed"),
         vec![
-            "This reseller does not hold delegated administration of the customer: the customer did not give it, and only the customer can."
+            "This reseller holds no active Subscription administrator grant on the customer: request one below, or wait for the customer to approve the request."
         ]
     );
     let res = app
