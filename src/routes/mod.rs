@@ -599,6 +599,21 @@ pub fn loggable_path(path: &str) -> String {
     path.to_owned()
 }
 
+/// Who answers a personal link: signed in (else sign in first, back to `next`), with their own
+/// password (else replace the temporary one first).
+pub async fn answering_user(
+    req: &HttpRequest,
+    next: String,
+) -> Result<std::rc::Rc<crate::auth::CurrentUser>, AppError> {
+    let Some(user) = crate::auth::CurrentUser::load(req).await? else {
+        return Err(AppError::SignInRequired { next });
+    };
+    if user.must_change_password {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    Ok(user)
+}
+
 /// A page as the answer to a request: 200, or 422 when the form on it has errors to show.
 pub fn form_page<R>(req: &HttpRequest, page: R, has_errors: bool) -> HttpResponse
 where

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use partner_dashboard::db::models::grant::Roles;
 use partner_dashboard::db::schema::{activity_log, email_outbox, grants};
-use partner_dashboard::domain::{EnrollmentStatus, GrantStatus, Role};
+use partner_dashboard::domain::{EnrollmentStatus, GrantStatus};
 use partner_dashboard::services::jobs;
 use reqwest::StatusCode;
 
@@ -30,23 +30,7 @@ struct World {
 }
 
 fn customer_admin(app: &TestApp, customer: i64, email: &str) {
-    let hash = partner_dashboard::auth::password::hash(PASSWORD).unwrap();
-    app.with_conn(|conn| {
-        partner_dashboard::db::models::user::User::create(
-            conn,
-            partner_dashboard::db::models::user::NewUser {
-                email: &partner_dashboard::domain::Email::parse(email).unwrap(),
-                password_hash: &hash,
-                role: Role::Customer,
-                partner_id: None,
-                customer_id: Some(customer),
-                display_name: "Customer admin",
-                locale: None,
-                must_change_password: false,
-            },
-        )
-        .unwrap()
-    });
+    app.create_admin_of(customer, email);
 }
 
 async fn client_of(app: &TestApp, email: &str) -> reqwest::Client {

@@ -781,6 +781,27 @@ impl TestApp {
         })
     }
 
+    /// An admin account of an existing customer, with its own password (`PASSWORD`).
+    pub fn create_admin_of(&self, customer: i64, email: &str) -> i64 {
+        let hash = password::hash(PASSWORD).unwrap();
+        self.with_conn(|conn| {
+            User::create(
+                conn,
+                NewUser {
+                    email: &partner_dashboard::domain::Email::parse(email).unwrap(),
+                    password_hash: &hash,
+                    role: partner_dashboard::domain::Role::Customer,
+                    partner_id: None,
+                    customer_id: Some(customer),
+                    display_name: "Customer admin",
+                    locale: None,
+                    must_change_password: false,
+                },
+            )
+            .unwrap()
+        })
+    }
+
     /// Whether `holder` may administer the provider's customer's subscriptions now (an active
     /// Subscription administrator grant, by the app's clock).
     pub fn administers(&self, provider: i64, customer: i64, holder: i64) -> bool {

@@ -65,26 +65,7 @@ async fn world(app: &TestApp) -> World {
     let sub_a = subscription(app, a, customer_a, offer, Some(ra1));
     let sub_b = subscription(app, b, customer_b, offer, Some(rb1));
     // The customer admin of Wingtip Toys.
-    let hash = partner_dashboard::auth::password::hash(PASSWORD).unwrap();
-    app.with_conn(|conn| {
-        partner_dashboard::db::models::user::User::create(
-            conn,
-            partner_dashboard::db::models::user::NewUser {
-                email: &partner_dashboard::domain::Email::parse(
-                    "admin@wingtiptoys.onmicrosoft.com",
-                )
-                .unwrap(),
-                password_hash: &hash,
-                role: Role::Customer,
-                partner_id: None,
-                customer_id: Some(customer_a),
-                display_name: "Wingtip Toys",
-                locale: None,
-                must_change_password: false,
-            },
-        )
-        .unwrap()
-    });
+    app.create_admin_of(customer_a, "admin@wingtiptoys.onmicrosoft.com");
     let mut clients = Vec::new();
     for (name, email) in [
         ("provider A", Some("alice@contoso.example")),

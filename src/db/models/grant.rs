@@ -216,6 +216,29 @@ pub struct GrantRow {
     pub customer_name: String,
 }
 
+/// Grants with the names a list shows (holder, provider, customer), newest first, at most `$limit`;
+/// `$narrow` filters the boxed query.
+macro_rules! grant_rows {
+    ($conn:expr, $limit:expr, |$query:ident| $narrow:expr) => {{
+        let providers = diesel::alias!(partners as providers);
+        let $query = grants::table
+            .inner_join(partners::table.on(partners::id.eq(grants::holder_id)))
+            .inner_join(providers.on(providers.field(partners::id).eq(grants::provider_id)))
+            .inner_join(customers::table.on(customers::id.eq(grants::customer_id)))
+            .order(grants::id.desc())
+            .limit($limit)
+            .select((
+                Grant::as_select(),
+                partners::name,
+                providers.field(partners::name),
+                customers::company_name,
+            ))
+            .into_boxed();
+        let rows: Vec<(Grant, String, String, String)> = $narrow.load($conn)?;
+        Ok(rows.into_iter().map(GrantRow::from).collect())
+    }};
+}
+
 /// Grants in force at `$now`: active, and either not expired yet or extending themselves.
 macro_rules! in_force {
     ($now:expr) => {
@@ -381,81 +404,35 @@ impl Grant {
         customer_id: i64,
         provider_id: Option<i64>,
     ) -> QueryResult<Vec<GrantRow>> {
-        let providers = diesel::alias!(partners as providers);
-        let mut query = grants::table
-            .inner_join(partners::table.on(partners::id.eq(grants::holder_id)))
-            .inner_join(providers.on(providers.field(partners::id).eq(grants::provider_id)))
-            .inner_join(customers::table.on(customers::id.eq(grants::customer_id)))
-            .filter(grants::customer_id.eq(customer_id))
-            .order(grants::id.desc())
-            .limit(200)
-            .select((
-                Grant::as_select(),
-                partners::name,
-                providers.field(partners::name),
-                customers::company_name,
-            ))
-            .into_boxed();
-        if let Some(p) = provider_id {
-            query = query.filter(grants::provider_id.eq(p));
-        }
-        let rows: Vec<(Grant, String, String, String)> = query.load(conn)?;
-        Ok(rows.into_iter().map(GrantRow::from).collect())
+        grant_rows!(conn, 200, |query| {
+            let mut query = query.filter(grants::customer_id.eq(customer_id));
+            if let Some(p) = provider_id {
+                query = query.filter(grants::provider_id.eq(p));
+            }
+            query
+        })
     }
 
-    /// A provider's grants across its customers (or those held by one holder), newest first, at most
-    /// `limit`.
+    /// A provider's grants across its customers, newest first, at most `limit`.
     pub fn for_provider(
         conn: &mut DbConnection,
         provider_id: i64,
-        holder_id: Option<i64>,
         limit: i64,
     ) -> QueryResult<Vec<GrantRow>> {
-        let providers = diesel::alias!(partners as providers);
-        let mut query = grants::table
-            .inner_join(partners::table.on(partners::id.eq(grants::holder_id)))
-            .inner_join(providers.on(providers.field(partners::id).eq(grants::provider_id)))
-            .inner_join(customers::table.on(customers::id.eq(grants::customer_id)))
-            .filter(grants::provider_id.eq(provider_id))
-            .order(grants::id.desc())
-            .limit(limit)
-            .select((
-                Grant::as_select(),
-                partners::name,
-                providers.field(partners::name),
-                customers::company_name,
-            ))
-            .into_boxed();
-        if let Some(h) = holder_id {
-            query = query.filter(grants::holder_id.eq(h));
-        }
-        let rows: Vec<(Grant, String, String, String)> = query.load(conn)?;
-        Ok(rows.into_iter().map(GrantRow::from).collect())
+        grant_rows!(conn, limit, |query| query
+            .filter(grants::provider_id.eq(provider_id)))
     }
 
-    /// The grants a reseller holds, from any provider, newest first, at most `limit`.
+    /// The grants a reseller holds or held (not the requests waiting), from any provider, newest
+    /// first, at most `limit`.
     pub fn held_by(
         conn: &mut DbConnection,
         holder_id: i64,
         limit: i64,
     ) -> QueryResult<Vec<GrantRow>> {
-        let providers = diesel::alias!(partners as providers);
-        let rows: Vec<(Grant, String, String, String)> = grants::table
-            .inner_join(partners::table.on(partners::id.eq(grants::holder_id)))
-            .inner_join(providers.on(providers.field(partners::id).eq(grants::provider_id)))
-            .inner_join(customers::table.on(customers::id.eq(grants::customer_id)))
+        grant_rows!(conn, limit, |query| query
             .filter(grants::holder_id.eq(holder_id))
-            .filter(grants::status.ne(GrantStatus::Pending))
-            .order(grants::id.desc())
-            .limit(limit)
-            .select((
-                Grant::as_select(),
-                partners::name,
-                providers.field(partners::name),
-                customers::company_name,
-            ))
-            .load(conn)?;
-        Ok(rows.into_iter().map(GrantRow::from).collect())
+            .filter(grants::status.ne(GrantStatus::Pending)))
     }
 
     /// Approves a pending request that has not lapsed: it is in force for its days from now. False when

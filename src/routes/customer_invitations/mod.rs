@@ -4,7 +4,7 @@
 //! delegated administration (`services::invitation_answer`). Any other account, or a used, expired or
 //! revoked link, gets its own page.
 
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -81,11 +81,7 @@ async fn page(
         path,
         errors,
     };
-    Ok(if has_errors {
-        crate::routes::form_page(req, page, true)
-    } else {
-        page.respond_to(req).map_into_boxed_body()
-    })
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn show(
@@ -111,14 +107,7 @@ pub async fn answer(
     form: web::Form<AnswerForm>,
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
-    let Some(user) = CurrentUser::load(&req).await? else {
-        return Err(AppError::SignInRequired {
-            next: format!("{PATH}{token}"),
-        });
-    };
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let user = crate::routes::answering_user(&req, format!("{PATH}{token}")).await?;
     let customer = check_customer(&user)?;
     let accept = match form.decision.as_str() {
         "accept" => true,

@@ -5,7 +5,7 @@
 //! too: the problems across the provider's customers. Handlers: extract, call `services::grants`,
 //! render.
 
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -163,7 +163,7 @@ pub async fn provider_list(
     let provider = user.provider_id();
     let grants = state
         .db
-        .query(move |conn| Grant::for_provider(conn, provider.get(), None, 500))
+        .query(move |conn| Grant::for_provider(conn, provider.get(), 500))
         .await?;
     Ok(GrantsPage {
         ctx,
@@ -316,11 +316,7 @@ async fn approve_page(
         path,
         errors,
     };
-    Ok(if has_errors {
-        crate::routes::form_page(req, page, true)
-    } else {
-        page.respond_to(req).map_into_boxed_body()
-    })
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn approve_form(
@@ -345,14 +341,7 @@ pub async fn answer(
     form: web::Form<AnswerForm>,
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
-    let Some(user) = CurrentUser::load(&req).await? else {
-        return Err(AppError::SignInRequired {
-            next: format!("{APPROVE}{token}"),
-        });
-    };
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let user = crate::routes::answering_user(&req, format!("{APPROVE}{token}")).await?;
     let customer = check_customer(&user)?;
     let approve = match form.decision.as_str() {
         "approve" => true,

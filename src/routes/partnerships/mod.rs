@@ -2,7 +2,7 @@
 //! survives the detour), sees which provider asks and what it will be allowed to do, and authorizes or
 //! declines (`services::partnership_answer`). Every other case gets its own page and changes nothing.
 
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -120,11 +120,7 @@ async fn page(
         path,
         errors,
     };
-    Ok(if has_errors {
-        crate::routes::form_page(req, page, true)
-    } else {
-        page.respond_to(req).map_into_boxed_body()
-    })
+    Ok(crate::routes::form_page(req, page, has_errors))
 }
 
 pub async fn show(
@@ -151,12 +147,7 @@ pub async fn answer(
     form: web::Form<AnswerForm>,
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
-    let Some(user) = CurrentUser::load(&req).await? else {
-        return Err(AppError::SignInRequired { next: here(&token) });
-    };
-    if user.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    let user = crate::routes::answering_user(&req, here(&token)).await?;
     let reseller_id = check_reseller(&user)?;
     let accept = match form.decision.as_str() {
         "accept" => true,

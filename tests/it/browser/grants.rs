@@ -22,26 +22,7 @@ async fn a_grant_is_requested_approved_used_and_expires() {
     let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 1000);
     let customer = app.seed_customer(provider, None, "Wingtip Toys", "wingtiptoys");
     let sub = app.add_subscription(provider, customer, offer, 10, None);
-    let hash = partner_dashboard::auth::password::hash(PASSWORD).unwrap();
-    app.with_conn(|conn| {
-        partner_dashboard::db::models::user::User::create(
-            conn,
-            partner_dashboard::db::models::user::NewUser {
-                email: &partner_dashboard::domain::Email::parse(
-                    "admin@wingtiptoys.onmicrosoft.com",
-                )
-                .unwrap(),
-                password_hash: &hash,
-                role: partner_dashboard::domain::Role::Customer,
-                partner_id: None,
-                customer_id: Some(customer),
-                display_name: "Wingtip Toys",
-                locale: None,
-                must_change_password: false,
-            },
-        )
-        .unwrap()
-    });
+    app.create_admin_of(customer, "admin@wingtiptoys.onmicrosoft.com");
     let app = std::sync::Arc::new(app);
     let a = app.clone();
     journey(&app, "grants", Lang::En, |b| async move {
