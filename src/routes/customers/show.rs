@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::auth::session::FlashKind;
 use crate::auth::{AppSession, ProviderStaff, Signed, can};
 use crate::db::models::customer::{Customer, ProviderCustomer};
-use crate::db::models::grant::{Grant, GrantRow, Role};
+use crate::db::models::grant::{Grant, GrantRow, Role, Roles};
 use crate::db::models::order::{Order, OrderFilter, OrderRow};
 use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
@@ -22,9 +22,9 @@ use crate::domain::SubscriptionStatus;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::pagination::Seek;
-use crate::routes::grants::RequestForm;
 use crate::routes::see_other;
 use crate::services::customer_relationship::{self, ChangeReseller, Changed, RelationshipError};
+use crate::services::grants::GrantForm;
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
@@ -69,6 +69,67 @@ impl CustomerPage {
 
     pub fn is_current(&self, reseller_id: &i64) -> bool {
         self.relation.reseller_id == Some(*reseller_id)
+    }
+}
+
+/// The request form on the customer page, as typed.
+#[derive(Deserialize, Clone, Default, Debug)]
+#[serde(default)]
+pub struct RequestForm {
+    pub holder: String,
+    pub subscription_admin: Option<String>,
+    pub license_reader: Option<String>,
+    pub support: Option<String>,
+    pub billing_reader: Option<String>,
+    pub days: String,
+    pub auto_extend: Option<String>,
+}
+
+impl RequestForm {
+    /// What the customer page's form shows first: today's delegated rights for two years.
+    pub fn initial(holder: Option<i64>) -> Self {
+        Self {
+            holder: holder.map(|h| h.to_string()).unwrap_or_default(),
+            subscription_admin: Some("yes".into()),
+            license_reader: Some("yes".into()),
+            support: Some("yes".into()),
+            billing_reader: None,
+            days: "730".into(),
+            auto_extend: None,
+        }
+    }
+
+    pub fn checked(&self, role: &Role) -> bool {
+        match role {
+            Role::SubscriptionAdmin => self.subscription_admin.is_some(),
+            Role::LicenseReader => self.license_reader.is_some(),
+            Role::Support => self.support.is_some(),
+            Role::BillingReader => self.billing_reader.is_some(),
+        }
+    }
+
+    pub fn parse(&self) -> Result<GrantForm, FormErrors> {
+        let holder = match self.holder.trim() {
+            "" => None,
+            raw => match raw.parse::<i64>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    let mut errors = FormErrors::new();
+                    errors.add("holder", "wizard.reseller_not_partnered");
+                    return Err(errors);
+                }
+            },
+        };
+        let roles = Role::ALL
+            .into_iter()
+            .filter(|r| self.checked(r))
+            .fold(Roles::default(), Roles::with);
+        Ok(GrantForm {
+            holder,
+            roles,
+            days: self.days.clone(),
+            auto_extend: self.auto_extend.is_some(),
+        })
     }
 }
 

@@ -14,78 +14,18 @@ use crate::auth::session::FlashKind;
 use crate::auth::{
     AppSession, CurrentUser, CustomerAdmin, ProviderStaff, ResellerStaff, Signed, can,
 };
-use crate::db::models::grant::{Grant, GrantRow, Role, Roles};
+use crate::db::models::grant::{Grant, GrantRow};
 use crate::db::models::relationship_check::{self, Flag};
 use crate::domain::CustomerId;
 use crate::error::{AppError, AppResult};
+use crate::routes::customers::show::{RequestForm, render_with_grant_form};
 use crate::routes::link_draft::{self, Flow, GrantRequest};
 use crate::routes::see_other;
-use crate::services::grants::{self, Answer, EndGrant, GrantError, GrantForm, RequestGrant, Side};
+use crate::services::grants::{self, Answer, EndGrant, GrantError, RequestGrant, Side};
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
 const APPROVE: &str = "/grants/approve/";
-
-/// The request form on the customer page, as typed.
-#[derive(Deserialize, Clone, Default, Debug)]
-#[serde(default)]
-pub struct RequestForm {
-    pub holder: String,
-    pub subscription_admin: Option<String>,
-    pub license_reader: Option<String>,
-    pub support: Option<String>,
-    pub billing_reader: Option<String>,
-    pub days: String,
-    pub auto_extend: Option<String>,
-}
-
-impl RequestForm {
-    /// What the customer page's form shows first: today's delegated rights for two years.
-    pub fn initial(holder: Option<i64>) -> Self {
-        Self {
-            holder: holder.map(|h| h.to_string()).unwrap_or_default(),
-            subscription_admin: Some("yes".into()),
-            license_reader: Some("yes".into()),
-            support: Some("yes".into()),
-            billing_reader: None,
-            days: "730".into(),
-            auto_extend: None,
-        }
-    }
-
-    pub fn checked(&self, role: &Role) -> bool {
-        match role {
-            Role::SubscriptionAdmin => self.subscription_admin.is_some(),
-            Role::LicenseReader => self.license_reader.is_some(),
-            Role::Support => self.support.is_some(),
-            Role::BillingReader => self.billing_reader.is_some(),
-        }
-    }
-
-    fn parse(&self) -> Result<GrantForm, FormErrors> {
-        let holder = match self.holder.trim() {
-            "" => None,
-            raw => match raw.parse::<i64>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    let mut errors = FormErrors::new();
-                    errors.add("holder", "wizard.reseller_not_partnered");
-                    return Err(errors);
-                }
-            },
-        };
-        let roles = Role::ALL
-            .into_iter()
-            .filter(|r| self.checked(r))
-            .fold(Roles::default(), Roles::with);
-        Ok(GrantForm {
-            holder,
-            roles,
-            days: self.days.clone(),
-            auto_extend: self.auto_extend.is_some(),
-        })
-    }
-}
 
 /// Request a grant (customer page): the pending grant and its link, then the draft page.
 pub async fn request(
@@ -101,7 +41,7 @@ pub async fn request(
     let parsed = match typed.parse() {
         Ok(p) => p,
         Err(errors) => {
-            return crate::routes::customers::show::render_with_grant_form(
+            return render_with_grant_form(
                 &req,
                 &state,
                 user.provider_id(),
@@ -128,15 +68,8 @@ pub async fn request(
             link_draft::opened(&state, &session, GrantRequest::INFO, request.id, &token)
         }
         Err(GrantError::Invalid(errors)) => {
-            crate::routes::customers::show::render_with_grant_form(
-                &req,
-                &state,
-                user.provider_id(),
-                customer_id,
-                typed,
-                errors,
-            )
-            .await
+            render_with_grant_form(&req, &state, user.provider_id(), customer_id, typed, errors)
+                .await
         }
         Err(err) => Err(err.into()),
     }
