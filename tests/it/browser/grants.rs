@@ -54,11 +54,17 @@ async fn a_grant_is_requested_approved_used_and_expires() {
         // The customer's admin opens the link, signs in, sees who asks for what, and approves.
         b.goto(&a.path_of(&link)).await;
         b.wait_for_heading("Approve delegated administration").await;
-        b.click_css(".consent a.button.primary").await;
-        b.wait_for_heading("Sign in").await;
-        b.fill("Email", "admin@wingtiptoys.onmicrosoft.com").await;
-        b.fill("Password", PASSWORD).await;
-        b.click_to_navigate("Sign in").await;
+        // Its Sign in keeps the link to come back to.
+        let href = b
+            .eval("return document.querySelector('.consent a.button.primary').getAttribute('href');")
+            .await;
+        assert!(
+            href.as_str().unwrap().starts_with("/sign-in?next=/grants/approve/"),
+            "{href}"
+        );
+        b.sign_in_with(sign_in, "admin@wingtiptoys.onmicrosoft.com", PASSWORD)
+            .await;
+        b.goto(&a.path_of(&link)).await;
         b.wait_for_heading("Approve delegated administration").await;
         assert_eq!(
             b.texts("#grant-asks").await,
