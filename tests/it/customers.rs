@@ -573,6 +573,11 @@ async fn bad_account_info_comes_back_with_a_message_per_field_and_the_values_kep
             "Choose an indirect reseller to give tenant owner permissions to.",
         ),
         (
+            account(&mine, &[("customer_agreed", "")]),
+            "tenant_owner",
+            "Tenant owner permissions go with delegated administration: tick that the customer agreed to it, or leave them for later.",
+        ),
+        (
             account(&mine, &[("country", "XX")]),
             "country",
             "Choose a country from the list.",

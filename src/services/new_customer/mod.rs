@@ -190,6 +190,11 @@ pub fn check_account(
     if fields.tenant_owner.is_some() && reseller_id.is_none() && !errors.has("reseller") {
         errors.add("tenant_owner", "wizard.tenant_owner_needs_reseller");
     }
+    // Tenant-owner rights go only to a reseller that administers the customer: with a grant active
+    // from the start.
+    if fields.tenant_owner.is_some() && reseller_id.is_some() && fields.customer_agreed.is_none() {
+        errors.add("tenant_owner", "wizard.tenant_owner_needs_agreement");
+    }
     let account = match parsed {
         Some(p) if errors.is_empty() => Some(Account {
             reseller,
