@@ -132,15 +132,12 @@ pub(crate) fn tell(
         crate::db::models::customer::Customer::find(conn, order.customer_id)?.company_name;
     let mut to = Vec::new();
     // The members whose role sees orders (not the helpdesk).
-    let sees_orders = |u: &User| u.team_role.may(crate::domain::Need::Orders);
-    for u in User::of_partner(conn, order.provider_id)?
-        .into_iter()
-        .filter(sees_orders)
-    {
+    let orders = crate::domain::Need::Orders;
+    for u in User::of_partner_who_may(conn, order.provider_id, orders)? {
         to.push((u, format!("{base_url}/orders/{}", order.id)));
     }
     if let Some(r) = order.reseller_id {
-        for u in User::of_partner(conn, r)?.into_iter().filter(sees_orders) {
+        for u in User::of_partner_who_may(conn, r, orders)? {
             to.push((u, format!("{base_url}/reseller/orders")));
         }
     }

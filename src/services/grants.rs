@@ -539,7 +539,8 @@ fn notify(
         } else {
             format!("{base_url}/reseller/grants")
         };
-        for to in User::of_partner(conn, partner)? {
+        // Those who manage customers (admins and sales agents).
+        for to in User::of_partner_who_may(conn, partner, crate::domain::Need::Sell)? {
             let message = write(
                 Tr(to.locale.unwrap_or_default()),
                 to.display_name.clone(),

@@ -380,14 +380,14 @@ impl Names {
         Ok(offer)
     }
 
-    /// An organisation's country and users.
+    /// An organisation's country and the users who see renewals (its orders).
     fn org(&mut self, conn: &mut DbConnection, id: i64) -> Result<(String, Vec<User>), DbError> {
         if let Some(org) = self.orgs.get(&id) {
             return Ok(org.clone());
         }
         let org = (
             Partner::find(conn, id)?.country,
-            User::of_partner(conn, id)?,
+            User::of_partner_who_may(conn, id, crate::domain::Need::Orders)?,
         );
         self.orgs.insert(id, org.clone());
         Ok(org)

@@ -235,7 +235,8 @@ impl Run {
             statement::discard(conn, st.id)?;
             return Ok(0);
         }
-        let users = User::of_partner(conn, reseller)?;
+        // Those who see money (admins and billing admins).
+        let users = User::of_partner_who_may(conn, reseller, crate::domain::Need::Billing)?;
         let st = statement::find(conn, st.id)?;
         self.tell(conn, &st, users, "/reseller/statements")?;
         Ok(1)

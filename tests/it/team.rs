@@ -362,3 +362,84 @@ async fn a_deactivated_members_cookie_dies_on_both_instances() {
         assert!(location(&res).starts_with("/sign-in"), "{}", location(&res));
     }
 }
+
+/// The addresses notices of one subject went to.
+fn notified(app: &TestApp, subject_starts: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    use partner_dashboard::db::schema::email_outbox;
+    let mut to: Vec<String> = app.with_conn(|conn| {
+        email_outbox::table
+            .filter(email_outbox::subject.like(format!("{subject_starts}%")))
+            .select(email_outbox::to_address)
+            .load(conn)
+            .unwrap()
+    });
+    to.sort();
+    to.dedup();
+    to
+}
+
+#[tokio::test]
+async fn statements_and_renewal_reminders_go_to_the_members_whose_role_sees_them() {
+    use partner_dashboard::services::jobs;
+    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    let app = spawn_app().await;
+    app.state.clock.set(at("2027-01-10 01:00:00"));
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
+    app.partner(provider, reseller);
+    for (partner, prefix) in [(provider, "contoso"), (reseller, "northwind")] {
+        for role in [MemberRole::Sales, MemberRole::Helpdesk, MemberRole::Billing] {
+            app.create_member(
+                Some(partner),
+                &format!("{}@{prefix}.example", role.as_str()),
+                role,
+            );
+        }
+    }
+    let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 300);
+    let customer = app.seed_customer(provider, Some(reseller), "Wingtip Toys", "wingtiptoys");
+    app.buy(provider, customer, offer, 10, Some(reseller), "P1Y:annual");
+
+    // January's statement for the reseller: its admin and its billing admin.
+    let february = at("2027-02-01 00:00:00");
+    app.state.clock.set(february);
+    jobs::run(&app.state.db, february, &app.state.base_url)
+        .await
+        .unwrap();
+    let statement = notified(&app, "Statement ");
+    let northwind: Vec<&String> = statement
+        .iter()
+        .filter(|a| a.ends_with("@northwind.example"))
+        .collect();
+    assert_eq!(
+        northwind,
+        vec!["billing@northwind.example", "wei@northwind.example"],
+        "{statement:?}"
+    );
+
+    // Thirty days before the annual term ends: the members who see orders, of both, not the helpdesk.
+    let reminder_day = at("2027-12-11 01:00:00");
+    app.state.clock.set(reminder_day);
+    jobs::run(&app.state.db, reminder_day, &app.state.base_url)
+        .await
+        .unwrap();
+    let renewal = notified(&app, "Microsoft 365 E3 for Wingtip Toys reaches its term end");
+    assert!(!renewal.is_empty(), "a reminder was sent");
+    assert!(
+        renewal.iter().all(|a| !a.starts_with("helpdesk@")),
+        "{renewal:?}"
+    );
+    for who in [
+        "alice@contoso.example",
+        "sales@contoso.example",
+        "billing@contoso.example",
+        "wei@northwind.example",
+        "sales@northwind.example",
+        "billing@northwind.example",
+    ] {
+        assert!(renewal.iter().any(|a| a == who), "{who}: {renewal:?}");
+    }
+}

@@ -260,4 +260,17 @@ impl User {
             .select(User::as_select())
             .load(conn)
     }
+
+    /// The users of an organisation whose role may do what a notice is about (`need`): a statement
+    /// goes to those who see money, a renewal to those who see orders.
+    pub fn of_partner_who_may(
+        conn: &mut DbConnection,
+        partner_id: i64,
+        need: crate::domain::Need,
+    ) -> QueryResult<Vec<User>> {
+        Ok(Self::of_partner(conn, partner_id)?
+            .into_iter()
+            .filter(|u| u.team_role.may(need))
+            .collect())
+    }
 }
