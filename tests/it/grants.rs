@@ -929,3 +929,22 @@ async fn a_billing_reader_sees_the_customers_statements_while_its_grant_is_in_fo
         (StatusCode::NOT_FOUND, false)
     );
 }
+
+#[tokio::test]
+async fn the_grants_pages_go_fifty_at_a_time() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    for _ in 0..55 {
+        app.grant(w.provider, w.customer, w.reseller, Roles::DELEGATED, 30);
+    }
+    for (client, base) in [
+        (&w.provider_client, "/customers/grants"),
+        (&w.reseller_client, "/reseller/grants"),
+    ] {
+        let html = app.get_with(client, base).await.text().await.unwrap();
+        assert_eq!(texts(&html, "#grants-table tbody tr").len(), 50, "{base}");
+        let next = attrs(&html, ".pager a", "href").pop().expect("a Next link");
+        let html = app.get_with(client, &next).await.text().await.unwrap();
+        assert_eq!(texts(&html, "#grants-table tbody tr").len(), 5, "{base}");
+    }
+}

@@ -426,7 +426,10 @@ async fn statements_and_renewal_reminders_go_to_the_members_whose_role_sees_them
     jobs::run(&app.state.db, reminder_day, &app.state.base_url)
         .await
         .unwrap();
-    let renewal = notified(&app, "Microsoft 365 E3 for Wingtip Toys reaches its term end");
+    let renewal = notified(
+        &app,
+        "Microsoft 365 E3 for Wingtip Toys reaches its term end",
+    );
     assert!(!renewal.is_empty(), "a reminder was sent");
     assert!(
         renewal.iter().all(|a| !a.starts_with("helpdesk@")),

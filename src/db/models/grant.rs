@@ -10,6 +10,7 @@ use crate::db::DbConnection;
 use crate::db::new_id;
 use crate::db::schema::{customers, grants, partners};
 use crate::domain::GrantStatus;
+use crate::pagination::{Page, Seek};
 
 /// How long an unapproved request waits for the customer's admin.
 pub const REQUEST_DAYS: i64 = 90;
@@ -216,17 +217,16 @@ pub struct GrantRow {
     pub customer_name: String,
 }
 
-/// Grants with the names a list shows (holder, provider, customer), newest first, at most `$limit`;
-/// `$narrow` filters the boxed query.
+/// A page of grants with the names a list shows (holder, provider, customer), newest first from
+/// `$seek`; `$narrow` filters the boxed query.
 macro_rules! grant_rows {
-    ($conn:expr, $limit:expr, |$query:ident| $narrow:expr) => {{
+    ($conn:expr, $seek:expr, $per_page:expr, |$query:ident| $narrow:expr) => {{
         let providers = diesel::alias!(partners as providers);
         let $query = grants::table
             .inner_join(partners::table.on(partners::id.eq(grants::holder_id)))
             .inner_join(providers.on(providers.field(partners::id).eq(grants::provider_id)))
             .inner_join(customers::table.on(customers::id.eq(grants::customer_id)))
-            .order(grants::id.desc())
-            .limit($limit)
+            .limit(crate::pagination::fetch_limit($per_page))
             .select((
                 Grant::as_select(),
                 partners::name,
@@ -234,8 +234,12 @@ macro_rules! grant_rows {
                 customers::company_name,
             ))
             .into_boxed();
-        let rows: Vec<(Grant, String, String, String)> = $narrow.load($conn)?;
-        Ok(rows.into_iter().map(GrantRow::from).collect())
+        let query = crate::newest_first!($narrow, grants::id, $seek);
+        let rows: Vec<(Grant, String, String, String)> = query.load($conn)?;
+        let rows = rows.into_iter().map(GrantRow::from).collect();
+        Ok(Page::from_rows(rows, $seek, $per_page, |r: &GrantRow| {
+            r.grant.id
+        }))
     }};
 }
 
@@ -398,39 +402,44 @@ impl Grant {
         with_role(query, Some(role)).load(conn)
     }
 
-    /// The grants on a customer (of one provider, or of all its providers), newest first, with names.
+    /// The grants on a customer (of one provider, or of all its providers), newest first, with names
+    /// (at most 200: a customer has a few).
     pub fn for_customer(
         conn: &mut DbConnection,
         customer_id: i64,
         provider_id: Option<i64>,
     ) -> QueryResult<Vec<GrantRow>> {
-        grant_rows!(conn, 200, |query| {
-            let mut query = query.filter(grants::customer_id.eq(customer_id));
-            if let Some(p) = provider_id {
-                query = query.filter(grants::provider_id.eq(p));
-            }
-            query
-        })
+        let page: QueryResult<Page<GrantRow>> =
+            grant_rows!(conn, &Seek::<i64>::First, 200, |query| {
+                let mut query = query.filter(grants::customer_id.eq(customer_id));
+                if let Some(p) = provider_id {
+                    query = query.filter(grants::provider_id.eq(p));
+                }
+                query
+            });
+        Ok(page?.items)
     }
 
-    /// A provider's grants across its customers, newest first, at most `limit`.
-    pub fn for_provider(
+    /// A page of a provider's grants across its customers, newest first.
+    pub fn page_for_provider(
         conn: &mut DbConnection,
         provider_id: i64,
-        limit: i64,
-    ) -> QueryResult<Vec<GrantRow>> {
-        grant_rows!(conn, limit, |query| query
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<GrantRow>> {
+        grant_rows!(conn, seek, per_page, |query| query
             .filter(grants::provider_id.eq(provider_id)))
     }
 
-    /// The grants a reseller holds or held (not the requests waiting), from any provider, newest
-    /// first, at most `limit`.
-    pub fn held_by(
+    /// A page of the grants a reseller holds or held (not the requests waiting), from any provider,
+    /// newest first.
+    pub fn page_held_by(
         conn: &mut DbConnection,
         holder_id: i64,
-        limit: i64,
-    ) -> QueryResult<Vec<GrantRow>> {
-        grant_rows!(conn, limit, |query| query
+        seek: &Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<Page<GrantRow>> {
+        grant_rows!(conn, seek, per_page, |query| query
             .filter(grants::holder_id.eq(holder_id))
             .filter(grants::status.ne(GrantStatus::Pending)))
     }

@@ -18,6 +18,7 @@ use crate::db::models::grant::{Grant, GrantRow};
 use crate::db::models::relationship_check::{self, Flag};
 use crate::domain::CustomerId;
 use crate::error::{AppError, AppResult};
+use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::customers::show::{RequestForm, render_with_grant_form};
 use crate::routes::link_draft::{self, Flow, GrantRequest};
 use crate::routes::see_other;
@@ -79,7 +80,7 @@ pub async fn request(
 #[template(path = "grants/list.html")]
 pub struct GrantsPage {
     pub ctx: Ctx,
-    pub grants: Vec<GrantRow>,
+    pub page: Page<GrantRow>,
     /// Where End grant posts, per grant: `{base}/{id}/end`.
     pub base: &'static str,
     /// The provider's page shows the customer; the reseller's the provider too.
@@ -92,15 +93,17 @@ pub async fn provider_list(
     ctx: Ctx,
     state: web::Data<AppState>,
     user: Signed<ProviderStaff>,
+    query: web::Query<PageQuery>,
 ) -> AppResult<GrantsPage> {
     let provider = user.provider_id();
-    let grants = state
+    let seek = query.seek::<i64>();
+    let page = state
         .db
-        .query(move |conn| Grant::for_provider(conn, provider.get(), 500))
+        .query(move |conn| Grant::page_for_provider(conn, provider.get(), &seek, PER_PAGE))
         .await?;
     Ok(GrantsPage {
         ctx,
-        grants,
+        page,
         base: "/customers/grants",
         reseller: false,
         now: state.now(),
@@ -112,15 +115,17 @@ pub async fn reseller_list(
     ctx: Ctx,
     state: web::Data<AppState>,
     user: Signed<ResellerStaff>,
+    query: web::Query<PageQuery>,
 ) -> AppResult<GrantsPage> {
     let reseller = user.reseller_id();
-    let grants = state
+    let seek = query.seek::<i64>();
+    let page = state
         .db
-        .query(move |conn| Grant::held_by(conn, reseller.get(), 500))
+        .query(move |conn| Grant::page_held_by(conn, reseller.get(), &seek, PER_PAGE))
         .await?;
     Ok(GrantsPage {
         ctx,
-        grants,
+        page,
         base: "/reseller/grants",
         reseller: true,
         now: state.now(),
