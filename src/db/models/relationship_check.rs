@@ -197,6 +197,16 @@ pub fn flags(
         )
         .filter(subscriptions::provider_id.eq(p))
         .filter(subscriptions::status.eq_any(LIVE))
+        // Only resellers whose partnership with the provider was removed can be the problem: the
+        // search starts from those few (an index range per reseller), not from every subscription.
+        .filter(
+            subscriptions::reseller_of_record_id.eq_any(
+                partnerships::table
+                    .filter(partnerships::provider_id.eq(p))
+                    .filter(partnerships::status.eq(PartnershipStatus::Removed))
+                    .select(partnerships::reseller_id.nullable()),
+            ),
+        )
         .filter(diesel::dsl::not(diesel::dsl::exists(
             partnerships::table
                 .filter(partnerships::provider_id.eq(subscriptions::provider_id))
