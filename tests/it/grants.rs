@@ -948,3 +948,38 @@ async fn the_grants_pages_go_fifty_at_a_time() {
         assert_eq!(texts(&html, "#grants-table tbody tr").len(), 5, "{base}");
     }
 }
+
+#[tokio::test]
+async fn end_grant_is_offered_only_to_roles_that_may_end_it() {
+    use partner_dashboard::domain::MemberRole;
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    app.grant(w.provider, w.customer, w.reseller, Roles::DELEGATED, 30);
+    app.create_member(
+        Some(w.reseller),
+        "sales@northwind.example",
+        MemberRole::Sales,
+    );
+    app.create_member(
+        Some(w.provider),
+        "help@contoso.example",
+        MemberRole::Helpdesk,
+    );
+    for (email, path, offered) in [
+        ("wei@northwind.example", "/reseller/grants", true),
+        ("sales@northwind.example", "/reseller/grants", false),
+        ("alice@contoso.example", "/customers/grants", true),
+        ("help@contoso.example", "/customers/grants", false),
+        (
+            "admin@wingtiptoys.onmicrosoft.com",
+            "/my/subscriptions",
+            true,
+        ),
+    ] {
+        let client = client_of(&app, email).await;
+        let html = app.get_with(&client, path).await.text().await.unwrap();
+        let rows = texts(&html, "#grants-table tbody tr");
+        assert_eq!(rows.len(), 1, "{email}");
+        assert_eq!(rows[0].contains("End grant"), offered, "{email}: {rows:?}");
+    }
+}
