@@ -18,6 +18,8 @@ diesel::table! {
         updated_at -> Timestamp,
         statement_due_days -> Integer,
         require_mfa -> Bool,
+        support_email -> Nullable<Text>,
+        support_phone -> Nullable<Text>,
     }
 }
 

@@ -564,6 +564,11 @@ pub fn table() -> RouteTable {
             team::reset_mfa,
         )
         .post("/team/require-mfa", Partner(Admin), team::require_mfa)
+        .post(
+            "/team/support-contact",
+            Partner(Admin),
+            team::set_support_contact,
+        )
         .get("/team/join/{token}", Anyone, team::join_form)
         .post("/team/join/{token}", Anyone, team::join);
     // Customer admin

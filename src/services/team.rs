@@ -31,14 +31,20 @@ pub struct TeamView {
     pub invitations: Vec<TeamInvitation>,
     /// Members must use multi-factor sign-in.
     pub require_mfa: bool,
+    /// The support address and phone customers see.
+    pub support_email: String,
+    pub support_phone: String,
 }
 
 pub async fn view(db: &Db, partner_id: i64) -> Result<TeamView, DbError> {
     db.query(move |conn| {
+        let partner = Partner::find(conn, partner_id)?;
         Ok(TeamView {
             members: Members::of(conn, partner_id)?,
             invitations: TeamInvitation::pending_of(conn, partner_id)?,
-            require_mfa: Partner::find(conn, partner_id)?.require_mfa,
+            require_mfa: partner.require_mfa,
+            support_email: partner.support_email.unwrap_or_default(),
+            support_phone: partner.support_phone.unwrap_or_default(),
         })
     })
     .await
@@ -404,6 +410,59 @@ pub async fn set_require_mfa(db: &Db, by: TeamAdmin, required: bool) -> Result<(
             (
                 Some(partner.require_mfa.to_string()),
                 Some(required.to_string()),
+            ),
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// The support address and phone customers see, as typed (empty: none).
+pub struct SupportContact {
+    pub email: String,
+    pub phone: String,
+}
+
+/// Sets the organisation's support address and phone (logged, old → new); each field's message when
+/// refused, nothing written.
+pub async fn set_support_contact(
+    db: &Db,
+    by: TeamAdmin,
+    typed: SupportContact,
+) -> Result<(), ChangeError> {
+    let email = match typed.email.trim() {
+        "" => None,
+        raw => Some(
+            crate::domain::Email::parse(raw)
+                .map_err(|key| ChangeError::refused("support_email", key))?
+                .into_inner(),
+        ),
+    };
+    crate::domain::check_phone(&typed.phone)
+        .map_err(|key| ChangeError::refused("support_phone", key))?;
+    let phone = Some(typed.phone.trim().to_owned()).filter(|p| !p.is_empty());
+    db.write(move |conn| {
+        let partner = Partner::find(conn, by.partner_id)?;
+        let shown = |e: &Option<String>, p: &Option<String>| {
+            format!(
+                "{} {}",
+                e.as_deref().unwrap_or("—"),
+                p.as_deref().unwrap_or("—")
+            )
+        };
+        if partner.support_email == email && partner.support_phone == phone {
+            return Ok(());
+        }
+        Partner::set_support(conn, partner.id, email.as_deref(), phone.as_deref())?;
+        log(
+            conn,
+            &partner,
+            &by,
+            "team.support_contact_changed",
+            ("partner", partner.id),
+            (
+                Some(shown(&partner.support_email, &partner.support_phone)),
+                Some(shown(&email, &phone)),
             ),
         )?;
         Ok(())

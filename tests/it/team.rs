@@ -446,3 +446,96 @@ async fn statements_and_renewal_reminders_go_to_the_members_whose_role_sees_them
         assert!(renewal.iter().any(|a| a == who), "{who}: {renewal:?}");
     }
 }
+
+#[tokio::test]
+async fn customers_see_their_support_contacts_support_address_and_phone_set_on_team() {
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example").id;
+    let reseller = app
+        .create_reseller("wei@northwind.example", EnrollmentStatus::Verified)
+        .id;
+    app.partner(provider, reseller);
+    let offer = app.create_offer("Microsoft 365 E3", 3600, 1, 300);
+    let customer = app.seed_customer(provider, Some(reseller), "Wingtip Toys", "wingtiptoys");
+    app.add_subscription(provider, customer, offer, 10, Some(reseller));
+    app.create_admin_of(customer, "admin@wingtiptoys.onmicrosoft.com");
+    let admin = new_client();
+    app.sign_in_with(&admin, "admin@wingtiptoys.onmicrosoft.com", PASSWORD)
+        .await;
+    let shown = |app: &TestApp| {
+        let (admin, url) = (admin.clone(), app.url("/my/subscriptions"));
+        async move {
+            let html = admin.get(url).send().await.unwrap().text().await.unwrap();
+            texts(&html, "td.support-contact")
+        }
+    };
+    // Before: the reseller's contact email.
+    let before = shown(&app).await;
+    assert_eq!(before.len(), 1);
+    assert!(!before[0].contains("support@contoso.example"), "{before:?}");
+
+    // The subscription's support contact is its provider: its admin sets the support address.
+    let alice = new_client();
+    app.sign_in_with(&alice, "alice@contoso.example", PASSWORD)
+        .await;
+    // A bad address or phone: a message on its field, what was typed kept, nothing saved.
+    let res = app
+        .post_form_with(
+            &alice,
+            "/team/support-contact",
+            &[
+                ("support_email", "support.northwind"),
+                ("support_phone", "+886 2 5555 0100"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "#f-support_email-error").len(), 1);
+    assert!(html.contains("+886 2 5555 0100"));
+    assert_eq!(shown(&app).await, before);
+    let res = app
+        .post_form_with(
+            &alice,
+            "/team/support-contact",
+            &[
+                ("support_email", "support@contoso.example"),
+                ("support_phone", "+886 2 5555 0100"),
+            ],
+        )
+        .await;
+    assert_redirect(&res, "/team");
+    let stored: (Option<String>, Option<String>) = app.with_conn(|conn| {
+        use diesel::prelude::*;
+        use partner_dashboard::db::schema::partners;
+        partners::table
+            .find(provider)
+            .select((partners::support_email, partners::support_phone))
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        stored,
+        (
+            Some("support@contoso.example".to_owned()),
+            Some("+886 2 5555 0100".to_owned())
+        )
+    );
+    assert_eq!(
+        shown(&app).await,
+        vec!["Contoso Distribution (support@contoso.example · +886 2 5555 0100)"]
+    );
+    // A member who is not an admin cannot change it.
+    app.create_member(Some(provider), "sales@contoso.example", MemberRole::Sales);
+    let sales = new_client();
+    app.sign_in_with(&sales, "sales@contoso.example", PASSWORD)
+        .await;
+    let res = app
+        .post_form_with(
+            &sales,
+            "/team/support-contact",
+            &[("support_email", "x@y.example")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -222,6 +222,7 @@ pub const ACTIONS: &[&str] = &[
     "team.reactivated",
     "team.mfa_reset",
     "team.mfa_required_changed",
+    "team.support_contact_changed",
     "statement.paid",
     "price_list.rule_added",
     "price_list.rule_removed",

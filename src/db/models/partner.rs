@@ -25,6 +25,9 @@ pub struct Partner {
     pub updated_at: chrono::NaiveDateTime,
     /// Members must use multi-factor sign-in (Team).
     pub require_mfa: bool,
+    /// The address and phone customers see for support (Team); none: the contact email.
+    pub support_email: Option<String>,
+    pub support_phone: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -88,6 +91,22 @@ impl Partner {
             .find(id)
             .select(partners::statement_due_days)
             .first(conn)
+    }
+
+    /// The support address and phone customers see (none: cleared).
+    pub fn set_support(
+        conn: &mut DbConnection,
+        id: i64,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> QueryResult<()> {
+        diesel::update(partners::table.find(id))
+            .set((
+                partners::support_email.eq(email),
+                partners::support_phone.eq(phone),
+            ))
+            .execute(conn)
+            .map(|_| ())
     }
 
     pub fn set_require_mfa(conn: &mut DbConnection, id: i64, required: bool) -> QueryResult<()> {

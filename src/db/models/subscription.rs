@@ -400,6 +400,7 @@ pub struct SubscriptionDetail {
     pub reseller_of_record: Option<String>,
     pub support_contact: String,
     pub support_contact_email: String,
+    pub support_contact_phone: Option<String>,
 }
 
 /// The ways a subscription can be reached, each scoped to who asks.
@@ -463,10 +464,21 @@ impl Subscription {
             ),
             None => None,
         };
-        let (support_contact, support_contact_email): (String, String) = partners::table
+        let (support_contact, contact_email, support_email, support_contact_phone): (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        ) = partners::table
             .find(subscription.support_contact_id)
-            .select((partners::name, partners::contact_email))
+            .select((
+                partners::name,
+                partners::contact_email,
+                partners::support_email,
+                partners::support_phone,
+            ))
             .first(conn)?;
+        let support_contact_email = support_email.unwrap_or(contact_email);
         Ok(SubscriptionDetail {
             subscription,
             offer,
@@ -475,6 +487,7 @@ impl Subscription {
             reseller_of_record,
             support_contact,
             support_contact_email,
+            support_contact_phone,
         })
     }
 
@@ -619,7 +632,15 @@ impl Subscription {
         customer: CustomerId,
     ) -> QueryResult<Vec<CustomerSubscription>> {
         use crate::db::schema::partners;
-        let rows: Vec<(Subscription, String, String, String)> = subscriptions::table
+        type Row = (
+            Subscription,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = subscriptions::table
             .inner_join(offers::table)
             .inner_join(partners::table.on(partners::id.eq(subscriptions::support_contact_id)))
             .filter(subscriptions::customer_id.eq(customer.get()))
@@ -630,16 +651,22 @@ impl Subscription {
                 offers::name,
                 partners::name,
                 partners::contact_email,
+                partners::support_email,
+                partners::support_phone,
             ))
             .load(conn)?;
         Ok(rows
             .into_iter()
             .map(
-                |(subscription, offer_name, contact, contact_email)| CustomerSubscription {
-                    subscription,
-                    offer_name,
-                    support_contact: contact,
-                    support_contact_email: contact_email,
+                |(subscription, offer_name, contact, contact_email, support_email, phone)| {
+                    CustomerSubscription {
+                        subscription,
+                        offer_name,
+                        support_contact: contact,
+                        // The organisation's support address where it set one.
+                        support_contact_email: support_email.unwrap_or(contact_email),
+                        support_contact_phone: phone,
+                    }
                 },
             )
             .collect())
@@ -687,4 +714,5 @@ pub struct CustomerSubscription {
     pub offer_name: String,
     pub support_contact: String,
     pub support_contact_email: String,
+    pub support_contact_phone: Option<String>,
 }

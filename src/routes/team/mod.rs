@@ -43,6 +43,9 @@ pub struct TeamPage {
     pub now: chrono::NaiveDateTime,
     pub me: i64,
     pub require_mfa: bool,
+    /// The support address and phone customers see (as typed after a refusal).
+    pub support_email: String,
+    pub support_phone: String,
 }
 
 async fn render(
@@ -53,7 +56,22 @@ async fn render(
     email: String,
     role: MemberRole,
 ) -> AppResult<HttpResponse> {
+    render_with(req, state, user, errors, (email, role), None).await
+}
+
+async fn render_with(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &Admin,
+    errors: FormErrors,
+    (email, role): (String, MemberRole),
+    support: Option<SupportForm>,
+) -> AppResult<HttpResponse> {
     let view = team::view(&state.db, user.partner_id().unwrap_or_default()).await?;
+    let support = support.unwrap_or(SupportForm {
+        support_email: view.support_email,
+        support_phone: view.support_phone,
+    });
     let has_errors = !errors.is_empty();
     let page = TeamPage {
         ctx: Ctx::build(req).await?,
@@ -66,6 +84,8 @@ async fn render(
         now: state.now(),
         me: user.id,
         require_mfa: view.require_mfa,
+        support_email: support.support_email,
+        support_phone: support.support_phone,
     };
     Ok(form_page(req, page, has_errors))
 }
@@ -304,6 +324,54 @@ pub async fn require_mfa(
         },
     )?;
     Ok(see_other("/team"))
+}
+
+#[derive(Deserialize, Clone)]
+pub struct SupportForm {
+    #[serde(default)]
+    support_email: String,
+    #[serde(default)]
+    support_phone: String,
+}
+
+/// The support address and phone customers see.
+pub async fn set_support_contact(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AppSession,
+    user: Admin,
+    form: web::Form<SupportForm>,
+) -> AppResult<HttpResponse> {
+    let typed = form.into_inner();
+    let saved = team::set_support_contact(
+        &state.db,
+        admin_of(&user),
+        team::SupportContact {
+            email: typed.support_email.clone(),
+            phone: typed.support_phone.clone(),
+        },
+    )
+    .await;
+    match saved {
+        Ok(()) => {
+            session.flash(FlashKind::Success, "team.support_saved")?;
+            Ok(see_other("/team"))
+        }
+        Err(crate::services::ChangeError::Refused { field, key }) => {
+            let mut errors = FormErrors::new();
+            errors.add(field, key);
+            render_with(
+                &req,
+                &state,
+                &user,
+                errors,
+                (String::new(), MemberRole::Sales),
+                Some(typed),
+            )
+            .await
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 #[derive(Template, WebTemplate)]

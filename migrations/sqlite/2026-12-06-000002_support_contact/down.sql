@@ -1,0 +1,2 @@
+ALTER TABLE partners DROP COLUMN support_phone;
+ALTER TABLE partners DROP COLUMN support_email;
