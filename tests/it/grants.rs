@@ -983,3 +983,38 @@ async fn end_grant_is_offered_only_to_roles_that_may_end_it() {
         assert_eq!(rows[0].contains("End grant"), offered, "{email}: {rows:?}");
     }
 }
+
+#[tokio::test]
+async fn the_home_page_counts_grant_requests_waiting_and_grants_expiring_soon() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let home = |app: &TestApp| {
+        let (client, url) = (w.provider_client.clone(), app.url("/"));
+        async move {
+            let html = client.get(url).send().await.unwrap().text().await.unwrap();
+            (
+                texts(&html, "#grant-requests"),
+                texts(&html, "#grants-expiring"),
+            )
+        }
+    };
+    assert_eq!(home(&app).await, (vec![], vec![]));
+    let reseller = w.reseller.to_string();
+    request(
+        &app,
+        &w,
+        &[("holder", &reseller), ("support", "yes"), ("days", "365")],
+    )
+    .await;
+    let expiring = app.grant(w.provider, w.customer, w.reseller, Roles::DELEGATED, 30);
+    assert_eq!(
+        home(&app).await,
+        (
+            vec!["Grant requests waiting for the customer's approval: 1".to_owned()],
+            vec!["Grants expiring within 30 days: 1".to_owned()]
+        )
+    );
+    // Past its expiry it is no longer "expiring" (the relationship check says it expired).
+    app.state.clock.set(expiring.expires_at);
+    assert_eq!(home(&app).await.1, Vec::<String>::new());
+}

@@ -575,6 +575,25 @@ impl Grant {
         Ok(n == 1)
     }
 
+    /// How many of the provider's grants expire within 30 days (not the self-extending), up to `cap`.
+    pub fn count_expiring(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        now: NaiveDateTime,
+        cap: i64,
+    ) -> QueryResult<i64> {
+        let ids: Vec<i64> = grants::table
+            .filter(grants::status.eq(GrantStatus::Active))
+            .filter(grants::expires_at.gt(now))
+            .filter(grants::expires_at.le(now + chrono::Duration::days(SOON_DAYS)))
+            .filter(grants::provider_id.eq(provider_id))
+            .filter(grants::auto_extend.eq(false))
+            .select(grants::id)
+            .limit(cap)
+            .load(conn)?;
+        Ok(i64::try_from(ids.len()).unwrap_or(i64::MAX))
+    }
+
     /// Whether a provider's customer has any grant on it in force held by `holder`, with any role.
     pub fn any_in_force(
         conn: &mut DbConnection,

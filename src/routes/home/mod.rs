@@ -95,6 +95,10 @@ pub struct Attention {
     pub renewals_30: i64,
     /// Orders waiting for the provider's review (the resellers' credit).
     pub orders_to_review: i64,
+    /// Grant requests waiting for the customer's approval, and of those never emailed.
+    pub grant_requests: (i64, i64),
+    /// Grants that expire within 30 days (and do not extend themselves).
+    pub grants_expiring: i64,
 }
 
 impl Attention {
@@ -103,6 +107,8 @@ impl Attention {
             && self.customer_invitations.0 == 0
             && self.renewals_30 == 0
             && self.orders_to_review == 0
+            && self.grant_requests.0 == 0
+            && self.grants_expiring == 0
     }
 }
 
@@ -141,6 +147,18 @@ async fn provider_home(
                 orders_to_review: crate::db::models::order::Order::count_pending(
                     conn,
                     provider.get(),
+                    ATTENTION_CAP,
+                )?,
+                grant_requests: RelationshipRequest::pending_counts(
+                    conn,
+                    provider,
+                    RequestKind::GrantRequest,
+                    ATTENTION_CAP,
+                )?,
+                grants_expiring: crate::db::models::grant::Grant::count_expiring(
+                    conn,
+                    provider.get(),
+                    now,
                     ATTENTION_CAP,
                 )?,
             };
