@@ -95,6 +95,8 @@ async fn an_order_over_the_credit_limit_is_approved_then_billed_on_the_statement
         b.wait_for_text("The statement is marked as paid.").await;
         assert!(b.texts("#paid-state").await[0].starts_with("Paid"));
         b.click("Sign out").await;
+        // Signed out for good before the next sign-in (its cookie could otherwise race the new one).
+        b.wait_for_heading("Sign in").await;
 
         // The reseller, in Chinese: the same statement, no cost.
         b.sign_in_with(("Email", "Password", "Sign in"), "wei@northwind.example", PASSWORD)

@@ -50,6 +50,8 @@ async fn a_grant_is_requested_approved_used_and_expires() {
         let rows = b.texts("#grants-table tbody tr").await;
         assert!(rows[0].contains("Pending approval"), "{rows:?}");
         b.click("Sign out").await;
+        // Signed out for good before the next sign-in (its cookie could otherwise race the new one).
+        b.wait_for_heading("Sign in").await;
 
         // The customer's admin opens the link, signs in, sees who asks for what, and approves.
         b.goto(&a.path_of(&link)).await;
@@ -77,6 +79,8 @@ async fn a_grant_is_requested_approved_used_and_expires() {
         assert!(rows[0].contains("Active") && !rows[0].contains("Expiring soon"), "{rows:?}");
         assert!(rows[0].contains("15 Apr 2027"), "{rows:?}");
         b.click("Sign out").await;
+        // Signed out for good before the next sign-in (its cookie could otherwise race the new one).
+        b.wait_for_heading("Sign in").await;
 
         // The reseller changes licenses.
         b.sign_in_with(sign_in, "wei@northwind.example", PASSWORD).await;
