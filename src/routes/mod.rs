@@ -619,6 +619,22 @@ pub async fn answering_user(
     Ok(user)
 }
 
+/// The customer whose admin opened a customer's personal link: none while nobody is signed in; a
+/// temporary password is replaced first; any other kind of account gets `refused` (403).
+pub fn link_customer(
+    user: Option<&crate::auth::CurrentUser>,
+    refused: &'static str,
+) -> Result<Option<crate::domain::CustomerId>, AppError> {
+    match user {
+        None => Ok(None),
+        Some(user) if user.must_change_password => Err(AppError::PasswordChangeRequired),
+        Some(user) => user
+            .own_customer()
+            .map(Some)
+            .ok_or(AppError::Forbidden(refused)),
+    }
+}
+
 /// A page as the answer to a request: 200, or 422 when the form on it has errors to show.
 pub fn form_page<R>(req: &HttpRequest, page: R, has_errors: bool) -> HttpResponse
 where

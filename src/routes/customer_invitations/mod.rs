@@ -9,9 +9,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use crate::auth::AppSession;
 use crate::auth::session::FlashKind;
-use crate::auth::{AppSession, CurrentUser};
-use crate::domain::CustomerId;
 use crate::error::{AppError, AppResult};
 use crate::routes::see_other;
 use crate::services::invitation_answer::{self, Answer, Answered};
@@ -46,11 +45,8 @@ impl AcceptPage {
     }
 }
 
-/// The signed-in user must be a customer's admin: their customer.
-fn check_customer(user: &CurrentUser) -> Result<CustomerId, AppError> {
-    user.own_customer()
-        .ok_or(AppError::Forbidden("errors.invitation.not_customer"))
-}
+/// What a user other than a customer's admin is told.
+const NOT_CUSTOMER: &str = "errors.invitation.not_customer";
 
 async fn page(
     req: &HttpRequest,
@@ -59,11 +55,7 @@ async fn page(
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
     let ctx = Ctx::build(req).await?;
-    let customer = match &ctx.user {
-        None => None,
-        Some(user) if user.must_change_password => return Err(AppError::PasswordChangeRequired),
-        Some(user) => Some(check_customer(user)?),
-    };
+    let customer = crate::routes::link_customer(ctx.user.as_deref(), NOT_CUSTOMER)?;
     let path = format!("{PATH}{token}");
     let asked = invitation_answer::asked(&state.db, token, customer).await?;
     let mode = match asked.already_customer {
@@ -108,7 +100,8 @@ pub async fn answer(
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     let user = crate::routes::answering_user(&req, format!("{PATH}{token}")).await?;
-    let customer = check_customer(&user)?;
+    let customer = crate::routes::link_customer(Some(&user), NOT_CUSTOMER)?
+        .ok_or(AppError::Forbidden(NOT_CUSTOMER))?;
     let accept = match form.decision.as_str() {
         "accept" => true,
         "decline" => false,

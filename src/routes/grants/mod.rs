@@ -11,12 +11,9 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::auth::session::FlashKind;
-use crate::auth::{
-    AppSession, CurrentUser, CustomerAdmin, ProviderStaff, ResellerStaff, Signed, can,
-};
+use crate::auth::{AppSession, CustomerAdmin, ProviderStaff, ResellerStaff, Signed, can};
 use crate::db::models::grant::{Grant, GrantRow};
 use crate::db::models::relationship_check::{self, Flag};
-use crate::domain::CustomerId;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::routes::customers::show::{RequestForm, render_with_grant_form};
@@ -225,11 +222,8 @@ pub struct ApprovePage {
     pub errors: FormErrors,
 }
 
-/// The signed-in user must be a customer's admin: their customer.
-fn check_customer(user: &CurrentUser) -> Result<CustomerId, AppError> {
-    user.own_customer()
-        .ok_or(AppError::Forbidden("errors.grant.not_customer"))
-}
+/// What a user other than a customer's admin is told.
+const NOT_CUSTOMER: &str = "errors.grant.not_customer";
 
 async fn approve_page(
     req: &HttpRequest,
@@ -238,11 +232,7 @@ async fn approve_page(
     errors: FormErrors,
 ) -> AppResult<HttpResponse> {
     let ctx = Ctx::build(req).await?;
-    let customer = match &ctx.user {
-        None => None,
-        Some(user) if user.must_change_password => return Err(AppError::PasswordChangeRequired),
-        Some(user) => Some(check_customer(user)?),
-    };
+    let customer = crate::routes::link_customer(ctx.user.as_deref(), NOT_CUSTOMER)?;
     let path = format!("{APPROVE}{token}");
     // A link that cannot be used says so whoever opens it; who asks for what only to its customer.
     let asked = grants::asked(&state.db, token, customer).await?;
@@ -280,7 +270,8 @@ pub async fn answer(
 ) -> AppResult<HttpResponse> {
     let token = path.into_inner();
     let user = crate::routes::answering_user(&req, format!("{APPROVE}{token}")).await?;
-    let customer = check_customer(&user)?;
+    let customer = crate::routes::link_customer(Some(&user), NOT_CUSTOMER)?
+        .ok_or(AppError::Forbidden(NOT_CUSTOMER))?;
     let approve = match form.decision.as_str() {
         "approve" => true,
         "decline" => false,
