@@ -1018,3 +1018,65 @@ async fn the_home_page_counts_grant_requests_waiting_and_grants_expiring_soon() 
     app.state.clock.set(expiring.expires_at);
     assert_eq!(home(&app).await.1, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn the_resellers_customers_list_pages_through_associated_and_granted_customers_alike() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    // 30 associated (each with its grant), 25 not associated but granted, interleaved in age.
+    for i in 0..55 {
+        if i % 2 == 0 || i > 50 {
+            app.seed_customer(
+                w.provider,
+                Some(w.reseller),
+                &format!("Assoc {i}"),
+                &format!("assoc{i}"),
+            );
+        } else {
+            let c = app.seed_customer(
+                w.provider,
+                None,
+                &format!("Granted {i}"),
+                &format!("granted{i}"),
+            );
+            app.grant(w.provider, c, w.reseller, Roles::DELEGATED, 30);
+        }
+    }
+    // One more, associated, whose grant ended: not listed.
+    let gone = app.seed_customer(w.provider, Some(w.reseller), "Ended Ltd", "endedltd");
+    for g in app.grants_on(gone) {
+        app.with_conn(|conn| {
+            diesel::update(grants::table.find(g.id))
+                .set(grants::status.eq("ended"))
+                .execute(conn)
+                .unwrap()
+        });
+    }
+    let first = app
+        .get_with(&w.reseller_client, "/reseller/customers")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let names = |html: &str| -> Vec<String> { texts(html, "tr.main-row td:nth-child(2)") };
+    let page1 = names(&first);
+    assert_eq!(page1.len(), 50, "{page1:?}");
+    let next = attrs(&first, ".pager a", "href")
+        .pop()
+        .expect("a Next link");
+    let second = app
+        .get_with(&w.reseller_client, &next)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let page2 = names(&second);
+    assert_eq!(page2.len(), 5, "{page2:?}");
+    let mut all: Vec<String> = page1.into_iter().chain(page2).collect();
+    assert!(!all.iter().any(|n| n == "Ended Ltd"));
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 55, "no customer twice");
+    // Newest first across both kinds.
+    assert!(names(&first)[0].contains("54"), "{:?}", names(&first));
+}

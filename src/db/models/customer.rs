@@ -391,27 +391,62 @@ impl ProviderCustomer {
         now: chrono::NaiveDateTime,
     ) -> QueryResult<Page<CustomerRow>> {
         use crate::db::schema::grants;
-        // The customers it holds a grant in force on (any role that sees subscriptions).
-        let held = grants::table
-            .filter(grants::holder_id.eq(reseller.get()))
-            .filter(grants::status.eq(crate::domain::GrantStatus::Active))
-            .filter(grants::expires_at.gt(now).or(grants::auto_extend.eq(true)))
-            .filter(
-                grants::role_admin
-                    .eq(true)
-                    .or(grants::role_licenses.eq(true))
-                    .or(grants::role_support.eq(true)),
-            )
-            .filter(grants::provider_id.eq(provider_customers::provider_id))
-            .filter(grants::customer_id.eq(provider_customers::customer_id));
-        let mut query = provider_customers::table
+        let r = reseller.get();
+        // Its grants in force with a role that sees subscriptions.
+        macro_rules! held {
+            () => {
+                grants::table
+                    .filter(grants::holder_id.eq(r))
+                    .filter(grants::status.eq(crate::domain::GrantStatus::Active))
+                    .filter(grants::expires_at.gt(now).or(grants::auto_extend.eq(true)))
+                    .filter(
+                        grants::role_admin
+                            .eq(true)
+                            .or(grants::role_licenses.eq(true))
+                            .or(grants::role_support.eq(true)),
+                    )
+            };
+        }
+        let fetch = crate::pagination::fetch_limit(per_page);
+        // Two index paths, merged: the customers associated with it (its own index, in id order), and
+        // the few it holds a grant on without being associated (found from its grants).
+        let mut associated = provider_customers::table
             .inner_join(partners::table.on(partners::id.eq(provider_customers::provider_id)))
-            .filter(diesel::dsl::exists(held))
+            .filter(provider_customers::reseller_id.eq(r))
+            .filter(diesel::dsl::exists(
+                held!()
+                    .filter(grants::provider_id.eq(provider_customers::provider_id))
+                    .filter(grants::customer_id.eq(provider_customers::customer_id)),
+            ))
             .select((ProviderCustomer::as_select(), partners::name.nullable()))
-            .limit(crate::pagination::fetch_limit(per_page))
+            .limit(fetch)
             .into_boxed();
-        query = crate::newest_first!(query, provider_customers::id, seek);
-        let rows: Vec<(ProviderCustomer, Option<String>)> = query.load(conn)?;
+        associated = crate::newest_first!(associated, provider_customers::id, seek);
+        let mut others = provider_customers::table
+            .inner_join(partners::table.on(partners::id.eq(provider_customers::provider_id)))
+            .filter(
+                provider_customers::reseller_id
+                    .is_null()
+                    .or(provider_customers::reseller_id.ne(r)),
+            )
+            .filter(provider_customers::customer_id.eq_any(held!().select(grants::customer_id)))
+            .filter(diesel::dsl::exists(
+                held!()
+                    .filter(grants::provider_id.eq(provider_customers::provider_id))
+                    .filter(grants::customer_id.eq(provider_customers::customer_id)),
+            ))
+            .select((ProviderCustomer::as_select(), partners::name.nullable()))
+            .limit(fetch)
+            .into_boxed();
+        others = crate::newest_first!(others, provider_customers::id, seek);
+        let mut rows: Vec<(ProviderCustomer, Option<String>)> = associated.load(conn)?;
+        rows.extend(others.load::<(ProviderCustomer, Option<String>)>(conn)?);
+        // In the seek's direction, as one query would have returned them.
+        match seek {
+            Seek::Before(_) => rows.sort_by_key(|(pc, _)| pc.id),
+            _ => rows.sort_by_key(|(pc, _)| std::cmp::Reverse(pc.id)),
+        }
+        rows.truncate(usize::try_from(fetch).unwrap_or(usize::MAX));
         // For a reseller the name carried along is the provider's.
         let rows = rows
             .into_iter()
