@@ -373,13 +373,17 @@ fn rows_in(
         }
         StatementScope::Reseller(r, kind, now) => {
             use crate::db::schema::grants;
-            let billing_reader = grants::table
-                .filter(grants::holder_id.eq(r))
-                .filter(grants::provider_id.eq(statements::provider_id))
-                .filter(grants::customer_id.eq(statements::customer_id))
-                .filter(grants::role_billing.eq(true))
-                .filter(grants::status.eq(crate::domain::GrantStatus::Active))
-                .filter(grants::expires_at.gt(now).or(grants::auto_extend.eq(true)));
+            macro_rules! billing_reader {
+                () => {
+                    grants::table
+                        .filter(grants::holder_id.eq(r))
+                        .filter(grants::role_billing.eq(true))
+                        .filter(grants::status.eq(crate::domain::GrantStatus::Active))
+                        .filter(grants::expires_at.gt(now).or(grants::auto_extend.eq(true)))
+                };
+            }
+            // Each side of the OR on an index of its own: the reseller's statements by reseller, the
+            // billed customers' by customer (from its grants), never a scan of every statement.
             query = query.filter(
                 statements::reseller_id
                     .eq(r)
@@ -390,7 +394,15 @@ fn rows_in(
                     )
                     .or(statements::kind
                         .eq(StatementKind::Customer)
-                        .and(diesel::dsl::exists(billing_reader))),
+                        .and(
+                            statements::customer_id
+                                .eq_any(billing_reader!().select(grants::customer_id)),
+                        )
+                        .and(diesel::dsl::exists(
+                            billing_reader!()
+                                .filter(grants::provider_id.eq(statements::provider_id))
+                                .filter(grants::customer_id.eq(statements::customer_id)),
+                        ))),
             );
             kind
         }
