@@ -62,6 +62,9 @@ pub struct Settings {
     pub simulated_now: Option<String>,
     #[arg(long, env = "ALLOW_SIMULATED_CLOCK", global = true)]
     pub allow_simulated_clock: Option<String>,
+    /// Requests per minute one API token may make (600 by default); more get 429 with Retry-After.
+    #[arg(long, env = "API_RATE_PER_MINUTE", global = true)]
+    pub api_rate_per_minute: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -219,6 +222,13 @@ impl Config {
             1,
             24 * 60,
         )?;
+        let api_rate = parse_number(
+            s.api_rate_per_minute.as_deref(),
+            600,
+            "API_RATE_PER_MINUTE",
+            1,
+            1_000_000,
+        )?;
         Ok(Self {
             bind,
             database_url,
@@ -234,7 +244,10 @@ impl Config {
                 deliver: parse_switch(s.outbox_worker.as_deref(), true, "OUTBOX_WORKER")?,
                 ..OutboxSettings::default()
             },
-            throttle: ThrottleSettings::default(),
+            throttle: ThrottleSettings {
+                api_per_token_per_minute: u32::try_from(api_rate).unwrap_or(600),
+                ..ThrottleSettings::default()
+            },
             trusted_proxies: parse_trusted_proxies(s.trusted_proxies.as_deref())?,
             simulated_now: s
                 .simulated_now

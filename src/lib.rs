@@ -1,6 +1,7 @@
 //! Partner Dashboard: a server-rendered dashboard for indirect providers in a two-tier cloud reseller
 //! program. `startup::Application` is the running app; `cli` the commands of the binary.
 
+pub mod api;
 pub mod auth;
 pub mod bench_data;
 pub mod cli;

@@ -140,6 +140,7 @@ impl Application {
                 .app_data(crate::routes::form_config())
                 .app_data(crate::routes::query_config())
                 .app_data(crate::routes::path_config())
+                .configure(crate::api::configure)
                 .configure(crate::routes::configure)
                 .default_service(web::to(crate::routes::errors::not_found))
                 // Innermost first: CSRF check, then error pages (which need the session), the anonymous

@@ -159,6 +159,31 @@ impl<R: Access + 'static, P: Permission + 'static> FromRequest for Signed<R, P> 
     }
 }
 
+impl<R: Access, P: Permission> Signed<R, P> {
+    /// The user an API token vouched for, if `R` admits them and their role allows `P` (the API's
+    /// extractor asks here, so roles are still checked in one place). A member who must replace a
+    /// temporary password or set up multi-factor sign-in is not admitted either.
+    pub fn vouched(user: Rc<CurrentUser>) -> Option<Self> {
+        (!user.must_change_password
+            && !user.must_set_up_mfa()
+            && R::permits(&user)
+            && user.team_role.may(P::NEED))
+        .then_some(Signed {
+            user,
+            _access: PhantomData,
+        })
+    }
+
+    /// The same member as another kind of organisation's, if `R2` admits them (the role check of `P`
+    /// stands).
+    pub fn as_kind<R2: Access>(&self) -> Option<Signed<R2, P>> {
+        R2::permits(&self.user).then(|| Signed {
+            user: self.user.clone(),
+            _access: PhantomData,
+        })
+    }
+}
+
 impl Signed<AnyRole> {
     /// The same user, admitted by `R` if `R` admits them (a page for everyone that shows more to some).
     pub fn admitted<R: Access>(&self) -> Option<Signed<R>> {

@@ -34,6 +34,8 @@ pub struct ThrottleSettings {
     pub sign_up_per_address_every: Duration,
     pub sign_up_per_email_burst: u32,
     pub sign_up_per_email_every: Duration,
+    /// API requests per minute per token (a burst of as many, refilled evenly).
+    pub api_per_token_per_minute: u32,
 }
 
 impl Default for ThrottleSettings {
@@ -58,6 +60,7 @@ impl Default for ThrottleSettings {
             sign_up_per_address_every: Duration::from_secs(60),
             sign_up_per_email_burst: 3,
             sign_up_per_email_every: Duration::from_secs(10 * 60),
+            api_per_token_per_minute: 600,
         }
     }
 }
@@ -168,6 +171,7 @@ pub struct Throttle {
     address: FailureLog<IpAddr>,
     sign_up_addresses: DefaultKeyedRateLimiter<IpAddr>,
     sign_up_emails: DefaultKeyedRateLimiter<String>,
+    api_tokens: DefaultKeyedRateLimiter<i64>,
 }
 
 fn account_key(email: &str) -> String {
@@ -187,6 +191,10 @@ impl Throttle {
             sign_up_emails: RateLimiter::keyed(quota(
                 settings.sign_up_per_email_burst,
                 settings.sign_up_per_email_every,
+            )),
+            api_tokens: RateLimiter::keyed(quota(
+                settings.api_per_token_per_minute,
+                Duration::from_secs(60) / settings.api_per_token_per_minute.max(1),
             )),
         }
     }
@@ -240,6 +248,12 @@ impl Throttle {
         (!wait.is_zero()).then_some(wait)
     }
 
+    /// Spends one of an API token's requests; how long to wait when it has none left.
+    pub fn api_wait(&self, token_id: i64) -> Option<Wait> {
+        let wait = spend(&self.api_tokens, &token_id);
+        (!wait.is_zero()).then_some(wait)
+    }
+
     /// Drops what is no longer needed, so memory does not grow with every email ever typed.
     pub fn forget_idle(&self) {
         let now = Instant::now();
@@ -248,6 +262,8 @@ impl Throttle {
         self.address.forget_idle(now);
         self.sign_up_addresses.retain_recent();
         self.sign_up_emails.retain_recent();
+        self.api_tokens.retain_recent();
+        self.api_tokens.shrink_to_fit();
         self.sign_up_addresses.shrink_to_fit();
         self.sign_up_emails.shrink_to_fit();
     }

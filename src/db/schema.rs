@@ -457,8 +457,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        access -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (token_id, idempotency_key) {
+        token_id -> BigInt,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(grants -> customers (customer_id));
 diesel::joinable!(users -> partners (partner_id));
+diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(team_invitations -> partners (partner_id));
@@ -479,6 +507,8 @@ diesel::joinable!(sale_prices -> offers (offer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
+    api_tokens,
+    idempotency_keys,
     grants,
     mfa_recovery_codes,
     team_invitations,

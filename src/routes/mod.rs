@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod activity_log;
+pub mod api_docs;
 pub mod assets;
 pub mod csv;
 pub mod customer_invitations;
@@ -88,6 +89,17 @@ pub fn table() -> RouteTable {
             PasswordChange,
             account::change_password,
         )
+        .post(
+            "/account/api-tokens",
+            Partner(Read),
+            account::api_tokens::create,
+        )
+        .post(
+            "/account/api-tokens/{id:\\d+}/revoke",
+            Partner(Read),
+            account::api_tokens::revoke,
+        )
+        .get("/api", Anyone, api_docs::show)
         .post("/language", Anyone, language::switch)
         .get("/enroll", Anyone, enroll::form)
         .post("/enroll", Anyone, enroll::submit);

@@ -1,7 +1,9 @@
 //! Housekeeping: what is kept only for a while is removed once its time is up — expired sessions,
 //! expired wizard drafts (with any sealed temporary password a submitted one still holds), and the
-//! bodies of undelivered messages whose personal links have expired.
+//! bodies of undelivered messages whose personal links have expired, and API answers kept for an
+//! `Idempotency-Key` past their day.
 
+use crate::db::models::api_token::IdempotencyKey;
 use crate::db::models::draft::Draft;
 use crate::db::models::outbox::OutboxEmail;
 use crate::db::models::session::SessionRow;
@@ -13,6 +15,8 @@ pub struct Removed {
     pub sessions: usize,
     pub drafts: usize,
     pub expired_messages: usize,
+    /// API answers kept for an Idempotency-Key past their 24 hours.
+    pub idempotency_keys: usize,
 }
 
 impl Removed {
@@ -29,6 +33,7 @@ pub fn run(db: &Db, link_ttl: chrono::Duration) -> Result<Removed, DbError> {
             sessions: SessionRow::delete_expired(conn)?,
             drafts: Draft::delete_expired(conn)?,
             expired_messages: OutboxEmail::expire_sensitive(conn, now() - link_ttl)?,
+            idempotency_keys: IdempotencyKey::delete_old(conn, now())?,
         })
     })
 }

@@ -4,6 +4,7 @@
 //! the CLI and the demo call these; these call the models.
 
 pub mod account;
+pub mod api_tokens;
 pub mod billing;
 pub mod counters;
 pub mod credit;

@@ -1,10 +1,11 @@
 //! The Team page of a provider or reseller organisation (SPEC.md §2.12): invite a member by email (a
 //! personal link, 7 days, single use, revocable; Resend makes a new one), change a member's role
-//! (emailed to them), deactivate (their sessions end at once) or reactivate. The organisation keeps at
+//! (emailed to them), deactivate (their sessions and API tokens end at once) or reactivate. The organisation keeps at
 //! least one active admin. Every change is in the activity log under the admin's name.
 
 use crate::auth::password;
 use crate::db::models::activity::NewActivity;
+use crate::db::models::api_token::ApiToken;
 use crate::db::models::partner::Partner;
 use crate::db::models::session::SessionRow;
 use crate::db::models::team::{Members, TeamInvitation};
@@ -321,6 +322,8 @@ pub async fn set_active(
         Members::set_active(conn, member.id, active, at)?;
         if !active {
             SessionRow::delete_for_user(conn, member.id, None)?;
+            // Their API tokens end too, for good: reactivating does not bring them back.
+            ApiToken::revoke_all(conn, member.id, at)?;
         }
         let partner = Partner::find(conn, by.partner_id)?;
         let action = if active {

@@ -13,6 +13,7 @@ mod helpers;
 
 mod account;
 mod activity_log;
+mod api;
 mod billing;
 mod browser;
 mod cli;

@@ -621,6 +621,24 @@ async fn world(app: &TestApp) -> World {
             .unwrap()
     });
 
+    // Alice's API token.
+    let (api_token, _) = partner_dashboard::services::api_tokens::create(
+        &app.state.db,
+        partner_dashboard::services::api_tokens::Owner {
+            user_id: provider_a.user_id,
+            partner_id: a,
+            kind: partner_dashboard::domain::PartnerKind::Provider,
+        },
+        partner_dashboard::services::api_tokens::CheckedToken {
+            name: "Sync".into(),
+            days: 30,
+            access: partner_dashboard::db::models::api_token::Access::Read,
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .unwrap();
+
     let mut tokens = HashMap::new();
     for (who, client) in &clients {
         tokens.insert(*who, app.csrf_token_with(client).await);
@@ -943,6 +961,10 @@ async fn world(app: &TestApp) -> World {
         (
             "/team/members/{id:\\d+}/reset-mfa",
             format!("/team/members/{dave}/reset-mfa"),
+        ),
+        (
+            "/account/api-tokens/{id:\\d+}/revoke",
+            format!("/account/api-tokens/{api_token}/revoke"),
         ),
         (
             "/account/devices/{device}/sign-out",

@@ -229,6 +229,8 @@ pub const ACTIONS: &[&str] = &[
     "price_list.due_days_changed",
     "prices.sale_prices_saved",
     "prices.customer_price_saved",
+    "api_token.created",
+    "api_token.revoked",
 ];
 
 /// The locale key naming an action.

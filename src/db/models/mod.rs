@@ -1,6 +1,7 @@
 //! Row structs and the queries on them, one file per entity. Handlers never build SQL: they call these.
 
 pub mod activity;
+pub mod api_token;
 pub mod customer;
 pub mod draft;
 pub mod grant;

@@ -577,6 +577,41 @@ impl Subscription {
             .map(|_| ())
     }
 
+    /// The provider's subscriptions (of one customer, or all), newest first (the API's list).
+    pub fn page_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        customer: Option<i64>,
+        seek: &crate::pagination::Seek<i64>,
+        per_page: usize,
+    ) -> QueryResult<crate::pagination::Page<SubscriptionSummary>> {
+        let mut query = subscriptions::table
+            .inner_join(offers::table)
+            .filter(subscriptions::provider_id.eq(provider.get()))
+            .select((Subscription::as_select(), offers::name, offers::billing))
+            .limit(crate::pagination::fetch_limit(per_page))
+            .into_boxed();
+        if let Some(customer) = customer {
+            query = query.filter(subscriptions::customer_id.eq(customer));
+        }
+        query = crate::newest_first!(query, subscriptions::id, seek);
+        let rows: Vec<(Subscription, String, Billing)> = query.load(conn)?;
+        let rows = rows
+            .into_iter()
+            .map(|(subscription, offer_name, billing)| SubscriptionSummary {
+                subscription,
+                offer_name,
+                billing,
+            })
+            .collect();
+        Ok(crate::pagination::Page::from_rows(
+            rows,
+            seek,
+            per_page,
+            |r: &SubscriptionSummary| r.subscription.id,
+        ))
+    }
+
     /// Subscriptions where the reseller is reseller of record or designated support contact, newest
     /// first, with the customer's and provider's names.
     pub fn page_for_reseller(

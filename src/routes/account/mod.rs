@@ -14,6 +14,7 @@ use crate::services::account::{self, ChangePassword, PasswordError, SignedInDevi
 use crate::state::AppState;
 use crate::view::{Ctx, FormErrors};
 
+pub mod api_tokens;
 pub mod mfa;
 
 #[derive(Template, WebTemplate)]
@@ -26,9 +27,30 @@ pub struct PasswordPage {
     pub time_zone: String,
     /// Signed-in devices (not while a temporary password must be replaced).
     pub devices: Vec<SignedInDevice>,
+    /// API tokens: members of providers and resellers only.
+    pub api_tokens: Option<Vec<crate::db::models::api_token::ApiToken>>,
+    /// A token just made, shown this once.
+    pub new_token: Option<String>,
+    /// The token form as typed (after an error).
+    pub token_form: api_tokens::TokenFormFields,
 }
 
 impl PasswordPage {
+    /// The lifetimes a token may be given.
+    pub fn token_days(&self) -> [i64; 4] {
+        crate::services::api_tokens::DAY_CHOICES
+    }
+
+    pub fn token_state(&self, token: &crate::db::models::api_token::ApiToken) -> &'static str {
+        if token.revoked_at.is_some() {
+            "api_tokens.state.revoked"
+        } else if !token.is_live(self.ctx.now()) {
+            "api_tokens.state.expired"
+        } else {
+            "api_tokens.state.active"
+        }
+    }
+
     pub fn zones(&self) -> impl Iterator<Item = &'static str> {
         crate::domain::time_zone::all()
     }
@@ -41,17 +63,39 @@ impl PasswordPage {
         let state = req
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| anyhow::anyhow!("the state is not registered"))?;
+        let session = AppSession::of(req);
         let devices = if user.must_change_password {
             Vec::new()
         } else {
-            account::devices(&state.db, user.id, AppSession::of(req).device_id()).await?
+            account::devices(&state.db, user.id, session.device_id()).await?
         };
+        let partner = user.partner_kind().is_some()
+            && matches!(
+                user.role,
+                crate::domain::Role::Provider | crate::domain::Role::Reseller
+            );
+        let api_tokens = if partner && !user.must_change_password {
+            Some(crate::services::api_tokens::list(&state.db, user.id).await?)
+        } else {
+            None
+        };
+        let new_token = session.secret(&state.config.session_key, api_tokens::NEW_TOKEN);
+        if new_token.is_some() {
+            session.forget_secret(api_tokens::NEW_TOKEN);
+        }
         Ok(Self {
             ctx: Ctx::build(req).await?,
             forced: user.must_change_password,
             errors,
             time_zone: user.chosen_time_zone.clone().unwrap_or_default(),
             devices,
+            api_tokens,
+            new_token,
+            token_form: api_tokens::TokenFormFields {
+                token_days: "90".to_owned(),
+                token_access: "read".to_owned(),
+                ..Default::default()
+            },
         })
     }
 }

@@ -3,6 +3,7 @@
 //! written together, once. The wizard (`wizard`) keeps what was typed in a draft until Submit; the demo
 //! data uses `place` directly.
 
+pub mod direct;
 pub mod wizard;
 
 use std::collections::{BTreeMap, BTreeSet};
