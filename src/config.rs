@@ -52,8 +52,8 @@ pub struct Settings {
     /// it, the client address is the connection's peer.
     #[arg(long, env = "TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
-    /// `on` (the default): this instance delivers the queued mail; `off`: it only queues it, and
-    /// another instance on the same database delivers it.
+    /// `on` (the default): this instance delivers the queued mail and webhooks; `off`: it only
+    /// queues them, and another instance on the same database delivers them.
     #[arg(long, env = "OUTBOX_WORKER", global = true)]
     pub outbox_worker: Option<String>,
     /// The server's "now" as an RFC 3339 instant (demo only: with `--demo` or
@@ -120,6 +120,7 @@ pub struct Config {
     pub session_idle: Duration,
     pub outbox: OutboxSettings,
     pub throttle: ThrottleSettings,
+    pub webhooks: crate::webhooks::WebhookSettings,
     /// Load balancers in front of the dashboard: only their `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `SIMULATED_NOW`, parsed (see `clock`); `clock()` refuses it outside a demo.
@@ -244,6 +245,10 @@ impl Config {
                 deliver: parse_switch(s.outbox_worker.as_deref(), true, "OUTBOX_WORKER")?,
                 ..OutboxSettings::default()
             },
+            webhooks: crate::webhooks::WebhookSettings {
+                deliver: parse_switch(s.outbox_worker.as_deref(), true, "OUTBOX_WORKER")?,
+                ..Default::default()
+            },
             throttle: ThrottleSettings {
                 api_per_token_per_minute: u32::try_from(api_rate).unwrap_or(600),
                 ..ThrottleSettings::default()
@@ -274,6 +279,8 @@ impl Config {
     /// Sets up the clock: `SIMULATED_NOW` only in a demo (`--demo`) or with
     /// `ALLOW_SIMULATED_CLOCK=true`; anywhere else it is refused.
     pub fn use_simulated_clock(&mut self, demo: bool) -> Result<(), ConfigError> {
+        // A demo may post webhooks to a receiver on its own machine.
+        self.webhooks.allow_loopback = demo;
         if let Some(at) = self.simulated_now {
             if !demo && !self.allow_simulated_clock {
                 return Err(bad(

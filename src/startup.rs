@@ -91,6 +91,15 @@ impl Application {
         if state.config.outbox.deliver {
             tasks.push(tokio::spawn(worker.run()));
         }
+        if state.config.webhooks.deliver {
+            let webhooks = crate::webhooks::worker::WebhookWorker::new(
+                db.clone(),
+                state.config.webhooks.clone(),
+                state.config.session_key.clone(),
+                state.base_url.clone(),
+            );
+            tasks.push(tokio::spawn(webhooks.run()));
+        }
         tasks.push(tokio::spawn(housekeeping(state.clone())));
         tasks.push(tokio::spawn(jobs(state.clone())));
         if !db.url().is_postgres() {

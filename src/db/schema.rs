@@ -484,9 +484,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        partner_id -> BigInt,
+        url -> Text,
+        events -> Text,
+        secret_sealed -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        message_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        response_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(grants -> customers (customer_id));
 diesel::joinable!(users -> partners (partner_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(users -> customers (customer_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(team_invitations -> partners (partner_id));
@@ -507,6 +541,8 @@ diesel::joinable!(sale_prices -> offers (offer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
+    webhook_endpoints,
+    webhook_deliveries,
     api_tokens,
     idempotency_keys,
     grants,

@@ -34,6 +34,7 @@ pub mod statements;
 pub mod subscriptions;
 pub mod table;
 pub mod team;
+pub mod webhooks;
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
@@ -580,6 +581,34 @@ pub fn table() -> RouteTable {
             "/team/support-contact",
             Partner(Admin),
             team::set_support_contact,
+        )
+        .get("/webhooks", Partner(Admin), webhooks::list)
+        .post("/webhooks", Partner(Admin), webhooks::create)
+        .get("/webhooks/{id:\\d+}", Partner(Admin), webhooks::show)
+        .post(
+            "/webhooks/{id:\\d+}/test",
+            Partner(Admin),
+            webhooks::send_test,
+        )
+        .post(
+            "/webhooks/{id:\\d+}/disable",
+            Partner(Admin),
+            webhooks::disable,
+        )
+        .post(
+            "/webhooks/{id:\\d+}/enable",
+            Partner(Admin),
+            webhooks::enable,
+        )
+        .post(
+            "/webhooks/{id:\\d+}/delete",
+            Partner(Admin),
+            webhooks::delete,
+        )
+        .post(
+            "/webhooks/{id:\\d+}/deliveries/{delivery:\\d+}/resend",
+            Partner(Admin),
+            webhooks::resend,
         )
         .get("/team/join/{token}", Anyone, team::join_form)
         .post("/team/join/{token}", Anyone, team::join);

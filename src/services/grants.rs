@@ -16,6 +16,7 @@ use crate::db::models::partner::Partner;
 use crate::db::models::partnership::Partnership;
 use crate::db::models::relationship_request::RelationshipRequest;
 use crate::db::models::user::User;
+use crate::db::models::webhook::Delivery;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::form::FormErrors;
 use crate::domain::token::new_token;
@@ -672,6 +673,20 @@ fn step(
                 }
             } else {
                 notify(conn, grant, "email.grant_expiring.body", base_url)?;
+                let mut partners = vec![grant.provider_id, grant.holder_id];
+                partners.dedup();
+                Delivery::enqueue(
+                    conn,
+                    &partners,
+                    "grant.expiring",
+                    &serde_json::json!({
+                        "grant_id": grant.id.to_string(),
+                        "customer_id": grant.customer_id.to_string(),
+                        "provider_id": grant.provider_id.to_string(),
+                        "holder_id": grant.holder_id.to_string(),
+                        "expires_at": grant.expires_at.and_utc().to_rfc3339(),
+                    }),
+                )?;
                 report.reminders += 1;
             }
         }

@@ -37,6 +37,7 @@ pub mod statements;
 pub mod subscription_change;
 pub mod team;
 pub mod waiting_request;
+pub mod webhooks;
 
 use crate::db::DbError;
 use crate::error::AppError;

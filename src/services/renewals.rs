@@ -18,6 +18,7 @@ use crate::db::models::order::{NewLine, NewOrder, Order};
 use crate::db::models::partner::Partner;
 use crate::db::models::subscription::{Renewed, Subscription};
 use crate::db::models::user::User;
+use crate::db::models::webhook::Delivery;
 use crate::db::{Db, DbConnection, DbError};
 use crate::domain::lifecycle::{add_months, billing_period};
 use crate::domain::{OrderKind, ProviderId, Term};
@@ -335,6 +336,25 @@ fn remind_batch(
         if !lifecycle::claim_reminder(conn, sub.id, sub.ends_at, days_i32, now)? {
             continue;
         }
+        // Webhook endpoints hear of it once, as the email is sent once.
+        let partners: Vec<i64> = [Some(sub.provider_id), sub.reseller_of_record_id]
+            .into_iter()
+            .flatten()
+            .collect();
+        Delivery::enqueue(
+            conn,
+            &partners,
+            "subscription.renewing",
+            &serde_json::json!({
+                "subscription_id": sub.id.to_string(),
+                "customer_id": sub.customer_id.to_string(),
+                "provider_id": sub.provider_id.to_string(),
+                "reseller_id": sub.reseller_of_record_id.map(|r| r.to_string()),
+                "ends_at": sub.ends_at.and_utc().to_rfc3339(),
+                "auto_renew": sub.auto_renew,
+                "days_left": days,
+            }),
+        )?;
         sent += tell(
             conn,
             &mut names,

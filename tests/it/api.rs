@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use partner_dashboard::db::models::api_token::Access;
 use partner_dashboard::db::schema::{customers, orders};
 use partner_dashboard::domain::{EnrollmentStatus, MemberRole};
-use partner_dashboard::services::api_tokens::{self, CheckedToken, Owner};
 
 use crate::helpers::*;
 
@@ -19,30 +18,8 @@ fn t(s: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
 }
 
-/// A token for `user` of `partner`, made as Account makes one.
 async fn token_for(app: &TestApp, user: i64, partner: i64, access: Access) -> String {
-    let kind = app.with_conn(|conn| {
-        partner_dashboard::db::models::partner::Partner::find(conn, partner)
-            .unwrap()
-            .kind
-    });
-    let (_, secret) = api_tokens::create(
-        &app.state.db,
-        Owner {
-            user_id: user,
-            partner_id: partner,
-            kind,
-        },
-        CheckedToken {
-            name: "Test tool".into(),
-            days: 90,
-            access,
-        },
-        app.state.clock.now(),
-    )
-    .await
-    .unwrap();
-    secret
+    app.api_token(user, partner, access).await
 }
 
 struct Answer {

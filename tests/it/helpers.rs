@@ -57,6 +57,8 @@ pub struct AppOptions {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The outbox worker's timings (quick, for tests) and attempts.
     pub outbox: OutboxSettings,
+    /// The webhook worker's: quick, and receivers on this machine allowed (as in a demo).
+    pub webhooks: partner_dashboard::webhooks::WebhookSettings,
 }
 
 impl Default for AppOptions {
@@ -75,6 +77,14 @@ impl Default for AppOptions {
                 lease: Duration::from_secs(30),
                 smtp_timeout: Duration::from_secs(5),
                 deliver: true,
+            },
+            webhooks: partner_dashboard::webhooks::WebhookSettings {
+                deliver: true,
+                allow_loopback: true,
+                poll_interval: Duration::from_millis(100),
+                retry_delays: vec![Duration::from_millis(200); 3],
+                timeout: Duration::from_secs(5),
+                lease: Duration::from_secs(30),
             },
         }
     }
@@ -154,6 +164,7 @@ fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions)
         session_idle: options.session_idle,
         outbox: options.outbox.clone(),
         throttle: options.throttle.clone(),
+        webhooks: options.webhooks.clone(),
         trusted_proxies: options.trusted_proxies.clone(),
         simulated_now: None,
         allow_simulated_clock: false,
@@ -1029,6 +1040,38 @@ impl TestApp {
                 },
             )
         })
+    }
+
+    /// An API token for `user` of `partner`, made as Account makes one (90 days).
+    pub async fn api_token(
+        &self,
+        user: i64,
+        partner: i64,
+        access: partner_dashboard::db::models::api_token::Access,
+    ) -> String {
+        use partner_dashboard::services::api_tokens::{self, CheckedToken, Owner};
+        let kind = self.with_conn(|conn| {
+            partner_dashboard::db::models::partner::Partner::find(conn, partner)
+                .unwrap()
+                .kind
+        });
+        let (_, secret) = api_tokens::create(
+            &self.state.db,
+            Owner {
+                user_id: user,
+                partner_id: partner,
+                kind,
+            },
+            CheckedToken {
+                name: "Test tool".into(),
+                days: 90,
+                access,
+            },
+            self.state.clock.now(),
+        )
+        .await
+        .unwrap();
+        secret
     }
 
     /// A second instance of the dashboard on this app's database (its own pools, writer, workers

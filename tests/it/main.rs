@@ -43,3 +43,4 @@ mod sessions;
 mod sign_in;
 mod subscriptions;
 mod team;
+mod webhooks;

@@ -99,10 +99,31 @@ impl NewActivity {
                 activity_log::action.eq(self.action),
                 activity_log::entity_type.eq(self.entity_type),
                 activity_log::entity_id.eq(self.entity_id),
-                activity_log::old_value.eq(self.old_value),
-                activity_log::new_value.eq(self.new_value),
+                activity_log::old_value.eq(&self.old_value),
+                activity_log::new_value.eq(&self.new_value),
             ))
             .execute(conn)?;
+        // The webhook of the event, in the same transaction.
+        if let Some(event) = crate::db::models::webhook::event_of_action(self.action) {
+            let mut partners: Vec<i64> = [self.provider_id, self.reseller_id]
+                .into_iter()
+                .flatten()
+                .collect();
+            partners.dedup();
+            let text = |v: Option<i64>| v.map(|v| v.to_string());
+            let data = serde_json::json!({
+                "activity_id": id.to_string(),
+                "action": self.action,
+                "entity_type": self.entity_type,
+                "entity_id": text(self.entity_id),
+                "provider_id": text(self.provider_id),
+                "reseller_id": text(self.reseller_id),
+                "customer_id": text(self.customer_id),
+                "old_value": self.old_value,
+                "new_value": self.new_value,
+            });
+            crate::db::models::webhook::Delivery::enqueue(conn, &partners, event, &data)?;
+        }
         Ok(id)
     }
 }
@@ -231,6 +252,10 @@ pub const ACTIONS: &[&str] = &[
     "prices.customer_price_saved",
     "api_token.created",
     "api_token.revoked",
+    "webhook.created",
+    "webhook.disabled",
+    "webhook.enabled",
+    "webhook.deleted",
 ];
 
 /// The locale key naming an action.

@@ -23,3 +23,4 @@ pub mod stats;
 pub mod subscription;
 pub mod team;
 pub mod user;
+pub mod webhook;

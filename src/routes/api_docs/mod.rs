@@ -59,6 +59,8 @@ pub struct ApiPage {
     pub tags: Vec<Tag>,
     pub schemas: Vec<Schema>,
     pub problems: &'static [(&'static str, &'static str)],
+    /// The webhook event types.
+    pub events: &'static [&'static str],
 }
 
 fn text(v: &Value, key: &str) -> String {
@@ -244,5 +246,6 @@ pub async fn show(ctx: Ctx) -> AppResult<ApiPage> {
         tags,
         schemas,
         problems: crate::api::problem::KINDS,
+        events: crate::db::models::webhook::EVENTS,
     })
 }
