@@ -11,6 +11,8 @@ use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Entry {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
     /// customer.created, subscription.quantity_changed, …
@@ -18,11 +20,17 @@ pub struct Entry {
     /// The action in words, in the token owner's language.
     pub action_name: String,
     pub entity_type: String,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub entity_id: Option<i64>,
     pub actor: Option<String>,
     pub acting_for: Option<String>,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub customer_id: Option<i64>,
     pub customer_name: Option<String>,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_id: Option<i64>,
     pub old_value: Option<String>,
     pub new_value: Option<String>,

@@ -17,9 +17,15 @@ use crate::state::AppState;
 /// A subscription whose term ends within the window asked.
 #[derive(Serialize, ToSchema)]
 pub struct Renewal {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub subscription_id: i64,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub customer_id: i64,
     pub customer_name: String,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub offer_id: i64,
     pub offer_name: String,
     pub quantity: i32,
@@ -28,6 +34,8 @@ pub struct Renewal {
     pub ends_at: chrono::DateTime<chrono::Utc>,
     /// It renews at `ends_at` (else it ends then).
     pub auto_renew: bool,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_of_record_id: Option<i64>,
     pub reseller_name: Option<String>,
     /// What one billing period costs the customer's bill-to at renewal.
@@ -115,6 +123,8 @@ pub async fn renewals(
 
 #[derive(Serialize, ToSchema)]
 pub struct Statement {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     /// ST-000123.
     pub reference: String,
@@ -132,8 +142,12 @@ pub struct Statement {
     pub line_count: i64,
     pub paid_at: Option<chrono::DateTime<chrono::Utc>>,
     pub provider_name: String,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_id: Option<i64>,
     pub reseller_name: Option<String>,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub customer_id: Option<i64>,
     pub customer_name: Option<String>,
 }
@@ -146,6 +160,8 @@ pub struct StatementList {
 
 #[derive(Serialize, ToSchema)]
 pub struct StatementCharge {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub order_id: i64,
     /// PO-000123.
     pub order_reference: String,

@@ -25,11 +25,15 @@ use crate::state::AppState;
 /// A customer in a list.
 #[derive(Serialize, ToSchema)]
 pub struct Customer {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     pub company_name: String,
     /// The tenant domain (`cohowinery.onmicrosoft.com`).
     pub domain: String,
     /// The associated reseller (providers' lists); the provider (resellers' lists).
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_id: Option<i64>,
     pub reseller_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,9 +152,13 @@ pub async fn list(
 /// One customer, with its account details and subscriptions.
 #[derive(Serialize, ToSchema)]
 pub struct CustomerDetails {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     pub company_name: String,
     pub domain: String,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_id: Option<i64>,
     pub reseller_is_tenant_owner: bool,
     pub address_line1: String,
@@ -226,6 +234,8 @@ pub async fn show(
 #[derive(Deserialize, ToSchema)]
 pub struct NewCustomer {
     /// The associated reseller (one you are partnered with), or none for a direct customer.
+    #[serde(default, deserialize_with = "super::id::de_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_id: Option<i64>,
     pub company_name: String,
     /// The tenant domain's prefix (`cohowinery` for `cohowinery.onmicrosoft.com`).
@@ -258,6 +268,8 @@ pub struct NewCustomer {
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewLine {
+    #[serde(deserialize_with = "super::id::de")]
+    #[schema(value_type = String)]
     pub offer_id: i64,
     pub quantity: i64,
     /// P1M, P1Y or P3Y (with `billing`; the offer's first plan when both are left out).
@@ -285,6 +297,8 @@ pub struct CreatedCustomer {
 
 #[derive(Serialize, ToSchema)]
 pub struct PlacedOrder {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     /// ORD-000123.
     pub reference: String,

@@ -29,11 +29,17 @@ pub struct GrantRoles {
 
 #[derive(Serialize, ToSchema)]
 pub struct Grant {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub customer_id: i64,
     pub customer_name: String,
     pub provider_name: String,
     /// The provider itself or one of its resellers.
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub holder_id: i64,
     pub holder_name: String,
     pub roles: GrantRoles,
@@ -123,8 +129,12 @@ pub async fn list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewGrant {
+    #[serde(deserialize_with = "super::id::de")]
+    #[schema(value_type = String)]
     pub customer_id: i64,
     /// One of your resellers, or none for yourself.
+    #[serde(default, deserialize_with = "super::id::de_opt")]
+    #[schema(value_type = Option<String>)]
     pub holder_id: Option<i64>,
     pub roles: GrantRoles,
     /// 1–730.
@@ -135,7 +145,11 @@ pub struct NewGrant {
 
 #[derive(Serialize, ToSchema)]
 pub struct RequestedGrant {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub grant_id: i64,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub request_id: i64,
     /// pending_approval until the customer's admin approves it.
     pub state: String,

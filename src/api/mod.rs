@@ -10,6 +10,7 @@ pub mod billing;
 pub mod caller;
 pub mod customers;
 pub mod grants;
+pub mod id;
 pub mod idempotency;
 pub mod openapi;
 pub mod orders;

@@ -16,6 +16,8 @@ use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Order {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     /// PO-000123.
     pub reference: String,
@@ -23,9 +25,13 @@ pub struct Order {
     pub kind: String,
     /// placed, pending_review or rejected.
     pub status: String,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub customer_id: i64,
     pub customer_name: String,
     pub provider_name: String,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_id: Option<i64>,
     pub reseller_name: Option<String>,
     pub placed_by: String,
@@ -44,8 +50,12 @@ pub struct OrderList {
 
 #[derive(Serialize, ToSchema)]
 pub struct OrderLine {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub offer_id: i64,
     pub offer_name: String,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub subscription_id: Option<i64>,
     pub quantity: i32,
     pub previous_quantity: Option<i32>,

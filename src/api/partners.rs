@@ -16,6 +16,8 @@ use crate::state::AppState;
 /// The token's member and organisation.
 #[derive(Serialize, ToSchema)]
 pub struct Me {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub user_id: i64,
     pub email: String,
     pub display_name: String,
@@ -23,6 +25,8 @@ pub struct Me {
     pub role: String,
     /// provider or reseller.
     pub organisation_kind: String,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub organisation_id: i64,
     pub organisation_name: String,
     /// read or write.
@@ -53,6 +57,8 @@ pub async fn me(caller: Api<PartnerStaff>) -> Result<actix_web::HttpResponse, Pr
 /// A reseller the provider is partnered with.
 #[derive(Serialize, ToSchema)]
 pub struct Reseller {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     pub name: String,
     pub partner_number: Option<String>,
@@ -122,6 +128,8 @@ pub async fn resellers(
 /// A partnership request: a personalised link a reseller accepts.
 #[derive(Serialize, ToSchema)]
 pub struct PartnershipRequest {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     /// pending, expired, accepted, declined, revoked or superseded.
     pub state: String,
@@ -133,6 +141,8 @@ pub struct PartnershipRequest {
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
     pub recipient_email: Option<String>,
     /// The reseller that accepted it.
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_id: Option<i64>,
     /// The link, only in the answer that made it (it is kept hashed).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -18,10 +18,16 @@ use crate::state::AppState;
 /// A subscription.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Subscription {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub customer_id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_name: Option<String>,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub offer_id: i64,
     pub offer_name: String,
     pub quantity: i32,
@@ -40,10 +46,16 @@ pub struct Subscription {
     /// Per license per billing period, what it costs the provider (the provider's members only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_cost: Option<Money>,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub reseller_of_record_id: Option<i64>,
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub support_contact_id: i64,
     pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The subscription it was upgraded to.
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub upgraded_to: Option<i64>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -69,11 +81,15 @@ pub struct ScheduledChange {
     pub quantity: Option<i32>,
     pub term: Option<String>,
     pub billing: Option<String>,
+    #[serde(serialize_with = "super::id::ser_opt")]
+    #[schema(value_type = Option<String>)]
     pub offer_id: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct OfferRef {
+    #[serde(serialize_with = "super::id::ser")]
+    #[schema(value_type = String)]
     pub id: i64,
     pub name: String,
 }
@@ -341,6 +357,8 @@ pub struct ScheduleChange {
     /// monthly, annual or one_time, with `term`.
     pub billing: Option<String>,
     /// Another offer of the same family or on the upgrade path.
+    #[serde(default, deserialize_with = "super::id::de_opt")]
+    #[schema(value_type = Option<String>)]
     pub offer_id: Option<i64>,
 }
 
@@ -397,6 +415,8 @@ pub async fn cancel(
 #[derive(Deserialize, ToSchema)]
 pub struct UpgradeChange {
     /// An offer on the upgrade path.
+    #[serde(deserialize_with = "super::id::de")]
+    #[schema(value_type = String)]
     pub offer_id: i64,
 }
 

@@ -78,6 +78,14 @@ async fn post(app: &TestApp, path: &str, token: &str, key: &str, body: Value) ->
     .await
 }
 
+/// An id as the API sends it: a string of digits.
+fn id_of(v: &Value) -> i64 {
+    v.as_str()
+        .unwrap_or_else(|| panic!("an id is a string: {v}"))
+        .parse()
+        .unwrap()
+}
+
 fn content_type(a: &Answer) -> &str {
     a.headers
         .get("content-type")
@@ -149,7 +157,8 @@ fn new_customer(offer: i64, prefix: &str) -> Value {
         "contact_last_name": "Lin",
         "contact_email": "ada@cohowinery.example",
         "language": "zh-TW",
-        "subscriptions": [{"offer_id": offer, "quantity": 5}]
+        // An id may come as a string (as the API sends them) or as a number.
+        "subscriptions": [{"offer_id": offer.to_string(), "quantity": 5}]
     })
 }
 
@@ -370,7 +379,7 @@ async fn scope_and_roles_hold_through_the_api() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["id"].as_i64().unwrap())
+        .map(|c| id_of(&c["id"]))
         .collect();
     assert_eq!(ids, vec![w.customer]);
 
@@ -461,19 +470,22 @@ async fn scope_and_roles_hold_through_the_api() {
     );
     let subs = get(&app, "/api/v1/subscriptions", &reseller).await;
     assert_eq!(subs.status, StatusCode::OK, "{}", subs.text);
-    assert_eq!(subs.body["data"][0]["id"], json!(w.sub));
+    assert_eq!(subs.body["data"][0]["id"], json!(w.sub.to_string()));
     assert!(subs.body["data"][0].get("unit_cost").is_none());
     let provider_view = get(&app, &format!("/api/v1/subscriptions/{}", w.sub), &w.token).await;
     assert_eq!(provider_view.body["unit_cost"]["amount_minor"], json!(600));
     let customers = get(&app, "/api/v1/customers", &reseller).await;
-    assert_eq!(customers.body["data"][0]["id"], json!(w.customer));
+    assert_eq!(
+        customers.body["data"][0]["id"],
+        json!(w.customer.to_string())
+    );
     assert_eq!(
         customers.body["data"][0]["provider_name"],
         "Contoso Distribution"
     );
     let orders = get(&app, "/api/v1/orders", &reseller).await;
     assert_eq!(orders.status, StatusCode::OK);
-    let first = orders.body["data"][0]["id"].as_i64().unwrap();
+    let first = id_of(&orders.body["data"][0]["id"]);
     let order = get(&app, &format!("/api/v1/orders/{first}"), &reseller).await;
     assert_eq!(order.status, StatusCode::OK, "{}", order.text);
     assert!(order.body["lines"][0].get("unit_cost").is_none());
@@ -506,7 +518,7 @@ async fn a_customer_is_created_with_its_subscriptions_once_per_key() {
     )
     .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
-    let id = first.body["customer"]["id"].as_i64().unwrap();
+    let id = id_of(&first.body["customer"]["id"]);
     assert_eq!(
         first.headers["location"],
         format!("/api/v1/customers/{id}").as_str()
@@ -522,7 +534,7 @@ async fn a_customer_is_created_with_its_subscriptions_once_per_key() {
     );
     assert_eq!(
         first.body["customer"]["subscriptions"][0]["offer_id"],
-        json!(w.offer)
+        json!(w.offer.to_string())
     );
     assert_eq!(
         first.body["admin"]["email"],
@@ -594,7 +606,7 @@ async fn a_customer_is_created_with_its_subscriptions_once_per_key() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["customer_id"] == json!(id))
+            .any(|e| e["customer_id"] == json!(id.to_string()))
     );
 }
 
@@ -659,7 +671,7 @@ async fn lists_page_by_cursor_and_hold_still_while_customers_are_added() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["id"].as_i64().unwrap())
+        .map(|c| id_of(&c["id"]))
         .collect();
     assert_eq!(seen.len(), 3);
     // New customers arrive between pages: the next pages neither repeat nor skip a row.
@@ -681,7 +693,7 @@ async fn lists_page_by_cursor_and_hold_still_while_customers_are_added() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|c| c["id"].as_i64().unwrap()),
+                .map(|c| id_of(&c["id"])),
         );
         next = page.body["next"].as_str().map(str::to_owned);
     }
@@ -827,9 +839,9 @@ async fn partnership_requests_grants_renewals_and_statements_answer_their_contra
     let link = made.body["link"].as_str().unwrap();
     assert!(link.contains("/partnerships/accept/"), "{link}");
     assert_eq!(made.body["state"], "pending");
-    let id = made.body["id"].as_i64().unwrap();
+    let id = id_of(&made.body["id"]);
     let listed = get(&app, "/api/v1/partnership-requests", &w.token).await;
-    assert_eq!(listed.body["data"][0]["id"], json!(id));
+    assert_eq!(listed.body["data"][0]["id"], json!(id.to_string()));
     assert!(listed.body["data"][0].get("link").is_none());
     let res = app.get(&app.path_of(link)).await;
     assert_eq!(res.status(), StatusCode::OK, "the link works");
@@ -844,7 +856,10 @@ async fn partnership_requests_grants_renewals_and_statements_answer_their_contra
     assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
     assert_eq!(revoked.body["state"], "revoked");
     let resellers = get(&app, "/api/v1/resellers", &w.token).await;
-    assert_eq!(resellers.body["data"][0]["id"], json!(w.reseller.id));
+    assert_eq!(
+        resellers.body["data"][0]["id"],
+        json!(w.reseller.id.to_string())
+    );
     assert_eq!(resellers.body["data"][0]["customer_count"], json!(1));
 
     // A grant request for the provider itself: pending, with its approval link.
@@ -873,14 +888,14 @@ async fn partnership_requests_grants_renewals_and_statements_answer_their_contra
         .collect();
     assert!(states.contains(&"pending_approval"), "{states:?}");
     assert!(states.contains(&"active"), "{states:?}");
-    let active = grants.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["state"] == "active")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let active = id_of(
+        &grants.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["state"] == "active")
+            .unwrap()["id"],
+    );
     let ended = post(
         &app,
         &format!("/api/v1/grants/{active}/end"),
@@ -903,7 +918,10 @@ async fn partnership_requests_grants_renewals_and_statements_answer_their_contra
     // Renewals: the monthly subscription ends on 1 April, within 60 days.
     let renewals = get(&app, "/api/v1/renewals?days=60", &w.token).await;
     assert_eq!(renewals.status, StatusCode::OK, "{}", renewals.text);
-    assert_eq!(renewals.body["data"][0]["subscription_id"], json!(w.sub));
+    assert_eq!(
+        renewals.body["data"][0]["subscription_id"],
+        json!(w.sub.to_string())
+    );
     assert_problem(
         &get(&app, "/api/v1/renewals?days=45", &w.token).await,
         StatusCode::BAD_REQUEST,
@@ -922,7 +940,7 @@ async fn partnership_requests_grants_renewals_and_statements_answer_their_contra
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
     let st = &list.body["data"][0];
     assert_eq!(st["month"], "2027-03");
-    let id = st["id"].as_i64().unwrap();
+    let id = id_of(&st["id"]);
     let one = get(&app, &format!("/api/v1/statements/{id}"), &w.token).await;
     let sum: i64 = one.body["lines"]
         .as_array()
