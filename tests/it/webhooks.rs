@@ -479,6 +479,9 @@ async fn only_admins_see_webhooks_and_another_organisations_endpoint_is_not_foun
     let receiver = Receiver::start(vec![200]).await;
     add_endpoint(&app, &receiver.url(), &["order.placed"]).await;
     let (id, _) = endpoint_ids(&app)[0];
+    // Admins find it under Settings, beside Team.
+    let team = app.html("/team").await;
+    assert!(attrs(&team, "#settings-tabs a", "href").contains(&"/webhooks".to_owned()));
     let sales = app.create_member(
         Some(w.provider.id),
         "sam@contoso.example",
@@ -506,4 +509,68 @@ async fn only_admins_see_webhooks_and_another_organisations_endpoint_is_not_foun
         app.get_with(&other, "/webhooks").await.status(),
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn renewal_and_grant_reminders_are_told_once_even_when_the_jobs_run_twice() {
+    use partner_dashboard::db::models::grant::Roles;
+    let app = spawn_app().await;
+    let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    app.state.clock.set(t("2027-01-10 09:00:00"));
+    let w = world(&app).await;
+    let receiver = Receiver::start(vec![200]).await;
+    add_endpoint(
+        &app,
+        &receiver.url(),
+        &["subscription.renewing", "grant.expiring"],
+    )
+    .await;
+    // An annual subscription ending on 10 January 2028, and a 40-day grant to the reseller (it
+    // expires on 19 February).
+    let customer = app.seed_customer(w.provider.id, None, "Adatum", "adatum");
+    let annual = app.buy(w.provider.id, customer, w.offer, 3, None, "P1Y:annual");
+    let grant = app.grant(w.provider.id, customer, w.reseller.id, Roles::DELEGATED, 40);
+    let jobs_at = |at: &'static str, times: usize| {
+        let app = &app;
+        async move {
+            for _ in 0..times {
+                app.state.clock.set(t(at));
+                partner_dashboard::services::jobs::run(&app.state.db, t(at), &app.state.base_url)
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    let of_type = |kind: &str| -> Vec<Value> {
+        receiver
+            .got()
+            .iter()
+            .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
+            .filter(|v| v["type"] == kind)
+            .collect()
+    };
+    // 35 days before the grant expires: nothing; 25 days before, twice: once.
+    jobs_at("2027-01-15 09:00:00", 1).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(of_type("grant.expiring").is_empty());
+    jobs_at("2027-01-25 09:00:00", 2).await;
+    receiver.delivered(1).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let expiring = of_type("grant.expiring");
+    assert_eq!(expiring.len(), 1, "{:?}", receiver.got());
+    assert_eq!(expiring[0]["data"]["grant_id"], json!(grant.id.to_string()));
+    // 31 days before the year ends: nothing; 29 days before, twice: once.
+    jobs_at("2027-12-10 08:00:00", 1).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(of_type("subscription.renewing").is_empty());
+    jobs_at("2027-12-12 09:00:00", 2).await;
+    receiver.delivered(2).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let renewing = of_type("subscription.renewing");
+    assert_eq!(renewing.len(), 1, "{:?}", receiver.got());
+    assert_eq!(
+        renewing[0]["data"]["subscription_id"],
+        json!(annual.to_string())
+    );
+    assert_eq!(renewing[0]["data"]["days_left"], json!(30));
 }
