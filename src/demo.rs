@@ -358,6 +358,8 @@ fn load(
     suffix: &str,
     now: chrono::NaiveDateTime,
 ) -> anyhow::Result<()> {
+    // Demo sign-ins need only the password (the platform requires MFA otherwise).
+    crate::db::models::platform::Platform::set_require_mfa(conn, false)?;
     let mut org_ids = Vec::with_capacity(ORGS.len());
     for org in ORGS {
         let contact = USERS

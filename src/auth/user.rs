@@ -26,6 +26,9 @@ pub struct CurrentUser {
     pub must_change_password: bool,
     /// Multi-factor sign-in is on.
     pub mfa_enabled: bool,
+    /// An operator's: the platform requires multi-factor sign-in.
+    #[serde(default)]
+    pub platform_requires_mfa: bool,
     pub locale: Option<Locale>,
     /// Where their times are shown: their choice, else their organisation's country's zone.
     pub time_zone: crate::domain::time_zone::Tz,
@@ -38,7 +41,7 @@ struct CachedUser(Option<Rc<CurrentUser>>);
 
 impl CurrentUser {
     pub(crate) fn from_row(
-        (user, partner, customer_country): crate::db::models::user::SignedInRow,
+        (user, partner, customer_country, platform_mfa): crate::db::models::user::SignedInRow,
     ) -> Self {
         let country = partner
             .as_ref()
@@ -60,6 +63,7 @@ impl CurrentUser {
             customer_id: user.customer_id,
             must_change_password: user.must_change_password,
             mfa_enabled: user.totp_secret.is_some(),
+            platform_requires_mfa: platform_mfa.unwrap_or(false),
         }
     }
 
@@ -124,7 +128,11 @@ impl CurrentUser {
     /// Their organisation requires multi-factor sign-in and they have not set it up: every page but
     /// Account's sends them to do that first.
     pub fn must_set_up_mfa(&self) -> bool {
-        !self.mfa_enabled && self.partner.as_ref().is_some_and(|p| p.require_mfa)
+        let required = match self.role {
+            Role::Operator => self.platform_requires_mfa,
+            _ => self.partner.as_ref().is_some_and(|p| p.require_mfa),
+        };
+        !self.mfa_enabled && required
     }
 
     /// Whether their role allows `need` (the menu and pages showing more to some roles ask this).

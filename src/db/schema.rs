@@ -517,6 +517,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    platform_settings (id) {
+        id -> Integer,
+        require_mfa -> Bool,
+    }
+}
+
 diesel::joinable!(grants -> customers (customer_id));
 diesel::joinable!(users -> partners (partner_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -541,6 +548,7 @@ diesel::joinable!(sale_prices -> offers (offer_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     partners,
+    platform_settings,
     webhook_endpoints,
     webhook_deliveries,
     api_tokens,

@@ -137,3 +137,18 @@ pub fn create_operator_in(
         .record(conn)?;
     Ok(id)
 }
+
+/// The platform's **Require multi-factor authentication** for operators (a platform admin switches it;
+/// logged): operators without it are sent to set it up at their next page.
+pub async fn set_platform_mfa(db: &Db, by: i64, required: bool) -> Result<(), DbError> {
+    db.execute(move |conn| {
+        if crate::db::models::platform::Platform::set_require_mfa(conn, required)? {
+            NewActivity::new("platform.mfa_required_changed", "platform", None)
+                .by(by, None)
+                .change(Some((!required).to_string()), Some(required.to_string()))
+                .record(conn)?;
+        }
+        Ok(())
+    })
+    .await
+}

@@ -124,6 +124,15 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .expect("the application starts");
     let port = app.port();
     let state = app.state();
+    // As in the demo, operators made by a test sign in with a password alone; the tests of the
+    // platform's MFA requirement switch it on.
+    state
+        .db
+        .execute(|conn| {
+            partner_dashboard::db::models::platform::Platform::set_require_mfa(conn, false)
+        })
+        .await
+        .unwrap();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -178,7 +187,7 @@ pub fn backend_is_postgres() -> bool {
     std::env::var("TEST_BACKEND").is_ok_and(|b| b == "postgres")
 }
 
-fn test_database(data_dir: &std::path::Path) -> DatabaseUrl {
+pub fn test_database(data_dir: &std::path::Path) -> DatabaseUrl {
     if !backend_is_postgres() {
         return DatabaseUrl::Sqlite(data_dir.join("test.db"));
     }

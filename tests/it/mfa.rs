@@ -234,3 +234,79 @@ async fn the_last_sign_in_counts_once_the_code_is_accepted() {
     let last = app.user(alice).last_sign_in_at.unwrap();
     assert!(last > long_ago, "{last}");
 }
+
+/// The platform, like a provider, requires multi-factor sign-in of its operators unless a platform
+/// admin switches it off (a fresh database has it on; the suite's apps start with it off).
+#[tokio::test]
+async fn the_platform_requires_mfa_of_operators_until_a_platform_admin_switches_it_off() {
+    use partner_dashboard::db::models::platform::Platform;
+    // A fresh database: on.
+    let dir = std::env::temp_dir().join(format!("pd-platform-{}", partner_dashboard::db::new_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = test_database(&dir);
+    let fresh = tokio::task::spawn_blocking(move || partner_dashboard::db::Db::connect(&url))
+        .await
+        .unwrap()
+        .unwrap();
+    let on = fresh.query(Platform::require_mfa).await.unwrap();
+    assert!(on, "on by default");
+    let closing = fresh.clone();
+    tokio::task::spawn_blocking(move || closing.close())
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let app = spawn_app().await;
+    app.with_conn(|conn| Platform::set_require_mfa(conn, true))
+        .unwrap();
+    app.create_operator("olivia@platform.example");
+    app.create_member(
+        None,
+        "sven@platform.example",
+        partner_dashboard::domain::MemberRole::Support,
+    );
+    app.signed_in("olivia@platform.example").await;
+    assert_redirect(&app.get("/operations").await, "/account/mfa");
+    let html = app.html("/account/mfa").await;
+    let key = base32_decode(&texts(&html, "#mfa-key")[0]);
+    let res = app
+        .post_form("/account/mfa", &[("code", &code_at(&key, app.state.now()))])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let home = app.html("/operations").await;
+    assert!(
+        home.contains("Operators must use multi-factor sign-in"),
+        "{home}"
+    );
+
+    // A support operator without it is sent to set it up; and may not switch it.
+    let sven = new_client();
+    app.sign_in_with(&sven, "sven@platform.example", PASSWORD)
+        .await;
+    assert_redirect(&app.get_with(&sven, "/operations").await, "/account/mfa");
+
+    // Olivia switches it off: Sven reaches the console with his password alone.
+    let res = app.post_form("/operations/require-mfa", &[]).await;
+    assert_redirect(&res, "/operations#card-mfa");
+    assert!(!app.with_conn(Platform::require_mfa).unwrap());
+    assert_eq!(
+        app.get_with(&sven, "/operations").await.status(),
+        StatusCode::OK
+    );
+    let res = app
+        .post_form_with(&sven, "/operations/require-mfa", &[("require_mfa", "on")])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(!app.with_conn(Platform::require_mfa).unwrap());
+    // And on again: Sven is sent to set it up at his next page.
+    let res = app
+        .post_form("/operations/require-mfa", &[("require_mfa", "on")])
+        .await;
+    assert_redirect(&res, "/operations#card-mfa");
+    assert_redirect(&app.get_with(&sven, "/operations").await, "/account/mfa");
+    let log = app.html("/operations/activity-log").await;
+    assert!(
+        log.contains("Operators’ multi-factor requirement changed"),
+        "{log}"
+    );
+}

@@ -256,6 +256,7 @@ pub const ACTIONS: &[&str] = &[
     "webhook.disabled",
     "webhook.enabled",
     "webhook.deleted",
+    "platform.mfa_required_changed",
 ];
 
 /// The locale key naming an action.

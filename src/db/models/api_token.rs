@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::user::{SignedInRow, User};
+use crate::db::models::user::SignedInRow;
 use crate::db::schema::{api_tokens, idempotency_keys, users};
 use crate::db::{DbConnection, new_id};
 
@@ -104,33 +104,13 @@ impl ApiToken {
         token_hash: &str,
         now: chrono::NaiveDateTime,
     ) -> QueryResult<Option<(Self, SignedInRow)>> {
-        use crate::db::schema::{customers, partners};
         api_tokens::table
-            .inner_join(
-                users::table
-                    .left_join(partners::table)
-                    .left_join(customers::table),
-            )
+            .inner_join(crate::signed_in_source!())
             .filter(api_tokens::token_hash.eq(token_hash))
             .filter(api_tokens::revoked_at.is_null())
             .filter(api_tokens::expires_at.gt(now))
             .filter(users::disabled.eq(false))
-            .select((
-                Self::as_select(),
-                (
-                    User::as_select(),
-                    (
-                        partners::id,
-                        partners::kind,
-                        partners::name,
-                        partners::enrollment_status,
-                        partners::country,
-                        partners::require_mfa,
-                    )
-                        .nullable(),
-                    customers::country.nullable(),
-                ),
-            ))
+            .select((Self::as_select(), crate::signed_in_columns!()))
             .first(conn)
             .optional()
     }

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod partner;
 pub mod partnership;
 pub mod password_reset;
+pub mod platform;
 pub mod price;
 pub mod profile;
 pub mod relationship_check;

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{partners, users};
+use crate::db::schema::users;
 use crate::db::{DbConnection, new_id, now};
 use crate::domain::{Email, EnrollmentStatus, MemberRole, PartnerKind, Role};
 use crate::i18n::Locale;
@@ -68,8 +68,45 @@ pub struct NewUser<'a> {
 }
 
 /// The organisation a signed-in user belongs to, as the layout and the role checks need it.
-/// The signed-in user, their organisation, and (a customer admin's) customer's country.
-pub type SignedInRow = (User, Option<PartnerSummary>, Option<String>);
+/// The signed-in user, their organisation, (a customer admin's) customer's country, and (an
+/// operator's) whether the platform requires multi-factor sign-in.
+pub type SignedInRow = (User, Option<PartnerSummary>, Option<String>, Option<bool>);
+
+/// The tables a signed-in user is loaded from (a session's, an API token's): the user with their
+/// organisation, customer and, for an operator, the platform's settings.
+#[macro_export]
+macro_rules! signed_in_source {
+    () => {
+        $crate::db::schema::users::table
+            .left_join($crate::db::schema::partners::table)
+            .left_join($crate::db::schema::customers::table)
+            .left_join(
+                $crate::db::schema::platform_settings::table
+                    .on($crate::db::schema::users::role.eq("operator")),
+            )
+    };
+}
+
+/// What is selected from `signed_in_source!()`: a `SignedInRow`.
+#[macro_export]
+macro_rules! signed_in_columns {
+    () => {
+        (
+            $crate::db::models::user::User::as_select(),
+            (
+                $crate::db::schema::partners::id,
+                $crate::db::schema::partners::kind,
+                $crate::db::schema::partners::name,
+                $crate::db::schema::partners::enrollment_status,
+                $crate::db::schema::partners::country,
+                $crate::db::schema::partners::require_mfa,
+            )
+                .nullable(),
+            $crate::db::schema::customers::country.nullable(),
+            $crate::db::schema::platform_settings::require_mfa.nullable(),
+        )
+    };
+}
 
 #[derive(Queryable, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PartnerSummary {
@@ -137,25 +174,10 @@ impl User {
     /// The user and their organisation (a customer admin's: its country), for the request's
     /// signed-in identity. Disabled users are absent.
     pub fn load_signed_in(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SignedInRow>> {
-        use crate::db::schema::customers;
-        users::table
-            .left_join(partners::table)
-            .left_join(customers::table)
+        crate::signed_in_source!()
             .filter(users::id.eq(id))
             .filter(users::disabled.eq(false))
-            .select((
-                User::as_select(),
-                (
-                    partners::id,
-                    partners::kind,
-                    partners::name,
-                    partners::enrollment_status,
-                    partners::country,
-                    partners::require_mfa,
-                )
-                    .nullable(),
-                customers::country.nullable(),
-            ))
+            .select(crate::signed_in_columns!())
             .first(conn)
             .optional()
     }

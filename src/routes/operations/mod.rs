@@ -29,6 +29,8 @@ pub struct ConsoleHome {
     pub pending_enrollments: i64,
     pub open_profile_requests: i64,
     pub failed_emails: i64,
+    /// Operators must use multi-factor sign-in.
+    pub require_mfa: bool,
 }
 
 /// The console's home: what waits for an operator (small queues, each counted on its own index).
@@ -37,13 +39,14 @@ pub async fn home(
     _user: Signed<OperatorStaff>,
     state: web::Data<AppState>,
 ) -> AppResult<ConsoleHome> {
-    let (pending_enrollments, open_profile_requests, failed_emails) = state
+    let (pending_enrollments, open_profile_requests, failed_emails, require_mfa) = state
         .db
         .query(|conn| {
             Ok((
                 Partner::count_pending_enrollments(conn)?,
                 ProfileChangeRequest::count_open(conn)?,
                 OutboxEmail::count_failed(conn)?,
+                crate::db::models::platform::Platform::require_mfa(conn)?,
             ))
         })
         .await?;
@@ -52,7 +55,34 @@ pub async fn home(
         pending_enrollments,
         open_profile_requests,
         failed_emails,
+        require_mfa,
     })
+}
+
+#[derive(serde::Deserialize)]
+pub struct RequireMfaForm {
+    #[serde(default)]
+    require_mfa: Option<String>,
+}
+
+/// The platform's Require multi-factor authentication (platform admins).
+pub async fn require_mfa(
+    state: web::Data<AppState>,
+    session: crate::auth::AppSession,
+    user: Signed<OperatorStaff, crate::auth::can::Admin>,
+    form: web::Form<RequireMfaForm>,
+) -> AppResult<actix_web::HttpResponse> {
+    let required = form.into_inner().require_mfa.is_some();
+    crate::services::organisations::set_platform_mfa(&state.db, user.id, required).await?;
+    session.flash(
+        crate::auth::session::FlashKind::Success,
+        if required {
+            "operations.mfa.required"
+        } else {
+            "operations.mfa.not_required"
+        },
+    )?;
+    Ok(crate::routes::see_other("/operations#card-mfa"))
 }
 
 /// The console's routes: operators only.
@@ -60,6 +90,7 @@ pub fn routes(t: &mut RouteTable) {
     use crate::domain::Need::{Admin, Read};
     use Admits::Operator;
     t.get("/operations", Operator(Read), home)
+        .post("/operations/require-mfa", Operator(Admin), require_mfa)
         .get("/operations/enrollments", Operator(Read), enrollments::list)
         .post(
             "/operations/enrollments/{id}/verify",
