@@ -333,7 +333,8 @@ async fn a_helpdesk_agent_sets_the_support_contact_but_changes_no_licenses() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-/// Two instances on one database: a member deactivated on one is signed out on the other at once.
+/// Two instances on one database: a member deactivated on one is signed out on the other at once,
+/// and their API tokens stop on both.
 #[tokio::test]
 async fn a_deactivated_members_cookie_dies_on_both_instances() {
     let app = spawn_app().await;
@@ -349,11 +350,33 @@ async fn a_deactivated_members_cookie_dies_on_both_instances() {
         StatusCode::OK,
         "one session, both instances"
     );
+    // And an API token of his, on both instances.
+    let token = app
+        .api_token(
+            sam,
+            provider.id,
+            partner_dashboard::db::models::api_token::Access::Read,
+        )
+        .await;
+    let api = |base: &str| {
+        reqwest::Client::new()
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(api(&other.base_url).await.unwrap().status(), StatusCode::OK);
     app.signed_in("alice@contoso.example").await;
     let res = app
         .post_form(&format!("/team/members/{sam}/deactivate"), &[])
         .await;
     assert_redirect(&res, "/team");
+    for base in [other.base_url.as_str(), app.address.as_str()] {
+        assert_eq!(
+            api(base).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{base}"
+        );
+    }
     for res in [
         on_other("/customers").await.unwrap(),
         app.get_with(&sam_client, "/customers").await,
