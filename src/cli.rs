@@ -54,6 +54,17 @@ pub enum Command {
         #[command(subcommand)]
         action: JobsCommand,
     },
+    /// Write a consistent copy of the SQLite database to FILE, while the dashboard keeps serving (on
+    /// PostgreSQL: use pg_dump).
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup where the database lives, into an empty data folder only; migrations are applied.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// Fill an empty database with benchmark data: one provider with many resellers and customers.
     BenchData {
         #[arg(long, default_value_t = 1_000_000)]
@@ -158,6 +169,24 @@ pub fn run(cli: Cli) -> ExitCode {
             create_provider(&config, &name, &email, &country, user_name.as_deref(), &pw)
         }),
         Command::DemoData => demo_data(&config),
+        Command::Backup { to } => {
+            crate::db::backup::backup(&config.database_url, &to).map(|size| {
+                println!(
+                    "backup written to {} ({size} bytes, integrity check ok)",
+                    to.display()
+                );
+            })
+        }
+        Command::Restore { from } => crate::db::backup::restore(&config.database_url, &from)
+            .and_then(|to| {
+                connect(&config)?;
+                println!(
+                    "restored {} to {}; migrations applied",
+                    from.display(),
+                    to.display()
+                );
+                Ok(())
+            }),
         Command::Jobs {
             action: JobsCommand::Run { .. },
         } => run_jobs(&config),

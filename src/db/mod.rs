@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, chosen by the URL scheme, r2d2 pools,
 //! embedded migrations, and the helpers that run every query off the async executor.
 
+pub mod backup;
 pub mod error;
 pub mod models;
 pub mod schema;

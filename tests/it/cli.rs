@@ -356,3 +356,153 @@ fn a_simulated_clock_is_refused_outside_a_demo_and_jobs_run_as_of_it() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `backup` while orders are being placed: the copy passes its integrity check and holds every order
+/// answered before it began; `restore` puts it into an empty data folder only. On PostgreSQL both
+/// say to use pg_dump.
+#[tokio::test]
+async fn a_backup_taken_under_a_write_load_restores_with_every_acknowledged_order() {
+    use diesel::prelude::*;
+    use partner_dashboard::db::models::api_token::Access;
+    let app = spawn_app().await;
+    let dir = temp_dir();
+    let file = dir.join("backup.db");
+    let url = database_url(&app);
+    if backend_is_postgres() {
+        let out = run(
+            &["backup", "--to", file.to_str().unwrap()],
+            &[("DATABASE_URL", &url)],
+            None,
+        );
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+        return;
+    }
+    let provider = app.create_provider("alice@contoso.example");
+    let offer = app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
+    let token = app
+        .api_token(provider.user_id, provider.id, Access::Write)
+        .await;
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        let base = app.url("/api/v1/customers");
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                i += 1;
+                let body = serde_json::json!({
+                    "company_name": format!("Load {i}"), "domain_prefix": format!("load{i}"),
+                    "address_line1": "1 Main St", "city": "Taipei", "postal_code": "100",
+                    "country": "TW", "contact_first_name": "Ada", "contact_last_name": "Lin",
+                    "contact_email": "ada@load.example", "language": "en",
+                    "subscriptions": [{"offer_id": offer, "quantity": 1}]
+                });
+                let res = client
+                    .post(&base)
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", format!("load-{i}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = res.status();
+                let v: serde_json::Value = res.json().await.unwrap();
+                assert_eq!(status, reqwest::StatusCode::CREATED, "{v}");
+                let id: i64 = v["order"]["id"].as_str().unwrap().parse().unwrap();
+                acknowledged.lock().unwrap().push(id);
+            }
+        })
+    };
+    for _ in 0..1000 {
+        if acknowledged.lock().unwrap().len() >= 10 || writer.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        !writer.is_finished(),
+        "the write load stopped: {:?}",
+        writer.await
+    );
+    let before: Vec<i64> = acknowledged.lock().unwrap().clone();
+    let out = tokio::task::spawn_blocking({
+        let (file, url) = (file.clone(), url.clone());
+        move || {
+            run(
+                &["backup", "--to", file.to_str().unwrap()],
+                &[("DATABASE_URL", &url)],
+                None,
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.await.unwrap();
+    assert!(
+        acknowledged.lock().unwrap().len() > before.len(),
+        "orders went on being placed"
+    );
+
+    // A backup never overwrites a file.
+    let again = run(
+        &["backup", "--to", file.to_str().unwrap()],
+        &[("DATABASE_URL", &url)],
+        None,
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+
+    // Restore into an empty folder: checked, migrated, every acknowledged order there.
+    let fresh = temp_dir();
+    let restored_url = format!("sqlite://{}", fresh.join("pd.db").display());
+    let out = run(
+        &["restore", "--from", file.to_str().unwrap()],
+        &[("DATABASE_URL", &restored_url)],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut conn =
+        diesel::sqlite::SqliteConnection::establish(fresh.join("pd.db").to_str().unwrap()).unwrap();
+    #[derive(QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    let check: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(check[0].integrity_check, "ok");
+    let ids: Vec<i64> = partner_dashboard::db::schema::orders::table
+        .select(partner_dashboard::db::schema::orders::id)
+        .load(&mut conn)
+        .unwrap();
+    for id in &before {
+        assert!(
+            ids.contains(id),
+            "order {id} was acknowledged before the backup"
+        );
+    }
+    // Never over existing data.
+    let over = run(
+        &["restore", "--from", file.to_str().unwrap()],
+        &[("DATABASE_URL", &restored_url)],
+        None,
+    );
+    assert!(!over.status.success());
+    assert!(String::from_utf8_lossy(&over.stderr).contains("empty data folder"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&fresh);
+}
