@@ -21,6 +21,7 @@ mod counters;
 mod customers;
 mod database;
 mod demo;
+mod deploy;
 mod double_submit;
 mod enroll;
 mod grants;
