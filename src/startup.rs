@@ -159,17 +159,7 @@ impl Application {
                 .wrap(AnonymousToken::new(session_key.clone(), secure))
                 .wrap(sessions)
                 .wrap(crate::routes::security_headers(secure))
-                .wrap(
-                    actix_web::middleware::Logger::new("%{line}xi %s %Dms")
-                        .custom_request_replace("line", |req| {
-                            format!(
-                                "{} {}",
-                                req.method(),
-                                crate::routes::loggable_path(req.path())
-                            )
-                        })
-                        .exclude("/healthz"),
-                )
+                .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         })
         .shutdown_timeout(5)
         // Every query runs on a worker's blocking pool. More threads than connections only wait on the

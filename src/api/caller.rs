@@ -76,6 +76,8 @@ async fn vouched(req: &HttpRequest) -> Result<Vouched, Problem> {
         return Err(Problem::too_many_requests(wait));
     }
     let found = Vouched(Rc::new(token), Rc::new(CurrentUser::from_row(row)));
+    req.extensions_mut()
+        .insert(crate::telemetry::LoggedUser(found.1.id));
     req.extensions_mut().insert(found.clone());
     Ok(found)
 }

@@ -104,6 +104,10 @@ impl CurrentUser {
                 }
             }
         };
+        if let Some(user) = &user {
+            req.extensions_mut()
+                .insert(crate::telemetry::LoggedUser(user.id));
+        }
         req.extensions_mut().insert(CachedUser(user.clone()));
         Ok(user)
     }

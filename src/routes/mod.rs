@@ -627,24 +627,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     table().register(cfg);
 }
 
-/// The request line for the access log, with personal link tokens masked: a log is no place for a
-/// credential.
-pub fn loggable_path(path: &str) -> String {
-    for prefix in [
-        "/partnerships/accept/",
-        "/customer-invitations/",
-        "/grants/approve/",
-        "/team/join/",
-        "/password-reset/",
-    ] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            let tail = rest.find('/').map_or("", |i| &rest[i..]);
-            return format!("{prefix}…{tail}");
-        }
-    }
-    path.to_owned()
-}
-
 /// Who answers a personal link: signed in (else sign in first, back to `next`), with their own
 /// password (else replace the temporary one first).
 pub async fn answering_user(

@@ -506,3 +506,198 @@ async fn a_backup_taken_under_a_write_load_restores_with_every_acknowledged_orde
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&fresh);
 }
+
+/// `LOG_FORMAT=json`: one JSON object per line, each request once with its id (also `x-request-id`),
+/// route pattern, status, latency and user; and no secret of a whole scenario anywhere in the log —
+/// passwords (right and wrong), the session cookie, CSRF tokens, an API token, a partnership link.
+#[tokio::test]
+async fn json_logs_carry_the_request_and_never_a_secret() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let provider = app.create_provider("alice@contoso.example");
+    let db = database_url(&app);
+    let dir = temp_dir();
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partner-dashboard"))
+        .args(["serve"])
+        .env_remove("BASE_URL")
+        .env_remove("SMTP_URL")
+        .env("DATABASE_URL", &db)
+        .env("DATA_DIR", dir.to_str().unwrap())
+        .env("BIND", &bind)
+        .env("RUST_LOG", "info")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://{bind}");
+    let client = new_client();
+    let mut up = false;
+    for _ in 0..200 {
+        if let Ok(res) = client.get(format!("{url}/readyz")).send().await {
+            up = res.status().is_success();
+            if up {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server came up");
+    let mut secrets: Vec<String> = vec![PASSWORD.to_owned(), "Wrong-horse-battery-1".to_owned()];
+    let csrf = |html: &str| csrf_in(html).unwrap();
+    let post = |path: &str, form: Vec<(&str, String)>| {
+        client
+            .post(format!("{url}{path}"))
+            .header("Origin", &url)
+            .form(&form)
+            .send()
+    };
+    let html = client
+        .get(format!("{url}/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(&html);
+    secrets.push(token.clone());
+    // A wrong password first, then the right one.
+    let res = post(
+        "/sign-in",
+        vec![
+            ("csrf_token", token.clone()),
+            ("email", "alice@contoso.example".into()),
+            ("password", "Wrong-horse-battery-1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let res = post(
+        "/sign-in",
+        vec![
+            ("csrf_token", token),
+            ("email", "alice@contoso.example".into()),
+            ("password", PASSWORD.into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    for cookie in res.cookies() {
+        secrets.push(cookie.value().to_owned());
+    }
+    let html = client
+        .get(format!("{url}/account/password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf(&html);
+    secrets.push(token.clone());
+    let res = post(
+        "/account/api-tokens",
+        vec![
+            ("csrf_token", token.clone()),
+            ("token_name", "Sync".into()),
+            ("token_days", "30".into()),
+            ("token_access", "read".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    let html = client
+        .get(format!("{url}/account/password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let api_token = texts(&html, "#api-token-secret").pop().unwrap();
+    secrets.push(api_token.clone());
+    let me = reqwest::Client::new()
+        .get(format!("{url}/api/v1/me"))
+        .bearer_auth(&api_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), reqwest::StatusCode::OK);
+    let request_id = me.headers()["x-request-id"].to_str().unwrap().to_owned();
+    // A partnership link, opened by someone signed out.
+    let res = post("/indirect-resellers/requests", vec![("csrf_token", token)])
+        .await
+        .unwrap();
+    let draft = location(&res);
+    let html = client
+        .get(format!("{url}{draft}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link = html
+        .split('"')
+        .find(|s| s.contains("/partnerships/accept/"))
+        .expect("the draft shows its link")
+        .to_owned();
+    let link_token = link.rsplit('/').next().unwrap().to_owned();
+    secrets.push(link_token.clone());
+    let res = new_client()
+        .get(format!("{url}/partnerships/accept/{link_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success() || res.status().is_redirection());
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let api = lines
+        .iter()
+        .find(|l| l["request_id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("the API request is logged: {log}"));
+    assert_eq!(api["route"], "/api/v1/me");
+    assert_eq!(api["status"], 200);
+    assert_eq!(api["user_id"], serde_json::json!(provider.user_id));
+    assert!(api["latency_ms"].as_f64().is_some());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["route"] == "/partnerships/accept/{token}"),
+        "the link's route, not its path: {log}"
+    );
+    for secret in &secrets {
+        assert!(secret.len() >= 12, "{secret}");
+        assert!(
+            !log.contains(secret.as_str()),
+            "the log holds a secret: {secret}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
