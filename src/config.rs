@@ -62,6 +62,9 @@ pub struct Settings {
     pub simulated_now: Option<String>,
     #[arg(long, env = "ALLOW_SIMULATED_CLOCK", global = true)]
     pub allow_simulated_clock: Option<String>,
+    /// The bearer token a Prometheus scraper sends to `/metrics` (without it, there is no `/metrics`).
+    #[arg(long, env = "METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Requests per minute one API token may make (600 by default); more get 429 with Retry-After.
     #[arg(long, env = "API_RATE_PER_MINUTE", global = true)]
     pub api_rate_per_minute: Option<String>,
@@ -121,6 +124,8 @@ pub struct Config {
     pub outbox: OutboxSettings,
     pub throttle: ThrottleSettings,
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// `METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
     /// Load balancers in front of the dashboard: only their `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `SIMULATED_NOW`, parsed (see `clock`); `clock()` refuses it outside a demo.
@@ -244,6 +249,13 @@ impl Config {
             outbox: OutboxSettings {
                 deliver: parse_switch(s.outbox_worker.as_deref(), true, "OUTBOX_WORKER")?,
                 ..OutboxSettings::default()
+            },
+            metrics_token: match s.metrics_token.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(t) if t.len() < 16 => {
+                    return Err(bad("METRICS_TOKEN", "must be at least 16 characters"));
+                }
+                Some(t) => Some(t.to_owned()),
             },
             webhooks: crate::webhooks::WebhookSettings {
                 deliver: parse_switch(s.outbox_worker.as_deref(), true, "OUTBOX_WORKER")?,

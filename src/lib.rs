@@ -13,6 +13,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod i18n;
+pub mod metrics;
 pub mod pagination;
 pub mod routes;
 pub mod services;

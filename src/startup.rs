@@ -149,6 +149,7 @@ impl Application {
                 .app_data(crate::routes::form_config())
                 .app_data(crate::routes::query_config())
                 .app_data(crate::routes::path_config())
+                .route("/metrics", web::get().to(crate::routes::health::metrics))
                 .configure(crate::api::configure)
                 .configure(crate::routes::configure)
                 .default_service(web::to(crate::routes::errors::not_found))
@@ -226,7 +227,10 @@ async fn checkpoints(db: Db) {
 async fn jobs(state: web::Data<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
-        match crate::services::jobs::run(&state.db, state.now(), &state.base_url).await {
+        let started = std::time::Instant::now();
+        let ran = crate::services::jobs::run(&state.db, state.now(), &state.base_url).await;
+        crate::metrics::job_run(started.elapsed().as_secs_f64(), ran.is_err());
+        match ran {
             Ok(report) => {
                 if report.queued_email() {
                     state.wake_outbox();

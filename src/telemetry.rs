@@ -62,6 +62,7 @@ pub async fn access_log(
         res.headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID), value);
     }
+    crate::metrics::request(&route, status, started.elapsed().as_secs_f64());
     if route != "/healthz" && route != "/readyz" {
         let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(

@@ -201,7 +201,11 @@ impl Throttle {
 
     /// Whether a sign-in for `email` from `address` may be checked now; otherwise how long to wait.
     pub fn sign_in_wait(&self, email: &str, address: Option<IpAddr>) -> Option<Wait> {
-        self.sign_in_wait_at(email, address, Instant::now())
+        let wait = self.sign_in_wait_at(email, address, Instant::now());
+        if wait.is_some() {
+            crate::metrics::count("throttled_requests");
+        }
+        wait
     }
 
     fn sign_in_wait_at(&self, email: &str, address: Option<IpAddr>, now: Instant) -> Option<Wait> {
@@ -218,6 +222,7 @@ impl Throttle {
 
     /// A wrong password (or an unknown account).
     pub fn sign_in_failed(&self, email: &str, address: Option<IpAddr>) {
+        crate::metrics::count("sign_in_failures");
         self.sign_in_failed_at(email, address, Instant::now());
     }
 
@@ -245,12 +250,18 @@ impl Throttle {
         let by_address = address.map_or(Duration::ZERO, |ip| spend(&self.sign_up_addresses, &ip));
         let by_email = spend(&self.sign_up_emails, &account_key(email));
         let wait = by_address.max(by_email);
+        if !wait.is_zero() {
+            crate::metrics::count("throttled_requests");
+        }
         (!wait.is_zero()).then_some(wait)
     }
 
     /// Spends one of an API token's requests; how long to wait when it has none left.
     pub fn api_wait(&self, token_id: i64) -> Option<Wait> {
         let wait = spend(&self.api_tokens, &token_id);
+        if !wait.is_zero() {
+            crate::metrics::count("throttled_requests");
+        }
         (!wait.is_zero()).then_some(wait)
     }
 

@@ -267,6 +267,18 @@ impl Db {
         self.opening.close(Duration::from_secs(10));
     }
 
+    /// Each pool's connections, idle ones and most (`/metrics`).
+    pub fn pool_states(&self) -> Vec<(&'static str, u32, u32, u32)> {
+        let state = |name, pool: &DbPool| {
+            let s = pool.state();
+            (name, s.connections, s.idle_connections, pool.max_size())
+        };
+        match self.url {
+            DatabaseUrl::Sqlite(_) => vec![state("read", &self.read), state("write", &self.write)],
+            DatabaseUrl::Postgres(_) => vec![state("main", &self.read)],
+        }
+    }
+
     /// How many connections the pools hold together.
     pub fn max_connections(&self) -> u32 {
         match self.url {

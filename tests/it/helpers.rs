@@ -26,6 +26,8 @@ use reqwest::header::HeaderMap;
 use scraper::{Html, Selector};
 
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The test apps' `METRICS_TOKEN`.
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
 
 /// An organisation made for a test, with its first user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +61,8 @@ pub struct AppOptions {
     pub outbox: OutboxSettings,
     /// The webhook worker's: quick, and receivers on this machine allowed (as in a demo).
     pub webhooks: partner_dashboard::webhooks::WebhookSettings,
+    /// `METRICS_TOKEN` (`METRICS_TOKEN` by default).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -86,6 +90,7 @@ impl Default for AppOptions {
                 timeout: Duration::from_secs(5),
                 lease: Duration::from_secs(30),
             },
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
         }
     }
 }
@@ -174,6 +179,7 @@ fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions)
         outbox: options.outbox.clone(),
         throttle: options.throttle.clone(),
         webhooks: options.webhooks.clone(),
+        metrics_token: options.metrics_token.clone(),
         trusted_proxies: options.trusted_proxies.clone(),
         simulated_now: None,
         allow_simulated_clock: false,

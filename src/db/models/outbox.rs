@@ -45,6 +45,9 @@ pub struct NewEmail {
     pub reply_to: Option<String>,
 }
 
+/// A queue's messages per state, and when its oldest pending one was queued.
+pub type QueueDepth = (Vec<(String, i64)>, Option<chrono::NaiveDateTime>);
+
 const PENDING: OutboxStatus = OutboxStatus::Pending;
 const SENT: OutboxStatus = OutboxStatus::Sent;
 const FAILED: OutboxStatus = OutboxStatus::Failed;
@@ -271,6 +274,22 @@ impl OutboxEmail {
     }
 
     /// How many messages gave up (the console's home; a short list on the status index).
+    /// Messages per state, and the oldest pending one's creation (`/metrics`).
+    pub fn queue(conn: &mut DbConnection) -> QueryResult<QueueDepth> {
+        let counts = email_outbox::table
+            .group_by(email_outbox::status)
+            .select((email_outbox::status, diesel::dsl::count_star()))
+            .load::<(OutboxStatus, i64)>(conn)?
+            .into_iter()
+            .map(|(s, n)| (s.as_str().to_owned(), n))
+            .collect();
+        let oldest = email_outbox::table
+            .filter(email_outbox::status.eq(PENDING))
+            .select(diesel::dsl::min(email_outbox::created_at))
+            .first(conn)?;
+        Ok((counts, oldest))
+    }
+
     pub fn count_failed(conn: &mut DbConnection) -> QueryResult<i64> {
         email_outbox::table
             .filter(email_outbox::status.eq(FAILED))

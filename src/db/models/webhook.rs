@@ -349,7 +349,20 @@ impl Delivery {
         Ok(Page::from_rows(rows, seek, per_page, |d: &Delivery| d.id))
     }
 
-    /// The pending deliveries and the oldest one's age (Settings; metrics later).
+    /// Deliveries per state, and the oldest pending one's creation (`/metrics`).
+    pub fn queue_depth(conn: &mut DbConnection) -> QueryResult<super::outbox::QueueDepth> {
+        let counts = webhook_deliveries::table
+            .group_by(webhook_deliveries::status)
+            .select((webhook_deliveries::status, diesel::dsl::count_star()))
+            .load(conn)?;
+        let oldest = webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq(PENDING))
+            .select(diesel::dsl::min(webhook_deliveries::created_at))
+            .first(conn)?;
+        Ok((counts, oldest))
+    }
+
+    /// An endpoint's pending deliveries (Settings → Webhooks).
     pub fn pending_count(conn: &mut DbConnection, endpoint_id: i64) -> QueryResult<i64> {
         webhook_deliveries::table
             .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
