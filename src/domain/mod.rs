@@ -388,3 +388,12 @@ mod date_tests {
         assert!(start > 0 && start <= end, "late years do not wrap");
     }
 }
+
+/// A CSV cell as a spreadsheet should show it, never as a formula (the pages' downloads and the API's).
+pub fn safe_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}

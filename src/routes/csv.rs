@@ -13,14 +13,7 @@ use crate::state::AppState;
 
 pub const BATCH: usize = 1000;
 
-/// A cell as a spreadsheet should show it, never as a formula.
-pub fn safe_cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
-}
+pub use crate::domain::safe_cell;
 
 fn encode(rows: &[Vec<String>], header: Option<&[String]>) -> Result<Vec<u8>, AppError> {
     let mut out = Vec::new();
