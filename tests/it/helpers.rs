@@ -101,10 +101,18 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub mail: MailServer,
     pub data_dir: PathBuf,
+    /// The databases of the other instances this test started on the same data (`second_instance`).
+    pub others: std::sync::Mutex<Vec<partner_dashboard::db::Db>>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // No pool may still be opening a connection when the test process exits (libpq's TLS
+        // cleanup crashes then): every instance's pools stop opening new ones at the end of its test.
+        self.state.db.close();
+        for db in self.others.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            db.close();
+        }
         let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
@@ -145,6 +153,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         state,
         mail,
         data_dir,
+        others: std::sync::Mutex::default(),
     }
 }
 
@@ -1057,6 +1066,14 @@ impl TestApp {
         })
     }
 
+    /// Another instance's database, closed with this app.
+    pub fn track(&self, db: partner_dashboard::db::Db) {
+        self.others
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(db);
+    }
+
     /// An API token for `user` of `partner`, made as Account makes one (90 days).
     pub async fn api_token(
         &self,
@@ -1100,6 +1117,7 @@ impl TestApp {
             .await
             .expect("the second instance starts");
         let state = app.state();
+        self.track(state.db.clone());
         tokio::spawn(app.run_until_stopped());
         state
     }

@@ -421,6 +421,7 @@ async fn the_queue_survives_a_restart() {
     let other = Application::build_with(config, Some(Workers(1)))
         .await
         .unwrap();
+    app.track(other.state().db.clone());
     tokio::spawn(other.run_until_stopped());
     let got = receiver.delivered(1).await;
     assert!(got[0].body.contains("subscription.changed"));
