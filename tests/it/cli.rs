@@ -259,27 +259,28 @@ async fn commands_exit_cleanly_every_time_while_the_pools_are_busy_connecting() 
     }
 }
 
-#[tokio::test]
-async fn serve_stops_on_sigterm_and_exits_zero() {
-    let app = spawn_app().await;
-    let db = database_url(&app);
-    let dir = temp_dir();
-    let port = free_port();
-    let bind = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_partner-dashboard"))
+/// `partner-dashboard serve` on the app's database with these settings, once it answers `/readyz`:
+/// the process (its stderr piped) and its URL.
+async fn serve_binary(
+    app: &TestApp,
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let bind = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_partner-dashboard"))
         .args(["serve"])
         .env_remove("BASE_URL")
         .env_remove("SMTP_URL")
-        .env("DATABASE_URL", &db)
+        .env("DATABASE_URL", database_url(app))
         .env("DATA_DIR", dir.to_str().unwrap())
         .env("BIND", &bind)
-        .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let client = new_client();
     let url = format!("http://{bind}");
+    let client = new_client();
     let mut up = false;
     for _ in 0..200 {
         if let Ok(res) = client.get(format!("{url}/readyz")).send().await {
@@ -291,6 +292,15 @@ async fn serve_stops_on_sigterm_and_exits_zero() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(up, "the server came up");
+    (child, url)
+}
+
+#[tokio::test]
+async fn serve_stops_on_sigterm_and_exits_zero() {
+    let app = spawn_app().await;
+    let dir = temp_dir();
+    let (mut child, url) = serve_binary(&app, &dir, &[("RUST_LOG", "error")]).await;
+    let client = new_client();
     // Some work, so the pools hold connections and threads.
     for page in ["/sign-in", "/providers", "/enroll"] {
         assert!(
@@ -515,35 +525,10 @@ async fn json_logs_carry_the_request_and_never_a_secret() {
     use std::io::Read;
     let app = spawn_app().await;
     let provider = app.create_provider("alice@contoso.example");
-    let db = database_url(&app);
     let dir = temp_dir();
-    let bind = format!("127.0.0.1:{}", free_port());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_partner-dashboard"))
-        .args(["serve"])
-        .env_remove("BASE_URL")
-        .env_remove("SMTP_URL")
-        .env("DATABASE_URL", &db)
-        .env("DATA_DIR", dir.to_str().unwrap())
-        .env("BIND", &bind)
-        .env("RUST_LOG", "info")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = format!("http://{bind}");
+    let (mut child, url) =
+        serve_binary(&app, &dir, &[("RUST_LOG", "info"), ("LOG_FORMAT", "json")]).await;
     let client = new_client();
-    let mut up = false;
-    for _ in 0..200 {
-        if let Ok(res) = client.get(format!("{url}/readyz")).send().await {
-            up = res.status().is_success();
-            if up {
-                break;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server came up");
     let mut secrets: Vec<String> = vec![PASSWORD.to_owned(), "Wrong-horse-battery-1".to_owned()];
     let csrf = |html: &str| csrf_in(html).unwrap();
     let post = |path: &str, form: Vec<(&str, String)>| {
