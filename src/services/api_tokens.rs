@@ -138,21 +138,16 @@ pub async fn revoke(
     now: chrono::NaiveDateTime,
 ) -> Result<Revoked, DbError> {
     db.execute(move |conn| {
-        match ApiToken::owner(conn, id)? {
-            Some((user, _)) if user == owner.user_id => {}
-            Some((_, Some(partner))) if partner == owner.partner_id => {
+        let name = match ApiToken::owner(conn, id)? {
+            Some((user, _, name)) if user == owner.user_id => name,
+            Some((_, Some(partner), _)) if partner == owner.partner_id => {
                 return Ok(Revoked::NotYours);
             }
             _ => return Ok(Revoked::NotFound),
-        }
+        };
         if !ApiToken::revoke(conn, owner.user_id, id, now)? {
             return Ok(Revoked::Already);
         }
-        let name = ApiToken::of_user(conn, owner.user_id)?
-            .into_iter()
-            .find(|t| t.id == id)
-            .map(|t| t.name)
-            .unwrap_or_default();
         owner
             .log("api_token.revoked", id, name)
             .at(now)

@@ -130,12 +130,15 @@ impl ApiToken {
         Ok(())
     }
 
-    /// Whose a token is: its user and the user's organisation.
-    pub fn owner(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(i64, Option<i64>)>> {
+    /// Whose a token is: its user, the user's organisation, and its name.
+    pub fn owner(
+        conn: &mut DbConnection,
+        id: i64,
+    ) -> QueryResult<Option<(i64, Option<i64>, String)>> {
         api_tokens::table
             .inner_join(users::table)
             .filter(api_tokens::id.eq(id))
-            .select((api_tokens::user_id, users::partner_id))
+            .select((api_tokens::user_id, users::partner_id, api_tokens::name))
             .first(conn)
             .optional()
     }
