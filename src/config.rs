@@ -65,6 +65,9 @@ pub struct Settings {
     /// The bearer token a Prometheus scraper sends to `/metrics` (without it, there is no `/metrics`).
     #[arg(long, env = "METRICS_TOKEN", global = true, hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// An address of its own for `/metrics`, with no token (a port only the scraper can reach).
+    #[arg(long, env = "METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
     /// Requests per minute one API token may make (600 by default); more get 429 with Retry-After.
     #[arg(long, env = "API_RATE_PER_MINUTE", global = true)]
     pub api_rate_per_minute: Option<String>,
@@ -126,6 +129,8 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// `METRICS_TOKEN`.
     pub metrics_token: Option<String>,
+    /// `METRICS_BIND`.
+    pub metrics_bind: Option<SocketAddr>,
     /// Load balancers in front of the dashboard: only their `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `SIMULATED_NOW`, parsed (see `clock`); `clock()` refuses it outside a demo.
@@ -181,6 +186,7 @@ impl Config {
             Some(raw) => DatabaseUrl::parse(raw).map_err(|m| bad("DATABASE_URL", m))?,
             None => DatabaseUrl::Sqlite(data_dir.join("partner-dashboard.db")),
         };
+        let shared_throttles = database_url.is_postgres();
         let base_url = s.base_url.as_deref().map(parse_base_url).transpose()?;
         let mail = match s.smtp_url.as_deref().filter(|u| !u.is_empty()) {
             Some(url) => {
@@ -257,12 +263,24 @@ impl Config {
                 }
                 Some(t) => Some(t.to_owned()),
             },
+            metrics_bind: s
+                .metrics_bind
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(|b| {
+                    b.parse()
+                        .map_err(|_| bad("METRICS_BIND", "must be an address like 127.0.0.1:9090"))
+                })
+                .transpose()?,
             webhooks: WebhookSettings {
                 deliver: parse_switch(s.outbox_worker.as_deref(), true, "OUTBOX_WORKER")?,
                 ..Default::default()
             },
             throttle: ThrottleSettings {
                 api_per_token_per_minute: u32::try_from(api_rate).unwrap_or(600),
+                // Several instances share a PostgreSQL database; a SQLite file has one.
+                shared: shared_throttles,
                 ..ThrottleSettings::default()
             },
             trusted_proxies: parse_trusted_proxies(s.trusted_proxies.as_deref())?,

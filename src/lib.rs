@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod routes;
 pub mod services;
+pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

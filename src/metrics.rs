@@ -75,6 +75,7 @@ fn label(value: &str) -> String {
 /// What the scrape reads from the database: per queue and state, how many and the oldest pending's age.
 pub struct Gauges {
     pub pools: Vec<(&'static str, u32, u32, u32)>,
+    pub writer: Option<crate::db::writer::WriterSnapshot>,
     pub queues: Vec<(&'static str, String, i64)>,
     pub oldest_pending_seconds: Vec<(&'static str, i64)>,
 }
@@ -155,6 +156,21 @@ pub fn render(gauges: &Gauges) -> String {
             out,
             "pd_db_pool_connections{{pool=\"{pool}\",state=\"max\"}} {max}"
         );
+    }
+    if let Some(w) = &gauges.writer {
+        out.push_str("# HELP pd_sqlite_writer_queue_depth Writes waiting for SQLite's writer.\n");
+        out.push_str("# TYPE pd_sqlite_writer_queue_depth gauge\n");
+        let _ = writeln!(out, "pd_sqlite_writer_queue_depth {}", w.queued);
+        out.push_str(
+            "# HELP pd_sqlite_writer_batch_size Writes committed together, per commit.\n",
+        );
+        out.push_str("# TYPE pd_sqlite_writer_batch_size histogram\n");
+        for (bound, n) in crate::db::writer::BATCH_BUCKETS.iter().zip(w.at_most) {
+            let _ = writeln!(out, "pd_sqlite_writer_batch_size_bucket{{le=\"{bound}\"}} {n}");
+        }
+        let _ = writeln!(out, "pd_sqlite_writer_batch_size_bucket{{le=\"+Inf\"}} {}", w.batches);
+        let _ = writeln!(out, "pd_sqlite_writer_batch_size_sum {}", w.requests);
+        let _ = writeln!(out, "pd_sqlite_writer_batch_size_count {}", w.batches);
     }
     out.push_str(
         "# HELP pd_queue_messages Queued email and webhook deliveries, by queue and state.\n",

@@ -21,14 +21,23 @@ use crate::config::Config;
 use crate::db::{Checkpoint, Db};
 use crate::email::mailer::Mailer;
 use crate::email::worker::OutboxWorker;
+use crate::shutdown::{StopSignal, Stopping};
 pub use crate::state::{AppState, SESSION_COOKIE};
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on `METRICS_BIND`, when set.
+    metrics: Option<(Server, u16)>,
     state: web::Data<AppState>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: StopSignal,
 }
+
+/// How long requests in flight may take to finish once SIGTERM came (then they are cut off).
+const IN_FLIGHT_GRACE_SECS: u64 = 30;
+/// How long the background tasks may take to finish the message or run in hand.
+const TASKS_GRACE: Duration = Duration::from_secs(30);
 
 /// How many HTTP worker threads; tests use one to keep many apps light.
 #[derive(Clone, Copy, Debug)]
@@ -71,7 +80,7 @@ impl Application {
         let outbox_wake = Arc::new(Notify::new());
         let state = web::Data::new(AppState {
             db: db.clone(),
-            throttle: Throttle::new(&config.throttle),
+            throttle: Throttle::for_database(&config.throttle, &db),
             clock: config.clock.clone(),
             base_url,
             public_url,
@@ -87,9 +96,10 @@ impl Application {
             state.config.outbox.clone(),
             outbox_wake,
         );
+        let (stop, stopping) = StopSignal::new();
         let mut tasks = Vec::new();
         if state.config.outbox.deliver {
-            tasks.push(tokio::spawn(worker.run()));
+            tasks.push(tokio::spawn(worker.run(stopping.clone())));
         }
         if state.config.webhooks.deliver {
             let webhooks = crate::webhooks::worker::WebhookWorker::new(
@@ -98,22 +108,51 @@ impl Application {
                 state.config.session_key.clone(),
                 state.base_url.clone(),
             );
-            tasks.push(tokio::spawn(webhooks.run()));
+            tasks.push(tokio::spawn(webhooks.run(stopping.clone())));
         }
-        tasks.push(tokio::spawn(housekeeping(state.clone())));
-        tasks.push(tokio::spawn(jobs(state.clone())));
+        tasks.push(tokio::spawn(housekeeping(state.clone(), stopping.clone())));
+        tasks.push(tokio::spawn(jobs(state.clone(), stopping.clone())));
         if !db.url().is_postgres() {
-            tasks.push(tokio::spawn(checkpoints(db.clone())));
+            tasks.push(tokio::spawn(checkpoints(db.clone(), stopping)));
         }
 
+        let metrics = match state.config.metrics_bind {
+            Some(bind) => Some(Self::metrics_server(bind, state.clone())?),
+            None => None,
+        };
         let server = Self::server(listener, state.clone(), workers)?;
         tracing::info!(address = %address, base_url = %state.base_url, database = %state.db.url().redacted(), "listening");
         Ok(Self {
             port: address.port(),
             server,
+            metrics,
             state,
             tasks,
+            stop,
         })
+    }
+
+    /// A listener of its own that serves `/metrics` only, with no token.
+    fn metrics_server(
+        bind: std::net::SocketAddr,
+        state: web::Data<AppState>,
+    ) -> anyhow::Result<(Server, u16)> {
+        let listener = TcpListener::bind(bind)
+            .with_context(|| format!("METRICS_BIND: cannot listen on {bind}"))?;
+        let port = listener.local_addr().context("listener has no address")?.port();
+        let server = HttpServer::new(move || {
+            App::new().app_data(state.clone()).route(
+                "/metrics",
+                web::get().to(crate::routes::health::metrics_on_own_port),
+            )
+        })
+        .workers(1)
+        .disable_signals()
+        .shutdown_timeout(1)
+        .listen(listener)
+        .context("cannot start the metrics server")?
+        .run();
+        Ok((server, port))
     }
 
     fn server(
@@ -162,7 +201,8 @@ impl Application {
                 .wrap(crate::routes::security_headers(secure))
                 .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         })
-        .shutdown_timeout(5)
+        // SIGTERM: stop accepting, give the requests in flight this long (`run_until_stopped`).
+        .shutdown_timeout(IN_FLIGHT_GRACE_SECS)
         // Every query runs on a worker's blocking pool. More threads than connections only wait on the
         // pool (and on each other, in the kernel); a few spare threads keep password hashing (sign-in)
         // from holding up the queries.
@@ -180,14 +220,37 @@ impl Application {
         self.port
     }
 
+    /// The `METRICS_BIND` listener's port, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     pub fn state(&self) -> web::Data<AppState> {
         self.state.clone()
     }
 
+    /// Serves until SIGTERM (or SIGINT): then no new connection is accepted and the requests in flight
+    /// finish (up to 30 s); the outbox and webhook workers finish the message in hand and the jobs
+    /// their run (up to 30 s more); every write queued for SQLite's writer has been committed by then
+    /// (each request waits for its own); the write-ahead log is checkpointed into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            (tokio::spawn(server), handle)
+        });
         let result = self.server.await;
-        for task in self.tasks {
-            task.abort();
+        tracing::info!("stopped accepting; finishing background work");
+        if let Some((task, handle)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
+        self.stop.stop();
+        let deadline = tokio::time::Instant::now() + TASKS_GRACE;
+        for mut task in self.tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                tracing::warn!("a background task did not finish in time");
+                task.abort();
+            }
         }
         // Everything into the database file, so the next start has no log to read back first.
         let db = self.state.db.clone();
@@ -208,9 +271,8 @@ impl Application {
 }
 
 /// Keeps SQLite's write-ahead log short without making a request pay for it (see `Db::checkpoint`).
-async fn checkpoints(db: Db) {
-    loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+async fn checkpoints(db: Db, mut stop: Stopping) {
+    while stop.sleep(Duration::from_millis(100)).await {
         let db = db.clone();
         match tokio::task::spawn_blocking(move || db.checkpoint(Checkpoint::Passive)).await {
             Ok(Ok(_)) => {}
@@ -224,9 +286,8 @@ async fn checkpoints(db: Db) {
 /// minutes.
 /// The jobs (`services::jobs`: renewals, charges, statements, reminders), every minute as of the
 /// injected clock's now.
-async fn jobs(state: web::Data<AppState>) {
-    loop {
-        tokio::time::sleep(Duration::from_secs(60)).await;
+async fn jobs(state: web::Data<AppState>, mut stop: Stopping) {
+    while stop.sleep(Duration::from_secs(60)).await {
         let started = std::time::Instant::now();
         let ran = crate::services::jobs::run(&state.db, state.now(), &state.base_url).await;
         crate::metrics::job_run(started.elapsed().as_secs_f64(), ran.is_err());
@@ -244,9 +305,8 @@ async fn jobs(state: web::Data<AppState>) {
     }
 }
 
-async fn housekeeping(state: web::Data<AppState>) {
-    loop {
-        tokio::time::sleep(Duration::from_secs(300)).await;
+async fn housekeeping(state: web::Data<AppState>, mut stop: Stopping) {
+    while stop.sleep(Duration::from_secs(300)).await {
         state.throttle.forget_idle();
         let db = state.db.clone();
         let link_ttl = state.config.link_ttl;

@@ -72,7 +72,7 @@ async fn vouched(req: &HttpRequest) -> Result<Vouched, Problem> {
             "The token is unknown, expired or revoked, or its member was deactivated.",
         ));
     };
-    if let Some(wait) = state.throttle.api_wait(token.id) {
+    if let Some(wait) = state.throttle.api_wait(token.id).await {
         return Err(Problem::too_many_requests(wait));
     }
     let found = Vouched(Rc::new(token), Rc::new(CurrentUser::from_row(row)));

@@ -279,6 +279,11 @@ impl Db {
         }
     }
 
+    /// SQLite's writer: its queue and batches so far (none on PostgreSQL).
+    pub fn writer_stats(&self) -> Option<writer::WriterSnapshot> {
+        self.writer.as_ref().map(|w| w.stats().snapshot())
+    }
+
     /// How many connections the pools hold together.
     pub fn max_connections(&self) -> u32 {
         match self.url {

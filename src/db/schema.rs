@@ -473,6 +473,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttle_failures (key) {
+        key -> Text,
+        failures -> Integer,
+        last_at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    throttle_buckets (key) {
+        key -> Text,
+        due_at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
     idempotency_keys (token_id, idempotency_key) {
         token_id -> BigInt,
         idempotency_key -> Text,

@@ -33,12 +33,28 @@ pub struct Writer {
     stats: Arc<WriterStats>,
 }
 
-/// What the writer has done so far: commits attempted, the requests they held, the largest batch.
+/// Upper bounds of the batch-size histogram (`/metrics`).
+pub const BATCH_BUCKETS: [usize; 7] = [1, 2, 4, 8, 16, 32, MAX_BATCH];
+
+/// What the writer has done so far: commits attempted, the requests they held, the largest batch, how
+/// many batches of each size, and how many requests wait now.
 #[derive(Debug, Default)]
 pub struct WriterStats {
     batches: AtomicU64,
     requests: AtomicU64,
     largest: AtomicUsize,
+    queued: AtomicUsize,
+    sizes: [AtomicU64; BATCH_BUCKETS.len()],
+}
+
+/// The writer's figures at one moment (`/metrics`).
+#[derive(Clone, Debug, Default)]
+pub struct WriterSnapshot {
+    pub queued: usize,
+    pub batches: u64,
+    pub requests: u64,
+    /// Batches of at most `BATCH_BUCKETS[i]` requests (cumulative, as Prometheus buckets are).
+    pub at_most: [u64; BATCH_BUCKETS.len()],
 }
 
 impl WriterStats {
@@ -47,6 +63,25 @@ impl WriterStats {
         self.requests
             .fetch_add(u64::try_from(size).unwrap_or(u64::MAX), Ordering::Relaxed);
         self.largest.fetch_max(size, Ordering::Relaxed);
+        self.queued.fetch_sub(size, Ordering::Relaxed);
+        if let Some(i) = BATCH_BUCKETS.iter().position(|bound| size <= *bound) {
+            self.sizes[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn snapshot(&self) -> WriterSnapshot {
+        let mut at_most = [0; BATCH_BUCKETS.len()];
+        let mut running = 0;
+        for (i, n) in self.sizes.iter().enumerate() {
+            running += n.load(Ordering::Relaxed);
+            at_most[i] = running;
+        }
+        WriterSnapshot {
+            queued: self.queued.load(Ordering::Relaxed),
+            batches: self.batches(),
+            requests: self.requests(),
+            at_most,
+        }
     }
 
     pub fn batches(&self) -> u64 {
@@ -120,9 +155,13 @@ impl Writer {
             });
             completion
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| DbError::Failed(anyhow::anyhow!("the database writer has stopped")))?;
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        if self.jobs.send(job).is_err() {
+            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(DbError::Failed(anyhow::anyhow!(
+                "the database writer has stopped"
+            )));
+        }
         Ok(answered)
     }
 }

@@ -12,6 +12,7 @@ use crate::config::OutboxSettings;
 use crate::db::Db;
 use crate::db::models::outbox::OutboxEmail;
 use crate::email::mailer::{Mailer, SendError};
+use crate::shutdown::Stopping;
 
 #[derive(Clone)]
 pub struct OutboxWorker {
@@ -47,11 +48,12 @@ impl OutboxWorker {
         }
     }
 
-    /// Runs until the task is dropped.
-    pub async fn run(self) {
-        loop {
+    /// Runs until told to stop; the message in hand is delivered (or its attempt recorded) first.
+    pub async fn run(self, mut stop: Stopping) {
+        while !stop.requested() {
             let worker = self.clone();
-            match tokio::task::spawn_blocking(move || worker.deliver_due()).await {
+            let stopping = stop.clone();
+            match tokio::task::spawn_blocking(move || worker.deliver_due_until(&stopping)).await {
                 Ok(Ok(pass)) if pass != Pass::default() => tracing::debug!(?pass, "outbox pass"),
                 Ok(Ok(_)) => {}
                 Ok(Err(err)) => tracing::warn!(error = ?err, "outbox pass failed"),
@@ -60,12 +62,18 @@ impl OutboxWorker {
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(self.settings.poll_interval) => {}
+                () = stop.wait() => {}
             }
         }
     }
 
     /// Delivers every message that is due now (blocking).
     pub fn deliver_due(&self) -> anyhow::Result<Pass> {
+        self.deliver_due_until(&Stopping::never())
+    }
+
+    /// The same, stopping before the next message once `stop` is requested.
+    fn deliver_due_until(&self, stop: &Stopping) -> anyhow::Result<Pass> {
         let mut pass = Pass::default();
         loop {
             let due = {
@@ -77,6 +85,9 @@ impl OutboxWorker {
             }
             let mut progressed = false;
             for id in due {
+                if stop.requested() {
+                    return Ok(pass);
+                }
                 let lease_until = crate::db::now()
                     + chrono::Duration::from_std(self.settings.lease)
                         .unwrap_or(chrono::Duration::minutes(2));

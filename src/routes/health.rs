@@ -51,6 +51,15 @@ pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) ->
             .content_type("text/plain; charset=utf-8")
             .body("a METRICS_TOKEN bearer token is needed");
     }
+    exposition(&state).await
+}
+
+/// `/metrics` on `METRICS_BIND`, a listener of its own: no token (only the scraper reaches the port).
+pub async fn metrics_on_own_port(state: web::Data<AppState>) -> HttpResponse {
+    exposition(&state).await
+}
+
+async fn exposition(state: &AppState) -> HttpResponse {
     let now = crate::db::now();
     let queues = state
         .db
@@ -72,6 +81,7 @@ pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) ->
         |at: Option<chrono::NaiveDateTime>| at.map_or(0, |at| (now - at).num_seconds().max(0));
     let gauges = crate::metrics::Gauges {
         pools: state.db.pool_states(),
+        writer: state.db.writer_stats(),
         queues: emails
             .into_iter()
             .map(|(s, n)| ("email", s, n))

@@ -35,7 +35,7 @@ pub async fn sign_in(
     password: String,
     address: Option<IpAddr>,
 ) -> Result<User, SignInError> {
-    if let Some(wait) = throttle.sign_in_wait(email.as_str(), address) {
+    if let Some(wait) = throttle.sign_in_wait(email.as_str(), address).await {
         return Err(SignInError::Throttled(wait));
     }
     let lookup = email.clone();
@@ -58,10 +58,10 @@ pub async fn sign_in(
     .await
     .map_err(|e| DbError::Failed(anyhow::anyhow!("password check was cancelled: {e}")))?;
     let Some(user) = user else {
-        throttle.sign_in_failed(email.as_str(), address);
+        throttle.sign_in_failed(email.as_str(), address).await;
         return Err(SignInError::BadCredentials);
     };
-    throttle.sign_in_succeeded(email.as_str(), address);
+    throttle.sign_in_succeeded(email.as_str(), address).await;
     // With a second factor, the sign-in counts once its code is accepted (`mfa::check`).
     if user.totp_secret.is_none() {
         let id = user.id;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use actix_web::cookie::Key;
 
 use super::WebhookSettings;
+use crate::shutdown::Stopping;
 use crate::db::models::user::User;
 use crate::db::models::webhook::{Delivery, Endpoint};
 use crate::db::{Db, DbError};
@@ -53,20 +54,20 @@ impl WebhookWorker {
         }
     }
 
-    /// Runs until the task is dropped.
-    pub async fn run(self) {
-        loop {
-            match self.deliver_due().await {
+    /// Runs until told to stop; the delivery in hand is sent and recorded first.
+    pub async fn run(self, mut stop: Stopping) {
+        while !stop.requested() {
+            match self.deliver_due(&stop).await {
                 Ok(pass) if pass != Pass::default() => tracing::debug!(?pass, "webhook pass"),
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = ?err, "webhook pass failed"),
             }
-            tokio::time::sleep(self.settings.poll_interval).await;
+            stop.sleep(self.settings.poll_interval).await;
         }
     }
 
-    /// Sends every delivery that is due now.
-    pub async fn deliver_due(&self) -> Result<Pass, DbError> {
+    /// Sends every delivery that is due now, stopping before the next once `stop` is requested.
+    pub async fn deliver_due(&self, stop: &Stopping) -> Result<Pass, DbError> {
         let mut pass = Pass::default();
         loop {
             let due = self.db.query(|conn| Delivery::due(conn, 20)).await?;
@@ -75,6 +76,9 @@ impl WebhookWorker {
             }
             let mut progressed = false;
             for id in due {
+                if stop.requested() {
+                    return Ok(pass);
+                }
                 let lease_until = crate::db::now()
                     + chrono::Duration::from_std(self.settings.lease)
                         .unwrap_or(chrono::Duration::minutes(2));

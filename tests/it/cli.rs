@@ -67,6 +67,7 @@ fn a_bad_setting_stops_the_binary_with_one_line_naming_it() {
         ("BASE_URL", "ftp://example.com"),
         ("DATABASE_URL", "mysql://localhost/x"),
         ("SESSION_KEY", "dG9vIHNob3J0"),
+        ("METRICS_BIND", "port nine"),
     ] {
         let out = run(&["migrate"], &[("DATA_DIR", dir_s), (name, value)], None);
         assert_eq!(out.status.code(), Some(2), "{name}");
@@ -322,6 +323,67 @@ async fn serve_stops_on_sigterm_and_exits_zero() {
         .await
         .unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+/// SIGTERM: no new connection is served, the request in flight is answered, the background work
+/// stops, and the process exits 0.
+#[tokio::test]
+async fn sigterm_answers_the_request_in_flight_and_serves_no_new_one() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let dir = temp_dir();
+    let (child, url) = serve_binary(&app, &dir, &[("RUST_LOG", "info")]).await;
+    let addr = url.trim_start_matches("http://").to_owned();
+    // A sign-in whose body has not all arrived yet: the server is waiting for it.
+    let body = "csrf_token=none&email=alice%40contoso.example&password=not+yet";
+    let (head, rest) = body.split_at(10);
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /sign-in HTTP/1.1\r\nHost: {addr}\r\nOrigin: {url}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{head}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut early = [0u8; 1];
+    let nothing_yet =
+        tokio::time::timeout(std::time::Duration::from_millis(300), stream.read(&mut early)).await;
+    assert!(nothing_yet.is_err(), "no answer before the body is complete");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let quick = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
+    assert!(
+        quick.get(format!("{url}/healthz")).send().await.is_err(),
+        "a new request is not served once SIGTERM came"
+    );
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_string(&mut answer),
+    )
+    .await
+    .expect("the request in flight is answered")
+    .unwrap();
+    let status_line = answer.lines().next().unwrap_or_default().to_owned();
+    assert!(
+        status_line.starts_with("HTTP/1.1 ") && !status_line.contains(" 5"),
+        "{status_line}"
+    );
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", out.status);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("stopped accepting"), "{log}");
+    assert!(!log.contains("did not finish in time"), "{log}");
 }
 
 #[test]

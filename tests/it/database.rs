@@ -34,6 +34,7 @@ async fn an_unreachable_postgres_url_stops_start_up_and_never_falls_back_to_sqli
         throttle: ThrottleSettings::default(),
         webhooks: partner_dashboard::webhooks::WebhookSettings::default(),
         metrics_token: None,
+        metrics_bind: None,
         trusted_proxies: Vec::new(),
         simulated_now: None,
         allow_simulated_clock: false,

@@ -103,3 +103,43 @@ async fn without_a_metrics_token_there_is_no_metrics_endpoint() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// `METRICS_BIND`: `/metrics` on a port of its own, with no token, and nothing else there; the main
+/// port then has no `/metrics` without a token. The SQLite writer's queue and batches are in it.
+#[tokio::test]
+async fn metrics_bind_serves_metrics_alone_on_its_own_port() {
+    let app = spawn_app_with(AppOptions {
+        metrics_token: None,
+        metrics_bind: Some("127.0.0.1:0".parse().unwrap()),
+        ..AppOptions::default()
+    })
+    .await;
+    app.create_provider("alice@contoso.example");
+    app.signed_in("alice@contoso.example").await;
+    let own = app.metrics_address.clone().expect("a metrics listener");
+    let res = reqwest::get(format!("{own}/metrics")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(text.contains(r#"pd_http_requests_total{route="/sign-in",status="303"}"#), "{text}");
+    if !app.state.db.url().is_postgres() {
+        assert!(text.contains("pd_sqlite_writer_queue_depth "), "{text}");
+        let batches = text
+            .lines()
+            .find_map(|l| l.strip_prefix("pd_sqlite_writer_batch_size_count "))
+            .expect("the writer's batches")
+            .parse::<u64>()
+            .unwrap();
+        assert!(batches >= 1, "the sign-in wrote through the writer");
+    } else {
+        assert!(!text.contains("pd_sqlite_writer"), "no SQLite writer on PostgreSQL");
+    }
+    assert_eq!(
+        reqwest::get(format!("{own}/customers")).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        scrape(&app, None).await.status(),
+        StatusCode::NOT_FOUND,
+        "no /metrics on the main port without a token"
+    );
+}

@@ -63,6 +63,7 @@ pub struct AppOptions {
     pub webhooks: partner_dashboard::webhooks::WebhookSettings,
     /// `METRICS_TOKEN` (`METRICS_TOKEN` by default).
     pub metrics_token: Option<String>,
+    pub metrics_bind: Option<std::net::SocketAddr>,
 }
 
 impl Default for AppOptions {
@@ -91,6 +92,7 @@ impl Default for AppOptions {
                 lease: Duration::from_secs(30),
             },
             metrics_token: Some(METRICS_TOKEN.to_owned()),
+            metrics_bind: None,
         }
     }
 }
@@ -101,6 +103,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub mail: MailServer,
     pub data_dir: PathBuf,
+    /// `/metrics` on its own listener, when `AppOptions::metrics_bind` asked for one.
+    pub metrics_address: Option<String>,
     /// The databases of the other instances this test started on the same data (`second_instance`).
     pub others: std::sync::Mutex<Vec<partner_dashboard::db::Db>>,
 }
@@ -136,6 +140,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .await
         .expect("the application starts");
     let port = app.port();
+    let metrics_address = app
+        .metrics_port()
+        .map(|p| format!("http://127.0.0.1:{p}"));
     let state = app.state();
     // As in the demo, operators made by a test sign in with a password alone; the tests of the
     // platform's MFA requirement switch it on.
@@ -153,6 +160,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         state,
         mail,
         data_dir,
+        metrics_address,
         others: std::sync::Mutex::default(),
     }
 }
@@ -169,9 +177,9 @@ pub fn new_client() -> reqwest::Client {
 fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions) -> Config {
     let mut key = [0u8; 64];
     getrandom::fill(&mut key).unwrap();
+    let database_url = test_database(data_dir);
     Config {
         bind: "127.0.0.1:0".parse().unwrap(),
-        database_url: test_database(data_dir),
         data_dir: data_dir.to_path_buf(),
         base_url: options
             .base_url
@@ -186,9 +194,16 @@ fn test_config(data_dir: &std::path::Path, smtp_port: u16, options: &AppOptions)
         link_ttl: chrono::Duration::days(30),
         session_idle: options.session_idle,
         outbox: options.outbox.clone(),
-        throttle: options.throttle.clone(),
+        // As in production: shared through the database on PostgreSQL, in memory on SQLite (unless
+        // the test asks for the shared store).
+        throttle: ThrottleSettings {
+            shared: options.throttle.shared || database_url.is_postgres(),
+            ..options.throttle.clone()
+        },
+        database_url,
         webhooks: options.webhooks.clone(),
         metrics_token: options.metrics_token.clone(),
+        metrics_bind: options.metrics_bind,
         trusted_proxies: options.trusted_proxies.clone(),
         simulated_now: None,
         allow_simulated_clock: false,
@@ -1241,7 +1256,8 @@ pub async fn eventually<F: FnMut() -> bool>(what: &str, mut check: F) {
 pub type FieldCase<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
 
 impl TestApp {
-    /// The number of rows in every table of the database, by table name.
+    /// The number of rows in every table of the database, by table name — but the throttles' counts
+    /// (attempts are counted whatever their outcome: that is their job).
     pub fn row_counts(&self) -> std::collections::BTreeMap<String, i64> {
         #[derive(QueryableByName)]
         struct Name {
@@ -1262,6 +1278,7 @@ impl TestApp {
             let tables: Vec<Name> = diesel::sql_query(catalog).load(conn).unwrap();
             tables
                 .into_iter()
+                .filter(|t| !t.name.starts_with("throttle_"))
                 .map(|t| {
                     let count: Count =
                         diesel::sql_query(format!("SELECT COUNT(*) AS n FROM \"{}\"", t.name))

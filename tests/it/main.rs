@@ -28,6 +28,7 @@ mod grants;
 mod health;
 mod i18n;
 mod indirect_resellers;
+mod instances;
 mod invitations;
 mod language;
 mod lifecycle;

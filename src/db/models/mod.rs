@@ -23,5 +23,6 @@ pub mod statement;
 pub mod stats;
 pub mod subscription;
 pub mod team;
+pub mod throttle;
 pub mod user;
 pub mod webhook;

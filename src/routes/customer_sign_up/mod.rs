@@ -144,6 +144,7 @@ pub async fn submit(
     if let Some(wait) = state
         .throttle
         .sign_up_wait(sign_up.email.as_str(), state.client_address(&req))
+        .await
     {
         return Err(AppError::TooManyRequests(wait));
     }

@@ -83,6 +83,7 @@ pub async fn forgot_submit(
     if let Some(wait) = state
         .throttle
         .sign_up_wait(email.as_str(), state.client_address(&req))
+        .await
     {
         let tr = ctx.tr;
         let shown = ForgotPage {

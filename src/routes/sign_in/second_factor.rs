@@ -66,7 +66,7 @@ pub async fn submit(
     };
     let address = state.client_address(&req);
     let key = format!("second-factor:{user_id}");
-    if let Some(wait) = state.throttle.sign_in_wait(&key, address) {
+    if let Some(wait) = state.throttle.sign_in_wait(&key, address).await {
         let tr = Ctx::build(&req).await?.tr;
         let text = tr.t1("sign_in.throttled", "wait", tr.wait(wait));
         return page(
@@ -87,12 +87,12 @@ pub async fn submit(
     )
     .await?;
     let Some(factor) = factor else {
-        state.throttle.sign_in_failed(&key, address);
+        state.throttle.sign_in_failed(&key, address).await;
         let mut errors = FormErrors::new();
         errors.add("code", "mfa.code_wrong");
         return page(&req, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    state.throttle.sign_in_succeeded(&key, address);
+    state.throttle.sign_in_succeeded(&key, address).await;
     let user = state
         .db
         .query(move |conn| User::find(conn, user_id))

@@ -1,0 +1,2 @@
+DROP TABLE throttle_buckets;
+DROP TABLE throttle_failures;
