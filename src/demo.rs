@@ -490,6 +490,7 @@ fn load(
                 lines: &lines,
                 admin_hash: hash,
                 draft: None,
+                idempotency_key: None,
                 now: bought,
                 base_url: "",
             },

@@ -161,14 +161,19 @@ pub fn render(gauges: &Gauges) -> String {
         out.push_str("# HELP pd_sqlite_writer_queue_depth Writes waiting for SQLite's writer.\n");
         out.push_str("# TYPE pd_sqlite_writer_queue_depth gauge\n");
         let _ = writeln!(out, "pd_sqlite_writer_queue_depth {}", w.queued);
-        out.push_str(
-            "# HELP pd_sqlite_writer_batch_size Writes committed together, per commit.\n",
-        );
+        out.push_str("# HELP pd_sqlite_writer_batch_size Writes committed together, per commit.\n");
         out.push_str("# TYPE pd_sqlite_writer_batch_size histogram\n");
         for (bound, n) in crate::db::writer::BATCH_BUCKETS.iter().zip(w.at_most) {
-            let _ = writeln!(out, "pd_sqlite_writer_batch_size_bucket{{le=\"{bound}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "pd_sqlite_writer_batch_size_bucket{{le=\"{bound}\"}} {n}"
+            );
         }
-        let _ = writeln!(out, "pd_sqlite_writer_batch_size_bucket{{le=\"+Inf\"}} {}", w.batches);
+        let _ = writeln!(
+            out,
+            "pd_sqlite_writer_batch_size_bucket{{le=\"+Inf\"}} {}",
+            w.batches
+        );
         let _ = writeln!(out, "pd_sqlite_writer_batch_size_sum {}", w.requests);
         let _ = writeln!(out, "pd_sqlite_writer_batch_size_count {}", w.batches);
     }

@@ -139,7 +139,10 @@ impl Application {
     ) -> anyhow::Result<(Server, u16)> {
         let listener = TcpListener::bind(bind)
             .with_context(|| format!("METRICS_BIND: cannot listen on {bind}"))?;
-        let port = listener.local_addr().context("listener has no address")?.port();
+        let port = listener
+            .local_addr()
+            .context("listener has no address")?
+            .port();
         let server = HttpServer::new(move || {
             App::new().app_data(state.clone()).route(
                 "/metrics",

@@ -438,6 +438,7 @@ pub async fn create(
                 data,
                 now: state.now(),
                 base_url: state.base_url.clone(),
+                idempotency_key: idempotency::order_key(&req, caller.token.id),
             },
         )
         .await
@@ -471,7 +472,7 @@ pub async fn create(
                 })
             }
         };
-        let shown = made(Some(placed.temporary_password.clone())).await?;
+        let shown = made(placed.temporary_password.clone()).await?;
         let kept = made(None).await?;
         let location = format!("/api/v1/customers/{id}");
         Ok(Answer::created(&shown, location).keep(&kept))

@@ -69,6 +69,28 @@ fn respond(status: u16, body: String, location: Option<&str>, replayed: bool) ->
     res.body(body)
 }
 
+/// The request's `Idempotency-Key`, trimmed (empty when there is none).
+fn key_of(req: &HttpRequest) -> String {
+    req.headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The key an order placed by this request carries (scoped to the token), so that the request sent
+/// again after a crash between the order and the kept answer finds the order instead of placing a
+/// second one.
+pub fn order_key(req: &HttpRequest, token_id: i64) -> Option<String> {
+    let key = key_of(req);
+    (!key.is_empty()).then(|| format!("api:{token_id}:{key}"))
+}
+
+/// How long a key's first request may take before the key counts as abandoned (its instance
+/// stopped or crashed mid-request) and the request sent again is answered afresh.
+const CLAIM_LEASE_SECONDS: i64 = 60;
+
 fn request_hash(req: &HttpRequest, body: &[u8]) -> String {
     let mut hash = Sha256::new();
     hash.update(req.method().as_str().as_bytes());
@@ -93,13 +115,7 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<Answer, Problem>>,
 {
-    let key = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+    let key = key_of(req);
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Problem::bad_request(
             "Every POST needs an Idempotency-Key header: up to 255 visible ASCII characters, a new \
@@ -114,7 +130,15 @@ where
             let (key, hash) = (key.clone(), hash.clone());
             move |conn| {
                 if let Some(kept) = IdempotencyKey::find(conn, token_id, &key, now)? {
-                    return Ok(Err(kept));
+                    let abandoned = kept.status == 0
+                        && kept.request_hash == hash
+                        && kept.created_at <= now - chrono::Duration::seconds(CLAIM_LEASE_SECONDS);
+                    if !(abandoned
+                        && IdempotencyKey::take_over(conn, token_id, &key, kept.created_at, now)?)
+                    {
+                        return Ok(Err(kept));
+                    }
+                    return Ok(Ok(()));
                 }
                 if IdempotencyKey::claim(conn, token_id, &key, &hash, now)? {
                     Ok(Ok(()))

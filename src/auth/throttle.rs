@@ -278,10 +278,7 @@ fn digest(kind: &str, value: &str) -> String {
     hash.update(kind.as_bytes());
     hash.update([0]);
     hash.update(value.as_bytes());
-    hash.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Milliseconds since 1970 by the wall clock (throttles are about real time, not the business clock).
@@ -317,7 +314,11 @@ impl Shared {
         keys
     }
 
-    async fn sign_in_wait(&self, email: &str, address: Option<IpAddr>) -> Result<Option<Wait>, DbError> {
+    async fn sign_in_wait(
+        &self,
+        email: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Option<Wait>, DbError> {
         let keys = Self::sign_in_keys(email, address);
         let rules = [
             self.settings.account_and_address,
@@ -346,7 +347,9 @@ impl Shared {
         let now = wall_ms();
         let forget = now - ms(FORGET_AFTER);
         self.db
-            .write(move |conn| ThrottleFailures::fail(conn, &keys, now, forget).map_err(DbError::from))
+            .write(move |conn| {
+                ThrottleFailures::fail(conn, &keys, now, forget).map_err(DbError::from)
+            })
             .await
     }
 
@@ -387,8 +390,8 @@ impl Shared {
 }
 
 enum Store {
-    Memory(Memory),
-    Shared(Shared),
+    Memory(Box<Memory>),
+    Shared(Box<Shared>),
 }
 
 /// The throttles of this instance: in memory, or shared through the database (`ThrottleSettings::shared`).
@@ -400,7 +403,7 @@ impl Throttle {
     /// Counts kept in this instance's memory.
     pub fn new(settings: &ThrottleSettings) -> Self {
         Self {
-            store: Store::Memory(Memory::new(settings)),
+            store: Store::Memory(Box::new(Memory::new(settings))),
         }
     }
 
@@ -408,10 +411,10 @@ impl Throttle {
     pub fn for_database(settings: &ThrottleSettings, db: &Db) -> Self {
         if settings.shared {
             Self {
-                store: Store::Shared(Shared {
+                store: Store::Shared(Box::new(Shared {
                     db: db.clone(),
                     settings: settings.clone(),
-                }),
+                })),
             }
         } else {
             Self::new(settings)
@@ -438,7 +441,9 @@ impl Throttle {
     pub async fn sign_in_wait(&self, email: &str, address: Option<IpAddr>) -> Option<Wait> {
         Self::counted(match &self.store {
             Store::Memory(m) => m.sign_in_wait_at(email, address, Instant::now()),
-            Store::Shared(s) => Self::or_let_through(s.sign_in_wait(email, address).await, "sign-in"),
+            Store::Shared(s) => {
+                Self::or_let_through(s.sign_in_wait(email, address).await, "sign-in")
+            }
         })
     }
 
@@ -447,7 +452,9 @@ impl Throttle {
         crate::metrics::count("sign_in_failures");
         match &self.store {
             Store::Memory(m) => m.sign_in_failed_at(email, address, Instant::now()),
-            Store::Shared(s) => Self::or_let_through(s.sign_in_failed(email, address).await, "sign-in"),
+            Store::Shared(s) => {
+                Self::or_let_through(s.sign_in_failed(email, address).await, "sign-in")
+            }
         }
     }
 

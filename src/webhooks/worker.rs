@@ -8,13 +8,13 @@ use std::time::Duration;
 use actix_web::cookie::Key;
 
 use super::WebhookSettings;
-use crate::shutdown::Stopping;
 use crate::db::models::user::User;
 use crate::db::models::webhook::{Delivery, Endpoint};
 use crate::db::{Db, DbError};
 use crate::domain::Need;
 use crate::email::{self, messages::AccountLink, messages::AccountNotice};
 use crate::i18n::Tr;
+use crate::shutdown::Stopping;
 
 #[derive(Clone)]
 pub struct WebhookWorker {

@@ -1038,3 +1038,84 @@ async fn the_openapi_document_and_the_routes_match() {
     assert!(page.contains("id=\"problem-validation\""));
     assert!(page.contains("id=\"schema-NewCustomer\""));
 }
+
+/// A key whose first request never got its answer (its instance crashed mid-request) is 409 for a
+/// minute, then answered afresh; and when the order had been placed before the crash, the request
+/// sent again finds it rather than placing a second (no second customer, no second email).
+#[tokio::test]
+async fn an_abandoned_key_is_answered_afresh_after_a_minute_and_finds_the_order_it_placed() {
+    use diesel::prelude::*;
+    use partner_dashboard::db::schema::{customers, email_outbox, idempotency_keys};
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut body = new_customer(w.offer, "cohowinery");
+    body["reseller_id"] = json!(w.reseller.id.to_string());
+    let first = post(
+        &app,
+        "/api/v1/customers",
+        &w.token,
+        "crashed-1",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert!(first.body["admin"]["temporary_password"].is_string());
+    // As if the instance died after the order committed and before the answer was kept.
+    let claimed_at = app.state.clock.now();
+    app.with_conn(|conn| {
+        diesel::update(idempotency_keys::table)
+            .set((
+                idempotency_keys::status.eq(0),
+                idempotency_keys::body.eq(""),
+            ))
+            .execute(conn)
+            .unwrap();
+    });
+    app.state
+        .clock
+        .set(claimed_at + chrono::Duration::seconds(59));
+    let early = post(
+        &app,
+        "/api/v1/customers",
+        &w.token,
+        "crashed-1",
+        body.clone(),
+    )
+    .await;
+    assert_problem(&early, StatusCode::CONFLICT);
+    app.state
+        .clock
+        .set(claimed_at + chrono::Duration::seconds(60));
+    let again = post(
+        &app,
+        "/api/v1/customers",
+        &w.token,
+        "crashed-1",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.body["customer"]["id"], first.body["customer"]["id"]);
+    assert_eq!(again.body["order"]["id"], first.body["order"]["id"]);
+    assert!(
+        again.body["admin"]["temporary_password"].is_null(),
+        "the password was shown once, to the first request"
+    );
+    // Kept now: a third send is a replay.
+    let replay = post(&app, "/api/v1/customers", &w.token, "crashed-1", body).await;
+    assert_eq!(replay.headers["idempotent-replayed"], "true");
+    app.with_conn(|conn| {
+        let made: i64 = customers::table
+            .filter(customers::domain_prefix.eq("cohowinery"))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(made, 1);
+        let emails: i64 = email_outbox::table
+            .filter(email_outbox::template.eq("customer_added_for_reseller"))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(emails, 1);
+    });
+}

@@ -20,7 +20,7 @@ const SETTINGS: [&str; 12] = [
     "SESSION_IDLE_MINUTES",
 ];
 
-fn temp_dir() -> std::path::PathBuf {
+pub(crate) fn temp_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("pd-cli-{}", partner_dashboard::db::new_id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -51,7 +51,7 @@ fn run(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn database_url(app: &TestApp) -> String {
+pub(crate) fn database_url(app: &TestApp) -> String {
     match app.state.db.url() {
         DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
         DatabaseUrl::Postgres(url) => url.clone(),
@@ -262,7 +262,7 @@ async fn commands_exit_cleanly_every_time_while_the_pools_are_busy_connecting() 
 
 /// `partner-dashboard serve` on the app's database with these settings, once it answers `/readyz`:
 /// the process (its stderr piped) and its URL.
-async fn serve_binary(
+pub(crate) async fn serve_binary(
     app: &TestApp,
     dir: &std::path::Path,
     env: &[(&str, &str)],
@@ -346,9 +346,15 @@ async fn sigterm_answers_the_request_in_flight_and_serves_no_new_one() {
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut early = [0u8; 1];
-    let nothing_yet =
-        tokio::time::timeout(std::time::Duration::from_millis(300), stream.read(&mut early)).await;
-    assert!(nothing_yet.is_err(), "no answer before the body is complete");
+    let nothing_yet = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        stream.read(&mut early),
+    )
+    .await;
+    assert!(
+        nothing_yet.is_err(),
+        "no answer before the body is complete"
+    );
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

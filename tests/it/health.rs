@@ -120,7 +120,10 @@ async fn metrics_bind_serves_metrics_alone_on_its_own_port() {
     let res = reqwest::get(format!("{own}/metrics")).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.unwrap();
-    assert!(text.contains(r#"pd_http_requests_total{route="/sign-in",status="303"}"#), "{text}");
+    assert!(
+        text.contains(r#"pd_http_requests_total{route="/sign-in",status="303"}"#),
+        "{text}"
+    );
     if !app.state.db.url().is_postgres() {
         assert!(text.contains("pd_sqlite_writer_queue_depth "), "{text}");
         let batches = text
@@ -131,10 +134,16 @@ async fn metrics_bind_serves_metrics_alone_on_its_own_port() {
             .unwrap();
         assert!(batches >= 1, "the sign-in wrote through the writer");
     } else {
-        assert!(!text.contains("pd_sqlite_writer"), "no SQLite writer on PostgreSQL");
+        assert!(
+            !text.contains("pd_sqlite_writer"),
+            "no SQLite writer on PostgreSQL"
+        );
     }
     assert_eq!(
-        reqwest::get(format!("{own}/customers")).await.unwrap().status(),
+        reqwest::get(format!("{own}/customers"))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(

@@ -140,9 +140,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .await
         .expect("the application starts");
     let port = app.port();
-    let metrics_address = app
-        .metrics_port()
-        .map(|p| format!("http://127.0.0.1:{p}"));
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let state = app.state();
     // As in the demo, operators made by a test sign in with a password alone; the tests of the
     // platform's MFA requirement switch it on.

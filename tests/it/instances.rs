@@ -71,7 +71,10 @@ async fn sign_in_failures_on_either_instance_count_together() {
             base,
             &client,
             "/sign-in",
-            &[("email", "alice@contoso.example"), ("password", "wrong password!")],
+            &[
+                ("email", "alice@contoso.example"),
+                ("password", "wrong password!"),
+            ],
         )
         .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{base}");

@@ -18,6 +18,7 @@ mod billing;
 mod browser;
 mod cli;
 mod counters;
+mod crash;
 mod customers;
 mod database;
 mod demo;

@@ -251,6 +251,27 @@ impl IdempotencyKey {
         }
     }
 
+    /// Takes over a key whose first request was abandoned (claimed at `claimed_at`, never answered):
+    /// false when another request took it over first.
+    pub fn take_over(
+        conn: &mut DbConnection,
+        token_id: i64,
+        key: &str,
+        claimed_at: chrono::NaiveDateTime,
+        now: chrono::NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let taken = diesel::update(
+            idempotency_keys::table
+                .filter(idempotency_keys::token_id.eq(token_id))
+                .filter(idempotency_keys::idempotency_key.eq(key))
+                .filter(idempotency_keys::status.eq(0))
+                .filter(idempotency_keys::created_at.eq(claimed_at)),
+        )
+        .set(idempotency_keys::created_at.eq(now))
+        .execute(conn)?;
+        Ok(taken == 1)
+    }
+
     /// Keeps the first answer.
     pub fn complete(
         conn: &mut DbConnection,

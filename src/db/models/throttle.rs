@@ -112,10 +112,9 @@ impl ThrottleBuckets {
         now_ms: i64,
         forget_before_ms: i64,
     ) -> QueryResult<usize> {
-        let buckets = diesel::delete(
-            throttle_buckets::table.filter(throttle_buckets::due_at_ms.lt(now_ms)),
-        )
-        .execute(conn)?;
+        let buckets =
+            diesel::delete(throttle_buckets::table.filter(throttle_buckets::due_at_ms.lt(now_ms)))
+                .execute(conn)?;
         let failures = diesel::delete(
             throttle_failures::table.filter(throttle_failures::last_at_ms.lt(forget_before_ms)),
         )

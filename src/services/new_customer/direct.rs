@@ -6,6 +6,7 @@ use super::wizard::WizardData;
 use super::{NewCustomerOrder, PlaceError, PlacedCustomer, check_account, check_lines};
 use crate::auth::password;
 use crate::db::models::offer::Offer;
+use crate::db::models::order::Order;
 use crate::db::{Db, DbError};
 use crate::domain::ProviderId;
 use crate::domain::form::FormErrors;
@@ -20,6 +21,9 @@ pub struct DirectOrder {
     pub data: WizardData,
     pub now: chrono::NaiveDateTime,
     pub base_url: String,
+    /// The caller's key for this request (the API's `Idempotency-Key`, scoped to its token): the
+    /// order carries it, so the request sent again after a crash finds the customer it made.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +36,11 @@ pub enum DirectError {
 }
 crate::wraps_db_error!(DirectError);
 
-/// What was placed, with the admin's temporary password (the only time it exists in clear).
+/// What was placed, with the admin's temporary password (the only time it exists in clear; none when
+/// the order was placed by an earlier request with the same key).
 pub struct Placed {
     pub placed: PlacedCustomer,
-    pub temporary_password: String,
+    pub temporary_password: Option<String>,
 }
 
 pub async fn place(db: &Db, cmd: DirectOrder) -> Result<Placed, DirectError> {
@@ -43,6 +48,23 @@ pub async fn place(db: &Db, cmd: DirectOrder) -> Result<Placed, DirectError> {
     let (temporary, hash) = password::temporary_with_hash().map_err(DbError::Failed)?;
     let placed = db
         .write(move |conn| {
+            if let Some(key) = &cmd.idempotency_key
+                && let Some(order) = Order::by_idempotency_key(conn, key)?
+                && order.provider_id == cmd.provider.get()
+            {
+                return Ok((
+                    PlacedCustomer {
+                        customer_id: order.customer_id,
+                        held: order.is_pending(),
+                        order: crate::db::models::order::Placed {
+                            id: order.id,
+                            number: order.number,
+                            total: order.total_minor,
+                        },
+                    },
+                    false,
+                ));
+            }
             let (mut errors, account) = check_account(conn, cmd.provider, &cmd.data.account)?;
             let ids: Vec<i64> = cmd.data.quantities.keys().copied().collect();
             let offers = Offer::orderable_by_ids(conn, &ids)?;
@@ -70,6 +92,7 @@ pub async fn place(db: &Db, cmd: DirectOrder) -> Result<Placed, DirectError> {
                     lines: &lines,
                     admin_hash: &hash,
                     draft: None,
+                    idempotency_key: cmd.idempotency_key.as_deref(),
                     now: cmd.now,
                     base_url: &cmd.base_url,
                 },
@@ -82,10 +105,12 @@ pub async fn place(db: &Db, cmd: DirectOrder) -> Result<Placed, DirectError> {
                 }
                 PlaceError::Db(err) => DirectError::Db(err),
             })
+            .map(|placed| (placed, true))
         })
         .await?;
+    let (placed, new) = placed;
     Ok(Placed {
         placed,
-        temporary_password: temporary,
+        temporary_password: new.then_some(temporary),
     })
 }

@@ -372,6 +372,8 @@ pub struct NewCustomerOrder<'a> {
     pub admin_hash: &'a str,
     /// The draft submitted, and the temporary password sealed for its Confirmation.
     pub draft: Option<(i64, &'a str)>,
+    /// The caller's key for the order when there is no draft (the API's, scoped to its token).
+    pub idempotency_key: Option<&'a str>,
     /// Now, by the injected clock: the subscriptions' start.
     pub now: chrono::NaiveDateTime,
     /// Where the emails' links start.
@@ -412,6 +414,7 @@ pub fn place(
         lines,
         admin_hash,
         draft,
+        idempotency_key,
         now,
         base_url,
     } = *new;
@@ -504,7 +507,9 @@ pub fn place(
         subscribe(conn, provider, customer_id, reseller_id, lines, now)?
     };
     let currency = lines.first().map_or("USD", |l| l.offer.currency.as_str());
-    let key = draft.map(|(id, _)| format!("draft:{id}"));
+    let key = draft
+        .map(|(id, _)| format!("draft:{id}"))
+        .or_else(|| idempotency_key.map(str::to_owned));
     let new_order = NewOrder {
         provider_id: provider.get(),
         customer_id,
