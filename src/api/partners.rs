@@ -227,6 +227,8 @@ pub async fn create_request(
                 reseller_id: None,
                 include_delegated_admin: false,
                 grant_id: None,
+                // Handed to the API caller: shared as it is made.
+                draft: false,
             },
         )
         .await?;

@@ -139,6 +139,8 @@ diesel::table! {
         waiting_reseller_id -> Nullable<BigInt>,
         waiting_token_sealed -> Nullable<Text>,
         grant_id -> Nullable<BigInt>,
+        shared_at -> Nullable<Timestamp>,
+        label -> Nullable<Text>,
     }
 }
 

@@ -164,6 +164,7 @@ fn request_in(
             reseller_id: (new.holder_id != new.provider_id).then_some(new.holder_id),
             include_delegated_admin: false,
             grant_id: Some(grant.id),
+            draft: false,
         },
         token,
     )?;

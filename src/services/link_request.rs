@@ -107,6 +107,8 @@ pub struct NewLink {
     pub include_delegated_admin: bool,
     /// Grant requests: the pending grant.
     pub grant_id: Option<i64>,
+    /// Made to be shown as a draft (a day to share it), rather than handed over at once.
+    pub draft: bool,
 }
 
 /// Makes a request and its link: the request, and the token (the only time it exists in clear).
@@ -136,6 +138,7 @@ pub fn create_in(
             reseller_id: new.reseller_id,
             include_delegated_admin: new.include_delegated_admin,
             grant_id: new.grant_id,
+            draft: new.draft,
         },
         token,
     )?;
@@ -189,6 +192,37 @@ pub struct SendLink {
     pub shown_link: String,
     /// The sender's language, for the message's frame.
     pub tr: Tr,
+    /// The provider's label for the request, as typed (checked here).
+    pub label: String,
+}
+
+/// A label as typed: trimmed, none when empty; at most 100 characters.
+pub fn check_label(typed: &str) -> Result<Option<String>, &'static str> {
+    let label = typed.trim();
+    if label.chars().count() > 100 {
+        return Err("validation.too_long");
+    }
+    Ok((!label.is_empty()).then(|| label.to_owned()))
+}
+
+/// Done on a draft: the link counts as shared (copied, or opened in email) and keeps working for its
+/// whole time, with the label typed. Nothing changes for a request that is no longer live.
+pub async fn share(
+    db: &Db,
+    kind: RequestKind,
+    provider: ProviderId,
+    id: i64,
+    label: Option<String>,
+) -> Result<(), LinkError> {
+    db.write(move |conn| {
+        let request = find(conn, provider, kind, id)?;
+        if request.state().is_live() {
+            RelationshipRequest::mark_shared(conn, id, crate::db::now())?;
+            RelationshipRequest::set_label(conn, id, label.as_deref())?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Send email: the message goes out through the outbox, if the request is still pending and the
@@ -198,11 +232,12 @@ pub async fn send(db: &Db, cmd: SendLink) -> Result<String, LinkError> {
         let request = find(conn, cmd.provider, cmd.kind, cmd.id)?;
         let body = normalize(&cmd.body);
         let mut errors = FormErrors::new();
-        if request.state() != LinkState::Pending {
+        if !request.state().is_live() {
             errors.add("form", "partnership.not_pending");
         }
         let to = errors.check("email", cmd.to.clone());
         let subject = errors.text("subject", &cmd.subject, 200);
+        let label = errors.check("label", check_label(&cmd.label)).flatten();
         if body.is_empty() {
             errors.add("body", "validation.required");
         } else if body.chars().count() > 20_000 {
@@ -220,6 +255,7 @@ pub async fn send(db: &Db, cmd: SendLink) -> Result<String, LinkError> {
         };
         let lines = lines_with_link(&body, &cmd.shown_link);
         RelationshipRequest::mark_sent(conn, cmd.id, to.as_str())?;
+        RelationshipRequest::set_label(conn, cmd.id, label.as_deref())?;
         NewActivity::new(
             action(cmd.kind, Event::Sent),
             "relationship_request",
@@ -290,9 +326,14 @@ pub async fn resend(
                 reseller_id: old.reseller_id,
                 include_delegated_admin: old.include_delegated_admin,
                 grant_id: old.grant_id,
+                // Shown as a draft again: shared once sent or closed with Done.
+                draft: true,
             },
             &token,
         )?;
+        if let Some(label) = old.label.as_deref() {
+            RelationshipRequest::set_label(conn, request.id, Some(label))?;
+        }
         if !RelationshipRequest::supersede(conn, old.id, request.id)? {
             return Err(LinkError::AlreadyAccepted);
         }
@@ -383,7 +424,7 @@ impl From<Unusable> for AppError {
 pub fn usable(request: Option<RelationshipRequest>) -> Result<RelationshipRequest, Unusable> {
     let request = request.ok_or(Unusable::Unknown)?;
     match request.state() {
-        LinkState::Pending => Ok(request),
+        LinkState::Pending | LinkState::Draft => Ok(request),
         LinkState::Expired => Err(Unusable::Expired),
         LinkState::Accepted => Err(Unusable::Used),
         LinkState::Declined => Err(Unusable::Declined),

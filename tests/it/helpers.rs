@@ -772,6 +772,7 @@ impl TestApp {
                     reseller_id: None,
                     include_delegated_admin: false,
                     grant_id: None,
+                    draft: false,
                 },
                 &token,
             )?;

@@ -164,13 +164,14 @@ async fn expired_revoked_and_replaced_links_each_say_why() {
     let (_, first, first_path) = provider_with_request(&app).await;
     let (_, wei) = reseller_client(&app, "wei@northwind.example", EnrollmentStatus::Verified).await;
 
-    // Expired.
+    // Expired (a request that was shared: a draft never shared is not listed once its day is over).
     app.with_conn(|conn| {
         diesel::update(relationship_requests::table.find(first))
-            .set(
+            .set((
                 relationship_requests::expires_at
                     .eq(partner_dashboard::db::now() - chrono::Duration::minutes(1)),
-            )
+                relationship_requests::shared_at.eq(Some(partner_dashboard::db::now())),
+            ))
             .execute(conn)
             .unwrap()
     });
@@ -554,4 +555,112 @@ async fn every_post_of_this_flow_needs_the_csrf_token() {
     assert_eq!(status_of(&app, id), "pending");
     assert_eq!(partnerships_of(&app, provider), 1);
     assert_eq!(count_requests(), requests_before, "no request was made");
+}
+
+fn made_ago(app: &TestApp, id: i64, ago: chrono::Duration) {
+    app.with_conn(|conn| {
+        diesel::update(relationship_requests::table.find(id))
+            .set(relationship_requests::created_at.eq(partner_dashboard::db::now() - ago))
+            .execute(conn)
+            .unwrap()
+    });
+}
+
+/// A request opened with Request a partnership is a draft: listed apart, working for a day, gone
+/// after it unless shared — by Done (with a label) or Send email.
+#[tokio::test]
+async fn a_draft_is_listed_apart_until_shared_and_stops_working_a_day_after_it_was_made() {
+    let app = spawn_app().await;
+    let (_, draft, draft_path) = provider_with_request(&app).await;
+    let (_, wei) = reseller_client(&app, "wei@northwind.example", EnrollmentStatus::Verified).await;
+    let page = app
+        .get(&format!("/indirect-resellers/requests/{draft}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(texts(&page, "#draft-state")[0].contains("24 hours"));
+    let html = app.get("/indirect-resellers").await.text().await.unwrap();
+    let rows = texts(&html, "#draft-requests tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].contains("No label"), "{rows:?}");
+    assert!(
+        texts(&html, "#sent-requests tbody tr").is_empty(),
+        "not among the sent"
+    );
+
+    // It works for its day: a second before the end, and not at it.
+    made_ago(
+        &app,
+        draft,
+        chrono::Duration::hours(24) - chrono::Duration::seconds(5),
+    );
+    assert_eq!(
+        app.get_with(&wei, &draft_path).await.status(),
+        StatusCode::OK
+    );
+    made_ago(&app, draft, chrono::Duration::hours(24));
+    let res = app.get_with(&wei, &draft_path).await;
+    assert_eq!(res.status(), StatusCode::GONE);
+    assert!(res.text().await.unwrap().contains("expired"));
+    let html = app.get("/indirect-resellers").await.text().await.unwrap();
+    assert!(texts(&html, "#draft-requests tbody tr").is_empty());
+    assert!(texts(&html, "#sent-requests tbody tr").is_empty());
+
+    // Done with a label: shared, listed with it, and working past the draft's day.
+    let (shared, link) = app.request_partnership().await;
+    let too_long = "x".repeat(101);
+    let res = app
+        .post_form(
+            &format!("/indirect-resellers/requests/{shared}/done"),
+            &[("label", too_long.as_str()), ("subject", "Kept subject")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        attrs(&html, "#f-label", "value"),
+        vec![too_long.clone()],
+        "the label as typed"
+    );
+    let res = app
+        .post_form(
+            &format!("/indirect-resellers/requests/{shared}/done"),
+            &[("label", "  Northwind (Wei)  ")],
+        )
+        .await;
+    assert_redirect(&res, "/indirect-resellers");
+    made_ago(&app, shared, chrono::Duration::hours(30));
+    assert_eq!(
+        app.get_with(&wei, &app.path_of(&link)).await.status(),
+        StatusCode::OK
+    );
+    let html = app.get("/indirect-resellers").await.text().await.unwrap();
+    let rows = texts(&html, "#sent-requests tbody tr");
+    assert_eq!(rows.len(), 1);
+    assert!(
+        rows[0].contains("Northwind (Wei)") && rows[0].contains("Pending"),
+        "{rows:?}"
+    );
+
+    // Send email shares it too, with its label.
+    let (sent, link) = app.request_partnership().await;
+    let body = format!("Please accept: {link}");
+    let res = app
+        .post_form(
+            &format!("/indirect-resellers/requests/{sent}/send"),
+            &[
+                ("subject", "Partnership"),
+                ("body", body.as_str()),
+                ("email", "wei@northwind.example"),
+                ("label", "Wei by email"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    made_ago(&app, sent, chrono::Duration::hours(30));
+    let html = app.get("/indirect-resellers").await.text().await.unwrap();
+    let rows = texts(&html, "#sent-requests tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("Wei by email") && rows[0].contains("wei@northwind.example"));
 }

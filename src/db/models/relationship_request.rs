@@ -33,11 +33,21 @@ pub struct RelationshipRequest {
     pub delegation_accepted: Option<bool>,
     /// A grant request's grant.
     pub grant_id: Option<i64>,
+    /// When the link was first shared (sent by email, or the draft closed with Done); none while it is
+    /// a draft.
+    pub shared_at: Option<chrono::NaiveDateTime>,
+    /// The provider's own label for the request (only its organisation sees it).
+    pub label: Option<String>,
 }
+
+/// How long a draft never shared keeps its link working.
+pub const DRAFT_HOURS: i64 = 24;
 
 /// What a link can still do, as its holder sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkState {
+    /// Made, not shared yet: it works, and stops working `DRAFT_HOURS` after it was made.
+    Draft,
     Pending,
     Expired,
     Accepted,
@@ -51,6 +61,7 @@ impl LinkState {
     /// The key of the status label shown in lists (`status.*`).
     pub fn label_key(self) -> &'static str {
         match self {
+            Self::Draft => "status.draft",
             Self::Pending => "status.pending",
             Self::Expired => "status.expired",
             Self::Accepted => "status.accepted",
@@ -66,12 +77,17 @@ impl LinkState {
     }
 
     pub fn can_revoke(self) -> bool {
-        self == Self::Pending
+        self.is_live()
+    }
+
+    /// Its link can still be used (pending, or a draft within its day).
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Pending | Self::Draft)
     }
 
     pub fn badge(self) -> &'static str {
         match self {
-            Self::Pending => "badge-warn",
+            Self::Pending | Self::Draft => "badge-warn",
             Self::Accepted => "badge-ok",
             Self::Expired | Self::Declined | Self::Revoked | Self::Superseded => "badge-bad",
         }
@@ -109,6 +125,8 @@ pub struct NewRequest<'a> {
     pub reseller_id: Option<i64>,
     pub include_delegated_admin: bool,
     pub grant_id: Option<i64>,
+    /// A draft: shown to the provider to share, not shared yet.
+    pub draft: bool,
 }
 
 impl RelationshipRequest {
@@ -119,7 +137,13 @@ impl RelationshipRequest {
             RequestStatus::Revoked => LinkState::Revoked,
             RequestStatus::Superseded => LinkState::Superseded,
             RequestStatus::Pending if self.expires_at <= now() => LinkState::Expired,
-            RequestStatus::Pending => LinkState::Pending,
+            RequestStatus::Pending if self.shared_at.is_some() => LinkState::Pending,
+            RequestStatus::Pending
+                if self.created_at + chrono::Duration::hours(DRAFT_HOURS) <= now() =>
+            {
+                LinkState::Expired
+            }
+            RequestStatus::Pending => LinkState::Draft,
         }
     }
 
@@ -161,6 +185,7 @@ impl RelationshipRequest {
                 relationship_requests::created_by.eq(new.created_by),
                 relationship_requests::created_at.eq(at),
                 relationship_requests::expires_at.eq(at + new.ttl),
+                relationship_requests::shared_at.eq((!new.draft).then_some(at)),
             ))
             .execute(conn)?;
         relationship_requests::table
@@ -183,6 +208,7 @@ impl RelationshipRequest {
             .filter(relationship_requests::kind.eq(kind))
             .filter(relationship_requests::status.eq(RequestStatus::Pending))
             .filter(relationship_requests::expires_at.gt(now()))
+            .filter(relationship_requests::shared_at.is_not_null())
             .select(relationship_requests::sent_at)
             .limit(cap)
             .load(conn)?;
@@ -273,6 +299,8 @@ impl RelationshipRequest {
             .filter(relationship_requests::provider_id.eq(provider.get()))
             .filter(relationship_requests::kind.eq(kind))
             .filter(relationship_requests::status.ne(RequestStatus::Superseded))
+            // Drafts are listed apart (`drafts_for_provider`); one never shared is gone after its day.
+            .filter(relationship_requests::shared_at.is_not_null())
             .select((RelationshipRequest::as_select(), users::display_name))
             .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
@@ -292,13 +320,66 @@ impl RelationshipRequest {
 
     /// Records that the link was emailed to `to`.
     pub fn mark_sent(conn: &mut DbConnection, id: i64, to: &str) -> QueryResult<()> {
+        let at = now();
         diesel::update(relationship_requests::table.find(id))
             .set((
                 relationship_requests::recipient_email.eq(Some(to)),
-                relationship_requests::sent_at.eq(Some(now())),
+                relationship_requests::sent_at.eq(Some(at)),
             ))
+            .execute(conn)?;
+        Self::mark_shared(conn, id, at)
+    }
+
+    /// Records that the link was shared (the first time counts).
+    pub fn mark_shared(
+        conn: &mut DbConnection,
+        id: i64,
+        at: chrono::NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(
+            relationship_requests::table
+                .find(id)
+                .filter(relationship_requests::shared_at.is_null()),
+        )
+        .set(relationship_requests::shared_at.eq(Some(at)))
+        .execute(conn)
+        .map(|_| ())
+    }
+
+    /// The provider's label (none to clear it).
+    pub fn set_label(conn: &mut DbConnection, id: i64, label: Option<&str>) -> QueryResult<()> {
+        diesel::update(relationship_requests::table.find(id))
+            .set(relationship_requests::label.eq(label))
             .execute(conn)
             .map(|_| ())
+    }
+
+    /// The provider's drafts of one kind still within their day, newest first (at most `limit`).
+    pub fn drafts_for_provider(
+        conn: &mut DbConnection,
+        provider: ProviderId,
+        kind: RequestKind,
+        limit: i64,
+    ) -> QueryResult<Vec<SentRequest>> {
+        let since = now() - chrono::Duration::hours(DRAFT_HOURS);
+        let rows: Vec<(RelationshipRequest, String)> = relationship_requests::table
+            .inner_join(users::table.on(users::id.eq(relationship_requests::created_by)))
+            .filter(relationship_requests::provider_id.eq(provider.get()))
+            .filter(relationship_requests::kind.eq(kind))
+            .filter(relationship_requests::status.eq(RequestStatus::Pending))
+            .filter(relationship_requests::shared_at.is_null())
+            .filter(relationship_requests::created_at.gt(since))
+            .order(relationship_requests::id.desc())
+            .limit(limit)
+            .select((RelationshipRequest::as_select(), users::display_name))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(request, created_by_name)| SentRequest {
+                request,
+                created_by_name,
+            })
+            .collect())
     }
 
     /// Moves a pending request to a final state; false when it was not pending any more (someone else

@@ -26,6 +26,8 @@ pub struct InvitationsPage {
     pub delegated: bool,
     pub errors: FormErrors,
     pub requests: Page<SentRequest>,
+    /// Drafts not shared yet (within their day).
+    pub drafts: Vec<SentRequest>,
     pub request_base: &'static str,
 }
 
@@ -39,7 +41,7 @@ async fn render(
 ) -> AppResult<HttpResponse> {
     let provider = user.provider_id();
     let seek = seek.seek::<i64>();
-    let (resellers, requests) = state
+    let (resellers, requests, drafts) = state
         .db
         .query(move |conn| {
             Ok((
@@ -49,6 +51,12 @@ async fn render(
                     provider,
                     RequestKind::CustomerInvitation,
                     &seek,
+                    20,
+                )?,
+                RelationshipRequest::drafts_for_provider(
+                    conn,
+                    provider,
+                    RequestKind::CustomerInvitation,
                     20,
                 )?,
             ))
@@ -62,6 +70,7 @@ async fn render(
         delegated: form.delegated_admin.is_some(),
         errors,
         requests,
+        drafts,
         request_base: Invitation::INFO.base,
     };
     Ok(crate::routes::form_page(req, page, has_errors))

@@ -39,6 +39,8 @@ pub struct ListPage {
     pub q: String,
     pub resellers: Page<PartneredReseller>,
     pub requests: Page<SentRequest>,
+    /// Drafts not shared yet (within their day).
+    pub drafts: Vec<SentRequest>,
     /// Where the requests' actions live.
     pub request_base: &'static str,
 }
@@ -75,7 +77,7 @@ pub async fn list(
     }
     .seek::<i64>();
     let term = search.clone();
-    let (resellers, requests) = state
+    let (resellers, requests, drafts) = state
         .db
         .query(move |conn| {
             let resellers =
@@ -87,7 +89,13 @@ pub async fn list(
                 &request_seek,
                 REQUESTS_PER_PAGE,
             )?;
-            Ok((resellers, requests))
+            let drafts = RelationshipRequest::drafts_for_provider(
+                conn,
+                provider,
+                RequestKind::Partnership,
+                20,
+            )?;
+            Ok((resellers, requests, drafts))
         })
         .await?;
     Ok(ListPage {
@@ -95,6 +103,7 @@ pub async fn list(
         q: search.unwrap_or_default(),
         resellers,
         requests,
+        drafts,
         request_base:
             <crate::routes::link_draft::Partnership as crate::routes::link_draft::Flow>::INFO.base,
     })

@@ -47,6 +47,7 @@ pub async fn create<F: Flow>(
             reseller_id: options.reseller_id,
             include_delegated_admin: options.include_delegated_admin,
             grant_id: None,
+            draft: true,
         },
     )
     .await?;
@@ -183,6 +184,10 @@ async fn draft_page(
     let link = session
         .secret(&state.config.session_key, &flow.secret_name(request.id))
         .map(|token| link(state, flow, &token));
+    let label = typed.as_ref().map_or_else(
+        || request.label.clone().unwrap_or_default(),
+        |t| t.label.trim().to_owned(),
+    );
     let (subject, body, email) = match (typed, &link) {
         (Some(t), _) => (
             t.subject.trim().to_owned(),
@@ -247,6 +252,7 @@ async fn draft_page(
         subject,
         body,
         email,
+        label,
         errors,
     };
     Ok(if has_errors {
@@ -285,6 +291,8 @@ pub struct SendForm {
     pub body: String,
     #[serde(default)]
     pub email: String,
+    #[serde(default)]
+    pub label: String,
 }
 
 /// Send email: the message as typed goes out through the outbox, if it still holds this request's link
@@ -318,6 +326,7 @@ pub async fn send<F: Flow>(
             base_url: state.base_url.clone(),
             shown_link,
             tr: Tr(request_locale(&req).await?),
+            label: form.label.clone(),
         },
     )
     .await;
@@ -335,18 +344,38 @@ pub async fn send<F: Flow>(
 
 /// Done: the draft is closed and its link forgotten by this session.
 pub async fn done<F: Flow>(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: AppSession,
     user: Signed<ProviderStaff, can::Sell>,
     path: web::Path<i64>,
+    form: web::Form<SendForm>,
 ) -> AppResult<HttpResponse> {
     let flow = F::INFO;
     let (provider, kind, id) = (user.provider_id(), flow.kind, path.into_inner());
-    let request = state
-        .db
-        .read(move |conn| link_request::find(conn, provider, kind, id))
-        .await?;
-    session.forget_secret(&flow.secret_name(request.id));
+    let form = form.into_inner();
+    let label = match link_request::check_label(&form.label) {
+        Ok(label) => label,
+        Err(key) => {
+            let mut errors = FormErrors::new();
+            errors.add("label", key);
+            return draft_page(flow, &req, &state, &session, &user, id, Some(form), errors).await;
+        }
+    };
+    // The draft's link was shared (copied, or opened in email) — or, where the page no longer holds
+    // it, Done only closes the page.
+    let holds_link = session
+        .secret(&state.config.session_key, &flow.secret_name(id))
+        .is_some();
+    if holds_link {
+        link_request::share(&state.db, kind, provider, id, label).await?;
+    } else {
+        state
+            .db
+            .read(move |conn| link_request::find(conn, provider, kind, id))
+            .await?;
+    }
+    session.forget_secret(&flow.secret_name(id));
     Ok(see_other(flow.list))
 }
 

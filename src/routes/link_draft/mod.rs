@@ -138,6 +138,8 @@ pub struct DraftPage {
     pub subject: String,
     pub body: String,
     pub email: String,
+    /// The provider's label, as kept or typed.
+    pub label: String,
     pub mailto: String,
     pub errors: FormErrors,
 }
@@ -148,7 +150,12 @@ impl DraftPage {
     }
 
     pub fn pending(&self) -> bool {
-        self.state == LinkState::Pending
+        self.state.is_live()
+    }
+
+    /// Not shared yet: the page says it stops working a day after it was made unless shared.
+    pub fn is_draft(&self) -> bool {
+        self.state == LinkState::Draft
     }
 
     /// Sent by Send email already: to whom and when (the page says so, and Send becomes Send again).
