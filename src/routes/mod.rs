@@ -364,6 +364,11 @@ pub fn table() -> RouteTable {
             subscriptions::new::submit,
         )
         .get(
+            "/subscriptions/suspended",
+            Provider(Read),
+            subscriptions::suspended::list,
+        )
+        .get(
             "/subscriptions/{id:\\d+}",
             Provider(Read),
             subscriptions::show,

@@ -363,21 +363,94 @@ async fn a_reseller_sees_the_orders_on_its_behalf_and_its_own_and_no_others() {
     assert!(html.contains("Coho Winery") && !html.contains("Wingtip Toys"));
 }
 
-/// The Dashboard home's Needs attention: what waits for an answer, and what was never emailed.
+/// The Dashboard home's Needs attention: what waits for an answer, what was never emailed, and
+/// suspended subscriptions — on the provider's home and the reseller's.
 #[tokio::test]
-async fn the_home_page_says_what_needs_attention() {
+async fn the_home_pages_say_what_needs_attention() {
+    use diesel::prelude::*;
+    use partner_dashboard::db::schema::subscriptions;
     let app = spawn_app().await;
-    app.create_provider("alice@contoso.example");
+    let provider = app.create_provider("alice@contoso.example");
+    let reseller = app.create_named_reseller(
+        "Northwind Traders",
+        "wei@northwind.example",
+        EnrollmentStatus::Verified,
+    );
+    app.partner(provider.id, reseller.id);
     app.signed_in("alice@contoso.example").await;
     let html = app.html("/").await;
     assert_eq!(
         texts(&html, "#needs-attention p"),
         vec!["Nothing waits for you."]
     );
-    app.request_partnership().await;
+    // A draft is listed apart, not as waiting; once shared (Done) it waits for an answer.
+    let (id, _) = app.request_partnership().await;
+    let html = app.html("/").await;
+    assert_eq!(
+        texts(&html, "#needs-attention p"),
+        vec!["Nothing waits for you."]
+    );
+    let res = app
+        .post_form(&format!("/indirect-resellers/requests/{id}/done"), &[])
+        .await;
+    assert_redirect(&res, "/indirect-resellers");
     let html = app.html("/").await;
     assert_eq!(
         texts(&html, "#needs-attention li"),
         vec!["Partnership requests waiting for an answer: 1 · 1 never sent by email"]
     );
+    // A suspended subscription, on both homes.
+    let offer = app.create_offer("Microsoft 365 Business Basic", 600, 1, 300);
+    let customer = app.seed_customer(
+        provider.id,
+        Some(reseller.id),
+        "Wingtip Toys",
+        "wingtiptoys",
+    );
+    let sub = app.add_subscription(provider.id, customer, offer, 10, Some(reseller.id));
+    app.add_subscription(provider.id, customer, offer, 3, Some(reseller.id));
+    app.with_conn(|conn| {
+        diesel::update(subscriptions::table.find(sub))
+            .set(subscriptions::status.eq("suspended"))
+            .execute(conn)
+            .unwrap()
+    });
+    let html = app.html("/").await;
+    assert!(
+        texts(&html, "#needs-attention li")
+            .contains(&"Suspended subscriptions (billing continues): 1".to_owned())
+    );
+    assert_eq!(
+        attrs(&html, "#suspended", "href"),
+        vec!["/subscriptions/suspended"]
+    );
+    let html = app.html("/subscriptions/suspended").await;
+    let rows = texts(&html, "#suspended-subscriptions tbody tr");
+    assert_eq!(rows.len(), 1, "only the suspended one");
+    assert!(
+        rows[0].contains("Wingtip Toys") && rows[0].contains("10"),
+        "{rows:?}"
+    );
+    let wei = new_client();
+    app.sign_in_with(&wei, "wei@northwind.example", PASSWORD)
+        .await;
+    let html = app.html_with(&wei, "/indirect-providers").await;
+    let items = texts(&html, "#needs-attention li");
+    assert!(
+        items.contains(&"Suspended subscriptions (billing continues): 1".to_owned()),
+        "{items:?}"
+    );
+    let html = app
+        .html_with(&wei, "/reseller/subscriptions?status=suspended")
+        .await;
+    assert_eq!(texts(&html, "#subscriptions tbody tr").len(), 1);
+    let html = app.html_with(&wei, "/reseller/subscriptions").await;
+    assert_eq!(texts(&html, "#subscriptions tbody tr").len(), 2);
+    // Another provider sees none of it.
+    app.create_named_provider("Fabrikam", "fay@fabrikam.example");
+    let fay = new_client();
+    app.sign_in_with(&fay, "fay@fabrikam.example", PASSWORD)
+        .await;
+    let html = app.html_with(&fay, "/subscriptions/suspended").await;
+    assert!(texts(&html, "#suspended-subscriptions tbody tr").is_empty());
 }

@@ -388,6 +388,21 @@ impl Order {
     }
 
     /// How many orders wait for the provider's review (up to `cap`).
+    /// How many orders on a reseller's behalf wait for its provider's review (up to `cap`).
+    pub fn count_pending_for_reseller(
+        conn: &mut DbConnection,
+        reseller: i64,
+        cap: i64,
+    ) -> QueryResult<i64> {
+        orders::table
+            .filter(orders::reseller_id.eq(reseller))
+            .filter(orders::status.eq(OrderStatus::PendingReview))
+            .select(orders::id)
+            .limit(cap)
+            .load::<i64>(conn)
+            .map(|ids| i64::try_from(ids.len()).unwrap_or(cap))
+    }
+
     pub fn count_pending(conn: &mut DbConnection, provider: i64, cap: i64) -> QueryResult<i64> {
         orders::table
             .filter(orders::provider_id.eq(provider))

@@ -99,6 +99,8 @@ pub struct Attention {
     pub grant_requests: (i64, i64),
     /// Grants that expire within 30 days (and do not extend themselves).
     pub grants_expiring: i64,
+    /// Suspended subscriptions (billing continues for them).
+    pub suspended: i64,
 }
 
 impl Attention {
@@ -109,6 +111,7 @@ impl Attention {
             && self.orders_to_review == 0
             && self.grant_requests.0 == 0
             && self.grants_expiring == 0
+            && self.suspended == 0
     }
 }
 
@@ -159,6 +162,11 @@ async fn provider_home(
                     conn,
                     provider.get(),
                     now,
+                    ATTENTION_CAP,
+                )?,
+                suspended: crate::db::models::subscription::Subscription::count_suspended(
+                    conn,
+                    crate::db::models::lifecycle::RenewalScope::Provider(provider.get()),
                     ATTENTION_CAP,
                 )?,
             };

@@ -7,8 +7,11 @@ use askama_web::WebTemplate;
 
 use crate::auth::{ResellerStaff, Signed};
 use crate::db::DbError;
+use crate::db::models::lifecycle::{self, RenewalScope};
+use crate::db::models::order::Order;
 use crate::db::models::partnership::{Partnership, ProviderOfReseller};
 use crate::db::models::relationship_request::{OpenRequest, RelationshipRequest};
+use crate::db::models::subscription::Subscription;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::services::waiting_request::{self, Waiting};
@@ -24,7 +27,27 @@ pub struct ProvidersPage {
     pub open_requests: Vec<OpenRequest>,
     /// Requests the reseller opened before its enrollment was verified (it enrolled from their link).
     pub waiting: Vec<Waiting>,
+    pub attention: ResellerAttention,
 }
+
+/// The reseller's Needs attention: what waits for it, counted up to `CAP`.
+#[derive(Clone, Debug, Default)]
+pub struct ResellerAttention {
+    /// Subscriptions it is reseller of record of that are suspended.
+    pub suspended: i64,
+    /// Its running subscriptions that renew or end in the next 30 days.
+    pub renewals_30: i64,
+    /// Orders on its behalf waiting for the provider's review.
+    pub orders_in_review: i64,
+}
+
+impl ResellerAttention {
+    pub fn is_empty(&self) -> bool {
+        self.suspended == 0 && self.renewals_30 == 0 && self.orders_in_review == 0
+    }
+}
+
+const CAP: i64 = 100;
 
 pub async fn list(
     ctx: Ctx,
@@ -35,13 +58,26 @@ pub async fn list(
     let reseller = user.reseller_id();
     let seek = query.seek::<i64>();
     let (key, base_url) = (state.config.session_key.clone(), state.base_url.clone());
-    let (providers, open_requests, waiting) = state
+    let now = state.now();
+    let (providers, open_requests, waiting, attention) = state
         .db
         .read(move |conn| {
+            let scope = RenewalScope::Reseller(reseller.get());
+            let attention = ResellerAttention {
+                suspended: Subscription::count_suspended(conn, scope, CAP)?,
+                renewals_30: lifecycle::count_ending(
+                    conn,
+                    scope,
+                    now,
+                    now + chrono::Duration::days(30),
+                )?,
+                orders_in_review: Order::count_pending_for_reseller(conn, reseller.get(), CAP)?,
+            };
             Ok::<_, DbError>((
                 Partnership::providers_of(conn, reseller, &seek, PER_PAGE)?,
                 RelationshipRequest::open_for_reseller(conn, reseller, 20)?,
                 waiting_request::for_reseller_in(conn, &key, &base_url, reseller.get())?,
+                attention,
             ))
         })
         .await?;
@@ -51,5 +87,6 @@ pub async fn list(
         providers,
         open_requests,
         waiting,
+        attention,
     })
 }

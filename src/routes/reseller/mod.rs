@@ -86,6 +86,16 @@ pub struct SubscriptionsPage {
     pub ctx: Ctx,
     pub reseller_id: i64,
     pub subscriptions: Page<ResellerSubscription>,
+    /// Only the suspended ones, where it is reseller of record (`?status=suspended`).
+    pub suspended_only: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct SubscriptionsQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(flatten)]
+    page: PageQuery,
 }
 
 impl SubscriptionsPage {
@@ -102,18 +112,32 @@ pub async fn subscriptions(
     ctx: Ctx,
     user: Signed<ResellerStaff>,
     state: web::Data<AppState>,
-    query: web::Query<PageQuery>,
+    query: web::Query<SubscriptionsQuery>,
 ) -> AppResult<SubscriptionsPage> {
     let reseller = user.reseller_id();
-    let seek = query.seek::<i64>();
+    let query = query.into_inner();
+    let seek = query.page.seek::<i64>();
+    let suspended_only = query.status == "suspended";
     let subscriptions = state
         .db
-        .query(move |conn| Subscription::page_for_reseller(conn, reseller, &seek, PER_PAGE))
+        .query(move |conn| {
+            if suspended_only {
+                Subscription::page_suspended(
+                    conn,
+                    crate::db::models::lifecycle::RenewalScope::Reseller(reseller.get()),
+                    &seek,
+                    PER_PAGE,
+                )
+            } else {
+                Subscription::page_for_reseller(conn, reseller, &seek, PER_PAGE)
+            }
+        })
         .await?;
     Ok(SubscriptionsPage {
         ctx,
         reseller_id: reseller.get(),
         subscriptions,
+        suspended_only,
     })
 }
 

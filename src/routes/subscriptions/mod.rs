@@ -5,6 +5,7 @@
 //! forms). The changes are `services::subscription_change`'s.
 
 pub mod new;
+pub mod suspended;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -1,0 +1,4 @@
+DROP INDEX orders_provider_pending_idx;
+DROP INDEX orders_reseller_pending_idx;
+DROP INDEX subscriptions_reseller_suspended_idx;
+DROP INDEX subscriptions_provider_suspended_idx;
