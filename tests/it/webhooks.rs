@@ -24,23 +24,23 @@ use crate::helpers::*;
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
-struct Received {
-    headers: BTreeMap<String, String>,
-    body: String,
+pub(crate) struct Received {
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: String,
     answered: u16,
 }
 
 /// A webhook receiver on a free port: answers each request with the next status of `script` (the
 /// last one once the script runs out) and keeps what it got.
 #[derive(Clone)]
-struct Receiver {
+pub(crate) struct Receiver {
     port: u16,
     got: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<Vec<u16>>>,
 }
 
 impl Receiver {
-    async fn start(script: Vec<u16>) -> Self {
+    pub(crate) async fn start(script: Vec<u16>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let receiver = Receiver {
@@ -115,7 +115,7 @@ impl Receiver {
         receiver
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hooks", self.port)
     }
 
@@ -128,7 +128,7 @@ impl Receiver {
     }
 
     /// Waits until `n` requests were answered 2xx.
-    async fn delivered(&self, n: usize) -> Vec<Received> {
+    pub(crate) async fn delivered(&self, n: usize) -> Vec<Received> {
         for _ in 0..200 {
             let ok: Vec<Received> = self
                 .got()
@@ -146,7 +146,7 @@ impl Receiver {
 
 /// The Standard Webhooks check a receiver makes: the signature is the HMAC-SHA256 of
 /// "id.timestamp.body" under the secret, and the timestamp is recent.
-fn verify(secret: &str, r: &Received) -> bool {
+pub(crate) fn verify(secret: &str, r: &Received) -> bool {
     let key = base64::engine::general_purpose::STANDARD
         .decode(secret.strip_prefix("whsec_").unwrap())
         .unwrap();

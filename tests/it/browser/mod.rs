@@ -3,6 +3,7 @@
 //! browser profile; the browser is quit even when the test fails, and a failing test leaves a
 //! screenshot and the page's HTML in `target/e2e-artifacts/`.
 
+mod api_access;
 mod billing;
 mod grants;
 mod lifecycle;
