@@ -302,7 +302,7 @@ async fn change(
     idempotency::once(req, state, caller.token.id, body, || async {
         let change = parse(body)?;
         let (scope, with_cost) = scope_of(&org);
-        subscription_change::apply(
+        let done = subscription_change::apply(
             &state.db,
             scope,
             id,
@@ -318,7 +318,14 @@ async fn change(
             other => Problem::from_change(tr, other),
         })?;
         state.wake_outbox();
-        Ok(Answer::ok(&details(state, scope, with_cost, id).await?))
+        let now = details(state, scope, with_cost, id).await?;
+        // Over the reseller's credit the change waits for the provider's review (an order in
+        // `GET /orders?status=pending_review`): 202, the subscription as it still is.
+        Ok(if done == "orders.held_for_review" {
+            Answer::new(actix_web::http::StatusCode::ACCEPTED, &now)
+        } else {
+            Answer::ok(&now)
+        })
     })
     .await
 }
@@ -333,7 +340,7 @@ pub struct QuantityChange {
 #[utoipa::path(post, path = "/api/v1/subscriptions/{id}/quantity", tag = "Subscriptions",
     params(("id" = i64, Path), ("Idempotency-Key" = String, Header)),
     request_body = QuantityChange,
-    responses((status = 200, body = SubscriptionDetails), (status = 422, body = Problem)))]
+    responses((status = 200, body = SubscriptionDetails), (status = 202, description = "Over the reseller's credit: the change waits for the provider's review", body = SubscriptionDetails), (status = 422, body = Problem)))]
 pub async fn quantity(
     req: HttpRequest,
     caller: Api<PartnerStaff, can::Sell>,
@@ -424,7 +431,7 @@ pub struct UpgradeChange {
 #[utoipa::path(post, path = "/api/v1/subscriptions/{id}/upgrade", tag = "Subscriptions",
     params(("id" = i64, Path), ("Idempotency-Key" = String, Header)),
     request_body = UpgradeChange,
-    responses((status = 200, body = SubscriptionDetails), (status = 422, body = Problem)))]
+    responses((status = 200, body = SubscriptionDetails), (status = 202, description = "Over the reseller's credit: the change waits for the provider's review", body = SubscriptionDetails), (status = 422, body = Problem)))]
 pub async fn upgrade(
     req: HttpRequest,
     caller: Api<PartnerStaff, can::Sell>,

@@ -7,7 +7,8 @@
 //! else. Both sides get an email each time.
 //!
 //! Review covers new customers' orders (the account is made, its subscriptions wait), new
-//! subscriptions and added licenses, on the provider's pages and the reseller's.
+//! subscriptions, added licenses and upgrades that cost more than they credit, on the provider's
+//! pages, the reseller's and the API.
 //! Renewals, recurring charges, credits and refunds never wait.
 
 use chrono::NaiveDateTime;
@@ -134,6 +135,9 @@ fn provision(
         }
         OrderKind::ChangeQuantity => {
             crate::services::subscription_change::approve_quantity(conn, order, line, now)?;
+        }
+        OrderKind::Upgrade => {
+            crate::services::subscription_change::approve_upgrade(conn, order, lines, now)?;
         }
         _ => {
             return Err(ChangeError::Refused {

@@ -476,6 +476,157 @@ fn checked_upgrade(
     Ok((offer, price))
 }
 
+/// An upgrade's two order lines as of `now`: the rest of the old offer's period credited, the same
+/// period of the new offer charged (for the new subscription, once it exists).
+fn upgrade_lines(
+    sub: &Subscription,
+    (offer_id, new_id): (i64, Option<i64>),
+    old_unit: Prices,
+    price: Prices,
+    now: NaiveDateTime,
+) -> Vec<NewLine> {
+    let (credit, covered) = prorated_prices(sub, sub.quantity, old_unit, now);
+    let (charge, _) = prorated_prices(sub, sub.quantity, price, now);
+    let line =
+        |offer_id: i64, subscription_id: Option<i64>, unit: Prices, amount: Prices| NewLine {
+            offer_id,
+            subscription_id,
+            quantity: sub.quantity,
+            previous_quantity: Some(sub.quantity),
+            unit,
+            amount,
+            period: Some(covered),
+            term: Some(sub.term),
+            billing: Some(sub.billing),
+        };
+    vec![
+        line(sub.offer_id, Some(sub.id), old_unit, credit.map(|c| -c)),
+        line(offer_id, new_id, price, charge),
+    ]
+}
+
+/// Carries out an upgrade: a new subscription of `offer_id` with the same licenses, term and end
+/// date, the old one ended (its scheduled changes with it), the counters moved. The new one's id.
+fn carry_out_upgrade(
+    conn: &mut DbConnection,
+    provider: ProviderId,
+    sub: &Subscription,
+    offer_id: i64,
+    price: Prices,
+    now: NaiveDateTime,
+) -> Result<i64, ChangeError> {
+    let new_id = Subscription::create(
+        conn,
+        &NewSubscription {
+            provider_id: sub.provider_id,
+            customer_id: sub.customer_id,
+            offer_id,
+            quantity: sub.quantity,
+            reseller_of_record_id: sub.reseller_of_record_id,
+            support_contact_id: sub.support_contact_id,
+            term: sub.term,
+            billing: sub.billing,
+            auto_renew: sub.auto_renew,
+            term_start: now,
+            ends_at: sub.ends_at,
+            unit_price_minor: price.price,
+            unit_cost_minor: price.cost,
+        },
+    )?;
+    Subscription::end(
+        conn,
+        sub.id,
+        SubscriptionStatus::Cancelled,
+        now,
+        Some(new_id),
+    )?;
+    ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
+    let licenses = i64::from(sub.quantity);
+    counters::subscription_ended(
+        conn,
+        provider,
+        sub.customer_id,
+        sub.reseller_of_record_id,
+        licenses,
+    )?;
+    counters::subscription_added(
+        conn,
+        provider,
+        sub.customer_id,
+        sub.reseller_of_record_id,
+        licenses,
+    )?;
+    Ok(new_id)
+}
+
+/// Carries out an upgrade the provider approved, as of `now` (its proration from then): refused as
+/// stale when the subscription changed meanwhile or the offer is no longer on its upgrade path.
+pub fn approve_upgrade(
+    conn: &mut DbConnection,
+    order: &Order,
+    lines: &[crate::db::models::order::OrderLine],
+    now: NaiveDateTime,
+) -> Result<(), ChangeError> {
+    let stale = || ChangeError::Refused {
+        field: "approve",
+        key: "orders.review_stale",
+    };
+    // The old subscription's line has its id; the new one's has none until it exists.
+    let (Some(old_line), Some(new_line), 2) = (
+        lines.iter().find(|l| l.subscription_id.is_some()),
+        lines.iter().find(|l| l.subscription_id.is_none()),
+        lines.len(),
+    ) else {
+        return Err(stale());
+    };
+    let id = old_line.subscription_id.ok_or_else(stale)?;
+    Subscription::lock(conn, id)?;
+    let sub = Subscription::find(conn, id)?;
+    let on_path = Offer::upgrades(conn, sub.offer_id)?
+        .iter()
+        .any(|o| o.id == new_line.offer_id);
+    if sub.status != SubscriptionStatus::Active
+        || sub.offer_id != old_line.offer_id
+        || sub.quantity != old_line.quantity
+        || now >= sub.ends_at
+        || !on_path
+    {
+        return Err(stale());
+    }
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the provider of an order the review found in the provider's scope"
+    )]
+    let provider = ProviderId::established(order.provider_id);
+    let (old_unit, price) = (old_line.unit(), new_line.unit());
+    let new_id = carry_out_upgrade(conn, provider, &sub, new_line.offer_id, price, now)?;
+    Order::settle(
+        conn,
+        order,
+        &upgrade_lines(
+            &sub,
+            (new_line.offer_id, Some(new_id)),
+            old_unit,
+            price,
+            now,
+        ),
+        now,
+    )?;
+    let names = (
+        Offer::find(conn, old_line.offer_id)?.name,
+        Offer::find(conn, new_line.offer_id)?.name,
+    );
+    NewActivity::new("subscription.upgraded", "subscription", Some(sub.id))
+        .by(order.placed_by_user_id, order.placed_by_partner_id)
+        .provider(Some(order.provider_id))
+        .reseller(sub.reseller_of_record_id)
+        .customer(Some(sub.customer_id))
+        .change(Some(names.0), Some(names.1))
+        .at(now)
+        .record(conn)?;
+    Ok(())
+}
+
 /// What Confirm will do, shown before it is done: the change and its price per billing period.
 #[derive(Clone, Debug)]
 pub enum Preview {
@@ -796,68 +947,23 @@ fn apply_in(
         }
         Change::Upgrade(target) => {
             let (offer, price) = checked_upgrade(conn, &detail, target, now)?;
-            let new_id = Subscription::create(
-                conn,
-                &NewSubscription {
-                    provider_id: sub.provider_id,
-                    customer_id: sub.customer_id,
-                    offer_id: offer.id,
-                    quantity: sub.quantity,
-                    reseller_of_record_id: sub.reseller_of_record_id,
-                    support_contact_id: sub.support_contact_id,
-                    term: sub.term,
-                    billing: sub.billing,
-                    auto_renew: sub.auto_renew,
-                    term_start: now,
-                    ends_at: sub.ends_at,
-                    unit_price_minor: price.price,
-                    unit_cost_minor: price.cost,
-                },
-            )?;
             let old_unit = unit_of(conn, sub)?;
-            let (credit, covered) = prorated_prices(sub, sub.quantity, old_unit, now);
-            let (charge, _) = prorated_prices(sub, sub.quantity, price, now);
-            let line =
-                |offer_id: i64, subscription_id: i64, unit: Prices, amount: Prices| NewLine {
-                    offer_id,
-                    subscription_id: Some(subscription_id),
-                    quantity: sub.quantity,
-                    previous_quantity: Some(sub.quantity),
-                    unit,
-                    amount,
-                    period: Some(covered),
-                    term: Some(sub.term),
-                    billing: Some(sub.billing),
-                };
+            let lines = upgrade_lines(sub, (offer.id, None), old_unit, price, now);
+            // An upgrade that costs more than it credits, over the reseller's credit, waits for the
+            // provider's review: nothing changes until it is approved.
+            let net: i64 = lines.iter().map(|l| l.amount.price).sum();
+            if net > 0
+                && credit::needs_review(conn, provider.get(), sub.reseller_of_record_id, net)?
+            {
+                let placed = Order::create_pending(conn, &order(OrderKind::Upgrade), &lines, "{}")?;
+                credit::held(conn, placed.id, base_url)?;
+                return Ok("orders.held_for_review");
+            }
+            let new_id = carry_out_upgrade(conn, provider, sub, offer.id, price, now)?;
             Order::create(
                 conn,
                 &order(OrderKind::Upgrade),
-                &[
-                    line(sub.offer_id, sub.id, old_unit, credit.map(|c| -c)),
-                    line(offer.id, new_id, price, charge),
-                ],
-            )?;
-            Subscription::end(
-                conn,
-                sub.id,
-                SubscriptionStatus::Cancelled,
-                now,
-                Some(new_id),
-            )?;
-            ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
-            counters::subscription_ended(
-                conn,
-                provider,
-                sub.customer_id,
-                sub.reseller_of_record_id,
-                i64::from(sub.quantity),
-            )?;
-            counters::subscription_added(
-                conn,
-                provider,
-                sub.customer_id,
-                sub.reseller_of_record_id,
-                i64::from(sub.quantity),
+                &upgrade_lines(sub, (offer.id, Some(new_id)), old_unit, price, now),
             )?;
             log("subscription.upgraded")
                 .at(now)

@@ -1119,3 +1119,40 @@ async fn an_abandoned_key_is_answered_afresh_after_a_minute_and_finds_the_order_
         assert_eq!(emails, 1);
     });
 }
+
+/// An upgrade over the reseller's credit through the API: 202, the subscription as it still is, and
+/// the order among those waiting for review.
+#[tokio::test]
+async fn an_upgrade_over_credit_is_accepted_for_review_not_done() {
+    use diesel::prelude::*;
+    use partner_dashboard::db::schema::partnerships;
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let premium = app.create_offer("Microsoft 365 Business Premium", 2_207, 1, 300);
+    app.with_conn(|conn| {
+        partner_dashboard::db::models::offer::Offer::set_upgrades(conn, w.offer, &[premium])
+            .unwrap();
+        diesel::update(partnerships::table)
+            .set(partnerships::credit_limit_minor.eq(Some(0_i64)))
+            .execute(conn)
+            .unwrap();
+    });
+    let res = post(
+        &app,
+        &format!("/api/v1/subscriptions/{}/upgrade", w.sub),
+        &w.token,
+        "up-1",
+        json!({"offer_id": premium.to_string()}),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
+    assert_eq!(
+        res.body["offer_id"],
+        w.offer.to_string(),
+        "not upgraded yet"
+    );
+    let waiting = get(&app, "/api/v1/orders?status=pending_review", &w.token).await;
+    let orders = waiting.body["data"].as_array().unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0]["kind"], "upgrade");
+}

@@ -1262,3 +1262,168 @@ async fn a_held_order_is_told_to_the_members_who_see_orders() {
         ]
     );
 }
+
+/// An upgrade over the reseller's credit waits for review like any other charge: nothing changes
+/// until it is approved; approving carries it out once, prorated from then; one that got stale (the
+/// subscription changed meanwhile) is refused, not half done.
+#[tokio::test]
+async fn an_upgrade_over_the_credit_limit_waits_for_review_and_approving_carries_it_out_once() {
+    use partner_dashboard::db::schema::{order_lines, subscriptions};
+    let app = spawn_app().await;
+    let w = world(&app, t("2027-03-02 09:00:00")).await;
+    let premium = app.create_offer("Microsoft 365 Business Premium", 2_207, 1, 300);
+    app.with_conn(|conn| {
+        partner_dashboard::db::models::offer::Offer::set_upgrades(conn, w.offer, &[premium])
+            .unwrap();
+    });
+    let sub = app.buy(
+        w.provider,
+        w.customer,
+        w.offer,
+        3,
+        Some(w.reseller),
+        "P1Y:annual",
+    );
+    let ends: NaiveDateTime = app.with_conn(|conn| {
+        subscriptions::table
+            .find(sub)
+            .select(subscriptions::ends_at)
+            .first(conn)
+            .unwrap()
+    });
+    // The balance is at the limit: the upgrade, which costs more than it credits, waits.
+    let limit =
+        app.with_conn(|conn| statement::open_balance(conn, w.provider, w.reseller).unwrap());
+    app.post_form(
+        &format!("/indirect-resellers/{}/credit", w.reseller),
+        &[(
+            "credit_limit",
+            &format!("{}.{:02}", limit / 100, limit % 100),
+        )],
+    )
+    .await;
+    let res = app
+        .post_form(
+            &format!("/subscriptions/{sub}/lifecycle"),
+            &[
+                ("action", "upgrade"),
+                ("offer", &premium.to_string()),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = app.html(&location(&res)).await;
+    let flashes = texts(&html, ".flash");
+    assert!(
+        flashes
+            .iter()
+            .any(|f| f.contains("waits for the provider's review")),
+        "the page says so: {} {flashes:?}",
+        location(&res)
+    );
+    assert_eq!(subscriptions_of(&app, w.customer), 1, "nothing provisioned");
+    let (order, total): (i64, i64) = app.with_conn(|conn| {
+        orders::table
+            .filter(orders::status.eq("pending_review"))
+            .select((orders::id, orders::total_minor))
+            .first(conn)
+            .unwrap()
+    });
+    assert!(total > 0, "it charges more than it credits");
+    assert_eq!(order_status(&app, order), "pending_review");
+    // Approved a week later, twice at once: the upgrade is carried out once, prorated from then.
+    app.state.clock.set(t("2027-03-09 09:00:00"));
+    let path = format!("/orders/{order}/approve");
+    let (a, b) = tokio::join!(app.post_form(&path, &[]), app.post_form(&path, &[]));
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    assert_eq!(order_status(&app, order), "placed");
+    let subs: Vec<(i64, i64, String, i32, NaiveDateTime)> = app.with_conn(|conn| {
+        subscriptions::table
+            .filter(subscriptions::customer_id.eq(w.customer))
+            .select((
+                subscriptions::id,
+                subscriptions::offer_id,
+                subscriptions::status,
+                subscriptions::quantity,
+                subscriptions::ends_at,
+            ))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    let old = subs.iter().find(|s| s.0 == sub).unwrap();
+    let new = subs.iter().find(|s| s.0 != sub).unwrap();
+    assert_eq!(old.2, "cancelled");
+    assert_eq!(
+        (new.1, new.2.as_str(), new.3, new.4),
+        (premium, "active", 3, ends)
+    );
+    let (total, lines): (i64, Vec<(Option<i64>, i64)>) = app.with_conn(|conn| {
+        let total = orders::table
+            .find(order)
+            .select(orders::total_minor)
+            .first(conn)
+            .unwrap();
+        let lines = order_lines::table
+            .filter(order_lines::order_id.eq(order))
+            .select((order_lines::subscription_id, order_lines::line_total_minor))
+            .load(conn)
+            .unwrap();
+        (total, lines)
+    });
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines.iter().map(|l| l.1).sum::<i64>(),
+        total,
+        "total = lines"
+    );
+    assert!(
+        lines.iter().any(|l| l.0 == Some(sub) && l.1 < 0),
+        "the old period credited"
+    );
+    assert!(
+        lines.iter().any(|l| l.0 == Some(new.0) && l.1 > 0),
+        "the new one charged"
+    );
+    app.assert_counters_agree(w.provider);
+
+    // Another upgrade waits; meanwhile the subscription is suspended: approving it is refused as
+    // stale and changes nothing.
+    let ultimate = app.create_offer("Microsoft 365 E5", 5_700, 1, 300);
+    app.with_conn(|conn| {
+        partner_dashboard::db::models::offer::Offer::set_upgrades(conn, premium, &[ultimate])
+            .unwrap();
+    });
+    let again = app
+        .post_form(
+            &format!("/subscriptions/{}/lifecycle", new.0),
+            &[
+                ("action", "upgrade"),
+                ("offer", &ultimate.to_string()),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let waiting: i64 = app.with_conn(|conn| {
+        orders::table
+            .filter(orders::status.eq("pending_review"))
+            .select(orders::id)
+            .first(conn)
+            .unwrap()
+    });
+    app.with_conn(|conn| {
+        diesel::update(subscriptions::table.find(new.0))
+            .set(subscriptions::status.eq("suspended"))
+            .execute(conn)
+            .unwrap()
+    });
+    app.post_form(&format!("/orders/{waiting}/approve"), &[])
+        .await;
+    assert_eq!(order_status(&app, waiting), "pending_review");
+    assert_eq!(subscriptions_of(&app, w.customer), 2);
+}
