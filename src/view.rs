@@ -46,6 +46,8 @@ pub struct Ctx {
     pub simulated_now: Option<String>,
     /// The reader's time zone: every date and time is shown in it.
     pub tz: crate::domain::time_zone::Tz,
+    /// Offers' names in Traditional Chinese, for a zh-TW reader (empty otherwise).
+    pub offer_names: crate::services::offer_catalog::names::Names,
     /// Now, by the injected clock.
     pub now: chrono::NaiveDateTime,
 }
@@ -80,6 +82,12 @@ impl Ctx {
             .as_deref()
             .map_or(crate::domain::time_zone::Tz::UTC, |u| u.time_zone);
         let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
+        let offer_names = match state {
+            Some(state) if locale == crate::i18n::Locale::ZhTw => {
+                crate::services::offer_catalog::names::current(&state.db).await
+            }
+            _ => Default::default(),
+        };
         let now = state.map_or_else(crate::db::now, |s| s.now());
         let simulated_now = state
             .filter(|state| state.clock.is_simulated())
@@ -88,6 +96,7 @@ impl Ctx {
             now,
             simulated_now,
             tz,
+            offer_names,
             tr,
             csrf_token,
             user,
@@ -182,6 +191,25 @@ impl Ctx {
             _ => crate::domain::Need::Read,
         };
         self.user.as_ref().is_some_and(|u| u.may(need))
+    }
+
+    /// An offer's name as this reader reads it: its Traditional Chinese name for a zh-TW reader, where
+    /// the catalog has one; the catalog's name otherwise.
+    pub fn offer(&self, name: impl AsRef<str>) -> String {
+        let name = name.as_ref();
+        match self.offer_names.get(name) {
+            Some((zh, _)) => zh.clone(),
+            None => name.to_owned(),
+        }
+    }
+
+    /// An offer's description as this reader reads it (see `offer`).
+    pub fn offer_description(&self, name: impl AsRef<str>, description: impl AsRef<str>) -> String {
+        let (name, description) = (name.as_ref(), description.as_ref());
+        match self.offer_names.get(name) {
+            Some((_, zh)) if !zh.is_empty() => zh.clone(),
+            _ => description.to_owned(),
+        }
     }
 
     /// The signed-in user's first page.

@@ -227,6 +227,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         family -> Text,
+        name_zh_tw -> Text,
+        description_zh_tw -> Text,
     }
 }
 

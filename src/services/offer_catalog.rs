@@ -25,6 +25,9 @@ pub struct OfferInput {
     pub prices: Vec<(crate::domain::Term, Billing, i64)>,
     /// The offers it may be upgraded to.
     pub upgrades: Vec<i64>,
+    /// The name and description in Traditional Chinese (empty: none).
+    pub name_zh_tw: String,
+    pub description_zh_tw: String,
 }
 
 impl OfferInput {
@@ -77,8 +80,13 @@ pub fn describe(conn: &mut DbConnection, id: i64) -> Result<String, DbError> {
         .collect();
     let upgrades = Offer::upgrade_ids(conn, id)?;
     Ok(format!(
-        "{} · {} {} · {}–{}{}{}",
+        "{}{} · {} {} · {}–{}{}{}",
         offer.name,
+        if offer.name_zh_tw.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", offer.name_zh_tw)
+        },
         offer.currency,
         prices.join(", "),
         offer.min_licenses,
@@ -118,6 +126,7 @@ pub async fn add(db: &Db, operator: i64, offer: OfferInput) -> Result<i64, Catal
             let id = Offer::create(conn, offer.row())?;
             Offer::set_prices(conn, id, &offer.prices)?;
             Offer::set_upgrades(conn, id, &offer.upgrades)?;
+            Offer::set_translation(conn, id, (&offer.name_zh_tw, &offer.description_zh_tw))?;
             NewActivity::new("offer.created", "offer", Some(id))
                 .by(operator, None)
                 .change(None, Some(format!("{} {}", offer.sku, offer.name)))
@@ -125,6 +134,9 @@ pub async fn add(db: &Db, operator: i64, offer: OfferInput) -> Result<i64, Catal
             Ok(id)
         })
         .await;
+    if result.is_ok() {
+        names::forget(db);
+    }
     match result {
         Err(CatalogError::Db(DbError::UniqueViolation)) => Err(CatalogError::SkuTaken),
         other => other,
@@ -146,6 +158,7 @@ pub async fn change(
         }
         Offer::set_prices(conn, id, &offer.prices)?;
         Offer::set_upgrades(conn, id, &offer.upgrades)?;
+        Offer::set_translation(conn, id, (&offer.name_zh_tw, &offer.description_zh_tw))?;
         let after = describe(conn, id)?;
         NewActivity::new("offer.updated", "offer", Some(id))
             .by(operator, None)
@@ -153,7 +166,9 @@ pub async fn change(
             .record(conn)?;
         Ok(())
     })
-    .await
+    .await?;
+    names::forget(db);
+    Ok(())
 }
 
 /// Retires an offer, or brings it back (`retired` false).
@@ -186,4 +201,74 @@ fn set_retired_in(
             .record(conn)?;
     }
     Ok(())
+}
+
+/// Offers' names in Traditional Chinese for the pages (`Ctx::offer`), by catalog name: read from the
+/// database at most every `names::FRESH_FOR`, and at once after this instance changed the catalog,
+/// so another instance shows a change within that time. Kept per database (tests run many).
+pub mod names {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, RwLock};
+    use std::time::{Duration, Instant};
+
+    use crate::db::Db;
+    use crate::db::models::offer::Offer;
+
+    pub const FRESH_FOR: Duration = Duration::from_secs(30);
+
+    /// Catalog name → (name, description) in Traditional Chinese.
+    pub type Names = Arc<HashMap<String, (String, String)>>;
+
+    #[derive(Default)]
+    struct Kept {
+        read_at: Option<Instant>,
+        names: Names,
+    }
+
+    static KEPT: LazyLock<RwLock<HashMap<String, Kept>>> = LazyLock::new(RwLock::default);
+
+    fn key(db: &Db) -> String {
+        db.url().redacted()
+    }
+
+    /// The names, read again first when they are older than `FRESH_FOR` (or were forgotten).
+    pub async fn current(db: &Db) -> Names {
+        let key = key(db);
+        {
+            let kept = KEPT.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(k) = kept.get(&key)
+                && k.read_at.is_some_and(|at| at.elapsed() < FRESH_FOR)
+            {
+                return k.names.clone();
+            }
+        }
+        match db.query(Offer::translations).await {
+            Ok(rows) => {
+                let names: Names = Arc::new(
+                    rows.into_iter()
+                        .map(|(name, zh, desc)| (name, (zh, desc)))
+                        .collect(),
+                );
+                KEPT.write().unwrap_or_else(|e| e.into_inner()).insert(
+                    key,
+                    Kept {
+                        read_at: Some(Instant::now()),
+                        names: names.clone(),
+                    },
+                );
+                names
+            }
+            Err(err) => {
+                tracing::warn!(error = ?err, "offer names cannot be read");
+                Names::default()
+            }
+        }
+    }
+
+    /// Forgets the names (this instance changed the catalog): the next page reads them again.
+    pub fn forget(db: &Db) {
+        KEPT.write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key(db));
+    }
 }

@@ -652,7 +652,7 @@ pub enum Preview {
     },
     Upgrade {
         detail: SubscriptionDetail,
-        to: Offer,
+        to: Box<Offer>,
         /// Credit for the old offer and charge for the new one, for the rest of the billing period.
         net_minor: i64,
         new_total_minor: i64,
@@ -723,7 +723,7 @@ pub async fn preview(
                 Preview::Upgrade {
                     net_minor: charge - credit,
                     new_total_minor: moved.period_total(),
-                    to: offer,
+                    to: Box::new(offer),
                     detail,
                 }
             }

@@ -732,3 +732,72 @@ async fn a_support_operator_reads_the_console_without_its_actions() {
         .await;
     assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
 }
+
+/// An offer's name and description in Traditional Chinese, set in the console: readers in zh-TW
+/// see them (the wizard's offers, the subscription page), readers in English the catalog's own.
+#[tokio::test]
+async fn an_offer_may_carry_a_traditional_chinese_name_and_description() {
+    let app = spawn_app().await;
+    let (ops, _) = operator_client(&app).await;
+    let offer = app.create_offer("Microsoft 365 Business Premium", 2_200, 1, 300);
+    let path = format!("/operations/offers/{offer}");
+    let html = app.html_with(&ops, &path).await;
+    assert_eq!(
+        texts(&html, "#f-family-hint"),
+        vec![
+            "Offers of one family can be changed into each other at renewal, for example \"Microsoft 365\"."
+        ],
+        "the hint's text, not its key"
+    );
+    let too_long = "長".repeat(201);
+    let mut fields = vec![
+        ("name", "Microsoft 365 Business Premium"),
+        ("description", "Productivity and security."),
+        ("currency", "USD"),
+        ("min_licenses", "1"),
+        ("max_licenses", "300"),
+        ("price_P1M_monthly", "22"),
+        ("name_zh_tw", too_long.as_str()),
+        ("description_zh_tw", "生產力與安全性。"),
+    ];
+    let res = app.post_form_with(&ops, &path, &fields).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert_eq!(texts(&html, "#f-name_zh_tw-error").len(), 1);
+    assert!(html.contains("生產力與安全性。"), "what was typed is kept");
+    fields[6] = ("name_zh_tw", "Microsoft 365 商務進階版");
+    let res = app.post_form_with(&ops, &path, &fields).await;
+    assert_redirect(&res, "/operations/offers");
+
+    let provider = app.create_provider("alice@contoso.example");
+    let customer = app.seed_customer(provider.id, None, "Wingtip Toys", "wingtiptoys");
+    let sub = app.add_subscription(provider.id, customer, offer, 5, None);
+    app.signed_in("alice@contoso.example").await;
+    let page = format!("/subscriptions/{sub}");
+    let html = app.html(&page).await;
+    assert!(texts(&html, "h1")[0].contains("Microsoft 365 Business Premium"));
+    app.post_form("/language", &[("locale", "zh-TW")]).await;
+    let html = app.html(&page).await;
+    assert!(
+        texts(&html, "h1")[0].contains("Microsoft 365 商務進階版"),
+        "{:?}",
+        texts(&html, "h1")
+    );
+    let html = app.html(&format!("/customers/{customer}")).await;
+    assert!(html.contains("Microsoft 365 商務進階版"));
+    // The offers to add, by their Chinese name.
+    let html = app
+        .html(&format!("/customers/{customer}/subscriptions/new"))
+        .await;
+    assert!(
+        texts(&html, "#f-offer option")
+            .iter()
+            .any(|o| o.starts_with("Microsoft 365 商務進階版")),
+        "{:?}",
+        texts(&html, "#f-offer option")
+    );
+    // Back in English: the catalog's name.
+    app.post_form("/language", &[("locale", "en")]).await;
+    let html = app.html(&page).await;
+    assert!(texts(&html, "h1")[0].contains("Microsoft 365 Business Premium"));
+}

@@ -24,6 +24,9 @@ pub struct Offer {
     pub updated_at: chrono::NaiveDateTime,
     /// Offers of one family (for example "Microsoft 365") are upgraded within it.
     pub family: String,
+    /// The name and description in Traditional Chinese; empty: the catalog's own are shown.
+    pub name_zh_tw: String,
+    pub description_zh_tw: String,
 }
 
 /// The price per license per billing period of one (term, billing) pair an offer is sold in. As
@@ -273,6 +276,29 @@ impl Offer {
             ))
             .execute(conn)
             .map(|n| n == 1)
+    }
+
+    /// The offer's name and description in Traditional Chinese (empty: none).
+    pub fn set_translation(
+        conn: &mut DbConnection,
+        id: i64,
+        (name, description): (&str, &str),
+    ) -> QueryResult<()> {
+        diesel::update(offers::table.find(id))
+            .set((
+                offers::name_zh_tw.eq(name),
+                offers::description_zh_tw.eq(description),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    }
+
+    /// Every offer's names in Traditional Chinese, by its catalog name (those that have one).
+    pub fn translations(conn: &mut DbConnection) -> QueryResult<Vec<(String, String, String)>> {
+        offers::table
+            .filter(offers::name_zh_tw.ne(""))
+            .select((offers::name, offers::name_zh_tw, offers::description_zh_tw))
+            .load(conn)
     }
 
     /// Retires an offer (no new orders; existing subscriptions keep it), or brings it back; false when it

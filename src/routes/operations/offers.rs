@@ -57,6 +57,10 @@ pub struct OfferForm {
     pub max_licenses: String,
     #[serde(default)]
     pub family: String,
+    #[serde(default)]
+    pub name_zh_tw: String,
+    #[serde(default)]
+    pub description_zh_tw: String,
     /// `price_P1Y_annual` per (term, billing) pair (blank: not sold in it), and `upgrade_{id}` for
     /// each offer it may be upgraded to.
     #[serde(flatten)]
@@ -78,6 +82,8 @@ impl OfferForm {
             min_licenses: offer.min_licenses.to_string(),
             max_licenses: offer.max_licenses.to_string(),
             family: offer.family.clone(),
+            name_zh_tw: offer.name_zh_tw.clone(),
+            description_zh_tw: offer.description_zh_tw.clone(),
             rest: Default::default(),
         }
     }
@@ -139,6 +145,9 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<OfferIn
         errors.add("currency", "operations.offers.currency_format");
     }
     let family = errors.optional_text("family", &form.family, 100);
+    let name_zh_tw = errors.optional_text("name_zh_tw", &form.name_zh_tw, 200);
+    let description_zh_tw =
+        errors.optional_text("description_zh_tw", &form.description_zh_tw, 2000);
     let upgrades: Vec<i64> = form
         .rest
         .keys()
@@ -182,6 +191,8 @@ fn check(form: &OfferForm, new: bool, errors: &mut FormErrors) -> Option<OfferIn
                 family,
                 prices,
                 upgrades,
+                name_zh_tw,
+                description_zh_tw,
             })
         }
         _ => None,

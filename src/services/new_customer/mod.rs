@@ -757,6 +757,8 @@ mod tests {
             created_at: at,
             updated_at: at,
             family: String::new(),
+            name_zh_tw: String::new(),
+            description_zh_tw: String::new(),
         }
     }
 
