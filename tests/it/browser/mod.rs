@@ -5,6 +5,7 @@
 
 mod api_access;
 mod billing;
+mod drafts_and_attention;
 mod grants;
 mod lifecycle;
 mod partnership;
