@@ -292,3 +292,49 @@ pub fn count_ending(
     let ids: Vec<i64> = query.load(conn)?;
     Ok(i64::try_from(ids.len()).unwrap_or(COUNT_CAP))
 }
+
+/// Suspended subscriptions, newest first, with the offer's, customer's and provider's names: the
+/// provider's, or a reseller's (as reseller of record).
+pub fn suspended_page(
+    conn: &mut DbConnection,
+    scope: RenewalScope,
+    seek: &Seek<i64>,
+    per_page: usize,
+) -> QueryResult<Page<crate::db::models::subscription::ResellerSubscription>> {
+    use crate::db::models::subscription::{Subscription, named_page};
+    use crate::db::schema::{customers, offers, partners};
+    let mut query = subscriptions::table
+        .inner_join(offers::table)
+        .inner_join(customers::table)
+        .inner_join(partners::table.on(partners::id.eq(subscriptions::provider_id)))
+        .filter(subscriptions::status.eq(SubscriptionStatus::Suspended))
+        .select((
+            Subscription::as_select(),
+            offers::name,
+            customers::company_name,
+            partners::name,
+        ))
+        .limit(crate::pagination::fetch_limit(per_page))
+        .into_boxed();
+    query = match scope {
+        RenewalScope::Provider(p) => query.filter(subscriptions::provider_id.eq(p)),
+        RenewalScope::Reseller(r) => query.filter(subscriptions::reseller_of_record_id.eq(r)),
+    };
+    query = crate::newest_first!(query, subscriptions::id, seek);
+    Ok(named_page(query.load(conn)?, seek, per_page))
+}
+
+/// How many suspended subscriptions the scope has (up to `cap`).
+pub fn count_suspended(conn: &mut DbConnection, scope: RenewalScope, cap: i64) -> QueryResult<i64> {
+    let mut query = subscriptions::table
+        .filter(subscriptions::status.eq(SubscriptionStatus::Suspended))
+        .select(subscriptions::id)
+        .limit(cap)
+        .into_boxed();
+    query = match scope {
+        RenewalScope::Provider(p) => query.filter(subscriptions::provider_id.eq(p)),
+        RenewalScope::Reseller(r) => query.filter(subscriptions::reseller_of_record_id.eq(r)),
+    };
+    let ids: Vec<i64> = query.load(conn)?;
+    Ok(i64::try_from(ids.len()).unwrap_or(cap))
+}

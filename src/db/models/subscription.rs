@@ -612,75 +612,6 @@ impl Subscription {
         ))
     }
 
-    /// Suspended subscriptions, newest first, with the offer's, customer's and provider's names: the
-    /// provider's, or a reseller's (as reseller of record).
-    pub fn page_suspended(
-        conn: &mut DbConnection,
-        scope: crate::db::models::lifecycle::RenewalScope,
-        seek: &crate::pagination::Seek<i64>,
-        per_page: usize,
-    ) -> QueryResult<crate::pagination::Page<ResellerSubscription>> {
-        use crate::db::models::lifecycle::RenewalScope;
-        use crate::db::schema::{customers, partners};
-        use crate::pagination::Page;
-        let mut query = subscriptions::table
-            .inner_join(offers::table)
-            .inner_join(customers::table)
-            .inner_join(partners::table.on(partners::id.eq(subscriptions::provider_id)))
-            .filter(subscriptions::status.eq(SubscriptionStatus::Suspended))
-            .select((
-                Subscription::as_select(),
-                offers::name,
-                customers::company_name,
-                partners::name,
-            ))
-            .limit(crate::pagination::fetch_limit(per_page))
-            .into_boxed();
-        query = match scope {
-            RenewalScope::Provider(p) => query.filter(subscriptions::provider_id.eq(p)),
-            RenewalScope::Reseller(r) => query.filter(subscriptions::reseller_of_record_id.eq(r)),
-        };
-        query = crate::newest_first!(query, subscriptions::id, seek);
-        let rows: Vec<(Subscription, String, String, String)> = query.load(conn)?;
-        let rows = rows
-            .into_iter()
-            .map(
-                |(subscription, offer_name, customer_name, provider_name)| ResellerSubscription {
-                    subscription,
-                    offer_name,
-                    customer_name,
-                    provider_name,
-                },
-            )
-            .collect();
-        Ok(Page::from_rows(
-            rows,
-            seek,
-            per_page,
-            |r: &ResellerSubscription| r.subscription.id,
-        ))
-    }
-
-    /// How many suspended subscriptions the scope has (up to `cap`).
-    pub fn count_suspended(
-        conn: &mut DbConnection,
-        scope: crate::db::models::lifecycle::RenewalScope,
-        cap: i64,
-    ) -> QueryResult<i64> {
-        use crate::db::models::lifecycle::RenewalScope;
-        let mut query = subscriptions::table
-            .filter(subscriptions::status.eq(SubscriptionStatus::Suspended))
-            .select(subscriptions::id)
-            .limit(cap)
-            .into_boxed();
-        query = match scope {
-            RenewalScope::Provider(p) => query.filter(subscriptions::provider_id.eq(p)),
-            RenewalScope::Reseller(r) => query.filter(subscriptions::reseller_of_record_id.eq(r)),
-        };
-        let ids: Vec<i64> = query.load(conn)?;
-        Ok(i64::try_from(ids.len()).unwrap_or(cap))
-    }
-
     /// Subscriptions where the reseller is reseller of record or designated support contact, newest
     /// first, with the customer's and provider's names.
     pub fn page_for_reseller(
@@ -690,7 +621,6 @@ impl Subscription {
         per_page: usize,
     ) -> QueryResult<crate::pagination::Page<ResellerSubscription>> {
         use crate::db::schema::{customers, partners};
-        use crate::pagination::Page;
         let r = reseller.get();
         let mut query = subscriptions::table
             .inner_join(offers::table)
@@ -710,24 +640,7 @@ impl Subscription {
             .limit(crate::pagination::fetch_limit(per_page))
             .into_boxed();
         query = crate::newest_first!(query, subscriptions::id, seek);
-        let rows: Vec<(Subscription, String, String, String)> = query.load(conn)?;
-        let rows = rows
-            .into_iter()
-            .map(
-                |(subscription, offer_name, customer_name, provider_name)| ResellerSubscription {
-                    subscription,
-                    offer_name,
-                    customer_name,
-                    provider_name,
-                },
-            )
-            .collect();
-        Ok(Page::from_rows(
-            rows,
-            seek,
-            per_page,
-            |r: &ResellerSubscription| r.subscription.id,
-        ))
+        Ok(named_page(query.load(conn)?, seek, per_page))
     }
 
     /// A customer's own subscriptions, across its providers, with each one's support contact.
@@ -809,6 +722,28 @@ pub struct ResellerSubscription {
     pub offer_name: String,
     pub customer_name: String,
     pub provider_name: String,
+}
+
+/// A page of subscriptions with their offer's, customer's and provider's names, newest first.
+pub(crate) fn named_page(
+    rows: Vec<(Subscription, String, String, String)>,
+    seek: &crate::pagination::Seek<i64>,
+    per_page: usize,
+) -> crate::pagination::Page<ResellerSubscription> {
+    let rows = rows
+        .into_iter()
+        .map(
+            |(subscription, offer_name, customer_name, provider_name)| ResellerSubscription {
+                subscription,
+                offer_name,
+                customer_name,
+                provider_name,
+            },
+        )
+        .collect();
+    crate::pagination::Page::from_rows(rows, seek, per_page, |r: &ResellerSubscription| {
+        r.subscription.id
+    })
 }
 
 /// A row of the customer admin's page.

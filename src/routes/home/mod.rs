@@ -164,7 +164,7 @@ async fn provider_home(
                     now,
                     ATTENTION_CAP,
                 )?,
-                suspended: crate::db::models::subscription::Subscription::count_suspended(
+                suspended: crate::db::models::lifecycle::count_suspended(
                     conn,
                     crate::db::models::lifecycle::RenewalScope::Provider(provider.get()),
                     ATTENTION_CAP,

@@ -11,7 +11,6 @@ use crate::db::models::lifecycle::{self, RenewalScope};
 use crate::db::models::order::Order;
 use crate::db::models::partnership::{Partnership, ProviderOfReseller};
 use crate::db::models::relationship_request::{OpenRequest, RelationshipRequest};
-use crate::db::models::subscription::Subscription;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::services::waiting_request::{self, Waiting};
@@ -64,7 +63,7 @@ pub async fn list(
         .read(move |conn| {
             let scope = RenewalScope::Reseller(reseller.get());
             let attention = ResellerAttention {
-                suspended: Subscription::count_suspended(conn, scope, CAP)?,
+                suspended: lifecycle::count_suspended(conn, scope, CAP)?,
                 renewals_30: lifecycle::count_ending(
                     conn,
                     scope,

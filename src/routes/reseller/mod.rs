@@ -122,7 +122,7 @@ pub async fn subscriptions(
         .db
         .query(move |conn| {
             if suspended_only {
-                Subscription::page_suspended(
+                crate::db::models::lifecycle::suspended_page(
                     conn,
                     crate::db::models::lifecycle::RenewalScope::Reseller(reseller.get()),
                     &seek,

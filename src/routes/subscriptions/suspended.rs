@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 
 use crate::auth::{ProviderStaff, Signed};
 use crate::db::models::lifecycle::RenewalScope;
-use crate::db::models::subscription::{ResellerSubscription, Subscription};
+use crate::db::models::subscription::ResellerSubscription;
 use crate::error::AppResult;
 use crate::pagination::{PER_PAGE, Page, PageQuery};
 use crate::state::AppState;
@@ -30,7 +30,9 @@ pub async fn list(
     let seek = query.seek::<i64>();
     let subscriptions = state
         .db
-        .query(move |conn| Subscription::page_suspended(conn, scope, &seek, PER_PAGE))
+        .query(move |conn| {
+            crate::db::models::lifecycle::suspended_page(conn, scope, &seek, PER_PAGE)
+        })
         .await?;
     Ok(SuspendedPage { ctx, subscriptions })
 }
