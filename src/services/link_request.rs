@@ -205,18 +205,25 @@ pub fn check_label(typed: &str) -> Result<Option<String>, &'static str> {
     Ok((!label.is_empty()).then(|| label.to_owned()))
 }
 
-/// Done on a draft: the link counts as shared (copied, or opened in email) and keeps working for its
-/// whole time, with the label typed. Nothing changes for a request that is no longer live.
-pub async fn share(
+/// Done on a request's page, with the label as typed: when the page showed the link (`shown`), the
+/// link counts as shared (copied, or opened in email) and keeps working for its whole time, with the
+/// label; otherwise Done only closes the page. A label too long changes nothing; a request that is no
+/// longer live keeps what it had.
+pub async fn done(
     db: &Db,
     kind: RequestKind,
     provider: ProviderId,
     id: i64,
-    label: Option<String>,
+    (label, shown): (&str, bool),
 ) -> Result<(), LinkError> {
+    let label = check_label(label).map_err(|key| {
+        let mut errors = FormErrors::new();
+        errors.add("label", key);
+        LinkError::Invalid(errors)
+    })?;
     db.write(move |conn| {
         let request = find(conn, provider, kind, id)?;
-        if request.state().is_live() {
+        if shown && request.state().is_live() {
             RelationshipRequest::mark_shared(conn, id, crate::db::now())?;
             RelationshipRequest::set_label(conn, id, label.as_deref())?;
         }

@@ -354,26 +354,15 @@ pub async fn done<F: Flow>(
     let flow = F::INFO;
     let (provider, kind, id) = (user.provider_id(), flow.kind, path.into_inner());
     let form = form.into_inner();
-    let label = match link_request::check_label(&form.label) {
-        Ok(label) => label,
-        Err(key) => {
-            let mut errors = FormErrors::new();
-            errors.add("label", key);
-            return draft_page(flow, &req, &state, &session, &user, id, Some(form), errors).await;
-        }
-    };
-    // The draft's link was shared (copied, or opened in email) — or, where the page no longer holds
-    // it, Done only closes the page.
-    let holds_link = session
+    let shown = session
         .secret(&state.config.session_key, &flow.secret_name(id))
         .is_some();
-    if holds_link {
-        link_request::share(&state.db, kind, provider, id, label).await?;
-    } else {
-        state
-            .db
-            .read(move |conn| link_request::find(conn, provider, kind, id))
-            .await?;
+    match link_request::done(&state.db, kind, provider, id, (&form.label, shown)).await {
+        Ok(()) => {}
+        Err(LinkError::Invalid(errors)) => {
+            return draft_page(flow, &req, &state, &session, &user, id, Some(form), errors).await;
+        }
+        Err(err) => return Err(err.into()),
     }
     session.forget_secret(&flow.secret_name(id));
     Ok(see_other(flow.list))
