@@ -1,6 +1,18 @@
 //! The database: one connection type over SQLite and PostgreSQL, chosen by the URL scheme, r2d2 pools,
 //! embedded migrations, and the helpers that run every query off the async executor.
 
+/// Runs `$body` on the connection of whichever backend `$conn` is, with `$c` bound to it: for the
+/// few statements diesel's multi-backend connection cannot build (upserts, multi-row INSERTs on
+/// SQLite), the same code type-checked once per backend.
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgresql($c) => $body,
+        }
+    };
+}
+
 pub mod backup;
 pub mod error;
 pub mod models;

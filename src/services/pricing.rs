@@ -33,6 +33,31 @@ impl PriceBook {
         })
     }
 
+    /// The same from every rule of the provider's price list, read once (`rules_of_provider`).
+    pub fn from_rules(
+        provider: i64,
+        reseller: Option<i64>,
+        all: &[(crate::domain::Audience, Rule)],
+    ) -> Self {
+        let audience = if reseller.is_some() {
+            crate::domain::Audience::Reseller
+        } else {
+            crate::domain::Audience::Customer
+        };
+        let rules = all
+            .iter()
+            .filter(|(a, r)| {
+                *a == audience && (r.reseller_id.is_none() || r.reseller_id == reseller)
+            })
+            .map(|(_, r)| r.clone())
+            .collect();
+        Self {
+            provider,
+            reseller,
+            rules,
+        }
+    }
+
     /// What the provider charges per license for `offer` in this plan at `at`, from its cost.
     pub fn price(
         &self,

@@ -122,40 +122,40 @@ pub fn renew_due_in(
     }
 }
 
-/// One batch of due subscriptions in one transaction: what it did, and how many it looked at.
+/// One batch of due subscriptions in one transaction, set-wise: the batch is read and claimed at
+/// once, its scheduled changes and prices read once, and its windows, orders, order lines and
+/// activity entries written in multi-row INSERTs. What it did, and how many it looked at.
 fn renew_batch(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     base_url: &str,
 ) -> Result<(Report, i64), DbError> {
-    let due = Subscription::due(conn, now, BATCH)?;
+    let due = Subscription::claim_due(conn, now, BATCH)?;
     let seen = i64::try_from(due.len()).unwrap_or(BATCH);
     let mut report = Report::default();
-    // Each provider's first user stands for it on its renewal orders: looked up once a batch.
-    let mut placed_by = std::collections::HashMap::<i64, i64>::new();
     let mut names = Names::default();
-    for sub in due {
-        Subscription::lock(conn, sub.id)?;
-        if sub.auto_renew {
-            let by = provider_agent(conn, &mut placed_by, sub.provider_id)?;
-            if renew_one(conn, &mut names, &sub, now, by, base_url, &mut report)? {
-                report.renewed += 1;
-            }
-        } else if Subscription::expire(conn, &sub, now)? {
-            Subscription::close_windows(conn, sub.id, sub.ends_at)?;
-            ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "the provider of a subscription row read by the job"
-            )]
-            let provider = ProviderId::established(sub.provider_id);
-            counters::subscription_ended(
-                conn,
-                provider,
-                sub.customer_id,
-                sub.reseller_of_record_id,
-                i64::from(sub.quantity),
-            )?;
+    let mut activity = Vec::with_capacity(due.len());
+    let (renewing, expiring): (Vec<Subscription>, Vec<Subscription>) =
+        due.into_iter().partition(|s| s.auto_renew);
+    for sub in expiring {
+        if !Subscription::expire(conn, &sub, now)? {
+            continue;
+        }
+        Subscription::close_windows(conn, sub.id, sub.ends_at)?;
+        ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the provider of a subscription row read by the job"
+        )]
+        let provider = ProviderId::established(sub.provider_id);
+        counters::subscription_ended(
+            conn,
+            provider,
+            sub.customer_id,
+            sub.reseller_of_record_id,
+            i64::from(sub.quantity),
+        )?;
+        activity.push(
             NewActivity::new("subscription.expired", "subscription", Some(sub.id))
                 .provider(Some(sub.provider_id))
                 .reseller(sub.reseller_of_record_id)
@@ -164,10 +164,29 @@ fn renew_batch(
                     Some(sub.status.as_str().to_owned()),
                     Some("expired".to_owned()),
                 )
-                .at(sub.ends_at)
-                .record(conn)?;
-            report.expired += 1;
-        }
+                .at(sub.ends_at),
+        );
+        report.expired += 1;
+    }
+    let renewed = renew_set(conn, &mut names, renewing, now, &mut activity)?;
+    report.renewed += u64::try_from(renewed.len()).unwrap_or(0);
+    NewActivity::record_all(conn, &activity)?;
+    // The few with a scheduled change applied: their change closed, their readers told.
+    for (sub, change, offer_id) in renewed {
+        let Some(change) = change else { continue };
+        ScheduledChange::finish_open(conn, sub.id, lifecycle::APPLIED, now)?;
+        report.changes_applied += 1;
+        let spec = change.spec();
+        let new_offer = crate::services::subscription_change::spec_offer_name(conn, &spec)?;
+        tell(
+            conn,
+            &mut names,
+            &sub,
+            offer_id,
+            None,
+            Some((&spec, new_offer.as_deref())),
+            base_url,
+        )?;
     }
     Ok((report, seen))
 }
@@ -188,79 +207,72 @@ pub(crate) fn provider_agent(
     Ok(id)
 }
 
-/// Starts the next term of `sub` (with its scheduled change); false when another run already did.
-fn renew_one(
+/// A renewal worked out before anything is written: the next term and the order's line.
+struct Next {
+    sub: Subscription,
+    next: Renewed,
+    line: NewLine,
+    scheduled: Option<ScheduledChange>,
+}
+
+/// Starts the next term of each claimed subscription with auto-renew (its scheduled change applied):
+/// the subscriptions, their windows, their renewal orders and the activity entries (pushed to
+/// `activity`). The ones renewed, with their scheduled change and the offer renewed into.
+fn renew_set(
     conn: &mut DbConnection,
     names: &mut Names,
-    sub: &Subscription,
+    subs: Vec<Subscription>,
     now: NaiveDateTime,
-    placed_by: i64,
-    base_url: &str,
-    report: &mut Report,
-) -> Result<bool, DbError> {
-    let scheduled = ScheduledChange::open_for(conn, sub.id)?;
-    let spec = scheduled
-        .as_ref()
-        .map(ScheduledChange::spec)
-        .unwrap_or_default();
-    let offer_id = spec.offer_id.unwrap_or(sub.offer_id);
-    let term = spec.term.unwrap_or(sub.term);
-    let billing = spec.billing.unwrap_or(sub.billing);
-    let quantity = spec.quantity.unwrap_or(sub.quantity);
-    // The catalog's cost and the price list's price at the renewal; the last term's when the pair
-    // is no longer sold.
-    let book = names.book(conn, sub.provider_id, sub.reseller_of_record_id)?;
-    let quoted = book.quote(
-        conn,
-        (offer_id, term, billing),
-        sub.customer_id,
-        sub.ends_at,
-    )?;
-    let (offer_id, term, billing, unit) = match quoted {
-        Some(p) => (offer_id, term, billing, p),
-        None => {
-            let last = (sub.offer_id, sub.term, sub.billing);
-            let unit = book.unit(
-                conn,
-                sub.unit_cost_minor,
-                sub.unit_price_minor,
-                last,
-                sub.customer_id,
-            )?;
-            (sub.offer_id, sub.term, sub.billing, unit)
-        }
-    };
-    let next = Renewed {
-        ends_at: add_months(sub.ends_at, term.months()),
-        term,
-        billing,
-        offer_id,
-        quantity,
-        unit_price_minor: unit.price,
-        unit_cost_minor: unit.cost,
-    };
-    if !Subscription::renew(conn, sub, &next, now)? {
-        return Ok(false);
+    activity: &mut Vec<NewActivity>,
+) -> Result<Vec<(Subscription, Option<ScheduledChange>, i64)>, DbError> {
+    if subs.is_empty() {
+        return Ok(Vec::new());
     }
-    let renewed_at = sub.ends_at;
-    Subscription::close_windows(conn, sub.id, renewed_at)?;
-    Subscription::open_window(conn, sub.id, quantity, renewed_at)?;
-    let (first, _) = billing_period(renewed_at, next.ends_at, term, billing, renewed_at);
-    let offer = names.offer(conn, offer_id)?;
-    Order::create(
-        conn,
-        &NewOrder {
-            provider_id: sub.provider_id,
-            customer_id: sub.customer_id,
-            reseller_id: sub.reseller_of_record_id,
-            placed_by_user_id: placed_by,
-            placed_by_partner_id: Some(sub.provider_id),
-            kind: OrderKind::Renewal,
-            currency: &offer.currency,
-            idempotency_key: None,
-            at: renewed_at,
-        },
-        &[NewLine {
+    let ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
+    let mut scheduled = std::collections::HashMap::<i64, ScheduledChange>::new();
+    for change in ScheduledChange::open_for_all(conn, &ids)? {
+        // The latest open change of a subscription (there is at most one).
+        match scheduled.get(&change.subscription_id) {
+            Some(have) if have.id > change.id => {}
+            _ => {
+                scheduled.insert(change.subscription_id, change);
+            }
+        }
+    }
+    names.load_prices(conn, &subs)?;
+    let mut plans = Vec::with_capacity(subs.len());
+    for sub in subs {
+        let change = scheduled.remove(&sub.id);
+        let spec = change
+            .as_ref()
+            .map(ScheduledChange::spec)
+            .unwrap_or_default();
+        let wanted = (
+            spec.offer_id.unwrap_or(sub.offer_id),
+            spec.term.unwrap_or(sub.term),
+            spec.billing.unwrap_or(sub.billing),
+        );
+        let quantity = spec.quantity.unwrap_or(sub.quantity);
+        // The catalog's cost and the price list's price at the renewal; the last term's when the
+        // plan is no longer sold.
+        let ((offer_id, term, billing), unit) = match names.quote(conn, &sub, wanted)? {
+            Some(unit) => (wanted, unit),
+            None => {
+                let last = (sub.offer_id, sub.term, sub.billing);
+                (last, names.last_unit(&sub))
+            }
+        };
+        let next = Renewed {
+            ends_at: add_months(sub.ends_at, term.months()),
+            term,
+            billing,
+            offer_id,
+            quantity,
+            unit_price_minor: unit.price,
+            unit_cost_minor: unit.cost,
+        };
+        let (first, _) = billing_period(sub.ends_at, next.ends_at, term, billing, sub.ends_at);
+        let line = NewLine {
             offer_id,
             subscription_id: Some(sub.id),
             quantity,
@@ -270,47 +282,85 @@ fn renew_one(
             period: Some(first),
             term: Some(term),
             billing: Some(billing),
-        }],
-    )?;
-    if quantity != sub.quantity {
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the provider of a subscription row read by the job"
-        )]
-        let provider = ProviderId::established(sub.provider_id);
-        counters::licenses_changed(
-            conn,
-            provider,
-            sub.reseller_of_record_id,
-            i64::from(quantity) - i64::from(sub.quantity),
-        )?;
-    }
-    NewActivity::new("subscription.renewed", "subscription", Some(sub.id))
-        .provider(Some(sub.provider_id))
-        .reseller(sub.reseller_of_record_id)
-        .customer(Some(sub.customer_id))
-        .change(
-            Some(sub.ends_at.date().to_string()),
-            Some(next.ends_at.date().to_string()),
-        )
-        .at(renewed_at)
-        .record(conn)?;
-    if let Some(change) = scheduled {
-        ScheduledChange::finish_open(conn, sub.id, lifecycle::APPLIED, now)?;
-        report.changes_applied += 1;
-        let spec = change.spec();
-        let new_offer = crate::services::subscription_change::spec_offer_name(conn, &spec)?;
-        tell(
-            conn,
-            names,
+        };
+        plans.push(Next {
             sub,
-            offer.id,
-            None,
-            Some((&spec, new_offer.as_deref())),
-            base_url,
-        )?;
+            next,
+            line,
+            scheduled: change,
+        });
     }
-    Ok(true)
+    // The claim: a row renews only if it still ends where it did (the batch was read in this
+    // transaction, so each does).
+    let mut renewed = Vec::with_capacity(plans.len());
+    for plan in plans {
+        if Subscription::renew(conn, &plan.sub, &plan.next, now)? {
+            renewed.push(plan);
+        }
+    }
+    let ends: Vec<(i64, NaiveDateTime)> =
+        renewed.iter().map(|p| (p.sub.id, p.sub.ends_at)).collect();
+    Subscription::close_windows_all(conn, &ends)?;
+    let windows: Vec<(i64, i32, NaiveDateTime)> = renewed
+        .iter()
+        .map(|p| (p.sub.id, p.next.quantity, p.sub.ends_at))
+        .collect();
+    Subscription::open_windows_all(conn, &windows)?;
+    let mut placed_by = std::collections::HashMap::<i64, i64>::new();
+    let mut currencies = Vec::with_capacity(renewed.len());
+    for p in &renewed {
+        currencies.push(names.offer(conn, p.next.offer_id)?.currency);
+    }
+    let mut orders = Vec::with_capacity(renewed.len());
+    for (p, currency) in renewed.iter().zip(&currencies) {
+        orders.push(NewOrder {
+            provider_id: p.sub.provider_id,
+            customer_id: p.sub.customer_id,
+            reseller_id: p.sub.reseller_of_record_id,
+            placed_by_user_id: provider_agent(conn, &mut placed_by, p.sub.provider_id)?,
+            placed_by_partner_id: Some(p.sub.provider_id),
+            kind: OrderKind::Renewal,
+            currency,
+            idempotency_key: None,
+            at: p.sub.ends_at,
+        });
+    }
+    let with_lines: Vec<(&NewOrder<'_>, &[NewLine])> = orders
+        .iter()
+        .zip(&renewed)
+        .map(|(o, p)| (o, std::slice::from_ref(&p.line)))
+        .collect();
+    Order::create_many(conn, &with_lines)?;
+    let mut done = Vec::with_capacity(renewed.len());
+    for p in renewed {
+        let (sub, next) = (p.sub, p.next);
+        if next.quantity != sub.quantity {
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "the provider of a subscription row read by the job"
+            )]
+            let provider = ProviderId::established(sub.provider_id);
+            counters::licenses_changed(
+                conn,
+                provider,
+                sub.reseller_of_record_id,
+                i64::from(next.quantity) - i64::from(sub.quantity),
+            )?;
+        }
+        activity.push(
+            NewActivity::new("subscription.renewed", "subscription", Some(sub.id))
+                .provider(Some(sub.provider_id))
+                .reseller(sub.reseller_of_record_id)
+                .customer(Some(sub.customer_id))
+                .change(
+                    Some(sub.ends_at.date().to_string()),
+                    Some(next.ends_at.date().to_string()),
+                )
+                .at(sub.ends_at),
+        );
+        done.push((sub, p.scheduled, next.offer_id));
+    }
+    Ok(done)
 }
 
 /// One batch of reminders `days` before the end of `term`s ending in `(now + nearer, now + days]`,
@@ -368,27 +418,124 @@ fn remind_batch(
     Ok((sent, last))
 }
 
-/// What a batch's emails look up again and again: offers' names, organisations' countries and users.
+/// What a batch looks up again and again: offers, organisations' countries and users, and the
+/// prices — the providers' price lists, the catalog's plans and the resellers' sale prices, each
+/// read once a batch.
 #[derive(Default)]
 struct Names {
     offers: std::collections::HashMap<i64, Offer>,
     orgs: std::collections::HashMap<i64, (String, Vec<User>)>,
+    /// Every rule of each provider's price list.
+    rules: std::collections::HashMap<
+        i64,
+        Vec<(crate::domain::Audience, crate::domain::pricing::Rule)>,
+    >,
     books: std::collections::HashMap<(i64, Option<i64>), PriceBook>,
+    /// The catalog's cost of a plan (None: not sold in it).
+    plans: std::collections::HashMap<(i64, Term, crate::domain::Billing), Option<i64>>,
+    /// (reseller, provider, offer, term, billing, customer or 0) → sale price.
+    sales: std::collections::HashMap<(i64, i64, i64, Term, crate::domain::Billing, i64), i64>,
 }
 
 impl Names {
-    /// The provider's price book for the reseller's customers (or its direct customers).
-    fn book(
+    /// Reads the price lists and the sale prices the subscriptions' renewals may need.
+    fn load_prices(
         &mut self,
         conn: &mut DbConnection,
-        provider: i64,
-        reseller: Option<i64>,
-    ) -> Result<&PriceBook, DbError> {
-        let key = (provider, reseller);
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.books.entry(key) {
-            slot.insert(PriceBook::load(conn, provider, reseller)?);
+        subs: &[Subscription],
+    ) -> Result<(), DbError> {
+        let mut providers: Vec<i64> = subs.iter().map(|s| s.provider_id).collect();
+        providers.sort_unstable();
+        providers.dedup();
+        for p in &providers {
+            if !self.rules.contains_key(p) {
+                let rules = crate::db::models::price::rules_of_provider(conn, *p)?;
+                self.rules.insert(*p, rules);
+            }
         }
-        Ok(&self.books[&key])
+        let mut resellers: Vec<i64> = subs
+            .iter()
+            .filter_map(|s| s.reseller_of_record_id)
+            .collect();
+        resellers.sort_unstable();
+        resellers.dedup();
+        let customers: Vec<i64> = subs
+            .iter()
+            .filter(|s| s.reseller_of_record_id.is_some())
+            .map(|s| s.customer_id)
+            .collect();
+        for sp in
+            crate::db::models::price::sale_prices_for(conn, &providers, &resellers, &customers)?
+        {
+            self.sales.insert(
+                (
+                    sp.reseller_id,
+                    sp.provider_id,
+                    sp.offer_id,
+                    sp.term,
+                    sp.billing,
+                    sp.customer_id,
+                ),
+                sp.price_minor,
+            );
+        }
+        Ok(())
+    }
+
+    /// The provider's price book for the reseller's customers (or its direct customers).
+    fn book(&mut self, provider: i64, reseller: Option<i64>) -> &PriceBook {
+        let rules = self.rules.get(&provider).map_or(&[][..], Vec::as_slice);
+        self.books
+            .entry((provider, reseller))
+            .or_insert_with(|| PriceBook::from_rules(provider, reseller, rules))
+    }
+
+    /// The reseller's sale price for the subscription's customer in this plan, if it recorded one
+    /// (`price::sale_price`: the customer's own before the one for every customer).
+    fn sale(
+        &self,
+        sub: &Subscription,
+        (offer, term, billing): (i64, Term, crate::domain::Billing),
+    ) -> Option<i64> {
+        let reseller = sub.reseller_of_record_id?;
+        let key = |c| (reseller, sub.provider_id, offer, term, billing, c);
+        self.sales
+            .get(&key(sub.customer_id))
+            .or_else(|| self.sales.get(&key(0)))
+            .copied()
+    }
+
+    /// The unit prices of the subscription's next term in `plan` at its renewal (`PriceBook::quote`
+    /// from what the batch read): None when the plan is no longer sold.
+    fn quote(
+        &mut self,
+        conn: &mut DbConnection,
+        sub: &Subscription,
+        plan: (i64, Term, crate::domain::Billing),
+    ) -> Result<Option<crate::domain::pricing::Prices>, DbError> {
+        let cost = match self.plans.get(&plan) {
+            Some(cost) => *cost,
+            None => {
+                let cost = Offer::price(conn, plan.0, plan.1, plan.2)?;
+                self.plans.insert(plan, cost);
+                cost
+            }
+        };
+        let Some(cost) = cost else { return Ok(None) };
+        let sale = self.sale(sub, plan);
+        let (price, _) =
+            self.book(sub.provider_id, sub.reseller_of_record_id)
+                .price(cost, plan, sub.ends_at);
+        Ok(Some(crate::domain::pricing::Prices { cost, price, sale }))
+    }
+
+    /// The last term's unit prices, with the sale price now recorded (`PriceBook::unit`).
+    fn last_unit(&self, sub: &Subscription) -> crate::domain::pricing::Prices {
+        crate::domain::pricing::Prices {
+            cost: sub.unit_cost_minor,
+            price: sub.unit_price_minor,
+            sale: self.sale(sub, (sub.offer_id, sub.term, sub.billing)),
+        }
     }
 
     fn offer(&mut self, conn: &mut DbConnection, id: i64) -> Result<Offer, DbError> {

@@ -238,7 +238,8 @@ impl Run {
         // Those who see money (admins and billing admins).
         let users = User::of_partner_who_may(conn, reseller, crate::domain::Need::Billing)?;
         let st = statement::find(conn, st.id)?;
-        self.tell(conn, &st, users, "/reseller/statements")?;
+        self.tell(conn, &st, users, "/reseller/statements")?
+            .record(conn)?;
         Ok(1)
     }
 
@@ -268,26 +269,30 @@ impl Run {
         k.close(conn, StatementKind::Customer, None, Some(customers))?;
         let issued = k.issued_to(conn, StatementKind::Customer, customers)?;
         let mut readers = User::of_customers(conn, customers)?;
+        let mut entries = Vec::with_capacity(issued.len());
         for st in &issued {
             let users = readers
                 .iter()
                 .filter(|u| u.customer_id == Some(st.customer_id))
                 .cloned()
                 .collect();
-            self.tell(conn, st, users, "/my/statements")?;
+            entries.push(self.tell(conn, st, users, "/my/statements")?);
         }
         readers.clear();
+        // The page's activity entries (and their webhooks) written together.
+        NewActivity::record_all(conn, &entries)?;
         Ok(u64::try_from(issued.len()).unwrap_or(0))
     }
 
-    /// Emails the statement's readers (each in their language), and logs the issue.
+    /// Emails the statement's readers (each in their language); the activity entry of the issue,
+    /// for the caller to record.
     fn tell(
         &self,
         conn: &mut DbConnection,
         st: &Statement,
         users: Vec<User>,
         path: &str,
-    ) -> Result<(), DbError> {
+    ) -> Result<NewActivity, DbError> {
         let base_url = self.base_url.as_deref();
         for to in users.into_iter().filter(|_| base_url.is_some()) {
             let tr = Tr(to.locale.unwrap_or_default());
@@ -303,22 +308,22 @@ impl Run {
             };
             email::queue(conn, &to.email, &message)?;
         }
-        NewActivity::new("statement.issued", "statement", Some(st.id))
-            .provider(Some(self.key.provider))
-            .reseller(st.reseller())
-            .customer(st.customer())
-            .change(
-                None,
-                Some(format!(
-                    "{} {} {}",
-                    st.reference(),
-                    st.month,
-                    Tr::default().money(st.total_minor, &st.currency)
-                )),
-            )
-            .at(self.key.issued_at)
-            .record(conn)?;
-        Ok(())
+        Ok(
+            NewActivity::new("statement.issued", "statement", Some(st.id))
+                .provider(Some(self.key.provider))
+                .reseller(st.reseller())
+                .customer(st.customer())
+                .change(
+                    None,
+                    Some(format!(
+                        "{} {} {}",
+                        st.reference(),
+                        st.month,
+                        Tr::default().money(st.total_minor, &st.currency)
+                    )),
+                )
+                .at(self.key.issued_at),
+        )
     }
 }
 

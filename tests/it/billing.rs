@@ -1427,3 +1427,235 @@ async fn an_upgrade_over_the_credit_limit_waits_for_review_and_approving_carries
     assert_eq!(order_status(&app, waiting), "pending_review");
     assert_eq!(subscriptions_of(&app, w.customer), 2);
 }
+
+/// (provider, reseller, offer) → (revenue, cost, resale) of a month in the margin rollup, each
+/// offer's and the month's total row.
+fn margin_rows(app: &TestApp, provider: i64, month: &str) -> Vec<(i64, i64, i64, i64, i64)> {
+    use partner_dashboard::db::schema::margin_months as m;
+    app.with_conn(|conn| {
+        m::table
+            .filter(m::provider_id.eq(provider))
+            .filter(m::month.eq(month))
+            .order((m::reseller_id, m::offer_id))
+            .select((
+                m::reseller_id,
+                m::offer_id,
+                m::revenue_minor,
+                m::cost_minor,
+                m::sale_minor,
+            ))
+            .load(conn)
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_days_renewals_done_set_wise_price_number_and_count_each_as_one_at_a_time_would() {
+    use partner_dashboard::db::models::subscription::Subscription;
+    use partner_dashboard::services::pricing::PriceBook;
+    let app = spawn_app().await;
+    let bought = t("2027-03-10 09:00:00");
+    let w = world(&app, bought).await;
+    let fourth = app.seed_customer(w.provider, Some(w.reseller), "Fabrikam", "fabrikam");
+    app.with_conn(|conn| {
+        since_january(conn, &w, Audience::Reseller, "10");
+        since_january(conn, &w, Audience::Customer, "25");
+        // The other reseller's own price for the monthly plan, from the day before the renewals.
+        price::add(
+            conn,
+            &rule(
+                &w,
+                Audience::Reseller,
+                Some(w.other_reseller),
+                Some((w.offer, Term::Month, Billing::Monthly)),
+                RuleValue::Fixed(700),
+                t("2027-04-09 00:00:00"),
+            ),
+        )
+        .unwrap();
+        // The reseller bills every customer 8.00 a month, Wingtip Toys 7.50.
+        monthly_sale_price(conn, &w, 800);
+        price::set_sale_price(
+            conn,
+            (w.reseller, w.provider),
+            (w.offer, Term::Month, Billing::Monthly),
+            w.customer,
+            Some(750),
+            t("2027-01-01 00:00:00"),
+        )
+        .unwrap();
+    });
+    // More than one batch of renewals (200 a transaction), all ending at the same instant, across
+    // both resellers' customers and a direct one.
+    let owners = [
+        (w.customer, Some(w.reseller)),
+        (fourth, Some(w.reseller)),
+        (w.other_customer, Some(w.other_reseller)),
+        (w.direct, None),
+    ];
+    let mut subs = Vec::new();
+    for i in 0..230_i64 {
+        let (customer, reseller) = owners[usize::try_from(i % 4).unwrap()];
+        subs.push(app.buy(
+            w.provider,
+            customer,
+            w.offer,
+            1 + i % 3,
+            reseller,
+            "P1M:monthly",
+        ));
+    }
+    let renewal = t("2027-04-10 09:00:00");
+    // What one renewal at a time priced: the price book and quote of each.
+    let expected: Vec<(i64, i64, Option<i64>)> = app.with_conn(|conn| {
+        subs.iter()
+            .map(|id| {
+                let s = Subscription::find(conn, *id).unwrap();
+                assert_eq!(s.ends_at, renewal);
+                let book = PriceBook::load(conn, s.provider_id, s.reseller_of_record_id).unwrap();
+                let p = book
+                    .quote(
+                        conn,
+                        (s.offer_id, s.term, s.billing),
+                        s.customer_id,
+                        s.ends_at,
+                    )
+                    .unwrap()
+                    .unwrap();
+                (p.cost, p.price, p.sale)
+            })
+            .collect()
+    });
+    assert!(expected.contains(&(COST, 700, None)), "the override");
+    assert!(
+        expected.contains(&(COST, 674, Some(750))),
+        "the customer's sale price"
+    );
+    assert!(
+        expected.contains(&(COST, 674, Some(800))),
+        "every customer's"
+    );
+    assert!(expected.contains(&(COST, 766, None)), "a direct customer's");
+    let numbers_before: i64 = app.with_conn(|conn| {
+        orders::table
+            .filter(orders::provider_id.eq(w.provider))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    // The other reseller's endpoint hears of its customers' renewals, the provider's of all, the
+    // reseller's, asking for something else, of none.
+    let endpoint = |partner: i64, events: &[&str]| {
+        app.with_conn(|conn| {
+            use partner_dashboard::db::models::webhook::{Endpoint, NewEndpoint};
+            Endpoint::create(
+                conn,
+                &NewEndpoint {
+                    id: partner_dashboard::db::new_id(),
+                    partner_id: partner,
+                    url: "https://hooks.example/renewals",
+                    events,
+                    secret_sealed: "sealed",
+                    created_by: w.provider_user,
+                },
+            )
+            .unwrap()
+        })
+    };
+    let others = endpoint(w.other_reseller, &["subscription.renewed"]);
+    let providers = endpoint(w.provider, &["subscription.renewed"]);
+    let resellers = endpoint(w.reseller, &["grant.expiring"]);
+    let r = jobs_at(&app, renewal).await;
+    assert_eq!(r.renewals.renewed, 230, "{r:?}");
+    let deliveries = |endpoint: i64| -> Vec<String> {
+        app.with_conn(|conn| {
+            use partner_dashboard::db::schema::webhook_deliveries as d;
+            d::table
+                .filter(d::endpoint_id.eq(endpoint))
+                .select(d::event_type)
+                .load(conn)
+                .unwrap()
+        })
+    };
+    let theirs = subs.iter().skip(2).step_by(4).count();
+    assert_eq!(deliveries(others), vec!["subscription.renewed"; theirs]);
+    assert_eq!(deliveries(providers).len(), 230);
+    assert!(deliveries(resellers).is_empty());
+    for (id, want) in subs.iter().zip(&expected) {
+        let lines: Vec<(String, i64, i64, Option<i64>, i64)> = app.with_conn(|conn| {
+            order_lines::table
+                .inner_join(orders::table)
+                .filter(order_lines::subscription_id.eq(*id))
+                .filter(orders::kind.eq("renewal"))
+                .select((
+                    orders::kind,
+                    order_lines::unit_cost_minor,
+                    order_lines::unit_price_minor,
+                    order_lines::unit_sale_minor,
+                    orders::total_minor,
+                ))
+                .load(conn)
+                .unwrap()
+        });
+        assert_eq!(lines.len(), 1, "one renewal order for {id}");
+        let (_, cost, price, sale, total) = lines[0].clone();
+        assert_eq!((cost, price, sale), *want, "subscription {id}");
+        let s = app.with_conn(|conn| Subscription::find(conn, *id).unwrap());
+        assert_eq!((s.term_start, s.unit_price_minor), (renewal, price));
+        assert_eq!(total, i64::from(s.quantity) * price);
+    }
+    // Every order number once, none skipped: the purchases' and then the renewals'.
+    let numbers: Vec<i64> = app.with_conn(|conn| {
+        orders::table
+            .filter(orders::provider_id.eq(w.provider))
+            .order(orders::number.asc())
+            .select(orders::number)
+            .load(conn)
+            .unwrap()
+    });
+    let all: Vec<i64> = (1..=numbers_before + 230).collect();
+    assert_eq!(numbers, all);
+    // April's margins, each offer's row and the month's, equal April's order lines exactly.
+    // (reseller, line total, cost total, offer, sale total) of every April line.
+    type Line = (Option<i64>, i64, i64, i64, Option<i64>);
+    let lines: Vec<Line> = app.with_conn(|conn| {
+        order_lines::table
+            .inner_join(orders::table)
+            .filter(orders::provider_id.eq(w.provider))
+            .filter(orders::created_at.ge(t("2027-04-01 00:00:00")))
+            .select((
+                orders::reseller_id,
+                order_lines::line_total_minor,
+                order_lines::cost_total_minor,
+                order_lines::offer_id,
+                order_lines::sale_total_minor,
+            ))
+            .load(conn)
+            .unwrap()
+    });
+    assert_eq!(lines.len(), 230);
+    let mut want = std::collections::BTreeMap::<(i64, i64), (i64, i64, i64)>::new();
+    for (reseller, price, cost, offer, sale) in lines {
+        for key in [(reseller.unwrap_or(0), offer), (-1, 0)] {
+            let e = want.entry(key).or_default();
+            *e = (e.0 + price, e.1 + cost, e.2 + sale.unwrap_or(price));
+        }
+    }
+    let got: std::collections::BTreeMap<(i64, i64), (i64, i64, i64)> =
+        margin_rows(&app, w.provider, "2027-04")
+            .into_iter()
+            .map(|(r, o, rev, cost, sale)| ((r, o), (rev, cost, sale)))
+            .collect();
+    assert_eq!(got, want);
+    // One activity entry per renewal.
+    let entries: i64 = app.with_conn(|conn| {
+        use partner_dashboard::db::schema::activity_log as a;
+        a::table
+            .filter(a::action.eq("subscription.renewed"))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(entries, 230);
+    app.assert_counters_agree(w.provider);
+}

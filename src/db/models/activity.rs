@@ -86,47 +86,91 @@ impl NewActivity {
     }
 
     pub fn record(self, conn: &mut DbConnection) -> QueryResult<i64> {
-        let id = new_id();
-        diesel::insert_into(activity_log::table)
-            .values((
-                activity_log::id.eq(id),
-                activity_log::occurred_at.eq(self.occurred_at.unwrap_or_else(now)),
-                activity_log::actor_user_id.eq(self.actor_user_id),
-                activity_log::actor_partner_id.eq(self.actor_partner_id),
-                activity_log::provider_id.eq(self.provider_id),
-                activity_log::reseller_id.eq(self.reseller_id),
-                activity_log::customer_id.eq(self.customer_id),
-                activity_log::action.eq(self.action),
-                activity_log::entity_type.eq(self.entity_type),
-                activity_log::entity_id.eq(self.entity_id),
-                activity_log::old_value.eq(&self.old_value),
-                activity_log::new_value.eq(&self.new_value),
-            ))
-            .execute(conn)?;
-        // The webhook of the event, in the same transaction.
-        if let Some(event) = crate::db::models::webhook::event_of_action(self.action) {
-            let mut partners: Vec<i64> = [self.provider_id, self.reseller_id]
+        let ids = Self::record_all(conn, std::slice::from_ref(&self))?;
+        Ok(ids.first().copied().unwrap_or_default())
+    }
+
+    /// Writes the entries in multi-row INSERTs and queues their webhooks (the organisations'
+    /// endpoints looked up once for all of them), in the caller's transaction; their ids, in order.
+    pub fn record_all(conn: &mut DbConnection, entries: &[NewActivity]) -> QueryResult<Vec<i64>> {
+        let ids: Vec<i64> = entries.iter().map(|_| new_id()).collect();
+        let at = now();
+        for (chunk, chunk_ids) in entries
+            .chunks(ROWS_PER_INSERT)
+            .zip(ids.chunks(ROWS_PER_INSERT))
+        {
+            let rows: Vec<_> = chunk
+                .iter()
+                .zip(chunk_ids)
+                .map(|(e, id)| {
+                    (
+                        activity_log::id.eq(*id),
+                        activity_log::occurred_at.eq(e.occurred_at.unwrap_or(at)),
+                        activity_log::actor_user_id.eq(e.actor_user_id),
+                        activity_log::actor_partner_id.eq(e.actor_partner_id),
+                        activity_log::provider_id.eq(e.provider_id),
+                        activity_log::reseller_id.eq(e.reseller_id),
+                        activity_log::customer_id.eq(e.customer_id),
+                        activity_log::action.eq(e.action),
+                        activity_log::entity_type.eq(e.entity_type),
+                        activity_log::entity_id.eq(e.entity_id),
+                        activity_log::old_value.eq(&e.old_value),
+                        activity_log::new_value.eq(&e.new_value),
+                    )
+                })
+                .collect();
+            on_each_backend!(&mut *conn, |c| diesel::insert_into(activity_log::table)
+                .values(rows)
+                .execute(c))?;
+        }
+        // The webhooks of the events, in the same transaction.
+        let events: Vec<(&NewActivity, i64, &'static str)> = entries
+            .iter()
+            .zip(&ids)
+            .filter_map(|(e, id)| {
+                crate::db::models::webhook::event_of_action(e.action).map(|ev| (e, *id, ev))
+            })
+            .collect();
+        if events.is_empty() {
+            return Ok(ids);
+        }
+        let mut partners: Vec<i64> = events
+            .iter()
+            .flat_map(|(e, _, _)| [e.provider_id, e.reseller_id])
+            .flatten()
+            .collect();
+        partners.sort_unstable();
+        partners.dedup();
+        let endpoints = crate::db::models::webhook::Endpoint::enabled_of(conn, &partners)?;
+        if endpoints.is_empty() {
+            return Ok(ids);
+        }
+        for (e, id, event) in events {
+            let mut of: Vec<i64> = [e.provider_id, e.reseller_id]
                 .into_iter()
                 .flatten()
                 .collect();
-            partners.dedup();
+            of.dedup();
             let text = |v: Option<i64>| v.map(|v| v.to_string());
             let data = serde_json::json!({
                 "activity_id": id.to_string(),
-                "action": self.action,
-                "entity_type": self.entity_type,
-                "entity_id": text(self.entity_id),
-                "provider_id": text(self.provider_id),
-                "reseller_id": text(self.reseller_id),
-                "customer_id": text(self.customer_id),
-                "old_value": self.old_value,
-                "new_value": self.new_value,
+                "action": e.action,
+                "entity_type": e.entity_type,
+                "entity_id": text(e.entity_id),
+                "provider_id": text(e.provider_id),
+                "reseller_id": text(e.reseller_id),
+                "customer_id": text(e.customer_id),
+                "old_value": e.old_value,
+                "new_value": e.new_value,
             });
-            crate::db::models::webhook::Delivery::enqueue(conn, &partners, event, &data)?;
+            crate::db::models::webhook::Delivery::enqueue_to(conn, &endpoints, &of, event, &data)?;
         }
-        Ok(id)
+        Ok(ids)
     }
 }
+
+/// Rows per multi-row INSERT: 12 columns each, well inside both backends' limits on bound values.
+const ROWS_PER_INSERT: usize = 500;
 
 impl Activity {
     /// Entries about one entity, newest first (tests and detail pages).

@@ -274,43 +274,100 @@ impl Order {
         lines: &[NewLine],
         pending: Option<&str>,
     ) -> QueryResult<Placed> {
-        let id = new_id();
-        let total: i64 = lines.iter().map(|l| l.amount.price).sum();
-        let number =
-            crate::db::models::stats::ProviderStats::next_order_number(conn, new.provider_id)?;
-        diesel::insert_into(orders::table)
-            .values((
-                orders::id.eq(id),
-                orders::provider_id.eq(new.provider_id),
-                orders::customer_id.eq(new.customer_id),
-                orders::reseller_id.eq(new.reseller_id),
-                orders::placed_by_user_id.eq(new.placed_by_user_id),
-                orders::placed_by_partner_id.eq(new.placed_by_partner_id),
-                orders::kind.eq(new.kind),
-                orders::currency.eq(new.currency),
-                orders::total_minor.eq(total),
-                orders::idempotency_key.eq(new.idempotency_key),
-                orders::created_at.eq(new.at),
-                orders::number.eq(number),
-                orders::status.eq(if pending.is_some() {
-                    OrderStatus::PendingReview
-                } else {
-                    OrderStatus::Placed
-                }),
-                orders::review_payload.eq(pending),
-            ))
-            .execute(conn)?;
-        insert_lines(conn, id, lines)?;
-        if pending.is_none() {
-            count_margins(
-                conn,
-                new.provider_id,
-                new.reseller_id,
-                &month_of(new.at),
-                lines,
-            )?;
+        let placed = Self::create_all(conn, &[(new, lines)], pending)?;
+        placed
+            .first()
+            .copied()
+            .ok_or(diesel::result::Error::NotFound)
+    }
+
+    /// Writes placed orders with their lines (a job's batch): the orders and the lines each in
+    /// multi-row INSERTs, each provider's order numbers taken at once, the margin months added up
+    /// once per month, reseller and offer. What each order wrote, in order.
+    pub fn create_many(
+        conn: &mut DbConnection,
+        orders: &[(&NewOrder<'_>, &[NewLine])],
+    ) -> QueryResult<Vec<Placed>> {
+        Self::create_all(conn, orders, None)
+    }
+
+    fn create_all(
+        conn: &mut DbConnection,
+        orders: &[(&NewOrder<'_>, &[NewLine])],
+        pending: Option<&str>,
+    ) -> QueryResult<Vec<Placed>> {
+        // Each provider's next numbers (taken in provider order), given in the orders' order.
+        let mut numbers = std::collections::BTreeMap::<i64, i64>::new();
+        for (new, _) in orders {
+            *numbers.entry(new.provider_id).or_default() += 1;
         }
-        Ok(Placed { id, number, total })
+        for (provider, n) in &mut numbers {
+            *n = crate::db::models::stats::ProviderStats::take_order_numbers(conn, *provider, *n)?;
+        }
+        let placed: Vec<Placed> = orders
+            .iter()
+            .map(|(new, lines)| {
+                let next = numbers.get_mut(&new.provider_id).map_or(0, |n| {
+                    *n += 1;
+                    *n - 1
+                });
+                Placed {
+                    id: new_id(),
+                    number: next,
+                    total: lines.iter().map(|l| l.amount.price).sum(),
+                }
+            })
+            .collect();
+        let status = if pending.is_some() {
+            OrderStatus::PendingReview
+        } else {
+            OrderStatus::Placed
+        };
+        for chunk in orders
+            .iter()
+            .zip(&placed)
+            .collect::<Vec<_>>()
+            .chunks(ROWS_PER_INSERT)
+        {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|((new, _), p)| {
+                    (
+                        orders::id.eq(p.id),
+                        orders::provider_id.eq(new.provider_id),
+                        orders::customer_id.eq(new.customer_id),
+                        orders::reseller_id.eq(new.reseller_id),
+                        orders::placed_by_user_id.eq(new.placed_by_user_id),
+                        orders::placed_by_partner_id.eq(new.placed_by_partner_id),
+                        orders::kind.eq(new.kind),
+                        orders::currency.eq(new.currency),
+                        orders::total_minor.eq(p.total),
+                        orders::idempotency_key.eq(new.idempotency_key),
+                        orders::created_at.eq(new.at),
+                        orders::number.eq(p.number),
+                        orders::status.eq(status),
+                        orders::review_payload.eq(pending),
+                    )
+                })
+                .collect();
+            on_each_backend!(&mut *conn, |c| diesel::insert_into(orders::table)
+                .values(rows)
+                .execute(c))?;
+        }
+        let lines: Vec<(i64, &NewLine)> = orders
+            .iter()
+            .zip(&placed)
+            .flat_map(|((_, lines), p)| lines.iter().map(|l| (p.id, l)))
+            .collect();
+        insert_lines(conn, &lines)?;
+        if pending.is_none() {
+            let months: Vec<_> = orders
+                .iter()
+                .map(|(new, lines)| (new.provider_id, new.reseller_id, new.at, *lines))
+                .collect();
+            count_margins(conn, &months)?;
+        }
+        Ok(placed)
     }
 
     /// Decides an order waiting for review, once: true when this call moved it from pending review
@@ -350,7 +407,8 @@ impl Order {
         let total: i64 = lines.iter().map(|l| l.amount.price).sum();
         diesel::delete(order_lines::table.filter(order_lines::order_id.eq(order.id)))
             .execute(conn)?;
-        insert_lines(conn, order.id, lines)?;
+        let with_order: Vec<(i64, &NewLine)> = lines.iter().map(|l| (order.id, l)).collect();
+        insert_lines(conn, &with_order)?;
         diesel::update(orders::table.find(order.id))
             .set((
                 orders::total_minor.eq(total),
@@ -358,13 +416,7 @@ impl Order {
                 orders::review_payload.eq(None::<String>),
             ))
             .execute(conn)?;
-        count_margins(
-            conn,
-            order.provider_id,
-            order.reseller_id,
-            &month_of(at),
-            lines,
-        )?;
+        count_margins(conn, &[(order.provider_id, order.reseller_id, at, lines)])?;
         Ok(total)
     }
 
@@ -414,13 +466,19 @@ impl Order {
     }
 }
 
-fn insert_lines(conn: &mut DbConnection, id: i64, lines: &[NewLine]) -> QueryResult<()> {
-    {
-        for line in lines {
-            diesel::insert_into(order_lines::table)
-                .values((
+/// Rows per multi-row INSERT: at most 16 columns each, well inside both backends' limits on
+/// bound values.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Writes order lines (each with its order's id) in multi-row INSERTs.
+fn insert_lines(conn: &mut DbConnection, lines: &[(i64, &NewLine)]) -> QueryResult<()> {
+    for chunk in lines.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(order, line)| {
+                (
                     order_lines::id.eq(new_id()),
-                    order_lines::order_id.eq(id),
+                    order_lines::order_id.eq(*order),
                     order_lines::offer_id.eq(line.offer_id),
                     order_lines::subscription_id.eq(line.subscription_id),
                     order_lines::quantity.eq(line.quantity),
@@ -435,9 +493,12 @@ fn insert_lines(conn: &mut DbConnection, id: i64, lines: &[NewLine]) -> QueryRes
                     order_lines::period_end.eq(line.period.map(|p| p.end)),
                     order_lines::term.eq(line.term),
                     order_lines::billing.eq(line.billing),
-                ))
-                .execute(conn)?;
-        }
+                )
+            })
+            .collect();
+        on_each_backend!(&mut *conn, |c| diesel::insert_into(order_lines::table)
+            .values(rows)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -564,52 +625,45 @@ pub fn month_of(at: chrono::NaiveDateTime) -> String {
     at.format("%Y-%m").to_string()
 }
 
-/// Adds an order's lines to its provider's margin months (per reseller, 0 for direct customers, and
-/// offer, and the provider's whole month): revenue what the provider charges, its cost, and what the reseller bills at its sale price.
+/// Adds orders' lines to their providers' margin months (per reseller, 0 for direct customers, and
+/// offer, and the provider's whole month): revenue what the provider charges, its cost, and what the
+/// reseller bills at its sale price. Each month, reseller and offer is one upsert however many
+/// orders it has.
 fn count_margins(
     conn: &mut DbConnection,
-    provider_id: i64,
-    reseller_id: Option<i64>,
-    month: &str,
-    lines: &[NewLine],
+    orders: &[(i64, Option<i64>, chrono::NaiveDateTime, &[NewLine])],
 ) -> QueryResult<()> {
-    let mut by_offer: Vec<(i64, Prices)> = Vec::new();
-    for line in lines {
-        match by_offer.iter_mut().find(|(o, _)| *o == line.offer_id) {
-            Some((_, p)) => {
-                p.cost += line.amount.cost;
-                p.price += line.amount.price;
-                p.sale = Some(p.sale.unwrap_or(0) + line.amount.resale());
-            }
-            None => by_offer.push((
+    use crate::db::models::stats::{MONTH_TOTAL, add_margin};
+    // (provider, reseller or 0 or MONTH_TOTAL, offer or 0, month) → (revenue, cost, resale), in
+    // key order (two transactions upsert shared rows in the same order: no deadlock).
+    let mut sums = std::collections::BTreeMap::<(i64, i64, i64, String), (i64, i64, i64)>::new();
+    let mut add = |key: (i64, i64, i64, String), p: &Prices| {
+        let s = sums.entry(key).or_default();
+        *s = (s.0 + p.price, s.1 + p.cost, s.2 + p.resale());
+    };
+    for (provider, reseller, at, lines) in orders {
+        let month = month_of(*at);
+        for line in *lines {
+            let key = (
+                *provider,
+                reseller.unwrap_or(0),
                 line.offer_id,
-                Prices {
-                    sale: Some(line.amount.resale()),
-                    ..line.amount
-                },
-            )),
+                month.clone(),
+            );
+            add(key, &line.amount);
+            // The provider's month in one row (the chart's).
+            add((*provider, MONTH_TOTAL, 0, month.clone()), &line.amount);
         }
     }
-    let (mut revenue, mut cost, mut sale) = (0, 0, 0);
-    for (offer, p) in by_offer {
-        let resale = p.sale.unwrap_or(p.price);
-        crate::db::models::stats::add_margin(
+    for ((provider, reseller, offer, month), (revenue, cost, resale)) in sums {
+        add_margin(
             conn,
-            (provider_id, reseller_id.unwrap_or(0), offer, month),
-            p.price,
-            p.cost,
+            (provider, reseller, offer, &month),
+            revenue,
+            cost,
             resale,
         )?;
-        (revenue, cost, sale) = (revenue + p.price, cost + p.cost, sale + resale);
     }
-    // The provider's month in one row (the chart's).
-    crate::db::models::stats::add_margin(
-        conn,
-        (provider_id, crate::db::models::stats::MONTH_TOTAL, 0, month),
-        revenue,
-        cost,
-        sale,
-    )?;
     Ok(())
 }
 

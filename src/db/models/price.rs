@@ -95,6 +95,19 @@ pub fn rules_for(
     Ok(rows.iter().map(PriceRule::rule).collect())
 }
 
+/// Every rule of the provider's price list with its audience (a job prices many resellers' customers
+/// from one read).
+pub fn rules_of_provider(
+    conn: &mut DbConnection,
+    provider_id: i64,
+) -> QueryResult<Vec<(Audience, Rule)>> {
+    let rows: Vec<PriceRule> = price_rules::table
+        .filter(price_rules::provider_id.eq(provider_id))
+        .select(PriceRule::as_select())
+        .load(conn)?;
+    Ok(rows.iter().map(|r| (r.audience, r.rule())).collect())
+}
+
 /// Every rule of the provider's price list, the latest effective first, at most `limit`.
 pub fn list(conn: &mut DbConnection, provider_id: i64, limit: i64) -> QueryResult<Vec<RuleRow>> {
     let rows: Vec<(PriceRule, Option<String>, Option<String>)> = price_rules::table
@@ -196,6 +209,28 @@ pub fn sale_price(
         .select((sale_prices::customer_id, sale_prices::price_minor))
         .load(conn)?;
     Ok(rows.iter().max_by_key(|(c, _)| *c).map(|(_, price)| *price))
+}
+
+/// The sale prices these resellers recorded with these providers for every customer or for one of
+/// `customers` (a job's batch, in one read).
+pub fn sale_prices_for(
+    conn: &mut DbConnection,
+    providers: &[i64],
+    resellers: &[i64],
+    customers: &[i64],
+) -> QueryResult<Vec<SalePrice>> {
+    if resellers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut of: Vec<i64> = Vec::with_capacity(customers.len() + 1);
+    of.push(0);
+    of.extend_from_slice(customers);
+    sale_prices::table
+        .filter(sale_prices::provider_id.eq_any(providers))
+        .filter(sale_prices::reseller_id.eq_any(resellers))
+        .filter(sale_prices::customer_id.eq_any(of))
+        .select(SalePrice::as_select())
+        .load(conn)
 }
 
 /// The reseller's sale prices with this provider.

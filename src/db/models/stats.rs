@@ -29,15 +29,6 @@ pub struct Delta {
     pub licenses: i64,
 }
 
-macro_rules! on_each_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Sqlite($c) => $body,
-            DbConnection::Postgresql($c) => $body,
-        }
-    };
-}
-
 impl ProviderStats {
     pub fn of(conn: &mut DbConnection, provider: ProviderId) -> QueryResult<ProviderStats> {
         Ok(provider_stats::table
@@ -76,17 +67,27 @@ impl ProviderStats {
     /// The provider's next order number. The increment locks the provider's row until the transaction
     /// ends, so concurrent orders of one provider take turns and never share a number.
     pub fn next_order_number(conn: &mut DbConnection, provider_id: i64) -> QueryResult<i64> {
+        Self::take_order_numbers(conn, provider_id, 1)
+    }
+
+    /// Takes the provider's next `n` order numbers at once: the first of them.
+    pub fn take_order_numbers(
+        conn: &mut DbConnection,
+        provider_id: i64,
+        n: i64,
+    ) -> QueryResult<i64> {
         use provider_stats::dsl as s;
         on_each_backend!(conn, |c| diesel::insert_into(s::provider_stats)
-            .values((s::provider_id.eq(provider_id), s::orders.eq(1_i64)))
+            .values((s::provider_id.eq(provider_id), s::orders.eq(n)))
             .on_conflict(s::provider_id)
             .do_update()
-            .set(s::orders.eq(s::orders + 1_i64))
+            .set(s::orders.eq(s::orders + n))
             .execute(c))?;
-        provider_stats::table
+        let last: i64 = provider_stats::table
             .find(provider_id)
             .select(provider_stats::orders)
-            .first(conn)
+            .first(conn)?;
+        Ok(last - n + 1)
     }
 
     /// Counts a new customer in its month (`YYYY-MM`).

@@ -299,6 +299,88 @@ impl Subscription {
             .load(conn)
     }
 
+    /// The same, claimed for this transaction: on PostgreSQL each row is locked and rows another
+    /// run holds are passed over (two instances take different batches); SQLite's writer lock
+    /// already makes the transaction the only one.
+    pub fn claim_due(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<Subscription>> {
+        match conn {
+            DbConnection::Sqlite(_) => Self::due(conn, now, limit),
+            DbConnection::Postgresql(pg) => subscriptions::table
+                .filter(subscriptions::status.eq_any(SubscriptionStatus::LIVE))
+                .filter(subscriptions::ends_at.le(now))
+                .order((subscriptions::ends_at.asc(), subscriptions::id.asc()))
+                .limit(limit)
+                .for_update()
+                .skip_locked()
+                .select(Subscription::as_select())
+                .load(pg),
+        }
+    }
+
+    /// Opens the cancellation windows of these `(subscription, licenses, at)` in multi-row INSERTs.
+    pub fn open_windows_all(
+        conn: &mut DbConnection,
+        windows: &[(i64, i32, NaiveDateTime)],
+    ) -> QueryResult<()> {
+        for chunk in windows.chunks(1000) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|(id, quantity, at)| {
+                    (
+                        subscription_windows::id.eq(new_id()),
+                        subscription_windows::subscription_id.eq(*id),
+                        subscription_windows::quantity.eq(*quantity),
+                        subscription_windows::opened_at.eq(*at),
+                        subscription_windows::closes_at
+                            .eq(crate::domain::lifecycle::window_end(*at)),
+                    )
+                })
+                .collect();
+            on_each_backend!(&mut *conn, |c| diesel::insert_into(
+                subscription_windows::table
+            )
+            .values(rows)
+            .execute(c))?;
+        }
+        Ok(())
+    }
+
+    /// Closes at each `at` the windows of its subscription still open then (`close_windows` for a
+    /// batch: one read finds the few that are).
+    pub fn close_windows_all(
+        conn: &mut DbConnection,
+        subs: &[(i64, NaiveDateTime)],
+    ) -> QueryResult<()> {
+        let Some(earliest) = subs.iter().map(|(_, at)| *at).min() else {
+            return Ok(());
+        };
+        let ids: Vec<i64> = subs.iter().map(|(id, _)| *id).collect();
+        let open: Vec<(i64, i64, NaiveDateTime)> = subscription_windows::table
+            .filter(subscription_windows::subscription_id.eq_any(&ids))
+            .filter(subscription_windows::closes_at.gt(earliest))
+            .select((
+                subscription_windows::id,
+                subscription_windows::subscription_id,
+                subscription_windows::closes_at,
+            ))
+            .load(conn)?;
+        for (window, sub, closes_at) in open {
+            let Some(at) = subs.iter().find(|(id, _)| *id == sub).map(|(_, at)| *at) else {
+                continue;
+            };
+            if closes_at > at {
+                diesel::update(subscription_windows::table.find(window))
+                    .set(subscription_windows::closes_at.eq(at))
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Running subscriptions whose next billing period has started by `now`, the earliest first, at
     /// most `limit` (the billing job charges a batch and asks again: charged ones move on).
     pub fn charges_due(

@@ -6,15 +6,6 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::db::schema::{throttle_buckets, throttle_failures};
 
-macro_rules! on_each_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            DbConnection::Sqlite($c) => $body,
-            DbConnection::Postgresql($c) => $body,
-        }
-    };
-}
-
 pub struct ThrottleFailures;
 
 impl ThrottleFailures {

@@ -66,6 +66,18 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The enabled endpoints of these organisations.
+    pub fn enabled_of(conn: &mut DbConnection, partners: &[i64]) -> QueryResult<Vec<Endpoint>> {
+        if partners.is_empty() {
+            return Ok(Vec::new());
+        }
+        webhook_endpoints::table
+            .filter(webhook_endpoints::partner_id.eq_any(partners))
+            .filter(webhook_endpoints::disabled_at.is_null())
+            .select(Endpoint::as_select())
+            .load(conn)
+    }
+
     pub fn event_list(&self) -> Vec<&str> {
         self.events.split(',').filter(|e| !e.is_empty()).collect()
     }
@@ -193,13 +205,24 @@ impl Delivery {
         if partners.is_empty() {
             return Ok(0);
         }
-        let endpoints: Vec<Endpoint> = webhook_endpoints::table
-            .filter(webhook_endpoints::partner_id.eq_any(partners))
-            .filter(webhook_endpoints::disabled_at.is_null())
-            .select(Endpoint::as_select())
-            .load(conn)?;
+        let endpoints = Endpoint::enabled_of(conn, partners)?;
+        Self::enqueue_to(conn, &endpoints, partners, event, data)
+    }
+
+    /// Queues `event` for those of `endpoints` (looked up already) that belong to these
+    /// organisations and asked for it: how many were queued.
+    pub fn enqueue_to(
+        conn: &mut DbConnection,
+        endpoints: &[Endpoint],
+        partners: &[i64],
+        event: &str,
+        data: &serde_json::Value,
+    ) -> QueryResult<usize> {
         let mut queued = 0;
-        for endpoint in endpoints.iter().filter(|e| e.wants(event)) {
+        for endpoint in endpoints
+            .iter()
+            .filter(|e| partners.contains(&e.partner_id) && e.wants(event))
+        {
             Self::queue(conn, endpoint.id, &message_id(), event, data)?;
             queued += 1;
         }
