@@ -4,9 +4,11 @@
 //! the reseller of record's users 30 and 7 days before an annual or longer term ends, and when a
 //! scheduled change was applied.
 //!
-//! Each subscription is claimed by its end date (`Subscription::renew` and `expire` update only a row
-//! that still ends where it did) and each reminder by its primary key, so running the job twice, or on
-//! two instances at once, renews once and emails once. Everything reads `now` from the caller (the
+//! A batch of due subscriptions is claimed by the read that finds it (`Subscription::claim_due`: on
+//! PostgreSQL its rows are locked and another instance takes the next ones), each subscription again
+//! by its end date (`Subscription::renew` and `expire` update only a row that still ends where it
+//! did), and each reminder by its primary key, so running the job twice, or on two instances at once,
+//! renews once and emails once. A batch is written set-wise (BENCHMARKS.md). Everything reads `now` from the caller (the
 //! injected clock).
 
 use chrono::NaiveDateTime;
@@ -143,14 +145,9 @@ fn renew_batch(
         }
         Subscription::close_windows(conn, sub.id, sub.ends_at)?;
         ScheduledChange::finish_open(conn, sub.id, lifecycle::CANCELLED, now)?;
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the provider of a subscription row read by the job"
-        )]
-        let provider = ProviderId::established(sub.provider_id);
         counters::subscription_ended(
             conn,
-            provider,
+            provider_of(&sub),
             sub.customer_id,
             sub.reseller_of_record_id,
             i64::from(sub.quantity),
@@ -205,6 +202,15 @@ pub(crate) fn provider_agent(
         .map_or(0, |u| u.id);
     cache.insert(provider, id);
     Ok(id)
+}
+
+/// The provider of a subscription row the job read (established: the row names it).
+fn provider_of(sub: &Subscription) -> ProviderId {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the provider of a subscription row read by the job"
+    )]
+    ProviderId::established(sub.provider_id)
 }
 
 /// A renewal worked out before anything is written: the next term and the order's line.
@@ -335,14 +341,9 @@ fn renew_set(
     for p in renewed {
         let (sub, next) = (p.sub, p.next);
         if next.quantity != sub.quantity {
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "the provider of a subscription row read by the job"
-            )]
-            let provider = ProviderId::established(sub.provider_id);
             counters::licenses_changed(
                 conn,
-                provider,
+                provider_of(&sub),
                 sub.reseller_of_record_id,
                 i64::from(next.quantity) - i64::from(sub.quantity),
             )?;
