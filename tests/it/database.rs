@@ -413,3 +413,70 @@ fn the_grants_migration_turns_delegated_administration_into_two_year_grants() {
     drop(conn);
     let _ = std::fs::remove_file(path);
 }
+
+/// The query plan of `sql` on the backend under test, one line per step (PostgreSQL with sequential
+/// scans off, as on a table too large to scan).
+fn plan(app: &TestApp, sql: &str) -> String {
+    #[derive(QueryableByName)]
+    struct SqliteStep {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+    #[derive(QueryableByName)]
+    struct PgStep {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        step: String,
+    }
+    app.with_conn(|conn| {
+        transaction(conn, |conn| {
+            let lines: Vec<String> = if backend_is_postgres() {
+                diesel::sql_query("SET LOCAL enable_seqscan = off").execute(conn)?;
+                diesel::sql_query(format!("EXPLAIN {sql}"))
+                    .load::<PgStep>(conn)?
+                    .into_iter()
+                    .map(|s| s.step)
+                    .collect()
+            } else {
+                diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                    .load::<SqliteStep>(conn)?
+                    .into_iter()
+                    .map(|s| s.detail)
+                    .collect()
+            };
+            Ok::<_, partner_dashboard::db::DbError>(lines.join("\n"))
+        })
+        .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_statements_orders_are_found_through_the_partial_statement_indexes() {
+    let app = spawn_app().await;
+    // A statement's orders, its resale orders, and the totals' correlated sums: each names a
+    // statement, which implies the indexes' `IS NOT NULL`.
+    for (sql, index) in [
+        (
+            "SELECT id FROM orders WHERE statement_id = 7 AND customer_id IN (1, 2) ORDER BY id",
+            "orders_statement_idx",
+        ),
+        (
+            "SELECT id FROM orders WHERE resale_statement_id = 7 ORDER BY id",
+            "orders_resale_statement_idx",
+        ),
+        (
+            "UPDATE statements SET total_minor = (SELECT COALESCE(SUM(ol.line_total_minor), 0) \
+             FROM order_lines ol JOIN orders o ON o.id = ol.order_id \
+             WHERE o.statement_id = statements.id) WHERE provider_id = 1",
+            "orders_statement_idx",
+        ),
+        (
+            "UPDATE statements SET total_minor = (SELECT COALESCE(SUM(ol.line_total_minor), 0) \
+             FROM order_lines ol JOIN orders o ON o.id = ol.order_id \
+             WHERE o.resale_statement_id = statements.id) WHERE provider_id = 1",
+            "orders_resale_statement_idx",
+        ),
+    ] {
+        let plan = plan(&app, sql);
+        assert!(plan.contains(index), "{sql}\n{plan}");
+    }
+}
