@@ -107,7 +107,23 @@ impl PriceBook {
         let Some(cost) = Offer::price(conn, offer.0, offer.1, offer.2)? else {
             return Ok(None);
         };
+        let sale = match self.reseller {
+            Some(r) => sale_price(conn, r, self.provider, offer, customer)?,
+            None => None,
+        };
+        Ok(Some(self.priced(cost, offer, at, sale)))
+    }
+
+    /// A new term's unit prices from the catalog's `cost` and the reseller's `sale` price (looked
+    /// up by the caller): what this book charges at `at`.
+    pub fn priced(
+        &self,
+        cost: i64,
+        offer: (i64, Term, Billing),
+        at: NaiveDateTime,
+        sale: Option<i64>,
+    ) -> Prices {
         let (price, _) = self.price(cost, offer, at);
-        self.unit(conn, cost, price, offer, customer).map(Some)
+        Prices { cost, price, sale }
     }
 }

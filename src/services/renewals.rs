@@ -524,10 +524,8 @@ impl Names {
         };
         let Some(cost) = cost else { return Ok(None) };
         let sale = self.sale(sub, plan);
-        let (price, _) =
-            self.book(sub.provider_id, sub.reseller_of_record_id)
-                .price(cost, plan, sub.ends_at);
-        Ok(Some(crate::domain::pricing::Prices { cost, price, sale }))
+        let book = self.book(sub.provider_id, sub.reseller_of_record_id);
+        Ok(Some(book.priced(cost, plan, sub.ends_at, sale)))
     }
 
     /// The last term's unit prices, with the sale price now recorded (`PriceBook::unit`).
